@@ -1,0 +1,119 @@
+import type {
+  DataSource,
+  DeepPartial,
+  EntityManager,
+  EntityTarget,
+  FindManyOptions,
+  FindOptionsOrder,
+  FindOptionsWhere,
+  ObjectLiteral,
+  Repository,
+  SelectQueryBuilder,
+} from 'typeorm';
+
+/** Every tenant-owned entity has this column; the repository writes and filters on it. */
+export interface TenantOwned {
+  tenant_id: string | null;
+}
+
+type Where<T> = FindOptionsWhere<T> | FindOptionsWhere<T>[];
+
+/**
+ * A repository that cannot forget the tenant: every read adds `tenant_id = :tenant` to each
+ * branch of its where clause and every write sets it. Modules get one of these instead of a
+ * raw TypeORM repository for tenant data. Pass `manager` to take part in a transaction that
+ * the service opened.
+ */
+export class TenantRepository<T extends TenantOwned & ObjectLiteral> {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly target: EntityTarget<T>,
+  ) {}
+
+  private repo(manager?: EntityManager): Repository<T> {
+    return (manager ?? this.dataSource.manager).getRepository(this.target);
+  }
+
+  private scope(tenantId: string, where?: Where<T>): Where<T> {
+    if (!tenantId) throw new Error('tenant id is required for a tenant-owned query');
+    const t = { tenant_id: tenantId } as FindOptionsWhere<T>;
+    if (!where) return t;
+    if (Array.isArray(where)) return where.map((w) => ({ ...w, ...t }));
+    return { ...where, ...t };
+  }
+
+  findOne(tenantId: string, where: Where<T>, manager?: EntityManager): Promise<T | null> {
+    return this.repo(manager).findOne({ where: this.scope(tenantId, where) });
+  }
+
+  find(
+    tenantId: string,
+    options: Omit<FindManyOptions<T>, 'where'> & { where?: Where<T> } = {},
+    manager?: EntityManager,
+  ): Promise<T[]> {
+    return this.repo(manager).find({ ...options, where: this.scope(tenantId, options.where) });
+  }
+
+  findAndCount(
+    tenantId: string,
+    options: Omit<FindManyOptions<T>, 'where'> & { where?: Where<T>; order?: FindOptionsOrder<T> },
+    manager?: EntityManager,
+  ): Promise<[T[], number]> {
+    return this.repo(manager).findAndCount({
+      ...options,
+      where: this.scope(tenantId, options.where),
+    });
+  }
+
+  count(tenantId: string, where?: Where<T>, manager?: EntityManager): Promise<number> {
+    return this.repo(manager).count({ where: this.scope(tenantId, where) });
+  }
+
+  create(tenantId: string, values: DeepPartial<T>): T {
+    return this.repo().create({ ...values, tenant_id: tenantId } as DeepPartial<T>);
+  }
+
+  async insert(tenantId: string, values: DeepPartial<T>, manager?: EntityManager): Promise<T> {
+    const entity = this.create(tenantId, values);
+    return this.repo(manager).save(entity);
+  }
+
+  /** Saves an entity loaded through this repository; refuses one of another tenant. */
+  save(tenantId: string, entity: T, manager?: EntityManager): Promise<T> {
+    if (entity.tenant_id !== tenantId) throw new Error('entity belongs to another tenant');
+    return this.repo(manager).save(entity);
+  }
+
+  async update(
+    tenantId: string,
+    where: FindOptionsWhere<T>,
+    values: DeepPartial<T>,
+    manager?: EntityManager,
+  ): Promise<number> {
+    const { tenant_id: _ignored, ...rest } = values as DeepPartial<T> & { tenant_id?: unknown };
+    const result = await this.repo(manager).update(
+      this.scope(tenantId, where) as FindOptionsWhere<T>,
+      rest as never,
+    );
+    return result.affected ?? 0;
+  }
+
+  async delete(
+    tenantId: string,
+    where: FindOptionsWhere<T>,
+    manager?: EntityManager,
+  ): Promise<number> {
+    const result = await this.repo(manager).delete(
+      this.scope(tenantId, where) as FindOptionsWhere<T>,
+    );
+    return result.affected ?? 0;
+  }
+
+  /** A query builder already restricted to the tenant, for the queries find options cannot say. */
+  query(tenantId: string, alias: string, manager?: EntityManager): SelectQueryBuilder<T> {
+    if (!tenantId) throw new Error('tenant id is required for a tenant-owned query');
+    return this.repo(manager)
+      .createQueryBuilder(alias)
+      .where(`${alias}.tenant_id = :__tenant`, { __tenant: tenantId });
+  }
+}

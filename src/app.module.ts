@@ -1,0 +1,52 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiKeysModule } from './api-keys/api-keys.module.js';
+import { AuthGuard } from './auth/auth.guard.js';
+import { ProblemFilter } from './common/problem.filter.js';
+import { APP_CONFIG, type AppConfig } from './config/config.js';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from './database/data-source.js';
+import { runMigrations } from './database/migrate.js';
+import { HealthController } from './health/health.controller.js';
+import { TenantsModule } from './tenants/tenants.module.js';
+
+@Global()
+@Module({})
+class ConfigModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ConfigModule,
+      providers: [{ provide: APP_CONFIG, useValue: config }],
+      exports: [APP_CONFIG],
+    };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => dataSourceOptions(config),
+          // Migrations run before any module touches the schema (ApiKeys bootstrap reads it).
+          dataSourceFactory: async (options) => {
+            const ds = await new DataSource(options!).initialize();
+            await runMigrations(ds, Boolean(config.databaseUrl));
+            return ds;
+          },
+        }),
+        TenantsModule,
+        ApiKeysModule,
+      ],
+      controllers: [HealthController],
+      providers: [
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,45 @@
+/** Every scope an API key or token can carry, with what it grants. */
+export const SCOPES: Record<string, string> = {
+  'tenants:read': 'Read tenant settings',
+  'tenants:write': 'Change tenant settings',
+  'users:read': 'Read users of the tenant',
+  'users:write': 'Create, change and delete users, set passwords',
+  'groups:read': 'Read groups and memberships',
+  'groups:write': 'Create, change and delete groups and memberships',
+  'clients:read': 'Read OIDC clients',
+  'clients:write': 'Create, change and delete OIDC clients and their secrets',
+  'signing-keys:read': 'Read signing key metadata (never private parts)',
+  'signing-keys:write': 'Rotate signing keys',
+  'api-keys:read': 'Read API keys (never their values)',
+  'api-keys:write': 'Create, regenerate and delete API keys (only with scopes the caller holds)',
+  'blocker:read': 'Read blocked IP addresses and usernames',
+  'blocker:write': 'Unblock IP addresses and usernames',
+  'audit:read': 'Read and export the audit log',
+  'analytics:read': 'Read login analytics',
+  scim: 'Provision users and groups through SCIM 2.0',
+  operator: 'Everything, in every tenant (platform operators only)',
+};
+
+export type Scope = keyof typeof SCOPES & string;
+export const ALL_SCOPES = Object.keys(SCOPES);
+export const TENANT_SCOPES = ALL_SCOPES.filter((s) => s !== 'operator');
+
+export type Holder = 'operator' | 'tenant' | 'user';
+
+/** Who is calling, resolved once per request by the auth guard. */
+export interface Principal {
+  holder: Holder;
+  /** The API key id, or the token's id for token principals. */
+  credentialId: string;
+  /** null for operator keys, which reach every tenant. */
+  tenantId: string | null;
+  userId: string | null;
+  scopes: ReadonlySet<string>;
+}
+
+/** `operator` grants everything; `x:write` implies `x:read`. */
+export function hasScope(principal: Principal, scope: string): boolean {
+  if (principal.scopes.has('operator') || principal.scopes.has(scope)) return true;
+  if (scope.endsWith(':read')) return principal.scopes.has(scope.replace(/:read$/, ':write'));
+  return false;
+}

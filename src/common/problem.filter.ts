@@ -1,0 +1,125 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { QueryFailedError } from 'typeorm';
+import {
+  PROBLEM_CONTENT_TYPE,
+  ProblemException,
+  problemType,
+  type ProblemDetails,
+} from './problem.js';
+import { problemFromDatabaseError } from '../database/database-errors.js';
+
+const STATUS_TITLES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not found',
+  405: 'Method not allowed',
+  406: 'Not acceptable',
+  409: 'Conflict',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  422: 'Unprocessable content',
+  429: 'Too many requests',
+  500: 'Internal server error',
+  503: 'Service unavailable',
+};
+
+const STATUS_CODES: Record<number, string> = {
+  400: 'bad-request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not-found',
+  405: 'method-not-allowed',
+  409: 'conflict',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+  429: 'too-many-requests',
+  500: 'internal',
+  503: 'unavailable',
+};
+
+/** Maps anything thrown into a problem; unknown errors become a bare 500 without internals. */
+export function toProblemException(error: unknown): ProblemException {
+  if (error instanceof ProblemException) return error;
+  if (error instanceof QueryFailedError) {
+    const mapped = problemFromDatabaseError(error);
+    if (mapped) return mapped;
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const response = error.getResponse();
+    const detail =
+      typeof response === 'object' && response && 'message' in response
+        ? String((response as { message: unknown }).message)
+        : error.message;
+    return new ProblemException(
+      status,
+      STATUS_CODES[status] ?? 'error',
+      STATUS_TITLES[status] ?? 'Error',
+      detail,
+    );
+  }
+  // Fastify's own errors (bad JSON, wrong content type, body too large) carry a 4xx statusCode.
+  const statusCode = (error as { statusCode?: unknown })?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    const code = (error as { code?: string }).code;
+    const detail =
+      code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? 'Send the body as application/json'
+        : code?.startsWith('FST_ERR_CTP') || (error as Error).name === 'SyntaxError'
+          ? 'The request body is not valid JSON'
+          : (error as Error).message;
+    return new ProblemException(
+      statusCode,
+      STATUS_CODES[statusCode] ?? 'bad-request',
+      STATUS_TITLES[statusCode] ?? 'Bad request',
+      detail,
+    );
+  }
+  return new ProblemException(
+    HttpStatus.INTERNAL_SERVER_ERROR,
+    'internal',
+    STATUS_TITLES[500],
+    'An unexpected error occurred',
+  );
+}
+
+export function sendProblem(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  problem: ProblemException,
+) {
+  const body: ProblemDetails = problem.toProblem(request.url.split('?')[0]);
+  if (problem.status >= 500) body.request_id = String(request.id);
+  void reply
+    .status(problem.status)
+    .headers(problem.headers ?? {})
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(body));
+}
+
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost) {
+    const ctx = host.switchToHttp();
+    const reply = ctx.getResponse<FastifyReply>();
+    const request = ctx.getRequest<FastifyRequest>();
+    const problem = toProblemException(exception);
+    if (problem.status >= 500) {
+      this.logger.error({ err: exception, reqId: request.id }, 'unhandled error');
+    }
+    sendProblem(reply, request, problem);
+  }
+}
+
+export { problemType };

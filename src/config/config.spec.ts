@@ -1,0 +1,58 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './config.js';
+
+const dataDir = () => mkdtempSync(join(tmpdir(), 'idp-config-'));
+const key = 'a'.repeat(64);
+
+describe('loadConfig', () => {
+  it('applies defaults for the embedded setup and generates a stable master key', () => {
+    const dir = dataDir();
+    const a = loadConfig({ DATA_DIR: dir });
+    expect(a.port).toBe(3000);
+    expect(a.databaseUrl).toBeUndefined();
+    expect(a.publicUrl).toBe('http://localhost:3000');
+    expect(a.masterKey).toHaveLength(32);
+    expect(loadConfig({ DATA_DIR: dir }).masterKey.equals(a.masterKey)).toBe(true);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL'],
+    [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'postgres://x/db' }, 'IDP_MASTER_KEY'],
+    [{ IDP_MASTER_KEY: 'short' }, 'IDP_MASTER_KEY'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ REDIS_URL: 'http://x' }, 'REDIS_URL'],
+    [{ TRUST_PROXY: 'some host' }, 'TRUST_PROXY'],
+    [{ IDP_BOOTSTRAP_OPERATOR_KEY: 'short' }, 'IDP_BOOTSTRAP_OPERATOR_KEY'],
+  ])('rejects %j naming %s in one line', (env, variable) => {
+    let error: unknown;
+    try {
+      loadConfig({ DATA_DIR: dataDir(), ...env });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as ConfigError).message).toMatch(
+      new RegExp(`^Invalid configuration: ${variable} `),
+    );
+    expect((error as ConfigError).message).not.toContain('\n');
+  });
+
+  it('accepts PostgreSQL with a hex master key and strips a trailing slash from PUBLIC_URL', () => {
+    const c = loadConfig({
+      DATABASE_URL: 'postgres://postgres@127.0.0.1/x',
+      IDP_MASTER_KEY: key,
+      PUBLIC_URL: 'https://id.example.com/',
+      TRUST_PROXY: '10.0.0.0/8, 127.0.0.1',
+    });
+    expect(c.publicUrl).toBe('https://id.example.com');
+    expect(c.masterKey.toString('hex')).toBe(key);
+    expect(c.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+  });
+});

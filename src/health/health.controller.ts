@@ -1,0 +1,60 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import {
+  ApiOkResponse,
+  ApiProperty,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { Public } from '../auth/auth.decorators.js';
+import { ProblemException } from '../common/problem.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+
+class HealthDto {
+  @ApiProperty({ example: 'ok' }) status: string;
+  @ApiProperty() version: string;
+  @ApiProperty() env: string;
+}
+
+class ReadyDto {
+  @ApiProperty({ example: 'ok' }) status: string;
+  @ApiProperty({ example: { database: 'ok' } }) checks: Record<string, string>;
+}
+
+@ApiTags('platform')
+@Controller('health')
+export class HealthController {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly db: DataSource,
+  ) {}
+
+  @Get()
+  @Public()
+  @ApiOkResponse({ type: HealthDto, description: 'liveness: the process serves requests' })
+  health(): HealthDto {
+    return { status: 'ok', version: this.config.version, env: this.config.env };
+  }
+
+  @Get('ready')
+  @Public()
+  @ApiOkResponse({ type: ReadyDto, description: 'readiness: the database answers' })
+  @ApiServiceUnavailableResponse({ description: 'the database does not answer' })
+  async ready(): Promise<ReadyDto> {
+    try {
+      await Promise.race([
+        this.db.query('SELECT 1'),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
+      ]);
+    } catch {
+      throw new ProblemException(
+        503,
+        'unavailable',
+        'Service unavailable',
+        'The database is not reachable',
+      );
+    }
+    return { status: 'ok', checks: { database: 'ok' } };
+  }
+}

@@ -1,0 +1,69 @@
+import type { LoggerService } from '@nestjs/common';
+import pino, { type Logger } from 'pino';
+import type { AppConfig } from './config/config.js';
+
+/** Header and body fields that must never reach a log line. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.client_secret',
+  '*.api_key',
+  '*.secret',
+  '*.token',
+];
+
+export function createRootLogger(config: Pick<AppConfig, 'logLevel' | 'env' | 'version'>): Logger {
+  return pino({
+    level: config.logLevel,
+    base: { service: 'idp', version: config.version, env: config.env },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  });
+}
+
+/** Lets Nest's Logger write through the same pino instance as the request logs. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly root: Logger) {}
+
+  private write(
+    level: 'info' | 'error' | 'warn' | 'debug' | 'trace',
+    message: unknown,
+    rest: unknown[],
+  ) {
+    const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
+    const logger = context ? this.root.child({ context }) : this.root;
+    if (message && typeof message === 'object' && !(message instanceof Error)) {
+      const msg = typeof rest[0] === 'string' ? (rest[0] as string) : undefined;
+      logger[level](message as object, msg);
+    } else if (message instanceof Error) {
+      logger[level]({ err: message }, message.message);
+    } else {
+      logger[level](String(message));
+    }
+  }
+
+  log(message: unknown, ...rest: unknown[]) {
+    this.write('info', message, rest);
+  }
+  error(message: unknown, ...rest: unknown[]) {
+    // Nest passes (message, stack, context); the stack goes to the log, never to a client.
+    this.write(
+      'error',
+      message,
+      rest.filter((r, i) => !(i === 0 && typeof r === 'string' && r.includes('\n    at '))),
+    );
+  }
+  warn(message: unknown, ...rest: unknown[]) {
+    this.write('warn', message, rest);
+  }
+  debug(message: unknown, ...rest: unknown[]) {
+    this.write('debug', message, rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]) {
+    this.write('trace', message, rest);
+  }
+}

@@ -1,0 +1,89 @@
+/** Attempt limits for one dimension (an IP address or a username) of the brute-force blocker. */
+export interface BlockLimits {
+  max_attempts: number;
+  window_seconds: number;
+  block_seconds: number;
+}
+
+export type LoginFactor = 'PIN' | 'PATTERN';
+export const LOGIN_FACTORS: LoginFactor[] = ['PIN', 'PATTERN'];
+
+/** Every per-tenant setting. Stored whole in `tenants.settings`, defaults filled on write. */
+export interface TenantSettings {
+  register_enable: boolean;
+  is_2fa: boolean;
+  use_pin: boolean;
+  pin_size: number;
+  use_pattern: boolean;
+  pattern_size: number;
+  use_face_recognition: boolean;
+  use_liveness: boolean;
+  show_pin_when_typing: boolean;
+  block_config: { ip: BlockLimits; user: BlockLimits };
+  login_order: LoginFactor[];
+  passkey_enabled: boolean;
+  has_username_and_email: boolean;
+  liveness_config: Record<string, unknown>;
+  password_enabled: boolean;
+  password_min_length: number;
+  access_token_ttl: number;
+  id_token_ttl: number;
+  refresh_token_ttl: number;
+  session_ttl: number;
+  logo_url: string | null;
+  primary_color: string | null;
+}
+
+export const DEFAULT_SETTINGS: TenantSettings = {
+  register_enable: false,
+  is_2fa: false,
+  use_pin: false,
+  pin_size: 6,
+  use_pattern: false,
+  pattern_size: 4,
+  use_face_recognition: false,
+  use_liveness: false,
+  show_pin_when_typing: false,
+  block_config: {
+    ip: { max_attempts: 20, window_seconds: 300, block_seconds: 900 },
+    user: { max_attempts: 5, window_seconds: 300, block_seconds: 900 },
+  },
+  login_order: [],
+  passkey_enabled: true,
+  has_username_and_email: false,
+  liveness_config: {},
+  password_enabled: true,
+  password_min_length: 8,
+  access_token_ttl: 3600,
+  id_token_ttl: 3600,
+  refresh_token_ttl: 30 * 24 * 3600,
+  session_ttl: 14 * 24 * 3600,
+  logo_url: null,
+  primary_color: null,
+};
+
+export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as Array<keyof TenantSettings>;
+
+/** Merges a partial update into settings; `block_config` merges per dimension. */
+export function mergeSettings(
+  base: TenantSettings,
+  patch: Partial<TenantSettings>,
+): TenantSettings {
+  const next: TenantSettings = { ...base };
+  for (const key of SETTING_KEYS) {
+    if (patch[key] === undefined) continue;
+    if (key === 'block_config') {
+      const bc = patch.block_config as Partial<{
+        ip: Partial<BlockLimits>;
+        user: Partial<BlockLimits>;
+      }>;
+      next.block_config = {
+        ip: { ...base.block_config.ip, ...bc.ip },
+        user: { ...base.block_config.user, ...bc.user },
+      };
+    } else {
+      (next as unknown as Record<string, unknown>)[key] = patch[key];
+    }
+  }
+  return next;
+}
