@@ -8,8 +8,11 @@ import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './database/data-source.js';
 import { runMigrations } from './database/migrate.js';
+import { EventsModule } from './events/events.module.js';
 import { HealthController } from './health/health.controller.js';
 import { TenantsModule } from './tenants/tenants.module.js';
+import { GroupsModule } from './groups/groups.module.js';
+import { UsersModule } from './users/users.module.js';
 
 @Global()
 @Module({})
@@ -40,7 +43,10 @@ export class AppModule {
           },
         }),
         TenantsModule,
+        EventsModule,
         ApiKeysModule,
+        UsersModule,
+        GroupsModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -109,6 +109,41 @@ export class TenantRepository<T extends TenantOwned & ObjectLiteral> {
     return result.affected ?? 0;
   }
 
+  /** Multi-row insert; rows that hit a unique constraint are skipped. Answers the inserted rows' `returning` columns. */
+  async insertIgnoringConflicts(
+    tenantId: string,
+    rows: DeepPartial<T>[],
+    returning: Array<keyof T & string>,
+    manager?: EntityManager,
+  ): Promise<Array<Partial<T>>> {
+    if (!rows.length) return [];
+    const values = rows.map((r) => ({ ...r, tenant_id: tenantId }));
+    const res = await this.repo(manager)
+      .createQueryBuilder()
+      .insert()
+      .values(values as never)
+      .orIgnore()
+      .returning(returning)
+      .execute();
+    return res.raw as Array<Partial<T>>;
+  }
+
+  /** Deletes the tenant's rows matching `where`; answers the deleted rows' `returning` columns. */
+  async deleteReturning(
+    tenantId: string,
+    where: FindOptionsWhere<T>,
+    returning: Array<keyof T & string>,
+    manager?: EntityManager,
+  ): Promise<Array<Partial<T>>> {
+    const res = await this.repo(manager)
+      .createQueryBuilder()
+      .delete()
+      .where(this.scope(tenantId, where) as FindOptionsWhere<T>)
+      .returning(returning)
+      .execute();
+    return res.raw as Array<Partial<T>>;
+  }
+
   /** A query builder already restricted to the tenant, for the queries find options cannot say. */
   query(tenantId: string, alias: string, manager?: EntityManager): SelectQueryBuilder<T> {
     if (!tenantId) throw new Error('tenant id is required for a tenant-owned query');

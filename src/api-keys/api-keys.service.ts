@@ -13,6 +13,7 @@ import { badRequest, forbidden, notFound, unauthorized } from '../common/problem
 import { page, type ListQuery, type Page } from '../common/pagination.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { TENANT_SCOPES, hasScope, type Holder, type Principal } from '../auth/scopes.js';
+import { UserEvents } from '../users/user-events.js';
 import { ApiKeyEntity } from './api-key.entity.js';
 import type {
   ApiKeyDto,
@@ -51,6 +52,7 @@ export function toApiKeyDto(k: ApiKeyEntity): ApiKeyDto {
 
 export interface UserDirectoryPort {
   userExists(tenantId: string, userId: string): Promise<boolean>;
+  isUserActive(tenantId: string, userId: string): Promise<boolean>;
 }
 export const USER_DIRECTORY_PORT = Symbol('USER_DIRECTORY_PORT');
 
@@ -69,7 +71,16 @@ export class ApiKeysService implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(USER_DIRECTORY_PORT) private readonly users: UserDirectoryPort,
     events: TenantEvents,
+    userEvents: UserEvents,
   ) {
+    // A disabled or deleted user's keys stop at once on this replica.
+    userEvents.subscribe((e) => {
+      if (e.type !== 'disabled' && e.type !== 'deleted') return;
+      for (const [hash, entry] of this.verified.entries()) {
+        if (entry.key.tenant_id === e.tenantId && entry.key.user_id === e.userId)
+          this.verified.delete(hash);
+      }
+    });
     // A deleted tenant's keys are gone from the database; drop them from the cache too.
     events.subscribe((e) => {
       if (e.type !== 'deleted') return;
@@ -140,6 +151,9 @@ export class ApiKeysService implements OnApplicationBootstrap {
     if (!entry) {
       const key = await this.keys.findOne({ where: { key_hash: hash } });
       if (!key || !constantTimeEqual(key.key_hash, hash) || !key.is_active) {
+        throw unauthorized('The API key is missing, unknown or revoked');
+      }
+      if (key.kind === 'user' && !(await this.users.isUserActive(key.tenant_id!, key.user_id!))) {
         throw unauthorized('The API key is missing, unknown or revoked');
       }
       entry = { key, lastWrite: key.last_used_at?.getTime() ?? 0 };

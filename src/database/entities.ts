@@ -1,5 +1,19 @@
 import { ApiKeyEntity } from '../api-keys/api-key.entity.js';
+import {
+  GroupAllowedClientEntity,
+  GroupEntity,
+  GroupMemberEntity,
+} from '../groups/group.entity.js';
 import { TenantEntity } from '../tenants/tenant.entity.js';
+import { TenantUserCountEntity, UserEntity } from '../users/user.entity.js';
 
 /** Every entity; modules register here so one DataSource knows the whole schema. */
-export const entities = [TenantEntity, ApiKeyEntity];
+export const entities = [
+  TenantEntity,
+  ApiKeyEntity,
+  UserEntity,
+  TenantUserCountEntity,
+  GroupEntity,
+  GroupMemberEntity,
+  GroupAllowedClientEntity,
+];

@@ -45,11 +45,30 @@ function settingsFrom(dto: object): Partial<TenantSettings> {
 export class TenantsService {
   /** Edge lookups: known tenants briefly, unknown ones (negative) even more briefly. */
   private readonly existence = new LRUCache<string, boolean>({ max: 50_000, ttl: 10_000 });
+  private readonly settingsCache = new LRUCache<string, TenantSettings & { display_name: string }>({
+    max: 10_000,
+    ttl: 5_000,
+  });
 
   constructor(
     @InjectRepository(TenantEntity) private readonly tenants: Repository<TenantEntity>,
     private readonly events: TenantEvents,
-  ) {}
+  ) {
+    events.subscribe((e) => {
+      this.settingsCache.delete(e.tenantId);
+      if (e.type === 'deleted') this.existence.set(e.tenantId, false, { ttl: 2_000 });
+    });
+  }
+
+  /** Settings read on hot paths (password policy, blocker, provider build): cached briefly. */
+  async settings(tenantId: string): Promise<TenantSettings & { display_name: string }> {
+    const cached = this.settingsCache.get(tenantId);
+    if (cached) return cached;
+    const t = await this.load(tenantId);
+    const value = { ...mergeSettings(DEFAULT_SETTINGS, t.settings), display_name: t.display_name };
+    this.settingsCache.set(tenantId, value);
+    return value;
+  }
 
   async exists(tenantId: string): Promise<boolean> {
     const cached = this.existence.get(tenantId);
@@ -60,20 +79,24 @@ export class TenantsService {
   }
 
   async create(dto: CreateTenantDto): Promise<TenantDto> {
-    const row = this.tenants.create({
-      tenant_id: dto.tenant_id,
-      display_name: dto.display_name,
-      settings: mergeSettings(DEFAULT_SETTINGS, settingsFrom(dto)),
+    await this.tenants.manager.transaction(async (m) => {
+      const inserted = await m
+        .createQueryBuilder()
+        .insert()
+        .into(TenantEntity)
+        .values({
+          tenant_id: dto.tenant_id,
+          display_name: dto.display_name,
+          settings: mergeSettings(DEFAULT_SETTINGS, settingsFrom(dto)),
+        } as never)
+        .orIgnore()
+        .returning('tenant_id')
+        .execute();
+      if (!inserted.raw?.length)
+        throw conflict('tenant_id', `Tenant ${dto.tenant_id} already exists`);
+      // Everything a tenant needs from birth (signing keys, ...) is made in this transaction.
+      await this.events.runCreateHooks(dto.tenant_id, m);
     });
-    const inserted = await this.tenants
-      .createQueryBuilder()
-      .insert()
-      .values(row as never)
-      .orIgnore()
-      .returning('*')
-      .execute();
-    if (!inserted.raw?.length)
-      throw conflict('tenant_id', `Tenant ${dto.tenant_id} already exists`);
     this.existence.delete(dto.tenant_id);
     return this.get(dto.tenant_id);
   }

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { TenantEvents, type TenantEvent } from '../../libs/tenancy/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+
+const CHANNEL = 'idp_tenant_events';
+
+/**
+ * Carries tenant change events to every replica so each drops its caches (providers, keys,
+ * settings): Redis pub/sub when REDIS_URL is set, PostgreSQL LISTEN/NOTIFY otherwise. The
+ * embedded PGlite default is single-process and needs neither.
+ */
+@Injectable()
+export class InvalidationRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('InvalidationRelay');
+  private readonly origin = randomUUID();
+  private publisher?: Redis;
+  private subscriber?: Redis;
+  private listener?: pg.Client;
+  private notifier?: pg.Pool;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly events: TenantEvents,
+  ) {}
+
+  /** Which transport is in use; shown in logs and asserted in tests. */
+  get transport(): 'redis' | 'postgres' | 'none' {
+    return this.publisher ? 'redis' : this.listener ? 'postgres' : 'none';
+  }
+
+  async onApplicationBootstrap() {
+    if (this.config.redisUrl) {
+      this.publisher = new Redis(this.config.redisUrl, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 2,
+      });
+      this.subscriber = new Redis(this.config.redisUrl, { lazyConnect: true });
+      await Promise.all([this.publisher.connect(), this.subscriber.connect()]);
+      await this.subscriber.subscribe(CHANNEL);
+      this.subscriber.on('message', (_channel, message) => this.receive(message));
+      this.events.setRelay(
+        (e) => void this.publisher!.publish(CHANNEL, this.encode(e)).catch((err) => this.warn(err)),
+      );
+    } else if (this.config.databaseUrl) {
+      this.listener = new pg.Client({
+        connectionString: this.config.databaseUrl,
+        application_name: 'idp-listen',
+      });
+      this.listener.on('error', (err) => this.warn(err));
+      await this.listener.connect();
+      await this.listener.query(`LISTEN ${CHANNEL}`);
+      this.listener.on('notification', (n) => n.payload && this.receive(n.payload));
+      this.notifier = new pg.Pool({
+        connectionString: this.config.databaseUrl,
+        max: 2,
+        application_name: 'idp-notify',
+      });
+      this.events.setRelay(
+        (e) =>
+          void this.notifier!.query('SELECT pg_notify($1, $2)', [CHANNEL, this.encode(e)]).catch(
+            (err) => this.warn(err),
+          ),
+      );
+    }
+  }
+
+  private encode(e: TenantEvent): string {
+    return JSON.stringify({ origin: this.origin, type: e.type, tenantId: e.tenantId });
+  }
+
+  private receive(message: string) {
+    try {
+      const m = JSON.parse(message) as { origin?: string; type?: string; tenantId?: string };
+      if (m.origin === this.origin || typeof m.tenantId !== 'string') return;
+      if (m.type !== 'changed' && m.type !== 'deleted') return;
+      this.events.deliverLocally({ type: m.type, tenantId: m.tenantId });
+    } catch (err) {
+      this.warn(err);
+    }
+  }
+
+  private warn(err: unknown) {
+    this.logger.warn({ err }, 'invalidation relay error; caches fall back to their TTLs');
+  }
+
+  async onApplicationShutdown() {
+    await Promise.allSettled([
+      this.publisher?.quit(),
+      this.subscriber?.quit(),
+      this.listener?.end(),
+      this.notifier?.end(),
+    ]);
+  }
+}

@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { TenancyModule } from '../../libs/tenancy/index.js';
+import { UserEntity } from '../users/user.entity.js';
+import { GroupAllowedClientEntity, GroupEntity, GroupMemberEntity } from './group.entity.js';
+import { GroupsController } from './groups.controller.js';
+import { GroupsService } from './groups.service.js';
+
+@Module({
+  imports: [
+    TenancyModule.forFeature([
+      GroupEntity,
+      GroupMemberEntity,
+      GroupAllowedClientEntity,
+      UserEntity,
+    ]),
+  ],
+  controllers: [GroupsController],
+  providers: [GroupsService],
+  exports: [GroupsService],
+})
+export class GroupsModule {}

@@ -1,0 +1,64 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+@Entity({ name: 'users' })
+export class UserEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  user_id: string;
+
+  @PrimaryColumn({ type: 'text' })
+  tenant_id: string;
+
+  @Column({ type: 'text' })
+  username: string;
+
+  @Column({ type: 'text', nullable: true })
+  email: string | null;
+
+  @Column({ type: 'boolean', default: false })
+  is_disabled: boolean;
+
+  /** Email verified. */
+  @Column({ type: 'boolean', default: false })
+  is_verified: boolean;
+
+  @Column({ type: 'text', nullable: true })
+  locale: string | null;
+
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  roles: string[];
+
+  @Column({ type: 'text', nullable: true })
+  external_id: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  display_name: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  given_name: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  family_name: string | null;
+
+  /** bcrypt; never leaves the service. */
+  @Column({ type: 'text', nullable: true, select: true })
+  password_hash: string | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  password_changed_at: Date | null;
+
+  @Column({ type: 'timestamptz', default: () => 'now()' })
+  created_at: Date;
+
+  @Column({ type: 'timestamptz', default: () => 'now()' })
+  updated_at: Date;
+}
+
+/** Maintained by statement triggers on users (directory migration); read-only here. */
+@Entity({ name: 'tenant_user_counts' })
+export class TenantUserCountEntity {
+  @PrimaryColumn({ type: 'text' })
+  tenant_id: string;
+
+  @Column({ type: 'bigint' })
+  user_count: string;
+}

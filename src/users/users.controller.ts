@@ -1,0 +1,184 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
+import type { Principal } from '../auth/scopes.js';
+import { notFound } from '../common/problem.js';
+import { GroupDto } from '../groups/dto/group.dto.js';
+import { GroupsService } from '../groups/groups.service.js';
+import {
+  BatchCreateResultDto,
+  BatchCreateUsersDto,
+  BatchDeleteResultDto,
+  BatchDeleteUsersDto,
+  CreateUserDto,
+  ReplaceUserDto,
+  SetPasswordDto,
+  UpdateUserDto,
+  UserDto,
+  UserListQuery,
+  UserPageDto,
+} from './dto/user.dto.js';
+import { UsersService } from './users.service.js';
+
+@ApiTags('users')
+@Controller('api/v1/tenants/:tenant_id/users')
+export class UsersController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly groups: GroupsService,
+  ) {}
+
+  @Post()
+  @Authenticated({ scope: 'users:write' })
+  @ApiCreatedResponse({ type: UserDto })
+  create(@Param('tenant_id') tenantId: string, @Body() dto: CreateUserDto) {
+    return this.users.create(tenantId, dto);
+  }
+
+  @Get()
+  @Authenticated({ scope: 'users:read' })
+  @ApiOkResponse({ type: UserPageDto })
+  list(@Param('tenant_id') tenantId: string, @Query() q: UserListQuery) {
+    return this.users.list(tenantId, q);
+  }
+
+  @Post('batch')
+  @HttpCode(200)
+  @Authenticated({ scope: 'users:write' })
+  @ApiOkResponse({
+    type: BatchCreateResultDto,
+    description: 'every valid user is created; failures carry a reason each',
+  })
+  batchCreate(@Param('tenant_id') tenantId: string, @Body() dto: BatchCreateUsersDto) {
+    return this.users.batchCreate(tenantId, dto.users);
+  }
+
+  @Post('batch-delete')
+  @HttpCode(200)
+  @Authenticated({ scope: 'users:write' })
+  @ApiOkResponse({ type: BatchDeleteResultDto })
+  batchDelete(@Param('tenant_id') tenantId: string, @Body() dto: BatchDeleteUsersDto) {
+    return this.users.batchDelete(tenantId, dto.users_ids);
+  }
+
+  @Get('by-username/:username')
+  @Authenticated({ scope: 'users:read' })
+  @ApiOkResponse({ type: UserDto })
+  byUsername(@Param('tenant_id') tenantId: string, @Param('username') username: string) {
+    return this.users.getByUsername(tenantId, username);
+  }
+
+  @Get(':user_id')
+  @Authenticated({ scope: 'users:read' })
+  @ApiOkResponse({ type: UserDto })
+  get(@Param('tenant_id') tenantId: string, @Param('user_id') userId: string) {
+    return this.users.get(tenantId, userId);
+  }
+
+  @Put(':user_id')
+  @Authenticated({ scope: 'users:write' })
+  @ApiOkResponse({
+    type: UserDto,
+    description: 'fields not given return to defaults; the password is kept',
+  })
+  replace(
+    @Param('tenant_id') tenantId: string,
+    @Param('user_id') userId: string,
+    @Body() dto: ReplaceUserDto,
+  ) {
+    return this.users.replace(tenantId, userId, dto);
+  }
+
+  @Patch(':user_id')
+  @Authenticated({ scope: 'users:write' })
+  @ApiOkResponse({ type: UserDto, description: 'only the given fields change' })
+  update(
+    @Param('tenant_id') tenantId: string,
+    @Param('user_id') userId: string,
+    @Body() dto: UpdateUserDto,
+  ) {
+    return this.users.update(tenantId, userId, dto);
+  }
+
+  @Delete(':user_id')
+  @HttpCode(204)
+  @Authenticated({ scope: 'users:write' })
+  @ApiNoContentResponse()
+  async remove(@Param('tenant_id') tenantId: string, @Param('user_id') userId: string) {
+    await this.users.remove(tenantId, userId);
+  }
+
+  @Put(':user_id/password')
+  @HttpCode(204)
+  @Authenticated({ scope: 'users:write' })
+  @ApiNoContentResponse({
+    description: 'password set (tenant policy: minimum length, at most 72 bytes)',
+  })
+  async setPassword(
+    @Param('tenant_id') tenantId: string,
+    @Param('user_id') userId: string,
+    @Body() dto: SetPasswordDto,
+  ) {
+    await this.users.setPassword(tenantId, userId, dto.password);
+  }
+
+  @Post(':user_id/disable')
+  @HttpCode(200)
+  @Authenticated({ scope: 'users:write' })
+  @ApiOkResponse({
+    type: UserDto,
+    description: 'the user can no longer sign in; sessions and tokens end',
+  })
+  disable(@Param('tenant_id') tenantId: string, @Param('user_id') userId: string) {
+    return this.users.setDisabled(tenantId, userId, true);
+  }
+
+  @Post(':user_id/enable')
+  @HttpCode(200)
+  @Authenticated({ scope: 'users:write' })
+  @ApiOkResponse({ type: UserDto })
+  enable(@Param('tenant_id') tenantId: string, @Param('user_id') userId: string) {
+    return this.users.setDisabled(tenantId, userId, false);
+  }
+
+  @Post(':user_id/verify-email')
+  @HttpCode(200)
+  @Authenticated({ scope: 'users:write' })
+  @ApiOkResponse({ type: UserDto, description: 'marks the email address verified' })
+  verifyEmail(@Param('tenant_id') tenantId: string, @Param('user_id') userId: string) {
+    return this.users.markVerified(tenantId, userId);
+  }
+
+  @Get(':user_id/groups')
+  @Authenticated({ scope: 'groups:read' })
+  @ApiOkResponse({ type: [GroupDto] })
+  async userGroups(@Param('tenant_id') tenantId: string, @Param('user_id') userId: string) {
+    await this.users.get(tenantId, userId);
+    return this.groups.groupDtosOfUser(tenantId, userId);
+  }
+}
+
+@ApiTags('self-service')
+@Controller('api/v1/tenants/:tenant_id/me')
+export class MeController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @Authenticated({ holders: ['user'] })
+  @ApiOkResponse({ type: UserDto, description: 'the user a user key (or user token) acts as' })
+  async me(@Param('tenant_id') tenantId: string, @CurrentPrincipal() principal: Principal) {
+    if (!principal.userId) throw notFound('User');
+    return this.users.get(tenantId, principal.userId);
+  }
+}

@@ -1,0 +1,450 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import bcrypt from 'bcrypt';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { page, type Page } from '../common/pagination.js';
+import { badRequest, notFound } from '../common/problem.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { registerUniqueField } from '../database/database-errors.js';
+import { TenantsService } from '../tenants/tenants.service.js';
+import {
+  CreateUserDto,
+  type BatchCreateResultDto,
+  type BatchDeleteResultDto,
+  type ReplaceUserDto,
+  type UpdateUserDto,
+  type UserDto,
+  type UserListQuery,
+} from './dto/user.dto.js';
+import { passwordProblems } from './password-policy.js';
+import { UserEvents } from './user-events.js';
+import { TenantUserCountEntity, UserEntity } from './user.entity.js';
+
+registerUniqueField('users_tenant_username_key', 'username');
+registerUniqueField('users_tenant_email_key', 'email');
+registerUniqueField('users_tenant_external_id_key', 'external_id');
+registerUniqueField('users_pkey', 'user_id');
+
+const EDITABLE = [
+  'email',
+  'is_verified',
+  'is_disabled',
+  'locale',
+  'roles',
+  'external_id',
+  'display_name',
+  'given_name',
+  'family_name',
+] as const;
+const DEFAULTS: Pick<UserEntity, (typeof EDITABLE)[number]> = {
+  email: null,
+  is_verified: false,
+  is_disabled: false,
+  locale: null,
+  roles: [],
+  external_id: null,
+  display_name: null,
+  given_name: null,
+  family_name: null,
+};
+
+export function toUserDto(u: UserEntity): UserDto {
+  return {
+    user_id: u.user_id,
+    tenant_id: u.tenant_id,
+    username: u.username,
+    email: u.email,
+    is_disabled: u.is_disabled,
+    is_verified: u.is_verified,
+    locale: u.locale,
+    roles: u.roles ?? [],
+    external_id: u.external_id,
+    display_name: u.display_name,
+    given_name: u.given_name,
+    family_name: u.family_name,
+    has_password: u.password_hash !== null,
+    created_at: u.created_at.toISOString(),
+    updated_at: u.updated_at.toISOString(),
+  };
+}
+
+/** Escapes LIKE metacharacters so a prefix filter matches literally. */
+function likePrefix(value: string): string {
+  return value.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+}
+
+/** The directory: users of a tenant, their passwords and their state. */
+@Injectable()
+export class UsersService {
+  /** Compared against when the user does not exist, so timing does not reveal existence. */
+  private dummyHash?: Promise<string>;
+
+  constructor(
+    @InjectTenantRepository(UserEntity) private readonly users: TenantRepository<UserEntity>,
+    @InjectTenantRepository(TenantUserCountEntity)
+    private readonly counts: TenantRepository<TenantUserCountEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tenants: TenantsService,
+    private readonly events: UserEvents,
+  ) {}
+
+  // ---- reads used by other modules (login, OIDC, SCIM, API keys)
+
+  getEntity(tenantId: string, userId: string): Promise<UserEntity | null> {
+    if (!isUuid(userId)) return Promise.resolve(null);
+    return this.users.findOne(tenantId, { user_id: userId });
+  }
+
+  async userExists(tenantId: string, userId: string): Promise<boolean> {
+    return (await this.getEntity(tenantId, userId)) !== null;
+  }
+
+  async isUserActive(tenantId: string, userId: string): Promise<boolean> {
+    const u = await this.getEntity(tenantId, userId);
+    return u !== null && !u.is_disabled;
+  }
+
+  /** A sign-in name: the username, or the email address, case-insensitively. */
+  findForLogin(tenantId: string, login: string): Promise<UserEntity | null> {
+    const value = login.trim();
+    if (!value || value.length > 254) return Promise.resolve(null);
+    const field = value.includes('@') && !USERNAME_ONLY.test(value) ? 'email' : 'username';
+    return this.byLowered(tenantId, field, value).then(
+      (u) =>
+        u ??
+        (field === 'username' && value.includes('@')
+          ? this.byLowered(tenantId, 'email', value)
+          : null),
+    );
+  }
+
+  private byLowered(
+    tenantId: string,
+    field: 'username' | 'email',
+    value: string,
+  ): Promise<UserEntity | null> {
+    return this.users
+      .query(tenantId, 'u')
+      .andWhere(`lower(u.${field}) COLLATE "C" = :v`, { v: value.toLowerCase() })
+      .getOne();
+  }
+
+  async verifyPassword(
+    _tenantId: string,
+    user: UserEntity | null,
+    password: string,
+  ): Promise<boolean> {
+    if (!user || !user.password_hash) {
+      this.dummyHash ??= bcrypt.hash('timing-equaliser', this.config.bcryptCost);
+      await bcrypt.compare(password, await this.dummyHash);
+      return false;
+    }
+    if (Buffer.byteLength(password, 'utf8') > 72) return false;
+    return bcrypt.compare(password, user.password_hash);
+  }
+
+  // ---- management API
+
+  async get(tenantId: string, userId: string): Promise<UserDto> {
+    return toUserDto(await this.load(tenantId, userId));
+  }
+
+  async getByUsername(tenantId: string, username: string): Promise<UserDto> {
+    const u = await this.byLowered(tenantId, 'username', username);
+    if (!u) throw notFound('User');
+    return toUserDto(u);
+  }
+
+  private async load(
+    tenantId: string,
+    userId: string,
+    manager?: EntityManager,
+  ): Promise<UserEntity> {
+    const u = isUuid(userId)
+      ? await this.users.findOne(tenantId, { user_id: userId }, manager)
+      : null;
+    if (!u) throw notFound('User');
+    return u;
+  }
+
+  private async hashPassword(
+    tenantId: string,
+    password: string,
+    field = 'password',
+  ): Promise<string> {
+    const { password_min_length } = await this.tenants.settings(tenantId);
+    const problems = passwordProblems(password, password_min_length, field);
+    if (problems.length) throw badRequest('The password does not meet the policy', problems);
+    return bcrypt.hash(password, this.config.bcryptCost);
+  }
+
+  async create(tenantId: string, dto: CreateUserDto): Promise<UserDto> {
+    const password_hash =
+      dto.password !== undefined ? await this.hashPassword(tenantId, dto.password) : null;
+    const row = this.newRow(tenantId, dto, password_hash);
+    await this.users.insert(tenantId, row);
+    return toUserDto(row);
+  }
+
+  private newRow(tenantId: string, dto: CreateUserDto, password_hash: string | null): UserEntity {
+    const now = new Date();
+    const row = this.users.create(tenantId, {
+      ...DEFAULTS,
+      ...pick(dto),
+      user_id: randomUUID(),
+      username: dto.username,
+      password_hash,
+      password_changed_at: password_hash ? now : null,
+      created_at: now,
+      updated_at: now,
+    });
+    return row;
+  }
+
+  async list(tenantId: string, q: UserListQuery): Promise<Page<UserDto>> {
+    const qb = this.users.query(tenantId, 'u');
+    if (q.username)
+      qb.andWhere(`lower(u.username) COLLATE "C" LIKE :un ESCAPE '\\'`, {
+        un: likePrefix(q.username),
+      });
+    // `email IS NOT NULL` lets the planner use the partial email index.
+    if (q.email)
+      qb.andWhere(`u.email IS NOT NULL AND lower(u.email) COLLATE "C" LIKE :em ESCAPE '\\'`, {
+        em: likePrefix(q.email),
+      });
+    const dir = q.sort_direction === -1 ? 'DESC' : 'ASC';
+    if (q.sort_by === 'username') qb.orderBy(`lower(u.username) COLLATE "C"`, dir);
+    else if (q.sort_by === 'email')
+      qb.orderBy(`lower(u.email) COLLATE "C"`, dir, dir === 'ASC' ? 'NULLS LAST' : 'NULLS FIRST');
+    else qb.orderBy('u.created_at', dir);
+    qb.addOrderBy('u.user_id', dir).limit(q.limit).offset(q.offset);
+    const filtered = Boolean(q.username || q.email);
+    const [rows, total] = await Promise.all([
+      qb.getMany(),
+      filtered ? qb.clone().orderBy().limit().offset().getCount() : this.count(tenantId),
+    ]);
+    return page(rows.map(toUserDto), total, q);
+  }
+
+  /** Kept by a statement trigger (see the directory migration): exact, and O(1). */
+  private async count(tenantId: string): Promise<number> {
+    const row = await this.counts.findOne(tenantId, {});
+    return row ? Number(row.user_count) : 0;
+  }
+
+  async replace(tenantId: string, userId: string, dto: ReplaceUserDto): Promise<UserDto> {
+    return this.write(tenantId, userId, () => ({
+      ...DEFAULTS,
+      ...pick(dto),
+      username: dto.username,
+    }));
+  }
+
+  async update(tenantId: string, userId: string, dto: UpdateUserDto): Promise<UserDto> {
+    return this.write(tenantId, userId, () => ({
+      ...pick(dto),
+      ...(dto.username !== undefined ? { username: dto.username } : {}),
+    }));
+  }
+
+  private async write(
+    tenantId: string,
+    userId: string,
+    changes: () => Partial<UserEntity>,
+  ): Promise<UserDto> {
+    const { before, after } = await this.dataSource.transaction(async (m) => {
+      const current = await this.load(tenantId, userId, m);
+      const before = { ...current };
+      Object.assign(current, changes(), { updated_at: new Date() });
+      await this.users.save(tenantId, current, m);
+      return { before, after: current };
+    });
+    await this.announceStateChange(before, after);
+    return toUserDto(after);
+  }
+
+  private async announceStateChange(before: UserEntity, after: UserEntity) {
+    if (!before.is_disabled && after.is_disabled) {
+      await this.events.emit({
+        type: 'disabled',
+        tenantId: after.tenant_id,
+        userId: after.user_id,
+      });
+    } else if (before.is_disabled && !after.is_disabled) {
+      await this.events.emit({ type: 'enabled', tenantId: after.tenant_id, userId: after.user_id });
+    }
+  }
+
+  async remove(tenantId: string, userId: string): Promise<void> {
+    if (!isUuid(userId) || (await this.users.delete(tenantId, { user_id: userId })) === 0)
+      throw notFound('User');
+    await this.events.emit({ type: 'deleted', tenantId, userId });
+  }
+
+  async setPassword(tenantId: string, userId: string, password: string): Promise<void> {
+    await this.load(tenantId, userId);
+    const password_hash = await this.hashPassword(tenantId, password);
+    const now = new Date();
+    await this.users.update(
+      tenantId,
+      { user_id: userId },
+      { password_hash, password_changed_at: now, updated_at: now },
+    );
+    await this.events.emit({ type: 'password_changed', tenantId, userId });
+  }
+
+  async setDisabled(tenantId: string, userId: string, disabled: boolean): Promise<UserDto> {
+    return this.update(tenantId, userId, { is_disabled: disabled });
+  }
+
+  async markVerified(tenantId: string, userId: string): Promise<UserDto> {
+    return this.update(tenantId, userId, { is_verified: true });
+  }
+
+  /**
+   * Creates every valid user of the batch; invalid and duplicate ones are reported with a reason
+   * each. Duplicates are found inside the batch first, then by the database (ON CONFLICT DO NOTHING),
+   * so a concurrent writer cannot turn a duplicate into an error for the whole batch.
+   */
+  async batchCreate(tenantId: string, items: unknown[]): Promise<BatchCreateResultDto> {
+    const result: BatchCreateResultDto = {
+      success_created_count: 0,
+      fail_create_usernames: [],
+      duplicate_usernames: [],
+      failures: [],
+      created_user_ids: [],
+    };
+    const usernameOf = (item: unknown) =>
+      item &&
+      typeof item === 'object' &&
+      typeof (item as { username?: unknown }).username === 'string'
+        ? (item as { username: string }).username
+        : null;
+    const fail = (
+      index: number,
+      item: unknown,
+      field: string | null,
+      reason: string,
+      duplicate = false,
+    ) => {
+      const username = usernameOf(item);
+      result.failures.push({ index, username, field, reason });
+      (duplicate ? result.duplicate_usernames : result.fail_create_usernames).push(
+        username ?? `#${index}`,
+      );
+    };
+
+    const { password_min_length } = await this.tenants.settings(tenantId);
+    const seen = {
+      username: new Set<string>(),
+      email: new Set<string>(),
+      external_id: new Set<string>(),
+    };
+    const candidates: Array<{ index: number; dto: CreateUserDto }> = [];
+    for (const [index, item] of items.entries()) {
+      if (!item || typeof item !== 'object' || Array.isArray(item)) {
+        fail(index, item, null, 'must be an object');
+        continue;
+      }
+      const dto = plainToInstance(CreateUserDto, item);
+      const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
+      if (errors.length) {
+        const first = errors[0];
+        fail(
+          index,
+          item,
+          first.property,
+          Object.values(first.constraints ?? { invalid: 'is invalid' })[0],
+        );
+        continue;
+      }
+      if (dto.password !== undefined) {
+        const problems = passwordProblems(dto.password, password_min_length);
+        if (problems.length) {
+          fail(index, item, 'password', problems[0].message);
+          continue;
+        }
+      }
+      const keys = {
+        username: dto.username.toLowerCase(),
+        email: dto.email?.toLowerCase(),
+        external_id: dto.external_id ?? undefined,
+      };
+      const dupField = (['username', 'email', 'external_id'] as const).find(
+        (f) => keys[f] !== undefined && seen[f].has(keys[f]!),
+      );
+      if (dupField) {
+        fail(index, item, dupField, `${dupField} appears twice in this batch`, true);
+        continue;
+      }
+      for (const f of ['username', 'email', 'external_id'] as const)
+        if (keys[f] !== undefined) seen[f].add(keys[f]!);
+      candidates.push({ index, dto });
+    }
+
+    // Password hashing is the slow part: run it on the thread pool in parallel.
+    const rows = await Promise.all(
+      candidates.map(async ({ dto }) =>
+        this.newRow(
+          tenantId,
+          dto,
+          dto.password !== undefined
+            ? await bcrypt.hash(dto.password, this.config.bcryptCost)
+            : null,
+        ),
+      ),
+    );
+    const inserted = new Set<string>();
+    for (let i = 0; i < rows.length; i += 500) {
+      const res = await this.users.insertIgnoringConflicts(tenantId, rows.slice(i, i + 500), [
+        'user_id',
+      ]);
+      for (const r of res) inserted.add(r.user_id!);
+    }
+    const rejected = candidates.filter((_c, i) => !inserted.has(rows[i].user_id));
+    for (const { index, dto } of rejected) {
+      const field = await this.conflictingField(tenantId, dto);
+      fail(index, dto, field, `${field} is already in use`, true);
+    }
+    result.created_user_ids = rows.filter((r) => inserted.has(r.user_id)).map((r) => r.user_id);
+    result.success_created_count = result.created_user_ids.length;
+    result.failures.sort((a, b) => a.index - b.index);
+    return result;
+  }
+
+  private async conflictingField(tenantId: string, dto: CreateUserDto): Promise<string> {
+    if (await this.byLowered(tenantId, 'username', dto.username)) return 'username';
+    if (dto.email && (await this.byLowered(tenantId, 'email', dto.email))) return 'email';
+    return 'external_id';
+  }
+
+  async batchDelete(tenantId: string, ids: string[]): Promise<BatchDeleteResultDto> {
+    const unique = [...new Set(ids)];
+    const deleted = await this.users.deleteReturning(tenantId, { user_id: In(unique) }, [
+      'user_id',
+    ]);
+    const gone = new Set(deleted.map((d) => d.user_id!));
+    for (const userId of gone) await this.events.emit({ type: 'deleted', tenantId, userId });
+    return { deleted_count: gone.size, not_found_ids: unique.filter((id) => !gone.has(id)) };
+  }
+}
+
+const USERNAME_ONLY = /^[a-zA-Z0-9_.-]+$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+function pick(dto: object): Partial<UserEntity> {
+  const out: Record<string, unknown> = {};
+  for (const key of EDITABLE) {
+    const v = (dto as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = v;
+  }
+  return out as Partial<UserEntity>;
+}
