@@ -29,11 +29,13 @@ export class Directory1763900001000 implements MigrationInterface {
         CONSTRAINT users_pkey PRIMARY KEY (tenant_id, user_id)
       )`);
     // COLLATE "C": one index serves equality, prefix LIKE and ORDER BY on the lowered value.
+    // Not partial: NULL emails never collide in a unique index, and the planner keeps the
+    // expression statistics it needs to choose this index for prefix filters.
     await q.query(
       `CREATE UNIQUE INDEX users_tenant_username_key ON users (tenant_id, (lower(username) COLLATE "C"))`,
     );
     await q.query(
-      `CREATE UNIQUE INDEX users_tenant_email_key ON users (tenant_id, (lower(email) COLLATE "C")) WHERE email IS NOT NULL`,
+      `CREATE UNIQUE INDEX users_tenant_email_key ON users (tenant_id, (lower(email) COLLATE "C"))`,
     );
     await q.query(
       `CREATE UNIQUE INDEX users_tenant_external_id_key ON users (tenant_id, external_id) WHERE external_id IS NOT NULL`,

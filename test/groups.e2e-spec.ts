@@ -2,6 +2,8 @@ import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js'
 
 const W = ['users:write', 'groups:write'];
 
+const groups = (tenantId: string) => `/api/v1/tenants/${tenantId}/groups`;
+
 describe('groups', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -9,7 +11,6 @@ describe('groups', () => {
   });
   afterAll(() => t.close());
 
-  const groups = (tenantId: string) => `/api/v1/tenants/${tenantId}/groups`;
   const mkUser = async (tenantId: string, key: string, username: string) =>
     (await t.http('POST', `/api/v1/tenants/${tenantId}/users`, { key, body: { username } })).body
       .user_id as string;

@@ -2,14 +2,14 @@ import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js'
 
 const W = ['users:write', 'groups:write', 'api-keys:write', 'tenants:write'];
 
+const users = (tenantId: string) => `/api/v1/tenants/${tenantId}/users`;
+
 describe('users', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp();
   });
   afterAll(() => t.close());
-
-  const users = (tenantId: string) => `/api/v1/tenants/${tenantId}/users`;
 
   it('creates a user with every field, never returns the password, reads it by id and by username', async () => {
     const { tenantId, key } = await newTenant(t, W);

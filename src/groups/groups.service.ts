@@ -254,7 +254,7 @@ export class GroupsService {
       );
     });
     this.tenantEvents.emit({ type: 'changed', tenantId });
-    return { client_ids: [...clientIds].sort() };
+    return { client_ids: clientIds.toSorted() };
   }
 
   /** Clients live in the clients table once the OIDC module exists; unknown ids are refused. */

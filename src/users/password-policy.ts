@@ -14,7 +14,7 @@ export function passwordProblems(
   if (Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES) {
     errors.push({ field, message: `must be at most ${BCRYPT_MAX_BYTES} bytes (UTF-8)` });
   }
-  if (/[\u0000-\u001f\u007f]/.test(password))
+  if ([...password].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
     errors.push({ field, message: 'must not contain control characters' });
   return errors;
 }

@@ -212,9 +212,8 @@ export class UsersService {
       qb.andWhere(`lower(u.username) COLLATE "C" LIKE :un ESCAPE '\\'`, {
         un: likePrefix(q.username),
       });
-    // `email IS NOT NULL` lets the planner use the partial email index.
     if (q.email)
-      qb.andWhere(`u.email IS NOT NULL AND lower(u.email) COLLATE "C" LIKE :em ESCAPE '\\'`, {
+      qb.andWhere(`lower(u.email) COLLATE "C" LIKE :em ESCAPE '\\'`, {
         em: likePrefix(q.email),
       });
     const dir = q.sort_direction === -1 ? 'DESC' : 'ASC';
@@ -257,14 +256,14 @@ export class UsersService {
     userId: string,
     changes: () => Partial<UserEntity>,
   ): Promise<UserDto> {
-    const { before, after } = await this.dataSource.transaction(async (m) => {
+    const { previous, after } = await this.dataSource.transaction(async (m) => {
       const current = await this.load(tenantId, userId, m);
-      const before = { ...current };
+      const snapshot = { ...current };
       Object.assign(current, changes(), { updated_at: new Date() });
       await this.users.save(tenantId, current, m);
-      return { before, after: current };
+      return { previous: snapshot, after: current };
     });
-    await this.announceStateChange(before, after);
+    await this.announceStateChange(previous, after);
     return toUserDto(after);
   }
 
@@ -319,12 +318,6 @@ export class UsersService {
       failures: [],
       created_user_ids: [],
     };
-    const usernameOf = (item: unknown) =>
-      item &&
-      typeof item === 'object' &&
-      typeof (item as { username?: unknown }).username === 'string'
-        ? (item as { username: string }).username
-        : null;
     const fail = (
       index: number,
       item: unknown,
@@ -432,6 +425,14 @@ export class UsersService {
     for (const userId of gone) await this.events.emit({ type: 'deleted', tenantId, userId });
     return { deleted_count: gone.size, not_found_ids: unique.filter((id) => !gone.has(id)) };
   }
+}
+
+function usernameOf(item: unknown): string | null {
+  return item &&
+    typeof item === 'object' &&
+    typeof (item as { username?: unknown }).username === 'string'
+    ? (item as { username: string }).username
+    : null;
 }
 
 const USERNAME_ONLY = /^[a-zA-Z0-9_.-]+$/;
