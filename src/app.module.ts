@@ -3,11 +3,13 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
+import { ClientsModule } from './clients/clients.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './database/data-source.js';
 import { runMigrations } from './database/migrate.js';
+import { SigningKeysModule } from './signing-keys/signing-keys.module.js';
 import { EventsModule } from './events/events.module.js';
 import { HealthController } from './health/health.controller.js';
 import { TenantsModule } from './tenants/tenants.module.js';
@@ -47,6 +49,8 @@ export class AppModule {
         ApiKeysModule,
         UsersModule,
         GroupsModule,
+        ClientsModule,
+        SigningKeysModule,
       ],
       controllers: [HealthController],
       providers: [

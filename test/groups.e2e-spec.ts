@@ -162,5 +162,53 @@ describe('groups', () => {
     });
     expect(unknown.status).toBe(400);
     expect(unknown.body.errors[0].field).toBe('client_ids');
+    const client = await t.http('POST', `/api/v1/tenants/${tenantId}/clients`, {
+      key,
+      body: {
+        name: 'Restricted app',
+        client_type: 'confidential',
+        redirect_uris: ['https://app.example.com/cb'],
+        grant_types: ['authorization_code'],
+        is_group_restricted: true,
+      },
+    });
+    expect(client.status).toBe(201);
+    const cid = client.body.client_id;
+    const set = await t.http('PUT', `${groups(tenantId)}/${g}/allowed-clients`, {
+      key,
+      body: { client_ids: [cid] },
+    });
+    expect(set.body).toEqual({ client_ids: [cid] });
+    expect((await t.http('GET', `${groups(tenantId)}/${g}/allowed-clients`, { key })).body).toEqual(
+      { client_ids: [cid] },
+    );
+    // another tenant's client id is unknown here
+    const other = await newTenant(t, ['clients:write']);
+    const foreign = (
+      await t.http('POST', `/api/v1/tenants/${other.tenantId}/clients`, {
+        key: other.key,
+        body: {
+          name: 'Other',
+          client_type: 'confidential',
+          redirect_uris: ['https://o.example.com/cb'],
+          grant_types: ['authorization_code'],
+        },
+      })
+    ).body.client_id;
+    expect(
+      (
+        await t.http('PUT', `${groups(tenantId)}/${g}/allowed-clients`, {
+          key,
+          body: { client_ids: [foreign] },
+        })
+      ).status,
+    ).toBe(400);
+    // deleting the client removes it from the group
+    expect(
+      (await t.http('DELETE', `/api/v1/tenants/${tenantId}/clients/${cid}`, { key })).status,
+    ).toBe(204);
+    expect((await t.http('GET', `${groups(tenantId)}/${g}/allowed-clients`, { key })).body).toEqual(
+      { client_ids: [] },
+    );
   });
 });

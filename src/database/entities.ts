@@ -1,9 +1,11 @@
 import { ApiKeyEntity } from '../api-keys/api-key.entity.js';
+import { ClientEntity } from '../clients/client.entity.js';
 import {
   GroupAllowedClientEntity,
   GroupEntity,
   GroupMemberEntity,
 } from '../groups/group.entity.js';
+import { SigningKeyEntity } from '../signing-keys/signing-key.entity.js';
 import { TenantEntity } from '../tenants/tenant.entity.js';
 import { TenantUserCountEntity, UserEntity } from '../users/user.entity.js';
 
@@ -16,4 +18,6 @@ export const entities = [
   GroupEntity,
   GroupMemberEntity,
   GroupAllowedClientEntity,
+  ClientEntity,
+  SigningKeyEntity,
 ];

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TenancyModule } from '../../libs/tenancy/index.js';
+import { ClientEntity } from '../clients/client.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { GroupAllowedClientEntity, GroupEntity, GroupMemberEntity } from './group.entity.js';
 import { GroupsController } from './groups.controller.js';
@@ -12,6 +13,7 @@ import { GroupsService } from './groups.service.js';
       GroupMemberEntity,
       GroupAllowedClientEntity,
       UserEntity,
+      ClientEntity,
     ]),
   ],
   controllers: [GroupsController],

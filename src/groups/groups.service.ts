@@ -10,6 +10,7 @@ import {
 import { page, type ListQuery, type Page } from '../common/pagination.js';
 import { badRequest, notFound } from '../common/problem.js';
 import { registerUniqueField } from '../database/database-errors.js';
+import { ClientEntity } from '../clients/client.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import type { GroupDto, GroupListQuery, ReplaceGroupDto, UpdateGroupDto } from './dto/group.dto.js';
 import { GroupAllowedClientEntity, GroupEntity, GroupMemberEntity } from './group.entity.js';
@@ -40,6 +41,7 @@ export class GroupsService {
     @InjectTenantRepository(GroupAllowedClientEntity)
     private readonly allowed: TenantRepository<GroupAllowedClientEntity>,
     @InjectTenantRepository(UserEntity) private readonly users: TenantRepository<UserEntity>,
+    @InjectTenantRepository(ClientEntity) private readonly clients: TenantRepository<ClientEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly tenantEvents: TenantEvents,
   ) {}
@@ -257,16 +259,14 @@ export class GroupsService {
     return { client_ids: clientIds.toSorted() };
   }
 
-  /** Clients live in the clients table once the OIDC module exists; unknown ids are refused. */
   private async assertClientsExist(tenantId: string, clientIds: string[], m: EntityManager) {
     if (!clientIds.length) return;
-    const hasTable = await m.query(`SELECT to_regclass('clients') IS NOT NULL AS present`);
-    if (!hasTable[0]?.present) return;
-    const rows: Array<{ client_id: string }> = await m.query(
-      'SELECT client_id FROM clients WHERE tenant_id = $1 AND client_id = ANY($2)',
-      [tenantId, clientIds],
+    const found = await this.clients.find(
+      tenantId,
+      { where: { client_id: In(clientIds) }, select: { client_id: true } },
+      m,
     );
-    const known = new Set(rows.map((r) => r.client_id));
+    const known = new Set(found.map((c) => c.client_id));
     const unknown = clientIds.filter((id) => !known.has(id));
     if (unknown.length) {
       throw badRequest(

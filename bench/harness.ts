@@ -1,0 +1,114 @@
+import autocannon from 'autocannon';
+import { cpuSeconds, percentile } from './lib.js';
+
+export interface ScenarioResult {
+  name: string;
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  /** CPU-seconds of the server process per 1,000 requests: the figure we compare. */
+  cpuPer1k: number;
+}
+
+export interface HttpScenario {
+  kind: 'http';
+  url: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** A multi-step scenario (e.g. authorize → code → token): one iteration, counted as `steps` requests. */
+export interface FlowScenario {
+  kind: 'flow';
+  steps: number;
+  run: () => Promise<boolean>;
+}
+
+export interface RunOptions {
+  name: string;
+  pid: number;
+  seconds: number;
+  warmupSeconds: number;
+  connections: number;
+}
+
+async function autocannonRun(s: HttpScenario, seconds: number, connections: number) {
+  return autocannon({
+    url: s.url,
+    method: s.method ?? 'GET',
+    headers: s.headers,
+    body: s.body,
+    connections,
+    duration: seconds,
+  });
+}
+
+async function flowRun(s: FlowScenario, seconds: number, connections: number) {
+  const deadline = performance.now() + seconds * 1000;
+  const latencies: number[] = [];
+  let failures = 0;
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < deadline) {
+        const start = performance.now();
+        try {
+          if (!(await s.run())) failures += 1;
+        } catch {
+          errors += 1;
+        }
+        latencies.push(performance.now() - start);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return { iterations: latencies.length, failures, errors, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+/** Warm-up, then a fixed-time run; CPU is read from /proc of the server around the measured part. */
+export async function runScenario(s: HttpScenario | FlowScenario, o: RunOptions): Promise<ScenarioResult> {
+  if (s.kind === 'http') {
+    await autocannonRun(s, o.warmupSeconds, o.connections);
+    const cpu0 = cpuSeconds(o.pid);
+    const r = await autocannonRun(s, o.seconds, o.connections);
+    const cpu = cpuSeconds(o.pid) - cpu0;
+    const total = r.requests.total;
+    return {
+      name: o.name,
+      requests: total,
+      rps: total / o.seconds,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      non2xx: r.non2xx,
+      errors: r.errors + r.timeouts,
+      cpuPer1k: total ? (cpu / total) * 1000 : NaN,
+    };
+  }
+  await flowRun(s, o.warmupSeconds, o.connections);
+  const cpu0 = cpuSeconds(o.pid);
+  const r = await flowRun(s, o.seconds, o.connections);
+  const cpu = cpuSeconds(o.pid) - cpu0;
+  const total = r.iterations * s.steps;
+  return {
+    name: o.name,
+    requests: total,
+    rps: total / o.seconds,
+    p50: r.p50,
+    p99: r.p99,
+    non2xx: r.failures,
+    errors: r.errors,
+    cpuPer1k: total ? (cpu / total) * 1000 : NaN,
+  };
+}
+
+export function formatResult(r: ScenarioResult, baseline?: ScenarioResult): string {
+  const ratio = baseline && Number.isFinite(baseline.cpuPer1k) ? ` ratio ${(r.cpuPer1k / baseline.cpuPer1k).toFixed(2)}x of bare` : '';
+  return (
+    `${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1).padStart(6)} ms  ` +
+    `p99 ${r.p99.toFixed(1).padStart(6)} ms  non-2xx ${r.non2xx + r.errors}  cpu ${r.cpuPer1k.toFixed(3)} s/1k${ratio}`
+  );
+}
