@@ -2,6 +2,11 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
+import { AnalyticsModule } from './analytics/analytics.module.js';
+import { AuditModule } from './audit/audit.module.js';
+import { BlockerModule } from './blocker/blocker.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { RedisModule } from './redis/redis.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { ClientsModule } from './clients/clients.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
@@ -44,6 +49,11 @@ export class AppModule {
             return ds;
           },
         }),
+        RedisModule,
+        MetricsModule,
+        AuditModule,
+        BlockerModule,
+        AnalyticsModule,
         TenantsModule,
         EventsModule,
         ApiKeysModule,

@@ -1,0 +1,133 @@
+import {
+  Injectable,
+  SetMetadata,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { tap, type Observable } from 'rxjs';
+import type { Principal } from '../auth/scopes.js';
+import { auditContextOf, AuditService } from './audit.service.js';
+
+const SKIP_ADMIN_AUDIT = 'idp:skip-admin-audit';
+
+/** For routes that record a richer event themselves, so the log does not say it twice. */
+export const SkipAdminAudit = () => SetMetadata(SKIP_ADMIN_AUDIT, true);
+
+const VERBS: Record<string, string> = {
+  POST: 'create',
+  PUT: 'replace',
+  PATCH: 'update',
+  DELETE: 'delete',
+};
+const TENANT_ROUTE = /^\/api\/v1\/tenants\/:tenant_id(?:\/(.*))?$/;
+/** Self-service routes are the user's own doing; their modules record them with the user as actor. */
+const SELF_SERVICE = new Set(['me']);
+
+const singular = (segment: string) => segment.replace(/s$/, '');
+
+/**
+ * `admin.<resource>[.<sub-resource>].<verb>` from the route template, never the raw URL:
+ * POST /users → admin.user.create, PATCH /users/:user_id → admin.user.update,
+ * POST /users/:user_id/disable → admin.user.disable, DELETE /groups/:group_id/members/:user_id →
+ * admin.group.members.delete. The subject is the first path parameter after the tenant.
+ */
+export function describeAdminRoute(
+  method: string,
+  template: string,
+): { type: string; resource: string; subjectParam?: string } | null {
+  const verb = VERBS[method];
+  if (!verb) return null;
+  if (template === '/api/v1/tenants' && method === 'POST') {
+    return { type: 'admin.tenant.create', resource: 'tenant' };
+  }
+  const m = TENANT_ROUTE.exec(template);
+  if (!m) return null;
+  const segments = (m[1] ?? '').split('/').filter(Boolean);
+  if (!segments.length) {
+    // The tenant itself; its deletion leaves no log to write into.
+    return method === 'DELETE' ? null : { type: `admin.tenant.${verb}`, resource: 'tenant' };
+  }
+  if (segments[0].startsWith(':') || SELF_SERVICE.has(segments[0])) return null;
+  const resource = singular(segments[0]);
+  const statics = segments.slice(1).filter((s) => !s.startsWith(':'));
+  const subjectParam = segments
+    .slice(1)
+    .find((s) => s.startsWith(':'))
+    ?.slice(1);
+  const last = segments[segments.length - 1];
+  const action =
+    method === 'POST' && segments.length > 1 && !last.startsWith(':')
+      ? statics.join('.')
+      : [...statics, verb].join('.');
+  return { type: `admin.${resource}.${action}`, resource, subjectParam };
+}
+
+const ID_FIELDS = ['user_id', 'group_id', 'client_id', 'key_id', 'kid', 'tenant_id'];
+
+/**
+ * Records every successful change made through the management API (non-GET under
+ * /api/v1/tenants/:tenant_id) with the calling key as actor. Failures are not recorded here:
+ * a refused request changed nothing.
+ */
+@Injectable()
+export class AdminAuditInterceptor implements NestInterceptor {
+  constructor(
+    private readonly audit: AuditService,
+    private readonly reflector: Reflector,
+  ) {}
+
+  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (ctx.getType() !== 'http') return next.handle();
+    const req = ctx.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
+    const template = req.routeOptions?.url;
+    const route = template ? describeAdminRoute(req.method, template) : null;
+    if (
+      !route ||
+      this.reflector.getAllAndOverride<boolean>(SKIP_ADMIN_AUDIT, [
+        ctx.getHandler(),
+        ctx.getClass(),
+      ])
+    ) {
+      return next.handle();
+    }
+    return next.handle().pipe(
+      tap((body: unknown) => {
+        const params = (req.params ?? {}) as Record<string, string>;
+        const answer = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+        const tenantId =
+          params.tenant_id ?? (typeof answer.tenant_id === 'string' ? answer.tenant_id : undefined);
+        if (!tenantId) return;
+        let subjectId: string | undefined = route.subjectParam
+          ? params[route.subjectParam]
+          : undefined;
+        if (subjectId === undefined) {
+          const field =
+            route.resource === 'tenant'
+              ? 'tenant_id'
+              : ID_FIELDS.find((f) => typeof answer[f] === 'string');
+          subjectId = field ? (answer[field] as string | undefined) : undefined;
+        }
+        const principal = req.principal;
+        this.audit.record({
+          tenantId,
+          type: route.type,
+          actorType: principal ? 'api_key' : 'system',
+          actorId: principal?.credentialId ?? null,
+          subjectType: route.resource,
+          subjectId: subjectId ?? null,
+          ...auditContextOf(req),
+          outcome: 'success',
+          method: 'api',
+          details: {
+            http_method: req.method,
+            route: template,
+            ...(principal?.userId ? { acting_user_id: principal.userId } : {}),
+          },
+        });
+      }),
+    );
+  }
+}

@@ -1,0 +1,38 @@
+import { Readable } from 'node:stream';
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Authenticated } from '../auth/auth.decorators.js';
+import { AuditService } from './audit.service.js';
+import { AuditEventPageDto, AuditQuery } from './dto/audit.dto.js';
+
+@ApiTags('audit')
+@Controller('api/v1/tenants/:tenant_id/audit-events')
+export class AuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Get()
+  @Authenticated({ scope: 'audit:read' })
+  @ApiOkResponse({ type: AuditEventPageDto, description: 'newest first' })
+  list(@Param('tenant_id') tenantId: string, @Query() q: AuditQuery) {
+    return this.audit.list(tenantId, q);
+  }
+
+  @Get('export')
+  @Authenticated({ scope: 'audit:read' })
+  @ApiProduces('application/x-ndjson')
+  @ApiOkResponse({ description: 'every matching event, one JSON object per line, newest first' })
+  export(@Param('tenant_id') tenantId: string, @Query() q: AuditQuery, @Res() reply: FastifyReply) {
+    this.audit.checkQuery(q);
+    const events = this.audit.export(tenantId, q);
+    const lines = Readable.from(
+      (async function* () {
+        for await (const e of events) yield JSON.stringify(e) + '\n';
+      })(),
+    );
+    void reply
+      .header('content-type', 'application/x-ndjson; charset=utf-8')
+      .header('content-disposition', `attachment; filename="audit-${tenantId}.ndjson"`)
+      .send(lines);
+  }
+}

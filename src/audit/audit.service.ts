@@ -1,0 +1,375 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { FastifyRequest } from 'fastify';
+import type { DataSource, EntityManager } from 'typeorm';
+import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { badRequest } from '../common/problem.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { AuditEventEntity, type ActorType, type AuditOutcome } from './audit-event.entity.js';
+import type { AuditEventDto, AuditEventPageDto, AuditQuery } from './dto/audit.dto.js';
+
+/** What a module hands to `AuditService.record`. Only `tenantId` and `type` are required. */
+export interface AuditEventInput {
+  tenantId: string;
+  /** Dotted, lowercase: `login.success`, `login.failure`, `password.changed`, `admin.user.create`... */
+  type: string;
+  /** Default `system`. */
+  actorType?: ActorType;
+  actorId?: string | null;
+  subjectType?: string | null;
+  subjectId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  /** Default `failure` for a type ending in `.failure`, else `success`. */
+  outcome?: AuditOutcome;
+  /** The credential or channel: password, totp, recovery_code, pin, pattern, passkey, scim... */
+  method?: string | null;
+  /** Never secrets: this is kept for a year and exported. */
+  details?: Record<string, unknown>;
+  /** Default now. */
+  occurredAt?: Date;
+}
+
+/** Called inside the transaction that writes a batch, so derived tables never drift from the log. */
+export type AuditFlushHook = (events: AuditEventEntity[], manager: EntityManager) => Promise<void>;
+/** Called for each tenant when retention removes everything older than `cutoff`. */
+export type AuditPurgeHook = (
+  tenantId: string,
+  cutoff: Date,
+  manager: EntityManager,
+) => Promise<void>;
+
+/** The request facts every event carries: the client address (proxy-aware) and user agent. */
+export function auditContextOf(req: FastifyRequest): {
+  ip: string | null;
+  userAgent: string | null;
+} {
+  const ua = req.headers['user-agent'];
+  return { ip: req.ip ?? null, userAgent: typeof ua === 'string' ? ua : null };
+}
+
+const FLUSH_INTERVAL_MS = 250;
+const BATCH_SIZE = 500;
+/** Past this many unwritten events (database down for a while), new ones are dropped, loudly. */
+const MAX_BUFFERED = 50_000;
+const MAX_WRITE_ATTEMPTS = 3;
+export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
+const PURGE_BATCH = 5_000;
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+const CURSOR = /^(\d{1,20})\.([0-9a-f-]{36})$/;
+
+const clip = (v: string | null | undefined, max: number): string | null =>
+  v === undefined || v === null ? null : v.length > max ? v.slice(0, max) : v;
+
+const MAX_DETAILS_BYTES = 8_192;
+
+/** Details are copied now (a caller may mutate its object later) and must be plain, small JSON. */
+function safeDetails(details: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!details) return {};
+  try {
+    const text = JSON.stringify(details);
+    if (text.length > MAX_DETAILS_BYTES) return { truncated: true };
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return { unserializable: true };
+  }
+}
+
+export function toAuditEventDto(e: AuditEventEntity): AuditEventDto {
+  return {
+    event_id: e.event_id,
+    tenant_id: e.tenant_id,
+    occurred_at: e.occurred_at.toISOString(),
+    type: e.type,
+    actor_type: e.actor_type,
+    actor_id: e.actor_id,
+    subject_type: e.subject_type,
+    subject_id: e.subject_id,
+    ip: e.ip,
+    user_agent: e.user_agent,
+    outcome: e.outcome,
+    method: e.method,
+    details: e.details,
+  };
+}
+
+function encodeCursor(micros: string, eventId: string): string {
+  return Buffer.from(`${micros}.${eventId}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { micros: string; eventId: string } {
+  const m = CURSOR.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m)
+    throw badRequest('Invalid cursor', [
+      { field: 'cursor', message: 'is not a cursor this API issued' },
+    ]);
+  return { micros: m[1], eventId: m[2] };
+}
+
+/**
+ * The audit log. `record` never waits and never throws: events are buffered and written in
+ * multi-row batches off the request path, so a slow database cannot slow or fail a sign-in.
+ * The price is that a crash loses at most the last ~250 ms of events.
+ */
+@Injectable()
+export class AuditService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Audit');
+  private buffer: Array<{ event: AuditEventEntity; attempts: number }> = [];
+  private flushing: Promise<void> | null = null;
+  private timer?: NodeJS.Timeout;
+  private purgeTimer?: NodeJS.Timeout;
+  private lastDropWarning = 0;
+  private readonly flushHooks: AuditFlushHook[] = [];
+  private readonly purgeHooks: AuditPurgeHook[] = [];
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectTenantRepository(AuditEventEntity)
+    private readonly events: TenantRepository<AuditEventEntity>,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onApplicationBootstrap() {
+    this.timer = setInterval(() => {
+      if (this.buffer.length) void this.flush();
+    }, FLUSH_INTERVAL_MS);
+    this.timer.unref();
+    this.purgeTimer = setInterval(() => {
+      this.purgeExpired().catch((err) => this.logger.warn({ err }, 'audit retention run failed'));
+    }, PURGE_INTERVAL_MS);
+    this.purgeTimer.unref();
+  }
+
+  async beforeApplicationShutdown() {
+    clearInterval(this.timer);
+    clearInterval(this.purgeTimer);
+    await this.flush();
+  }
+
+  onFlush(hook: AuditFlushHook) {
+    this.flushHooks.push(hook);
+  }
+
+  onPurge(hook: AuditPurgeHook) {
+    this.purgeHooks.push(hook);
+  }
+
+  /** Queues one event; returns at once. */
+  record(input: AuditEventInput): void {
+    if (this.buffer.length >= MAX_BUFFERED) {
+      this.metrics.auditEventsDropped(1);
+      const now = Date.now();
+      if (now - this.lastDropWarning > 10_000) {
+        this.lastDropWarning = now;
+        this.logger.warn({ buffered: this.buffer.length }, 'audit buffer full: dropping events');
+      }
+      return;
+    }
+    const e = new AuditEventEntity();
+    e.tenant_id = input.tenantId;
+    e.event_id = randomUUID();
+    e.occurred_at = input.occurredAt ?? new Date();
+    e.type = clip(input.type, 100)!;
+    e.actor_type = input.actorType ?? 'system';
+    e.actor_id = clip(input.actorId, 200);
+    e.subject_type = clip(input.subjectType, 50);
+    e.subject_id = clip(input.subjectId, 200);
+    e.ip = clip(input.ip, 64);
+    e.user_agent = clip(input.userAgent, 512);
+    e.outcome = input.outcome ?? (input.type.endsWith('.failure') ? 'failure' : 'success');
+    e.method = clip(input.method, 50);
+    e.details = safeDetails(input.details);
+    this.buffer.push({ event: e, attempts: 0 });
+    if (this.buffer.length >= BATCH_SIZE && !this.flushing) void this.flush();
+  }
+
+  /** Writes everything buffered so far; resolves when it is in the database (or given up). */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (!this.buffer.length) return;
+    this.flushing = this.drain().finally(() => {
+      this.flushing = null;
+    });
+    await this.flushing;
+  }
+
+  private async drain() {
+    while (this.buffer.length) {
+      const batch = this.buffer.splice(0, BATCH_SIZE);
+      try {
+        await this.writeBatch(batch.map((b) => b.event));
+      } catch (err) {
+        if ((err as { driverError?: { code?: string } }).driverError?.code === '23503') {
+          // A tenant deleted while its events waited: write the others, drop those.
+          await this.writePerTenant(batch.map((b) => b.event));
+          continue;
+        }
+        const retry = batch.filter((b) => ++b.attempts < MAX_WRITE_ATTEMPTS);
+        this.metrics.auditEventsDropped(batch.length - retry.length);
+        this.logger.warn({ err, events: batch.length }, 'could not write audit events');
+        this.buffer.unshift(...retry);
+        // The database is unwell: leave the rest for the next tick instead of spinning.
+        return;
+      }
+    }
+  }
+
+  private async writePerTenant(events: AuditEventEntity[]) {
+    const byTenant = new Map<string, AuditEventEntity[]>();
+    for (const e of events) byTenant.set(e.tenant_id, [...(byTenant.get(e.tenant_id) ?? []), e]);
+    for (const group of byTenant.values()) {
+      await this.writeBatch(group).catch(() => this.metrics.auditEventsDropped(group.length));
+    }
+  }
+
+  private async writeBatch(events: AuditEventEntity[]) {
+    const col = <K extends keyof AuditEventEntity>(k: K) => events.map((e) => e[k]);
+    await this.dataSource.transaction(async (m) => {
+      // unnest keeps the statement at 13 parameters whatever the batch size.
+      await m.query(
+        `INSERT INTO audit_events (tenant_id, event_id, occurred_at, type, actor_type, actor_id,
+           subject_type, subject_id, ip, user_agent, outcome, method, details)
+         SELECT t, e, o, ty, at, ai, st, si, ip, ua, oc, me, d::jsonb
+         FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
+           $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+           AS x(t, e, o, ty, at, ai, st, si, ip, ua, oc, me, d)`,
+        [
+          col('tenant_id'),
+          col('event_id'),
+          events.map((e) => e.occurred_at.toISOString()),
+          col('type'),
+          col('actor_type'),
+          col('actor_id'),
+          col('subject_type'),
+          col('subject_id'),
+          col('ip'),
+          col('user_agent'),
+          col('outcome'),
+          col('method'),
+          events.map((e) => JSON.stringify(e.details)),
+        ],
+      );
+      for (const hook of this.flushHooks) await hook(events, m);
+    });
+    this.metrics.auditEventsWritten(events.length);
+  }
+
+  async list(tenantId: string, q: AuditQuery): Promise<AuditEventPageDto> {
+    const rows = await this.page(tenantId, q, q.limit, q.cursor);
+    const more = rows.length > q.limit;
+    const data = more ? rows.slice(0, q.limit) : rows;
+    const last = data[data.length - 1];
+    return {
+      data: data.map((r) => r.dto),
+      next_cursor: more && last ? encodeCursor(last.micros, last.dto.event_id) : null,
+    };
+  }
+
+  /** A user's own latest sign-in attempts (the account page shows them). */
+  async recentSignIns(tenantId: string, userId: string, limit = 10): Promise<AuditEventDto[]> {
+    const rows = await this.page(
+      tenantId,
+      { type: 'login.*', user: userId, limit },
+      limit,
+      undefined,
+    );
+    return rows.slice(0, limit).map((r) => r.dto);
+  }
+
+  /** Every matching event, newest first, fetched in keyset pages so memory stays flat. */
+  async *export(tenantId: string, q: AuditQuery): AsyncGenerator<AuditEventDto> {
+    let cursor = q.cursor;
+    for (;;) {
+      const rows = await this.page(tenantId, q, 1000, cursor);
+      const data = rows.slice(0, 1000);
+      for (const r of data) yield r.dto;
+      if (rows.length <= 1000) return;
+      const last = data[data.length - 1];
+      cursor = encodeCursor(last.micros, last.dto.event_id);
+    }
+  }
+
+  /** Validates the filters once, before a stream starts (errors must be a 400, not a cut stream). */
+  checkQuery(q: AuditQuery) {
+    if (q.cursor) decodeCursor(q.cursor);
+    if (q.from && q.to && new Date(q.from) > new Date(q.to)) {
+      throw badRequest('from must not be after to', [
+        { field: 'from', message: 'must not be after to' },
+      ]);
+    }
+  }
+
+  private async page(
+    tenantId: string,
+    q: AuditQuery,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<Array<{ dto: AuditEventDto; micros: string }>> {
+    this.checkQuery(q);
+    const qb = this.events.query(tenantId, 'e');
+    if (q.type) {
+      if (q.type.endsWith('*')) {
+        const prefix = q.type.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`);
+        qb.andWhere(`e.type LIKE :typePrefix`, { typePrefix: `${prefix}%` });
+      } else {
+        qb.andWhere('e.type = :type', { type: q.type });
+      }
+    }
+    if (q.user) qb.andWhere('(e.subject_id = :user OR e.actor_id = :user)', { user: q.user });
+    if (q.outcome) qb.andWhere('e.outcome = :outcome', { outcome: q.outcome });
+    if (q.from) qb.andWhere('e.occurred_at >= :from', { from: new Date(q.from) });
+    if (q.to) qb.andWhere('e.occurred_at < :to', { to: new Date(q.to) });
+    if (cursor) {
+      const c = decodeCursor(cursor);
+      // Microseconds, not milliseconds: two events in one millisecond must not hide each other.
+      qb.andWhere(
+        `(e.occurred_at, e.event_id) < (timestamptz 'epoch' + :cMicros::bigint * interval '1 microsecond', :cId::uuid)`,
+        { cMicros: c.micros, cId: c.eventId },
+      );
+    }
+    qb.addSelect(`(extract(epoch from e.occurred_at) * 1000000)::bigint::text`, 'micros')
+      .orderBy('e.occurred_at', 'DESC')
+      .addOrderBy('e.event_id', 'DESC')
+      .limit(limit + 1);
+    const { raw, entities } = await qb.getRawAndEntities();
+    return entities.map((e, i) => ({ dto: toAuditEventDto(e), micros: String(raw[i].micros) }));
+  }
+
+  /** Retention: per tenant, removes events older than its retention in bounded batches. */
+  async purgeExpired(now: Date = new Date()): Promise<number> {
+    const tenants: Array<{ tenant_id: string }> = await this.dataSource.query(
+      'SELECT tenant_id FROM tenants ORDER BY tenant_id',
+    );
+    let removed = 0;
+    for (const { tenant_id: tenantId } of tenants) {
+      const cutoff = new Date(now.getTime() - this.retentionDays(tenantId) * 86_400_000);
+      for (;;) {
+        // Small batches by ctid: each statement holds its locks briefly and the index on
+        // (tenant_id, occurred_at) finds them without scanning the table.
+        const [{ n }]: Array<{ n: number }> = await this.dataSource.query(
+          `WITH gone AS (
+             DELETE FROM audit_events WHERE ctid IN (
+               SELECT ctid FROM audit_events WHERE tenant_id = $1 AND occurred_at < $2 LIMIT ${PURGE_BATCH})
+             RETURNING 1)
+           SELECT count(*)::int AS n FROM gone`,
+          [tenantId, cutoff],
+        );
+        removed += n;
+        if (n < PURGE_BATCH) break;
+      }
+      for (const hook of this.purgeHooks) await hook(tenantId, cutoff, this.dataSource.manager);
+    }
+    return removed;
+  }
+
+  /** Tenants have no retention setting yet: every tenant keeps the default. */
+  retentionDays(_tenantId: string): number {
+    return DEFAULT_AUDIT_RETENTION_DAYS;
+  }
+}

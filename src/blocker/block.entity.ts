@@ -1,0 +1,25 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export type BlockKind = 'ip' | 'user';
+
+/** A block that started; the row is what listing and unblocking see from any replica. */
+@Entity({ name: 'blocks' })
+export class BlockEntity {
+  @PrimaryColumn({ type: 'text' })
+  tenant_id: string;
+
+  @PrimaryColumn({ type: 'text' })
+  kind: BlockKind;
+
+  @PrimaryColumn({ type: 'text' })
+  subject: string;
+
+  @Column({ type: 'timestamptz' })
+  blocked_until: Date;
+
+  @Column({ type: 'integer' })
+  attempts: number;
+
+  @Column({ type: 'timestamptz', default: () => 'now()' })
+  created_at: Date;
+}

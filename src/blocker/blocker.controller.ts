@@ -1,0 +1,57 @@
+import { Controller, Delete, Get, HttpCode, Param, Query, Req } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { SkipAdminAudit } from '../audit/admin-audit.interceptor.js';
+import { auditContextOf } from '../audit/audit.service.js';
+import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
+import type { Principal } from '../auth/scopes.js';
+import { BlockerService } from './blocker.service.js';
+import { BlockListQuery, BlockPageDto } from './dto/block.dto.js';
+
+@ApiTags('blocker')
+@Controller('api/v1/tenants/:tenant_id')
+export class BlockerController {
+  constructor(private readonly blocker: BlockerService) {}
+
+  @Get('blocked-ips')
+  @Authenticated({ scope: 'blocker:read' })
+  @ApiOkResponse({ type: BlockPageDto, description: 'running blocks, by start time' })
+  listIps(@Param('tenant_id') tenantId: string, @Query() q: BlockListQuery) {
+    return this.blocker.list(tenantId, 'ip', q);
+  }
+
+  @Get('blocked-users')
+  @Authenticated({ scope: 'blocker:read' })
+  @ApiOkResponse({ type: BlockPageDto, description: 'running blocks, by start time' })
+  listUsers(@Param('tenant_id') tenantId: string, @Query() q: BlockListQuery) {
+    return this.blocker.list(tenantId, 'user', q);
+  }
+
+  @Delete('blocked-ips/:ip')
+  @HttpCode(204)
+  @SkipAdminAudit()
+  @Authenticated({ scope: 'blocker:write' })
+  @ApiNoContentResponse({ description: 'unblocked; its failure counter is cleared too' })
+  async unblockIp(
+    @Param('tenant_id') tenantId: string,
+    @Param('ip') ip: string,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: FastifyRequest,
+  ) {
+    await this.blocker.unblock(tenantId, 'ip', ip, { principal, ...auditContextOf(req) });
+  }
+
+  @Delete('blocked-users/:username')
+  @HttpCode(204)
+  @SkipAdminAudit()
+  @Authenticated({ scope: 'blocker:write' })
+  @ApiNoContentResponse({ description: 'unblocked; its failure counter is cleared too' })
+  async unblockUser(
+    @Param('tenant_id') tenantId: string,
+    @Param('username') username: string,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: FastifyRequest,
+  ) {
+    await this.blocker.unblock(tenantId, 'user', username, { principal, ...auditContextOf(req) });
+  }
+}

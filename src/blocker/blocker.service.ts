@@ -1,0 +1,278 @@
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { isIP } from 'node:net';
+import { DataSource, LessThan, MoreThan } from 'typeorm';
+import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { Principal } from '../auth/scopes.js';
+import { page, type Page } from '../common/pagination.js';
+import { badRequest, notFound, ProblemException } from '../common/problem.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
+import { TenantsService } from '../tenants/tenants.service.js';
+import { BlockEntity, type BlockKind } from './block.entity.js';
+import { MemoryCounterStore, RedisCounterStore, type CounterStore } from './counter-store.js';
+import type { BlockDto, BlockListQuery } from './dto/block.dto.js';
+
+/** Who is trying: either part may be missing (a client secret check has no username, say). */
+export interface AttemptSubject {
+  ip?: string | null;
+  /** The login as typed (username or email); compared case-insensitively. */
+  username?: string | null;
+}
+
+export interface BlockCheck {
+  blocked: boolean;
+  /** Seconds until the longest running block ends; 0 when not blocked. */
+  retryAfterSeconds: number;
+  /** What is blocked, when something is. */
+  kind?: BlockKind;
+}
+
+const NOT_BLOCKED: BlockCheck = { blocked: false, retryAfterSeconds: 0 };
+const MAX_SUBJECT = 256;
+
+/** One key per person or address: logins compare case-insensitively, `::ffff:1.2.3.4` is 1.2.3.4. */
+export function normalizeSubject(kind: BlockKind, value: string): string {
+  const v = value.trim().toLowerCase().slice(0, MAX_SUBJECT);
+  if (kind === 'ip' && v.startsWith('::ffff:') && isIP(v.slice(7)) === 4) return v.slice(7);
+  return v;
+}
+
+/**
+ * The answer an API gives a blocked caller: 429 with Retry-After. The hosted login page shows the
+ * wrong-password message instead, so a block never tells whether an account exists.
+ */
+export function tooManyAttempts(check: BlockCheck): ProblemException {
+  return new ProblemException(
+    HttpStatus.TOO_MANY_REQUESTS,
+    'too-many-requests',
+    'Too many requests',
+    'Too many failed attempts; try again later',
+    undefined,
+    { 'retry-after': String(Math.max(1, check.retryAfterSeconds)) },
+  );
+}
+
+/**
+ * Brute-force blocker. Every credential check calls `check` first (before any hash is computed),
+ * then `recordFailure` or `recordSuccess`. Counters live in Redis or memory; a block that starts
+ * is also written to `blocks` so any replica can list and lift it.
+ */
+@Injectable()
+export class BlockerService {
+  private readonly logger = new Logger('Blocker');
+  private readonly store: CounterStore;
+  private lastStoreWarning = 0;
+
+  constructor(
+    @Inject(REDIS_CLIENT) redis: RedisClient,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectTenantRepository(BlockEntity) private readonly blocks: TenantRepository<BlockEntity>,
+    private readonly tenants: TenantsService,
+    private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
+  ) {
+    this.store = redis ? new RedisCounterStore(redis) : new MemoryCounterStore();
+    audit.onPurge(async (tenantId, _cutoff, manager) => {
+      // Expired blocks are history (the audit log has them); the table keeps running ones.
+      await this.blocks.delete(
+        tenantId,
+        { blocked_until: LessThan(new Date(Date.now() - 86_400_000)) },
+        manager,
+      );
+    });
+  }
+
+  private static key(tenantId: string, kind: BlockKind, subject: string) {
+    return `${tenantId}:${kind}:${subject}`;
+  }
+
+  private subjects(
+    tenantId: string,
+    who: AttemptSubject,
+  ): Array<{ kind: BlockKind; subject: string; key: string }> {
+    const out: Array<{ kind: BlockKind; subject: string; key: string }> = [];
+    for (const [kind, raw] of [
+      ['ip', who.ip],
+      ['user', who.username],
+    ] as const) {
+      if (!raw || !raw.trim()) continue;
+      const subject = normalizeSubject(kind, raw);
+      out.push({ kind, subject, key: BlockerService.key(tenantId, kind, subject) });
+    }
+    return out;
+  }
+
+  /** Redis trouble must not lock every user out: log (rate-limited) and let the attempt through. */
+  private storeFailed(err: unknown) {
+    const now = Date.now();
+    if (now - this.lastStoreWarning > 10_000) {
+      this.lastStoreWarning = now;
+      this.logger.warn({ err }, 'blocker counter store unavailable: not blocking');
+    }
+  }
+
+  /** Is this IP or username blocked right now? Call before computing any password hash. */
+  async check(tenantId: string, who: AttemptSubject): Promise<BlockCheck> {
+    const subjects = this.subjects(tenantId, who);
+    if (!subjects.length) return NOT_BLOCKED;
+    let left: number[];
+    try {
+      left = await this.store.blockedFor(subjects.map((s) => s.key));
+    } catch (err) {
+      this.storeFailed(err);
+      return NOT_BLOCKED;
+    }
+    let worst = -1;
+    for (let i = 0; i < left.length; i++)
+      if (left[i] > 0 && (worst < 0 || left[i] > left[worst])) worst = i;
+    if (worst < 0) return NOT_BLOCKED;
+    this.metrics.blockedAttempt(subjects[worst].kind);
+    return {
+      blocked: true,
+      retryAfterSeconds: Math.ceil(left[worst] / 1000),
+      kind: subjects[worst].kind,
+    };
+  }
+
+  /** A credential check failed: count it per IP and per username; may start a block. */
+  async recordFailure(
+    tenantId: string,
+    who: AttemptSubject & { method?: string | null },
+  ): Promise<BlockCheck> {
+    const subjects = this.subjects(tenantId, who);
+    if (!subjects.length) return NOT_BLOCKED;
+    const { block_config: limits } = await this.tenants.settings(tenantId);
+    let result = NOT_BLOCKED;
+    for (const s of subjects) {
+      let outcome;
+      try {
+        outcome = await this.store.recordFailure(s.key, limits[s.kind]);
+      } catch (err) {
+        this.storeFailed(err);
+        continue;
+      }
+      if (outcome.blockStarted)
+        await this.blockStarted(
+          tenantId,
+          s.kind,
+          s.subject,
+          outcome.attempts,
+          outcome.blockedForMs,
+          who,
+        );
+      const seconds = Math.ceil(outcome.blockedForMs / 1000);
+      if (seconds > result.retryAfterSeconds)
+        result = { blocked: true, retryAfterSeconds: seconds, kind: s.kind };
+    }
+    return result;
+  }
+
+  /** A credential check passed: the username's failures are forgiven (the IP's are not). */
+  async recordSuccess(tenantId: string, who: AttemptSubject): Promise<void> {
+    const user = this.subjects(tenantId, { username: who.username })[0];
+    if (!user) return;
+    await this.store.resetFailures(user.key).catch((err) => this.storeFailed(err));
+  }
+
+  private async blockStarted(
+    tenantId: string,
+    kind: BlockKind,
+    subject: string,
+    attempts: number,
+    blockMs: number,
+    who: AttemptSubject & { method?: string | null },
+  ) {
+    this.metrics.blockStarted(kind);
+    const now = new Date();
+    try {
+      await this.dataSource.query(
+        `INSERT INTO blocks (tenant_id, kind, subject, blocked_until, attempts, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (tenant_id, kind, subject)
+         DO UPDATE SET blocked_until = EXCLUDED.blocked_until, attempts = EXCLUDED.attempts,
+                       created_at = EXCLUDED.created_at`,
+        [tenantId, kind, subject, new Date(now.getTime() + blockMs), attempts, now],
+      );
+    } catch (err) {
+      // The block holds in the counter store either way; only listing misses it.
+      this.logger.warn({ err }, 'could not persist a block');
+    }
+    this.audit.record({
+      tenantId,
+      type: 'blocker.block',
+      actorType: 'system',
+      subjectType: kind,
+      subjectId: subject,
+      ip: who.ip ?? null,
+      outcome: 'success',
+      method: who.method ?? null,
+      details: { attempts, block_seconds: Math.round(blockMs / 1000) },
+    });
+  }
+
+  async list(tenantId: string, kind: BlockKind, q: BlockListQuery): Promise<Page<BlockDto>> {
+    const size = q.page_size ?? q.limit;
+    const offset = q.page !== undefined ? (q.page - 1) * size : q.offset;
+    const dir = q.sort_direction === -1 ? 'DESC' : 'ASC';
+    const [rows, total] = await this.blocks.findAndCount(tenantId, {
+      where: { kind, blocked_until: MoreThan(new Date()) },
+      order: { created_at: dir, subject: dir },
+      take: size,
+      skip: offset,
+    });
+    return page(
+      rows.map((r) => toBlockDto(r)),
+      total,
+      { limit: size, offset },
+    );
+  }
+
+  /** Lifts a block and clears its counter; 404 when nothing was blocked. */
+  async unblock(
+    tenantId: string,
+    kind: BlockKind,
+    rawSubject: string,
+    context: { principal?: Principal; ip?: string | null; userAgent?: string | null },
+  ): Promise<void> {
+    if (kind === 'ip' && !isIP(rawSubject.trim())) {
+      throw badRequest('Not an IP address', [
+        { field: 'ip', message: 'must be an IPv4 or IPv6 address' },
+      ]);
+    }
+    const subject = normalizeSubject(kind, rawSubject);
+    const removed = await this.blocks.deleteReturning(tenantId, { kind, subject }, [
+      'blocked_until',
+    ]);
+    const wasRunning = await this.store.unblock(BlockerService.key(tenantId, kind, subject));
+    const rowWasRunning = removed.some(
+      (r) => r.blocked_until && new Date(r.blocked_until) > new Date(),
+    );
+    if (!wasRunning && !rowWasRunning)
+      throw notFound(kind === 'ip' ? 'Blocked IP' : 'Blocked user');
+    this.audit.record({
+      tenantId,
+      type: 'blocker.unblock',
+      actorType: context.principal ? 'api_key' : 'system',
+      actorId: context.principal?.credentialId ?? null,
+      subjectType: kind,
+      subjectId: subject,
+      ip: context.ip ?? null,
+      userAgent: context.userAgent ?? null,
+      outcome: 'success',
+      method: 'api',
+    });
+  }
+}
+
+export function toBlockDto(r: BlockEntity): BlockDto {
+  const left = Math.max(0, Math.ceil((r.blocked_until.getTime() - Date.now()) / 1000));
+  return {
+    ...(r.kind === 'ip' ? { ip: r.subject } : { username: r.subject }),
+    blocked_until: r.blocked_until.toISOString(),
+    retry_after_seconds: left,
+    attempts: r.attempts,
+    created_at: r.created_at.toISOString(),
+  };
+}

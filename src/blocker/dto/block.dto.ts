@@ -1,0 +1,39 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { ListQuery } from '../../common/pagination.js';
+
+/** Lists take `page`/`page_size` (as the issue names them) or the usual `limit`/`offset`. */
+export class BlockListQuery extends ListQuery {
+  @ApiPropertyOptional({ minimum: 1, description: '1-based page; overrides `offset`' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  page?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, description: 'page size; overrides `limit`' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  page_size?: number;
+}
+
+export class BlockDto {
+  @ApiPropertyOptional({ description: 'blocked-ips only' }) ip?: string;
+  @ApiPropertyOptional({ description: 'blocked-users only: the login as typed, lowercased' })
+  username?: string;
+  @ApiProperty({ format: 'date-time' }) blocked_until: string;
+  @ApiProperty() retry_after_seconds: number;
+  @ApiProperty({ description: 'failed attempts that started the block' }) attempts: number;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+}
+
+export class BlockPageDto {
+  @ApiProperty({ type: [BlockDto] }) data: BlockDto[];
+  @ApiProperty() has_next: boolean;
+  @ApiProperty() total_count: number;
+}
