@@ -20,6 +20,9 @@ import { HealthController } from './health/health.controller.js';
 import { TenantsModule } from './tenants/tenants.module.js';
 import { GroupsModule } from './groups/groups.module.js';
 import { UsersModule } from './users/users.module.js';
+import { MfaModule } from './mfa/mfa.module.js';
+import { PasskeysModule } from './passkeys/passkeys.module.js';
+import { EmailFlowsModule } from './email-flows/email-flows.module.js';
 
 @Global()
 @Module({})
@@ -61,6 +64,9 @@ export class AppModule {
         GroupsModule,
         ClientsModule,
         SigningKeysModule,
+        MfaModule,
+        PasskeysModule,
+        EmailFlowsModule,
       ],
       controllers: [HealthController],
       providers: [

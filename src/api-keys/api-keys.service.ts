@@ -163,7 +163,9 @@ export class ApiKeysService implements OnApplicationBootstrap {
     if (now - entry.lastWrite > LAST_USED_RESOLUTION_MS) {
       entry.lastWrite = now;
       entry.key.last_used_at = new Date(now);
-      this.keys
+      // Awaited (once a minute per key at most) so a read right after a use sees it;
+      // a failure to record it never fails the request.
+      await this.keys
         .update({ key_id: entry.key.key_id }, { last_used_at: entry.key.last_used_at })
         .catch((err) => {
           this.logger.warn({ err }, 'could not record last use of an API key');

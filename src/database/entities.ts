@@ -9,6 +9,9 @@ import {
   GroupMemberEntity,
 } from '../groups/group.entity.js';
 import { SigningKeyEntity } from '../signing-keys/signing-key.entity.js';
+import { RecoveryCodeEntity, UserTotpEntity } from '../mfa/mfa.entities.js';
+import { PasskeyCredentialEntity, WebauthnChallengeEntity } from '../passkeys/passkey.entities.js';
+import { EmailTokenEntity } from '../email-flows/email-token.entity.js';
 import { TenantEntity } from '../tenants/tenant.entity.js';
 import { TenantUserCountEntity, UserEntity } from '../users/user.entity.js';
 
@@ -28,4 +31,9 @@ export const entities = [
   LoginRollupEntity,
   LoginUserSeenEntity,
   LoginActiveUsersEntity,
+  UserTotpEntity,
+  RecoveryCodeEntity,
+  PasskeyCredentialEntity,
+  WebauthnChallengeEntity,
+  EmailTokenEntity,
 ];

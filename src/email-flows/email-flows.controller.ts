@@ -1,0 +1,102 @@
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentPrincipal, Public } from '../auth/auth.decorators.js';
+import type { Principal } from '../auth/scopes.js';
+import { notFound } from '../common/problem.js';
+import {
+  AcceptedDto,
+  EmailChangeDto,
+  EmailChangedDto,
+  PasswordResetConfirmDto,
+  PasswordResetRequestDto,
+  TokenDto,
+  VerifiedDto,
+} from './dto/email-flows.dto.js';
+import { EmailFlowsService } from './email-flows.service.js';
+
+/*
+ * The @Public() POST routes here (password-reset, email/verify, email/confirm-change,
+ * password-reset/confirm) take guesses from anyone: they belong behind the brute-force
+ * blocker's per-IP limits once it is wired into public routes.
+ */
+
+@ApiTags('email')
+@Controller('api/v1/tenants/:tenant_id')
+export class EmailFlowsController {
+  constructor(private readonly flows: EmailFlowsService) {}
+
+  @Post('users/:user_id/send-verification')
+  @HttpCode(202)
+  @Authenticated({ scope: 'users:write' })
+  @ApiAcceptedResponse({ type: AcceptedDto, description: 'a verification link was mailed' })
+  async sendVerification(
+    @Param('tenant_id') tenantId: string,
+    @Param('user_id') userId: string,
+  ): Promise<AcceptedDto> {
+    await this.flows.sendVerification(tenantId, userId);
+    return { status: 'accepted', detail: 'A verification link was sent to the user' };
+  }
+
+  @Post('email/verify')
+  @HttpCode(200)
+  @Public()
+  @ApiOkResponse({ type: VerifiedDto, description: 'the address is verified' })
+  async verify(@Param('tenant_id') tenantId: string, @Body() dto: TokenDto): Promise<VerifiedDto> {
+    await this.flows.verify(tenantId, dto.token);
+    return { verified: true };
+  }
+
+  @Post('password-reset')
+  @HttpCode(202)
+  @Public()
+  @ApiAcceptedResponse({
+    type: AcceptedDto,
+    description: 'the same answer whether or not an account has the address',
+  })
+  async requestReset(
+    @Param('tenant_id') tenantId: string,
+    @Body() dto: PasswordResetRequestDto,
+  ): Promise<AcceptedDto> {
+    await this.flows.requestPasswordReset(tenantId, dto.email);
+    return {
+      status: 'accepted',
+      detail: 'If an account has this address, a link to reset its password is on its way',
+    };
+  }
+
+  @Post('password-reset/confirm')
+  @HttpCode(204)
+  @Public()
+  @ApiNoContentResponse({ description: 'the password is changed; the link is spent' })
+  async confirmReset(@Param('tenant_id') tenantId: string, @Body() dto: PasswordResetConfirmDto) {
+    await this.flows.confirmPasswordReset(tenantId, dto.token, dto.password);
+  }
+
+  @Post('me/email')
+  @HttpCode(202)
+  @Authenticated({ holders: ['user'] })
+  @ApiAcceptedResponse({
+    type: AcceptedDto,
+    description: 'a confirmation link went to the new address',
+  })
+  async requestChange(
+    @Param('tenant_id') tenantId: string,
+    @CurrentPrincipal() me: Principal,
+    @Body() dto: EmailChangeDto,
+  ): Promise<AcceptedDto> {
+    if (!me.userId) throw notFound('User');
+    await this.flows.requestEmailChange(tenantId, me.userId, dto.new_email);
+    return {
+      status: 'accepted',
+      detail: 'Open the link sent to the new address to confirm the change',
+    };
+  }
+
+  @Post('email/confirm-change')
+  @HttpCode(200)
+  @Public()
+  @ApiOkResponse({ type: EmailChangedDto, description: 'the new address is in place and verified' })
+  confirmChange(@Param('tenant_id') tenantId: string, @Body() dto: TokenDto) {
+    return this.flows.confirmEmailChange(tenantId, dto.token);
+  }
+}

@@ -1,0 +1,226 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ProblemException, badRequest, notFound } from '../common/problem.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { MailService } from '../mail/mail.service.js';
+import {
+  emailChangedMail,
+  emailChangeMail,
+  emailInUseMail,
+  passwordResetMail,
+  verifyEmailMail,
+  type Template,
+} from '../mail/templates.js';
+import { TenantsService } from '../tenants/tenants.service.js';
+import type { UserEntity } from '../users/user.entity.js';
+import { UsersService } from '../users/users.service.js';
+import { EmailTokensService, invalidToken } from './email-tokens.service.js';
+
+const VERIFY_TTL_HOURS = 24;
+const CHANGE_TTL_HOURS = 24;
+const RESET_TTL_MINUTES = 60;
+
+export const mailFailed = () =>
+  new ProblemException(
+    503,
+    'mail-failed',
+    'Mail could not be sent',
+    'The mail server did not accept the message; try again later',
+  );
+
+/**
+ * Flows that prove control of an email address with a mailed single-use link: verification,
+ * password reset and email change. Every public entry point answers the same whether or not
+ * an account has the address.
+ */
+@Injectable()
+export class EmailFlowsService {
+  private readonly logger = new Logger('EmailFlows');
+
+  constructor(
+    private readonly tokens: EmailTokensService,
+    private readonly mail: MailService,
+    private readonly users: UsersService,
+    private readonly tenants: TenantsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  private link(tenantId: string, path: string, token: string): string {
+    return `${this.config.publicUrl}/${tenantId}/${path}?token=${encodeURIComponent(token)}`;
+  }
+
+  private async deliver(to: string, template: Template): Promise<void> {
+    try {
+      await this.mail.send({ ...template, to });
+    } catch (err) {
+      if (err instanceof ProblemException) throw err;
+      this.logger.warn({ err }, 'the mail server refused a message');
+      throw mailFailed();
+    }
+  }
+
+  /** Public routes do not pass the guard's tenant check. */
+  private async assertTenant(tenantId: string) {
+    if (tenantId.length > 63 || !(await this.tenants.exists(tenantId))) throw notFound('Tenant');
+  }
+
+  /** The user whose address this is (case-insensitively), never a username match. */
+  async userByEmail(tenantId: string, email: string): Promise<UserEntity | null> {
+    if (typeof email !== 'string' || !email.includes('@')) return null;
+    const user = await this.users.findForLogin(tenantId, email);
+    return user?.email && user.email.toLowerCase() === email.trim().toLowerCase() ? user : null;
+  }
+
+  // ---- verification
+
+  async sendVerification(tenantId: string, userId: string): Promise<void> {
+    this.mail.assertEnabled();
+    const user = await this.users.getEntity(tenantId, userId);
+    if (!user) throw notFound('User');
+    if (!user.email)
+      throw badRequest('The user has no email address', [
+        { field: 'email', message: 'is not set' },
+      ]);
+    const token = await this.tokens.issueLink(
+      tenantId,
+      userId,
+      'verify',
+      user.email,
+      VERIFY_TTL_HOURS * 3_600_000,
+    );
+    const { display_name } = await this.tenants.settings(tenantId);
+    await this.deliver(
+      user.email,
+      verifyEmailMail(
+        display_name,
+        this.link(tenantId, 'account/verify-email', token),
+        VERIFY_TTL_HOURS,
+      ),
+    );
+  }
+
+  async verify(tenantId: string, token: string): Promise<void> {
+    await this.assertTenant(tenantId);
+    const row = await this.tokens.claimLink(tenantId, 'verify', token);
+    const user = await this.users.getEntity(tenantId, row.user_id);
+    // A link for an address the user no longer has proves nothing about the current one.
+    if (!user || !user.email || user.email.toLowerCase() !== row.new_email?.toLowerCase())
+      throw invalidToken();
+    await this.users.markVerified(tenantId, user.user_id);
+    await this.tokens.spendOthers(tenantId, user.user_id, 'verify');
+  }
+
+  // ---- password reset
+
+  /**
+   * Always the same quick answer: the lookup and the mail happen after it, so neither the
+   * answer nor its timing says whether an account has the address.
+   */
+  async requestPasswordReset(tenantId: string, email: string): Promise<void> {
+    await this.assertTenant(tenantId);
+    this.mail.assertEnabled();
+    setImmediate(() => {
+      this.sendPasswordReset(tenantId, email).catch((err: unknown) => {
+        this.logger.warn({ err, tenantId }, 'password reset mail failed');
+      });
+    });
+  }
+
+  private async sendPasswordReset(tenantId: string, email: string): Promise<void> {
+    const user = await this.userByEmail(tenantId, email);
+    if (!user || user.is_disabled || !user.email) return;
+    const token = await this.tokens.issueLink(
+      tenantId,
+      user.user_id,
+      'reset',
+      user.email,
+      RESET_TTL_MINUTES * 60_000,
+    );
+    const { display_name } = await this.tenants.settings(tenantId);
+    await this.mail.send({
+      to: user.email,
+      ...passwordResetMail(
+        display_name,
+        this.link(tenantId, 'login/reset', token),
+        RESET_TTL_MINUTES,
+      ),
+    });
+  }
+
+  async confirmPasswordReset(tenantId: string, token: string, password: string): Promise<void> {
+    await this.assertTenant(tenantId);
+    const row = await this.tokens.claimLink(tenantId, 'reset', token);
+    const user = await this.users.getEntity(tenantId, row.user_id);
+    if (!user || user.is_disabled) throw invalidToken();
+    try {
+      await this.users.setPassword(tenantId, user.user_id, password);
+    } catch (err) {
+      // A password the policy refuses: the user tries again with the same link.
+      await this.tokens.release(tenantId, row.token_id);
+      throw err;
+    }
+    await this.tokens.spendOthers(tenantId, user.user_id, 'reset');
+  }
+
+  // ---- email change
+
+  /**
+   * Mails a confirmation link to the new address. When that address already has an account,
+   * its owner gets a notice instead, so the answer does not reveal who is registered.
+   */
+  async requestEmailChange(tenantId: string, userId: string, newEmail: string): Promise<void> {
+    this.mail.assertEnabled();
+    const user = await this.users.getEntity(tenantId, userId);
+    if (!user) throw notFound('User');
+    const target = newEmail.trim();
+    if (user.email && user.email.toLowerCase() === target.toLowerCase())
+      throw badRequest('That is already your email address', [
+        { field: 'new_email', message: 'is your current address' },
+      ]);
+    const { display_name } = await this.tenants.settings(tenantId);
+    const owner = await this.userByEmail(tenantId, target);
+    if (owner) {
+      await this.deliver(target, emailInUseMail(display_name));
+      return;
+    }
+    const token = await this.tokens.issueLink(
+      tenantId,
+      userId,
+      'change',
+      target,
+      CHANGE_TTL_HOURS * 3_600_000,
+    );
+    await this.deliver(
+      target,
+      emailChangeMail(
+        display_name,
+        this.link(tenantId, 'account/confirm-email', token),
+        CHANGE_TTL_HOURS,
+      ),
+    );
+  }
+
+  async confirmEmailChange(tenantId: string, token: string): Promise<{ email: string }> {
+    await this.assertTenant(tenantId);
+    const row = await this.tokens.claimLink(tenantId, 'change', token);
+    const user = await this.users.getEntity(tenantId, row.user_id);
+    if (!user || !row.new_email) throw invalidToken();
+    const previous = user.email;
+    try {
+      // Following the link proved the new address: it is verified too.
+      await this.users.update(tenantId, user.user_id, { email: row.new_email, is_verified: true });
+    } catch (err) {
+      // Taken by someone else meanwhile (409): the link stays good should the address free up.
+      await this.tokens.release(tenantId, row.token_id);
+      throw err;
+    }
+    await this.tokens.spendOthers(tenantId, user.user_id, 'change');
+    await this.tokens.spendOthers(tenantId, user.user_id, 'verify');
+    if (previous && this.mail.enabled) {
+      const { display_name } = await this.tenants.settings(tenantId);
+      this.mail
+        .send({ to: previous, ...emailChangedMail(display_name, row.new_email) })
+        .catch((err: unknown) => this.logger.warn({ err }, 'email-changed notice failed'));
+    }
+    return { email: row.new_email };
+  }
+}

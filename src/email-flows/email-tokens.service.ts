@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { IsNull, LessThan, Not, Raw } from 'typeorm';
+import { randomToken } from '../../libs/crypto/index.js';
+import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { ProblemException } from '../common/problem.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { deriveTenantKey, keyedHash } from '../mfa/otp-codes.js';
+import { EmailTokenEntity, type EmailTokenPurpose } from './email-token.entity.js';
+
+const LINK_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+export const invalidToken = () =>
+  new ProblemException(
+    400,
+    'invalid-token',
+    'Invalid link',
+    'The link is invalid or was already used',
+    [{ field: 'token', message: 'is invalid or was already used' }],
+  );
+
+export const expiredToken = () =>
+  new ProblemException(
+    400,
+    'token-expired',
+    'Link expired',
+    'The link has expired: ask for a new one',
+    [{ field: 'token', message: 'has expired' }],
+  );
+
+/** Issues, claims and spends the single-use secrets the email flows send. */
+@Injectable()
+export class EmailTokensService {
+  private issued = 0;
+
+  constructor(
+    @InjectTenantRepository(EmailTokenEntity)
+    private readonly tokens: TenantRepository<EmailTokenEntity>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  hash(tenantId: string, value: string): string {
+    return keyedHash(deriveTenantKey(this.config.masterKey, 'email-tokens', tenantId), value);
+  }
+
+  /** A new link token (shown once, in the mail); only its keyed hash is stored. */
+  async issueLink(
+    tenantId: string,
+    userId: string,
+    purpose: Exclude<EmailTokenPurpose, 'login'>,
+    email: string,
+    ttlMs: number,
+  ): Promise<string> {
+    const token = randomToken(32);
+    await this.insert(tenantId, userId, purpose, this.hash(tenantId, token), email, ttlMs);
+    return token;
+  }
+
+  async insert(
+    tenantId: string,
+    userId: string,
+    purpose: EmailTokenPurpose,
+    tokenHash: string,
+    email: string | null,
+    ttlMs: number,
+  ): Promise<void> {
+    const now = Date.now();
+    await this.tokens.insert(tenantId, {
+      token_id: randomUUID(),
+      token_hash: tokenHash,
+      user_id: userId,
+      purpose,
+      new_email: email,
+      attempts: 0,
+      created_at: new Date(now),
+      expires_at: new Date(now + ttlMs),
+      consumed_at: null,
+    });
+    // Spent and expired tokens are useless; sweep the tenant's now and then instead of a job.
+    this.issued += 1;
+    if (this.issued % 50 === 0) {
+      await this.tokens.delete(tenantId, { expires_at: LessThan(new Date(now - 86_400_000)) });
+    }
+  }
+
+  /**
+   * Spends a link token: the conditional UPDATE is the claim, so a link works once even when
+   * clicked twice at the same moment. Expired links get their own problem, so pages can offer
+   * a new one.
+   */
+  async claimLink(
+    tenantId: string,
+    purpose: Exclude<EmailTokenPurpose, 'login'>,
+    token: string,
+  ): Promise<EmailTokenEntity> {
+    if (typeof token !== 'string' || !LINK_TOKEN.test(token)) throw invalidToken();
+    const row = await this.tokens.findOne(tenantId, {
+      token_hash: this.hash(tenantId, token),
+      purpose,
+    });
+    if (!row || row.consumed_at) throw invalidToken();
+    if (row.expires_at.getTime() <= Date.now()) throw expiredToken();
+    const claimed = await this.tokens.update(
+      tenantId,
+      { token_id: row.token_id, consumed_at: IsNull(), expires_at: Raw((c) => `${c} > now()`) },
+      { consumed_at: new Date() },
+    );
+    if (claimed !== 1) throw invalidToken();
+    return row;
+  }
+
+  /** Gives a claimed token back, when what it was for failed for a reason the user can fix. */
+  async release(tenantId: string, tokenId: string): Promise<void> {
+    await this.tokens.update(tenantId, { token_id: tokenId }, { consumed_at: null });
+  }
+
+  /** Spends every other open token of the user for this purpose (after a reset, say). */
+  async spendOthers(
+    tenantId: string,
+    userId: string,
+    purpose: EmailTokenPurpose,
+    exceptTokenId?: string,
+  ): Promise<void> {
+    await this.tokens.update(
+      tenantId,
+      {
+        user_id: userId,
+        purpose,
+        consumed_at: IsNull(),
+        ...(exceptTokenId ? { token_id: Not(exceptTokenId) } : {}),
+      },
+      { consumed_at: new Date() },
+    );
+  }
+
+  /** The newest open, unexpired token of a user for a purpose. */
+  latestOpen(
+    tenantId: string,
+    userId: string,
+    purpose: EmailTokenPurpose,
+  ): Promise<EmailTokenEntity | null> {
+    return this.tokens
+      .find(tenantId, {
+        where: {
+          user_id: userId,
+          purpose,
+          consumed_at: IsNull(),
+          expires_at: Raw((c) => `${c} > now()`),
+        },
+        order: { created_at: 'DESC' },
+        take: 1,
+      })
+      .then((rows) => rows[0] ?? null);
+  }
+
+  /** Counts one guess against a code; false once it has had `max` guesses (or is gone). */
+  async countAttempt(tenantId: string, tokenId: string, max: number): Promise<boolean> {
+    const counted = await this.tokens.update(
+      tenantId,
+      {
+        token_id: tokenId,
+        consumed_at: IsNull(),
+        attempts: Raw((c) => `${c} < :max`, { max }),
+      },
+      { attempts: (() => 'attempts + 1') as never },
+    );
+    return counted === 1;
+  }
+
+  async spend(tenantId: string, tokenId: string): Promise<boolean> {
+    const spent = await this.tokens.update(
+      tenantId,
+      { token_id: tokenId, consumed_at: IsNull() },
+      { consumed_at: new Date() },
+    );
+    return spent === 1;
+  }
+}

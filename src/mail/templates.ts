@@ -1,0 +1,122 @@
+import type { MailMessage } from './mail.service.js';
+
+export type Template = Omit<MailMessage, 'to'>;
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+}
+
+/** Header lines must stay one line: a tenant name cannot inject headers. */
+function oneLine(value: string): string {
+  return value.replace(/[\r\n\t]+/g, ' ').trim();
+}
+
+function layout(tenant: string, paragraphs: string[], action?: { label: string; url: string }) {
+  const body = paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n');
+  const button = action
+    ? `<p><a href="${escapeHtml(action.url)}" style="display:inline-block;padding:10px 16px;background:#1f4fd1;color:#fff;text-decoration:none;border-radius:4px">${escapeHtml(action.label)}</a></p>\n<p style="font-size:12px;color:#555">${escapeHtml(action.url)}</p>`
+    : '';
+  return `<!doctype html>
+<html><body style="font-family:system-ui,sans-serif;line-height:1.5;color:#222">
+<h2>${escapeHtml(tenant)}</h2>
+${body}
+${button}
+</body></html>`;
+}
+
+function text(tenant: string, paragraphs: string[], url?: string): string {
+  return [tenant, '', ...paragraphs, ...(url ? ['', url] : []), ''].join('\n');
+}
+
+export function verifyEmailMail(tenant: string, url: string, hours: number): Template {
+  const name = oneLine(tenant);
+  const lines = [
+    'Please confirm your email address by opening the link below.',
+    `The link works once and expires in ${hours} hours. If you did not expect this message, ignore it.`,
+  ];
+  return {
+    fromName: name,
+    subject: `${name}: confirm your email address`,
+    text: text(name, lines, url),
+    html: layout(name, lines, { label: 'Confirm email address', url }),
+  };
+}
+
+export function passwordResetMail(tenant: string, url: string, minutes: number): Template {
+  const name = oneLine(tenant);
+  const lines = [
+    'Someone asked to reset the password of your account. Open the link below to choose a new one.',
+    `The link works once and expires in ${minutes} minutes. If it was not you, ignore this message: your password stays as it is.`,
+  ];
+  return {
+    fromName: name,
+    subject: `${name}: reset your password`,
+    text: text(name, lines, url),
+    html: layout(name, lines, { label: 'Choose a new password', url }),
+  };
+}
+
+export function emailChangeMail(tenant: string, url: string, hours: number): Template {
+  const name = oneLine(tenant);
+  const lines = [
+    'Someone asked to use this address for their account. Open the link below to confirm it.',
+    `The link works once and expires in ${hours} hours. If it was not you, ignore this message.`,
+  ];
+  return {
+    fromName: name,
+    subject: `${name}: confirm your new email address`,
+    text: text(name, lines, url),
+    html: layout(name, lines, { label: 'Confirm new address', url }),
+  };
+}
+
+/** Sent instead of a confirmation when the address already belongs to another account. */
+export function emailInUseMail(tenant: string): Template {
+  const name = oneLine(tenant);
+  const lines = [
+    'Someone asked to move another account to this email address, but this address already has an account here, so nothing was changed.',
+    'If it was you, sign in with this address instead. Otherwise ignore this message.',
+  ];
+  return {
+    fromName: name,
+    subject: `${name}: this address already has an account`,
+    text: text(name, lines),
+    html: layout(name, lines),
+  };
+}
+
+export function emailChangedMail(tenant: string, newEmail: string): Template {
+  const name = oneLine(tenant);
+  const lines = [
+    `The email address of your account was changed to ${newEmail}.`,
+    'If you did not do this, contact your administrator at once.',
+  ];
+  return {
+    fromName: name,
+    subject: `${name}: your email address was changed`,
+    text: text(name, lines),
+    html: layout(name, lines),
+  };
+}
+
+export function loginCodeMail(tenant: string, code: string, minutes: number): Template {
+  const name = oneLine(tenant);
+  const lines = [
+    `Your sign-in code is ${code}.`,
+    `It works once and expires in ${minutes} minutes. If you did not try to sign in, ignore this message.`,
+  ];
+  return {
+    fromName: name,
+    subject: `${name}: your sign-in code`,
+    text: text(name, lines),
+    html: layout(name, lines),
+  };
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TenancyModule } from '../../libs/tenancy/index.js';
+import { UsersModule } from '../users/users.module.js';
+import { RecoveryCodeEntity, UserTotpEntity } from './mfa.entities.js';
+import { MyTotpController, UserTotpAdminController } from './totp.controller.js';
+import { TotpService } from './totp.service.js';
+
+/** TOTP and recovery codes; TotpService is what the hosted login calls. */
+@Module({
+  imports: [TenancyModule.forFeature([UserTotpEntity, RecoveryCodeEntity]), UsersModule],
+  controllers: [MyTotpController, UserTotpAdminController],
+  providers: [TotpService],
+  exports: [TotpService],
+})
+export class MfaModule {}

@@ -1,0 +1,94 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
+import type { Principal } from '../auth/scopes.js';
+import { notFound } from '../common/problem.js';
+import {
+  RecoveryCodesDto,
+  TotpCodeDto,
+  TotpConfirmedDto,
+  TotpEnrolmentDto,
+  TotpStatusDto,
+} from './dto/totp.dto.js';
+import { TotpService } from './totp.service.js';
+
+/** The user a user key acts as; other holders never reach these routes. */
+export function selfId(principal: Principal): string {
+  if (!principal.userId) throw notFound('User');
+  return principal.userId;
+}
+
+@ApiTags('self-service')
+@Controller('api/v1/tenants/:tenant_id/me/totp')
+export class MyTotpController {
+  constructor(private readonly totp: TotpService) {}
+
+  @Get()
+  @Authenticated({ holders: ['user'] })
+  @ApiOkResponse({ type: TotpStatusDto })
+  status(@Param('tenant_id') tenantId: string, @CurrentPrincipal() me: Principal) {
+    return this.totp.status(tenantId, selfId(me));
+  }
+
+  @Post()
+  @Authenticated({ holders: ['user'] })
+  @ApiCreatedResponse({
+    type: TotpEnrolmentDto,
+    description: 'a pending enrolment; confirm it with a first code',
+  })
+  enrol(@Param('tenant_id') tenantId: string, @CurrentPrincipal() me: Principal) {
+    return this.totp.enrol(tenantId, selfId(me));
+  }
+
+  @Post('confirm')
+  @HttpCode(200)
+  @Authenticated({ holders: ['user'] })
+  @ApiOkResponse({ type: TotpConfirmedDto, description: 'recovery codes are shown only here' })
+  confirm(
+    @Param('tenant_id') tenantId: string,
+    @CurrentPrincipal() me: Principal,
+    @Body() dto: TotpCodeDto,
+  ) {
+    return this.totp.confirm(tenantId, selfId(me), dto.code);
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @Authenticated({ holders: ['user'] })
+  @ApiNoContentResponse({ description: 'TOTP and its recovery codes are gone' })
+  async disable(
+    @Param('tenant_id') tenantId: string,
+    @CurrentPrincipal() me: Principal,
+    @Body() dto: TotpCodeDto,
+  ) {
+    await this.totp.disable(tenantId, selfId(me), dto.code);
+  }
+
+  @Post('recovery-codes')
+  @HttpCode(200)
+  @Authenticated({ holders: ['user'] })
+  @ApiOkResponse({ type: RecoveryCodesDto, description: 'new codes; the old ones stop working' })
+  regenerate(
+    @Param('tenant_id') tenantId: string,
+    @CurrentPrincipal() me: Principal,
+    @Body() dto: TotpCodeDto,
+  ) {
+    return this.totp.regenerateRecoveryCodes(tenantId, selfId(me), dto.code);
+  }
+}
+
+@ApiTags('users')
+@Controller('api/v1/tenants/:tenant_id/users/:user_id/totp')
+export class UserTotpAdminController {
+  constructor(private readonly totp: TotpService) {}
+
+  @Delete()
+  @HttpCode(204)
+  @Authenticated({ scope: 'users:write' })
+  @ApiNoContentResponse({
+    description: 'TOTP and recovery codes removed; the user can enrol again',
+  })
+  async reset(@Param('tenant_id') tenantId: string, @Param('user_id') userId: string) {
+    await this.totp.reset(tenantId, userId);
+  }
+}

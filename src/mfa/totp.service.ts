@@ -1,0 +1,335 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import QRCode from 'qrcode';
+import speakeasy from 'speakeasy';
+import { IsNull, Raw, type DataSource, type EntityManager } from 'typeorm';
+import { constantTimeEqual, SecretBox } from '../../libs/crypto/index.js';
+import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { notFound, ProblemException } from '../common/problem.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { registerUniqueField } from '../database/database-errors.js';
+import { TenantsService } from '../tenants/tenants.service.js';
+import { UsersService } from '../users/users.service.js';
+import { RecoveryCodeEntity, UserTotpEntity } from './mfa.entities.js';
+import {
+  deriveTenantKey,
+  keyedHash,
+  newRecoveryCode,
+  newTotpSecret,
+  normalizeRecoveryCode,
+  RECOVERY_CODE_COUNT,
+  totpStep,
+} from './otp-codes.js';
+
+registerUniqueField('user_totp_pkey', 'totp');
+
+/** Steps accepted either side of now: tolerates 30 s of clock drift. */
+const WINDOW = 1;
+const TOTP_CODE = /^\d{6}$/;
+/** Consecutive codes a user may try before a pause; six digits must not be guessable. */
+const MAX_TRIES = 5;
+const LOCKOUT = `interval '5 minutes'`;
+
+type Outcome = 'ok' | 'wrong' | 'locked';
+
+export interface TotpEnrolment {
+  secret: string;
+  otpauth_uri: string;
+  qr_png_data_url: string;
+}
+
+export interface TotpStatus {
+  enabled: boolean;
+  pending: boolean;
+  enabled_at: string | null;
+  recovery_codes_left: number;
+}
+
+export const invalidCode = () =>
+  new ProblemException(
+    400,
+    'invalid-code',
+    'Invalid code',
+    'The code is wrong, expired or already used',
+    [{ field: 'code', message: 'is wrong, expired or already used' }],
+  );
+
+export const tooManyCodes = () =>
+  new ProblemException(
+    429,
+    'too-many-attempts',
+    'Too many attempts',
+    'Too many wrong codes: wait a few minutes before trying again',
+    undefined,
+    { 'retry-after': '300' },
+  );
+
+const totpState = (detail: string) => new ProblemException(409, 'totp-state', 'Conflict', detail);
+
+/**
+ * TOTP second factor (RFC 6238, SHA-1, 6 digits, 30 s) and its recovery codes. Secrets are
+ * sealed with the master key, bound to tenant and user; each accepted code moves the user's
+ * last used step forward atomically, so a code is good once even inside its window.
+ */
+@Injectable()
+export class TotpService {
+  private readonly box: SecretBox;
+
+  constructor(
+    @InjectTenantRepository(UserTotpEntity) private readonly totp: TenantRepository<UserTotpEntity>,
+    @InjectTenantRepository(RecoveryCodeEntity)
+    private readonly recovery: TenantRepository<RecoveryCodeEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly users: UsersService,
+    private readonly tenants: TenantsService,
+  ) {
+    this.box = new SecretBox(config.masterKey);
+  }
+
+  private aad(tenantId: string, userId: string) {
+    return `tenant:${tenantId}:user:${userId}:totp`;
+  }
+
+  private recoveryHash(tenantId: string, userId: string, normalized: string): string {
+    const key = deriveTenantKey(this.config.masterKey, 'recovery-codes', tenantId);
+    return keyedHash(key, `${userId}:${normalized}`);
+  }
+
+  private async user(tenantId: string, userId: string) {
+    const user = await this.users.getEntity(tenantId, userId);
+    if (!user) throw notFound('User');
+    return user;
+  }
+
+  /** Starts (or restarts) an enrolment; the secret is active only after confirm(). */
+  async enrol(tenantId: string, userId: string): Promise<TotpEnrolment> {
+    const user = await this.user(tenantId, userId);
+    const existing = await this.totp.findOne(tenantId, { user_id: userId });
+    if (existing?.is_enabled) throw totpState('TOTP is already enabled; disable it first');
+    const secret = newTotpSecret();
+    const { display_name } = await this.tenants.settings(tenantId);
+    await this.dataSource.transaction(async (m) => {
+      await this.totp.delete(tenantId, { user_id: userId, is_enabled: false }, m);
+      await this.totp.insert(
+        tenantId,
+        {
+          user_id: userId,
+          secret_sealed: this.box.seal(secret, this.aad(tenantId, userId)),
+          is_enabled: false,
+          last_used_step: null,
+          failed_attempts: 0,
+          failed_at: null,
+          created_at: new Date(),
+          enabled_at: null,
+        },
+        m,
+      );
+    });
+    const otpauth_uri = speakeasy.otpauthURL({
+      secret,
+      encoding: 'base32',
+      label: user.username,
+      issuer: display_name,
+      algorithm: 'sha1',
+      digits: 6,
+      period: 30,
+    });
+    const qr_png_data_url = await QRCode.toDataURL(otpauth_uri, { errorCorrectionLevel: 'M' });
+    return { secret, otpauth_uri, qr_png_data_url };
+  }
+
+  /** Activates a pending enrolment with a first code; answers the recovery codes, shown this once. */
+  async confirm(
+    tenantId: string,
+    userId: string,
+    code: string,
+  ): Promise<{ enabled: true; recovery_codes: string[] }> {
+    const row = await this.totp.findOne(tenantId, { user_id: userId });
+    if (!row) throw totpState('No TOTP enrolment is pending: enrol first');
+    if (row.is_enabled) throw totpState('TOTP is already enabled');
+    check(await this.accept(tenantId, userId, row, code));
+    const recovery_codes = await this.dataSource.transaction(async (m) => {
+      const updated = await this.totp.update(
+        tenantId,
+        { user_id: userId, is_enabled: false },
+        { is_enabled: true, enabled_at: new Date() },
+        m,
+      );
+      if (updated !== 1) throw totpState('TOTP is already enabled');
+      return this.replaceRecoveryCodes(tenantId, userId, m);
+    });
+    return { enabled: true, recovery_codes };
+  }
+
+  /**
+   * A code of the user's active authenticator, once; false for anything else: no TOTP, a
+   * wrong or replayed code, or a user paused after too many wrong codes.
+   */
+  async verifyTotp(tenantId: string, userId: string, code: string): Promise<boolean> {
+    const row = await this.totp.findOne(tenantId, { user_id: userId, is_enabled: true });
+    if (!row) return false;
+    return (await this.accept(tenantId, userId, row, code)) === 'ok';
+  }
+
+  /**
+   * Each try first claims one of MAX_TRIES slots (atomically, so parallel guesses count too);
+   * a success gives them all back. After MAX_TRIES wrong codes the user waits LOCKOUT.
+   */
+  private async claimTry(tenantId: string, userId: string): Promise<boolean> {
+    const claimed = await this.totp.update(
+      tenantId,
+      {
+        user_id: userId,
+        failed_attempts: Raw(
+          (col) => `(${col} < :max OR failed_at IS NULL OR failed_at < now() - ${LOCKOUT})`,
+          { max: MAX_TRIES },
+        ),
+      },
+      {
+        failed_attempts: (() =>
+          `CASE WHEN failed_at IS NULL OR failed_at < now() - ${LOCKOUT} THEN 1 ELSE failed_attempts + 1 END`) as never,
+        failed_at: (() => 'now()') as never,
+      },
+    );
+    return claimed === 1;
+  }
+
+  private async accept(
+    tenantId: string,
+    userId: string,
+    row: UserTotpEntity,
+    code: string,
+  ): Promise<Outcome> {
+    if (!(await this.claimTry(tenantId, userId))) return 'locked';
+    if (typeof code !== 'string') return 'wrong';
+    const given = code.replace(/\s/g, '');
+    if (!TOTP_CODE.test(given)) return 'wrong';
+    const secret = this.box.openString(row.secret_sealed, this.aad(tenantId, userId));
+    const now = totpStep(Date.now());
+    let matched: number | null = null;
+    // Every step of the window is computed and compared: no early exit to time.
+    for (let step = now - WINDOW; step <= now + WINDOW; step += 1) {
+      const expected = speakeasy.totp({ secret, encoding: 'base32', counter: step, digits: 6 });
+      if (constantTimeEqual(expected, given)) matched = step;
+    }
+    if (matched === null) return 'wrong';
+    // Moving the step forward is the claim: of two requests with one code, one wins.
+    const claimed = await this.totp.update(
+      tenantId,
+      {
+        user_id: userId,
+        secret_sealed: row.secret_sealed,
+        last_used_step: Raw((col) => `(${col} IS NULL OR ${col} < :step)`, { step: matched }),
+      },
+      { last_used_step: String(matched), failed_attempts: 0, failed_at: null },
+    );
+    return claimed === 1 ? 'ok' : 'wrong';
+  }
+
+  /** Turns TOTP off after proof: a current code or an unused recovery code. */
+  async disable(tenantId: string, userId: string, code: string): Promise<void> {
+    const row = await this.totp.findOne(tenantId, { user_id: userId, is_enabled: true });
+    if (!row) throw totpState('TOTP is not enabled');
+    // A recovery code still works while TOTP tries are paused: it is not guessable.
+    const outcome = await this.accept(tenantId, userId, row, code);
+    if (outcome !== 'ok' && !(await this.consumeRecoveryCode(tenantId, userId, code)))
+      check(outcome);
+    await this.removeAll(tenantId, userId);
+  }
+
+  /** Admin reset: the user enrols again at their next sign-in if the tenant requires 2FA. */
+  async reset(tenantId: string, userId: string): Promise<void> {
+    await this.user(tenantId, userId);
+    await this.removeAll(tenantId, userId);
+  }
+
+  private async removeAll(tenantId: string, userId: string) {
+    await this.dataSource.transaction(async (m) => {
+      await this.recovery.delete(tenantId, { user_id: userId }, m);
+      await this.totp.delete(tenantId, { user_id: userId }, m);
+    });
+  }
+
+  async status(tenantId: string, userId: string): Promise<TotpStatus> {
+    const row = await this.totp.findOne(tenantId, { user_id: userId });
+    const enabled = row?.is_enabled ?? false;
+    return {
+      enabled,
+      pending: row !== null && !row.is_enabled,
+      enabled_at: row?.enabled_at?.toISOString() ?? null,
+      recovery_codes_left: enabled ? await this.recoveryCodesLeft(tenantId, userId) : 0,
+    };
+  }
+
+  recoveryCodesLeft(tenantId: string, userId: string): Promise<number> {
+    return this.recovery.count(tenantId, { user_id: userId, used_at: IsNull() });
+  }
+
+  /** New recovery codes after proof with a current TOTP code; the old ones stop working. */
+  async regenerateRecoveryCodes(
+    tenantId: string,
+    userId: string,
+    code: string,
+  ): Promise<{ recovery_codes: string[] }> {
+    const row = await this.totp.findOne(tenantId, { user_id: userId, is_enabled: true });
+    if (!row) throw totpState('TOTP is not enabled');
+    check(await this.accept(tenantId, userId, row, code));
+    const recovery_codes = await this.dataSource.transaction((m) =>
+      this.replaceRecoveryCodes(tenantId, userId, m),
+    );
+    return { recovery_codes };
+  }
+
+  private async replaceRecoveryCodes(
+    tenantId: string,
+    userId: string,
+    m: EntityManager,
+  ): Promise<string[]> {
+    await this.recovery.delete(tenantId, { user_id: userId }, m);
+    const codes = new Set<string>();
+    while (codes.size < RECOVERY_CODE_COUNT) codes.add(newRecoveryCode());
+    const now = new Date();
+    for (const code of codes) {
+      await this.recovery.insert(
+        tenantId,
+        {
+          user_id: userId,
+          code_hash: this.recoveryHash(tenantId, userId, normalizeRecoveryCode(code)!),
+          created_at: now,
+          used_at: null,
+        },
+        m,
+      );
+    }
+    return [...codes];
+  }
+
+  /** Spends one recovery code of a user with TOTP enabled; true once per code. */
+  async consumeRecoveryCode(tenantId: string, userId: string, code: string): Promise<boolean> {
+    const normalized = typeof code === 'string' ? normalizeRecoveryCode(code) : null;
+    const candidate = this.recoveryHash(tenantId, userId, normalized ?? '-');
+    const unused = await this.recovery.find(tenantId, {
+      where: { user_id: userId, used_at: IsNull() },
+    });
+    let hit: string | null = null;
+    for (const r of unused) if (constantTimeEqual(r.code_hash, candidate)) hit = r.code_hash;
+    if (normalized === null || hit === null) return false;
+    const spent = await this.recovery.update(
+      tenantId,
+      { user_id: userId, code_hash: hit, used_at: IsNull() },
+      { used_at: new Date() },
+    );
+    return spent === 1;
+  }
+
+  /** Whether the user has an active second factor (TOTP); the login asks before letting them in. */
+  async hasSecondFactor(tenantId: string, userId: string): Promise<boolean> {
+    return (await this.totp.count(tenantId, { user_id: userId, is_enabled: true })) > 0;
+  }
+}
+
+function check(outcome: Outcome): void {
+  if (outcome === 'locked') throw tooManyCodes();
+  if (outcome === 'wrong') throw invalidCode();
+}

@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
+import { Authenticated, CurrentPrincipal, Public } from '../auth/auth.decorators.js';
+import type { Principal } from '../auth/scopes.js';
+import { ListQuery } from '../common/pagination.js';
+import { notFound } from '../common/problem.js';
+import {
+  CeremonyOptionsDto,
+  PasskeyDto,
+  PasskeyPageDto,
+  RegisterPasskeyDto,
+  RenamePasskeyDto,
+} from './dto/passkey.dto.js';
+import { PasskeysService } from './passkeys.service.js';
+
+function selfId(principal: Principal): string {
+  if (!principal.userId) throw notFound('User');
+  return principal.userId;
+}
+
+@ApiTags('self-service')
+@Controller('api/v1/tenants/:tenant_id/me/passkeys')
+export class MyPasskeysController {
+  constructor(private readonly passkeys: PasskeysService) {}
+
+  @Get()
+  @Authenticated({ holders: ['user'] })
+  @ApiOkResponse({ type: PasskeyPageDto })
+  list(
+    @Param('tenant_id') tenantId: string,
+    @CurrentPrincipal() me: Principal,
+    @Query() q: ListQuery,
+  ) {
+    return this.passkeys.list(tenantId, selfId(me), q);
+  }
+
+  @Post('registration-options')
+  @HttpCode(200)
+  @Authenticated({ holders: ['user'] })
+  @ApiOkResponse({ type: CeremonyOptionsDto, description: 'good once, for five minutes' })
+  registrationOptions(@Param('tenant_id') tenantId: string, @CurrentPrincipal() me: Principal) {
+    return this.passkeys.registrationOptions(tenantId, selfId(me));
+  }
+
+  @Post('registration')
+  @Authenticated({ holders: ['user'] })
+  @ApiCreatedResponse({ type: PasskeyDto })
+  register(
+    @Param('tenant_id') tenantId: string,
+    @CurrentPrincipal() me: Principal,
+    @Body() dto: RegisterPasskeyDto,
+  ) {
+    return this.passkeys.verifyRegistration(
+      tenantId,
+      selfId(me),
+      dto.challenge_id,
+      dto.response as unknown as RegistrationResponseJSON,
+      dto.name,
+    );
+  }
+
+  @Patch(':passkey_id')
+  @Authenticated({ holders: ['user'] })
+  @ApiOkResponse({ type: PasskeyDto })
+  rename(
+    @Param('tenant_id') tenantId: string,
+    @Param('passkey_id') passkeyId: string,
+    @CurrentPrincipal() me: Principal,
+    @Body() dto: RenamePasskeyDto,
+  ) {
+    return this.passkeys.rename(tenantId, selfId(me), passkeyId, dto.name);
+  }
+
+  @Delete(':passkey_id')
+  @HttpCode(204)
+  @Authenticated({ holders: ['user'] })
+  @ApiNoContentResponse()
+  async remove(
+    @Param('tenant_id') tenantId: string,
+    @Param('passkey_id') passkeyId: string,
+    @CurrentPrincipal() me: Principal,
+  ) {
+    await this.passkeys.remove(tenantId, selfId(me), passkeyId);
+  }
+}
+
+@ApiTags('users')
+@Controller('api/v1/tenants/:tenant_id/users/:user_id/passkeys')
+export class UserPasskeysAdminController {
+  constructor(private readonly passkeys: PasskeysService) {}
+
+  @Get()
+  @Authenticated({ scope: 'users:read' })
+  @ApiOkResponse({ type: PasskeyPageDto })
+  list(
+    @Param('tenant_id') tenantId: string,
+    @Param('user_id') userId: string,
+    @Query() q: ListQuery,
+  ) {
+    return this.passkeys.list(tenantId, userId, q);
+  }
+
+  @Delete(':passkey_id')
+  @HttpCode(204)
+  @Authenticated({ scope: 'users:write' })
+  @ApiNoContentResponse()
+  async remove(
+    @Param('tenant_id') tenantId: string,
+    @Param('user_id') userId: string,
+    @Param('passkey_id') passkeyId: string,
+  ) {
+    await this.passkeys.remove(tenantId, userId, passkeyId);
+  }
+}
+
+const BROWSER_PACKAGE = '@simplewebauthn/browser';
+const browserRoot = dirname(dirname(createRequire(import.meta.url).resolve(BROWSER_PACKAGE)));
+const BROWSER_BUNDLE = join(browserRoot, 'dist', 'bundle', 'index.umd.min.js');
+const BROWSER_VERSION = (
+  JSON.parse(readFileSync(join(browserRoot, 'package.json'), 'utf8')) as { version: string }
+).version;
+
+/**
+ * Where pages load @simplewebauthn/browser from (it defines `SimpleWebAuthnBrowser`). The
+ * version in the query makes the long cache safe across upgrades.
+ */
+export const SIMPLEWEBAUTHN_BROWSER_URL = `/assets/simplewebauthn-browser.js?v=${BROWSER_VERSION}`;
+
+@ApiTags('assets')
+@Controller('assets')
+export class PasskeyAssetsController {
+  private bundle?: string;
+
+  @Get('simplewebauthn-browser.js')
+  @Public()
+  @Header('content-type', 'text/javascript; charset=utf-8')
+  @Header('cache-control', 'public, max-age=31536000, immutable')
+  @Header('x-content-type-options', 'nosniff')
+  @ApiOkResponse({ description: `@simplewebauthn/browser ${BROWSER_VERSION}, UMD bundle` })
+  browserBundle(): string {
+    this.bundle ??= readFileSync(BROWSER_BUNDLE, 'utf8');
+    return this.bundle;
+  }
+}

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { TenancyModule } from '../../libs/tenancy/index.js';
+import { UsersModule } from '../users/users.module.js';
+import { PasskeyCredentialEntity, WebauthnChallengeEntity } from './passkey.entities.js';
+import {
+  MyPasskeysController,
+  PasskeyAssetsController,
+  UserPasskeysAdminController,
+} from './passkeys.controller.js';
+import { PasskeysService } from './passkeys.service.js';
+
+/** Passkeys; PasskeysService.authenticationOptions / verifyAuthentication serve the hosted login. */
+@Module({
+  imports: [
+    TenancyModule.forFeature([PasskeyCredentialEntity, WebauthnChallengeEntity]),
+    UsersModule,
+  ],
+  controllers: [MyPasskeysController, UserPasskeysAdminController, PasskeyAssetsController],
+  providers: [PasskeysService],
+  exports: [PasskeysService],
+})
+export class PasskeysModule {}

@@ -1,0 +1,395 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import { IsNull, LessThan, Raw } from 'typeorm';
+import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { page, type ListQuery, type Page } from '../common/pagination.js';
+import { forbidden, notFound, ProblemException } from '../common/problem.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { registerUniqueField } from '../database/database-errors.js';
+import { deriveTenantKey, keyedHash } from '../mfa/otp-codes.js';
+import { TenantsService } from '../tenants/tenants.service.js';
+import { UsersService } from '../users/users.service.js';
+import type { PasskeyDto } from './dto/passkey.dto.js';
+import {
+  PasskeyCredentialEntity,
+  WebauthnChallengeEntity,
+  type ChallengePurpose,
+} from './passkey.entities.js';
+
+registerUniqueField('passkey_credentials_tenant_credential_key', 'credential_id');
+
+const CHALLENGE_TTL_MS = 5 * 60_000;
+/** 1023 bytes in base64url. */
+const MAX_CREDENTIAL_ID_CHARS = 1364;
+const TRANSPORTS = new Set(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb']);
+/** A user id no user has: a challenge for a username that does not exist matches no credential. */
+const NOBODY = '00000000-0000-0000-0000-000000000000';
+
+export interface CeremonyOptions<T> {
+  /** Send back with the authenticator's response. */
+  challenge_id: string;
+  /** Hand to @simplewebauthn/browser (startRegistration / startAuthentication). */
+  options: T;
+}
+
+export const webauthnFailed = (detail: string) =>
+  new ProblemException(400, 'webauthn-failed', 'Passkey verification failed', detail);
+
+export function toPasskeyDto(c: PasskeyCredentialEntity): PasskeyDto {
+  return {
+    passkey_id: c.passkey_id,
+    credential_id: c.credential_id,
+    user_id: c.user_id,
+    name: c.name,
+    transports: c.transports,
+    backed_up: c.backed_up,
+    device_type: c.device_type,
+    aaguid: c.aaguid,
+    counter: Number(c.counter),
+    created_at: c.created_at.toISOString(),
+    last_used_at: c.last_used_at?.toISOString() ?? null,
+  };
+}
+
+/**
+ * WebAuthn passkeys with @simplewebauthn/server. The relying party is PUBLIC_URL (RP ID its
+ * host name, origin its origin) and shared by every tenant, so a credential is only ever looked
+ * up within the tenant of the request. User verification is required: a passkey signs the user
+ * in on its own, without a password.
+ */
+@Injectable()
+export class PasskeysService {
+  private challengesIssued = 0;
+
+  constructor(
+    @InjectTenantRepository(PasskeyCredentialEntity)
+    private readonly credentials: TenantRepository<PasskeyCredentialEntity>,
+    @InjectTenantRepository(WebauthnChallengeEntity)
+    private readonly challenges: TenantRepository<WebauthnChallengeEntity>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly users: UsersService,
+    private readonly tenants: TenantsService,
+  ) {}
+
+  /** Read per call: PUBLIC_URL is fixed in production, but tests learn their port after start. */
+  private rp() {
+    const url = new URL(this.config.publicUrl);
+    return { rpID: url.hostname, origin: url.origin };
+  }
+
+  private async assertEnabled(tenantId: string) {
+    const settings = await this.tenants.settings(tenantId);
+    if (!settings.passkey_enabled) throw forbidden('Passkeys are turned off for this tenant');
+    return settings;
+  }
+
+  private async newChallenge(
+    tenantId: string,
+    challenge: string,
+    purpose: ChallengePurpose,
+    userId: string | null,
+  ): Promise<string> {
+    const challengeId = randomUUID();
+    await this.challenges.insert(tenantId, {
+      challenge_id: challengeId,
+      challenge,
+      purpose,
+      user_id: userId,
+      expires_at: new Date(Date.now() + CHALLENGE_TTL_MS),
+      consumed_at: null,
+    });
+    // Old challenges are useless; sweep the tenant's now and then instead of running a job.
+    this.challengesIssued += 1;
+    if (this.challengesIssued % 50 === 0) {
+      await this.challenges.delete(tenantId, {
+        expires_at: LessThan(new Date(Date.now() - 3_600_000)),
+      });
+    }
+    return challengeId;
+  }
+
+  /**
+   * Spends a challenge: the conditional UPDATE is the claim, so of two requests presenting one
+   * challenge only one proceeds, and never after five minutes.
+   */
+  private async claimChallenge(
+    tenantId: string,
+    challengeId: unknown,
+    purpose: ChallengePurpose,
+  ): Promise<WebauthnChallengeEntity> {
+    const unusable = webauthnFailed('The challenge is unknown, expired or already used');
+    if (typeof challengeId !== 'string' || !UUID.test(challengeId)) throw unusable;
+    const row = await this.challenges.findOne(tenantId, { challenge_id: challengeId, purpose });
+    if (!row) throw unusable;
+    const claimed = await this.challenges.update(
+      tenantId,
+      {
+        challenge_id: challengeId,
+        purpose,
+        consumed_at: IsNull(),
+        expires_at: Raw((col) => `${col} > now()`),
+      },
+      { consumed_at: new Date() },
+    );
+    if (claimed !== 1) throw unusable;
+    return row;
+  }
+
+  // ---- registration (a signed-in user adds a passkey)
+
+  async registrationOptions(
+    tenantId: string,
+    userId: string,
+  ): Promise<CeremonyOptions<PublicKeyCredentialCreationOptionsJSON>> {
+    const { display_name } = await this.assertEnabled(tenantId);
+    const user = await this.users.getEntity(tenantId, userId);
+    if (!user) throw notFound('User');
+    const existing = await this.credentials.find(tenantId, { where: { user_id: userId } });
+    const options = await generateRegistrationOptions({
+      rpName: display_name,
+      rpID: this.rp().rpID,
+      userName: user.username,
+      userDisplayName: user.display_name ?? user.username,
+      userID: new TextEncoder().encode(userId),
+      timeout: CHALLENGE_TTL_MS,
+      attestationType: 'none',
+      excludeCredentials: existing.map((c) => ({ id: c.credential_id, transports: c.transports })),
+      // Discoverable, so the user can sign in without typing a username.
+      authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+    });
+    const challenge_id = await this.newChallenge(
+      tenantId,
+      options.challenge,
+      'registration',
+      userId,
+    );
+    return { challenge_id, options };
+  }
+
+  async verifyRegistration(
+    tenantId: string,
+    userId: string,
+    challengeId: string,
+    response: RegistrationResponseJSON,
+    name?: string,
+  ): Promise<PasskeyDto> {
+    await this.assertEnabled(tenantId);
+    const challenge = await this.claimChallenge(tenantId, challengeId, 'registration');
+    if (challenge.user_id !== userId)
+      throw webauthnFailed('The challenge is unknown, expired or already used');
+    const { rpID, origin } = this.rp();
+    let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+    try {
+      verification = await verifyRegistrationResponse({
+        response,
+        expectedChallenge: challenge.challenge,
+        expectedOrigin: origin,
+        expectedRPID: rpID,
+        requireUserVerification: true,
+      });
+    } catch (err) {
+      throw webauthnFailed(describe(err));
+    }
+    if (!verification.verified) throw webauthnFailed('The attestation did not verify');
+    const info = verification.registrationInfo;
+    if (response.id !== info.credential.id)
+      throw webauthnFailed('The credential id does not match the attested credential');
+    // WebAuthn caps credential ids at 1023 bytes; longer ones would not fit the index either.
+    if (Buffer.from(info.credential.id, 'base64url').length > 1023)
+      throw webauthnFailed('The credential id is longer than 1023 bytes');
+    const transports = (response.response?.transports ?? []).filter(
+      (t): t is string => typeof t === 'string' && TRANSPORTS.has(t),
+    );
+    const now = new Date();
+    const row = await this.credentials.insert(tenantId, {
+      passkey_id: randomUUID(),
+      credential_id: info.credential.id,
+      user_id: userId,
+      public_key: Buffer.from(info.credential.publicKey),
+      counter: String(info.credential.counter),
+      transports,
+      backed_up: info.credentialBackedUp,
+      device_type: info.credentialDeviceType,
+      aaguid: info.aaguid,
+      name: name?.trim() || 'Passkey',
+      created_at: now,
+      last_used_at: null,
+    });
+    return toPasskeyDto(row);
+  }
+
+  // ---- authentication (the hosted login)
+
+  /**
+   * Options for a sign-in. Without a username: discoverable credentials, any user of the
+   * tenant. With one: that user's passkeys; an unknown user (or one without passkeys) gets a
+   * made-up but stable credential id, so the answer does not tell whether the user exists.
+   */
+  async authenticationOptions(
+    tenantId: string,
+    username?: string,
+  ): Promise<CeremonyOptions<PublicKeyCredentialRequestOptionsJSON>> {
+    await this.assertEnabled(tenantId);
+    let userId: string | null = null;
+    let allowCredentials: Array<{ id: string; transports?: string[] }> | undefined;
+    if (username !== undefined) {
+      const user = await this.users.findForLogin(tenantId, username);
+      const creds =
+        user && !user.is_disabled
+          ? await this.credentials.find(tenantId, { where: { user_id: user.user_id } })
+          : [];
+      if (user && creds.length) {
+        userId = user.user_id;
+        allowCredentials = creds.map((c) => ({ id: c.credential_id, transports: c.transports }));
+      } else {
+        userId = NOBODY;
+        allowCredentials = [
+          { id: this.decoyCredentialId(tenantId, username), transports: ['internal', 'hybrid'] },
+        ];
+      }
+    }
+    const options = await generateAuthenticationOptions({
+      rpID: this.rp().rpID,
+      allowCredentials,
+      userVerification: 'required',
+      timeout: CHALLENGE_TTL_MS,
+    });
+    const challenge_id = await this.newChallenge(
+      tenantId,
+      options.challenge,
+      'authentication',
+      userId,
+    );
+    return { challenge_id, options };
+  }
+
+  private decoyCredentialId(tenantId: string, username: string): string {
+    const key = deriveTenantKey(this.config.masterKey, 'passkey-decoy', tenantId);
+    return Buffer.from(keyedHash(key, username.trim().toLowerCase()), 'hex').toString('base64url');
+  }
+
+  /**
+   * Verifies an assertion against a challenge of this tenant; answers the user it signs in.
+   * Refuses: an unknown, expired or spent challenge; a credential of another tenant or user;
+   * a bad signature; a sign counter that did not move forward (a cloned authenticator).
+   */
+  async verifyAuthentication(
+    tenantId: string,
+    challengeId: string,
+    response: AuthenticationResponseJSON,
+  ): Promise<string> {
+    await this.assertEnabled(tenantId);
+    const challenge = await this.claimChallenge(tenantId, challengeId, 'authentication');
+    const credentialId = typeof response?.id === 'string' ? response.id : '';
+    const cred =
+      credentialId && credentialId.length <= MAX_CREDENTIAL_ID_CHARS
+        ? await this.credentials.findOne(tenantId, { credential_id: credentialId })
+        : null;
+    if (!cred || (challenge.user_id !== null && challenge.user_id !== cred.user_id))
+      throw webauthnFailed('This passkey is not registered here');
+    const { rpID, origin } = this.rp();
+    let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+    try {
+      verification = await verifyAuthenticationResponse({
+        response,
+        expectedChallenge: challenge.challenge,
+        expectedOrigin: origin,
+        expectedRPID: rpID,
+        credential: {
+          id: cred.credential_id,
+          publicKey: new Uint8Array(cred.public_key),
+          counter: Number(cred.counter),
+          transports: cred.transports,
+        },
+        requireUserVerification: true,
+      });
+    } catch (err) {
+      throw webauthnFailed(describe(err));
+    }
+    if (!verification.verified) throw webauthnFailed('The signature did not verify');
+    const info = verification.authenticationInfo;
+    // Authenticators that keep no counter send 0 every time; the others must move forward,
+    // and only one of two concurrent assertions with the same counter may pass.
+    const moved = await this.credentials.update(
+      tenantId,
+      {
+        passkey_id: cred.passkey_id,
+        ...(info.newCounter > 0
+          ? { counter: Raw((col) => `${col} < :next`, { next: info.newCounter }) }
+          : {}),
+      },
+      {
+        counter: String(info.newCounter),
+        backed_up: info.credentialBackedUp,
+        device_type: info.credentialDeviceType,
+        last_used_at: new Date(),
+      },
+    );
+    if (moved !== 1) throw webauthnFailed('The sign counter did not increase');
+    const user = await this.users.getEntity(tenantId, cred.user_id);
+    if (!user || user.is_disabled) throw webauthnFailed('This passkey is not registered here');
+    return cred.user_id;
+  }
+
+  // ---- management
+
+  async list(tenantId: string, userId: string, q: ListQuery): Promise<Page<PasskeyDto>> {
+    if (!(await this.users.userExists(tenantId, userId))) throw notFound('User');
+    const [rows, total] = await this.credentials.findAndCount(tenantId, {
+      where: { user_id: userId },
+      order: { created_at: q.sort_direction === -1 ? 'DESC' : 'ASC', passkey_id: 'ASC' },
+      take: q.limit,
+      skip: q.offset,
+    });
+    return page(rows.map(toPasskeyDto), total, q);
+  }
+
+  private async load(tenantId: string, userId: string, passkeyId: string) {
+    const row = UUID.test(passkeyId)
+      ? await this.credentials.findOne(tenantId, { passkey_id: passkeyId, user_id: userId })
+      : null;
+    if (!row) throw notFound('Passkey');
+    return row;
+  }
+
+  async rename(
+    tenantId: string,
+    userId: string,
+    passkeyId: string,
+    name: string,
+  ): Promise<PasskeyDto> {
+    const row = await this.load(tenantId, userId, passkeyId);
+    row.name = name.trim();
+    await this.credentials.update(tenantId, { passkey_id: row.passkey_id }, { name: row.name });
+    return toPasskeyDto(row);
+  }
+
+  async remove(tenantId: string, userId: string, passkeyId: string): Promise<void> {
+    const row = await this.load(tenantId, userId, passkeyId);
+    await this.credentials.delete(tenantId, { passkey_id: row.passkey_id });
+  }
+
+  /** Whether the user can sign in with a passkey. */
+  async hasPasskey(tenantId: string, userId: string): Promise<boolean> {
+    return (await this.credentials.count(tenantId, { user_id: userId })) > 0;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The library's messages say what failed without secrets; anything odd becomes a plain line. */
+function describe(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  if (!message || err instanceof TypeError) return 'The response is malformed';
+  return message.slice(0, 300);
+}
