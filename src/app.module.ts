@@ -20,6 +20,7 @@ import { HealthController } from './health/health.controller.js';
 import { TenantsModule } from './tenants/tenants.module.js';
 import { GroupsModule } from './groups/groups.module.js';
 import { UsersModule } from './users/users.module.js';
+import { ScimModule } from './scim/scim.module.js';
 import { MfaModule } from './mfa/mfa.module.js';
 import { PasskeysModule } from './passkeys/passkeys.module.js';
 import { EmailFlowsModule } from './email-flows/email-flows.module.js';
@@ -67,6 +68,7 @@ export class AppModule {
         MfaModule,
         PasskeysModule,
         EmailFlowsModule,
+        ScimModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -40,6 +40,12 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   // The API speaks JSON only; anything else is 415, not a string that fails validation oddly.
   fastify.removeContentTypeParser('text/plain');
+  // SCIM clients send application/scim+json (RFC 7644 §3.1); parsed like JSON.
+  fastify.addContentTypeParser(
+    'application/scim+json',
+    { parseAs: 'string' },
+    fastify.getDefaultJsonParser('error', 'error'),
+  );
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

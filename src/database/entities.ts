@@ -12,6 +12,7 @@ import { SigningKeyEntity } from '../signing-keys/signing-key.entity.js';
 import { RecoveryCodeEntity, UserTotpEntity } from '../mfa/mfa.entities.js';
 import { PasskeyCredentialEntity, WebauthnChallengeEntity } from '../passkeys/passkey.entities.js';
 import { EmailTokenEntity } from '../email-flows/email-token.entity.js';
+import { ScimGroupRow, ScimUserRow } from '../scim/scim.entities.js';
 import { TenantEntity } from '../tenants/tenant.entity.js';
 import { TenantUserCountEntity, UserEntity } from '../users/user.entity.js';
 
@@ -36,4 +37,6 @@ export const entities = [
   PasskeyCredentialEntity,
   WebauthnChallengeEntity,
   EmailTokenEntity,
+  ScimUserRow,
+  ScimGroupRow,
 ];

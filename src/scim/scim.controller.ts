@@ -1,0 +1,335 @@
+import {
+  All,
+  Controller,
+  createParamDecorator,
+  type ExecutionContext,
+  Delete,
+  Get,
+  Headers,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
+import type { Principal } from '../auth/scopes.js';
+import { requireMessageSchema } from './scim.document.js';
+import {
+  resourceTypeById,
+  resourceTypes,
+  schemaById,
+  schemas,
+  serviceProviderConfig,
+} from './scim.discovery.js';
+import { SCIM_CONTENT_TYPE, ScimError, ScimExceptionFilter } from './scim.errors.js';
+import { notModified, parseListParams, projectionOf } from './scim.request.js';
+import { etagOf } from './scim-users.mapper.js';
+import { ScimBulkService } from './scim-bulk.service.js';
+import { ScimGroupsService } from './scim-groups.service.js';
+import { ScimUsersService, type Written } from './scim-users.service.js';
+
+type QueryParams = Record<string, unknown>;
+
+/**
+ * The raw body and query: SCIM documents are validated by the SCIM schemas, not by the global
+ * DTO pipe (which would refuse every SCIM query parameter as an unknown field).
+ */
+const Body = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): unknown =>
+    ctx.switchToHttp().getRequest<{ body?: unknown }>().body,
+);
+const Query = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): QueryParams =>
+    (ctx.switchToHttp().getRequest<{ query?: QueryParams }>().query ?? {}) as QueryParams,
+);
+const SEARCH_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
+const SCIM = { scope: 'scim' } as const;
+
+function send(
+  reply: FastifyReply,
+  status: number,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  void reply.status(status).headers(headers);
+  if (body === undefined) return void reply.send();
+  void reply.header('content-type', SCIM_CONTENT_TYPE).send(JSON.stringify(body));
+}
+
+function sendResource(reply: FastifyReply, status: number, w: Written, location?: string) {
+  send(reply, status, w.resource, {
+    etag: etagOf(w.version),
+    ...(location ? { location } : {}),
+  });
+}
+
+/**
+ * SCIM 2.0 service provider of a tenant (RFC 7643/7644) at /<tenant_id>/scim/v2. The param is
+ * named tenant_id so the global guard fences tenant keys; every error, the guard's included,
+ * is answered in the SCIM Error schema by the controller's filter.
+ */
+@ApiTags('scim')
+@UseFilters(ScimExceptionFilter)
+@Controller(':tenant_id/scim/v2')
+export class ScimController {
+  constructor(
+    private readonly users: ScimUsersService,
+    private readonly groups: ScimGroupsService,
+    private readonly bulk: ScimBulkService,
+  ) {}
+
+  // ---- discovery
+
+  @Get('ServiceProviderConfig')
+  @Authenticated(SCIM)
+  serviceProviderConfig(@Param('tenant_id') tenantId: string, @Res() reply: FastifyReply) {
+    send(reply, 200, serviceProviderConfig(this.users.base(tenantId)));
+  }
+
+  @Get('ResourceTypes')
+  @Authenticated(SCIM)
+  resourceTypes(@Param('tenant_id') tenantId: string, @Res() reply: FastifyReply) {
+    send(reply, 200, resourceTypes(this.users.base(tenantId)));
+  }
+
+  @Get('ResourceTypes/:id')
+  @Authenticated(SCIM)
+  resourceType(
+    @Param('tenant_id') tenantId: string,
+    @Param('id') id: string,
+    @Res() reply: FastifyReply,
+  ) {
+    send(reply, 200, resourceTypeById(this.users.base(tenantId), id));
+  }
+
+  @Get('Schemas')
+  @Authenticated(SCIM)
+  schemas(@Param('tenant_id') tenantId: string, @Res() reply: FastifyReply) {
+    send(reply, 200, schemas(this.users.base(tenantId)));
+  }
+
+  @Get('Schemas/:id')
+  @Authenticated(SCIM)
+  schema(
+    @Param('tenant_id') tenantId: string,
+    @Param('id') id: string,
+    @Res() reply: FastifyReply,
+  ) {
+    send(reply, 200, schemaById(this.users.base(tenantId), id));
+  }
+
+  // ---- /Me: the user an API key acts as
+
+  @Get('Me')
+  @Authenticated({ scope: 'scim', holders: ['user', 'tenant', 'operator'] })
+  async me(
+    @Param('tenant_id') tenantId: string,
+    @CurrentPrincipal() principal: Principal,
+    @Query() q: QueryParams,
+    @Res() reply: FastifyReply,
+  ) {
+    if (!principal.userId)
+      throw new ScimError(404, 'This credential does not act as a user: /Me has no target');
+    sendResource(reply, 200, await this.users.get(tenantId, principal.userId, projectionOf(q)));
+  }
+
+  // ---- Users
+
+  @Post('Users')
+  @Authenticated(SCIM)
+  async createUser(
+    @Param('tenant_id') tenantId: string,
+    @Body() body: unknown,
+    @Res() reply: FastifyReply,
+  ) {
+    const w = await this.users.create(tenantId, body);
+    sendResource(reply, 201, w, `${this.users.base(tenantId)}/Users/${w.id}`);
+  }
+
+  @Get('Users')
+  @Authenticated(SCIM)
+  async listUsers(
+    @Param('tenant_id') tenantId: string,
+    @Query() q: QueryParams,
+    @Res() reply: FastifyReply,
+  ) {
+    send(reply, 200, await this.users.list(tenantId, parseListParams(q)));
+  }
+
+  @Post('Users/.search')
+  @Authenticated(SCIM)
+  async searchUsers(
+    @Param('tenant_id') tenantId: string,
+    @Body() body: unknown,
+    @Res() reply: FastifyReply,
+  ) {
+    const req = requireMessageSchema(body, SEARCH_REQUEST);
+    send(reply, 200, await this.users.list(tenantId, parseListParams(req)));
+  }
+
+  @Get('Users/:id')
+  @Authenticated(SCIM)
+  async getUser(
+    @Param('tenant_id') tenantId: string,
+    @Param('id') id: string,
+    @Query() q: QueryParams,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res() reply: FastifyReply,
+  ) {
+    const w = await this.users.get(tenantId, id, projectionOf(q));
+    if (notModified(ifNoneMatch, w.version))
+      return send(reply, 304, undefined, { etag: etagOf(w.version) });
+    sendResource(reply, 200, w);
+  }
+
+  @Put('Users/:id')
+  @Authenticated(SCIM)
+  async replaceUser(
+    @Param('tenant_id') tenantId: string,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res() reply: FastifyReply,
+  ) {
+    sendResource(reply, 200, await this.users.replace(tenantId, id, body, ifMatch));
+  }
+
+  @Patch('Users/:id')
+  @Authenticated(SCIM)
+  async patchUser(
+    @Param('tenant_id') tenantId: string,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res() reply: FastifyReply,
+  ) {
+    sendResource(reply, 200, await this.users.patch(tenantId, id, body, ifMatch));
+  }
+
+  @Delete('Users/:id')
+  @Authenticated(SCIM)
+  async deleteUser(
+    @Param('tenant_id') tenantId: string,
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res() reply: FastifyReply,
+  ) {
+    await this.users.remove(tenantId, id, ifMatch);
+    send(reply, 204);
+  }
+
+  // ---- Groups
+
+  @Post('Groups')
+  @Authenticated(SCIM)
+  async createGroup(
+    @Param('tenant_id') tenantId: string,
+    @Body() body: unknown,
+    @Res() reply: FastifyReply,
+  ) {
+    const w = await this.groups.create(tenantId, body);
+    sendResource(reply, 201, w, `${this.groups.base(tenantId)}/Groups/${w.id}`);
+  }
+
+  @Get('Groups')
+  @Authenticated(SCIM)
+  async listGroups(
+    @Param('tenant_id') tenantId: string,
+    @Query() q: QueryParams,
+    @Res() reply: FastifyReply,
+  ) {
+    send(reply, 200, await this.groups.list(tenantId, parseListParams(q)));
+  }
+
+  @Post('Groups/.search')
+  @Authenticated(SCIM)
+  async searchGroups(
+    @Param('tenant_id') tenantId: string,
+    @Body() body: unknown,
+    @Res() reply: FastifyReply,
+  ) {
+    const req = requireMessageSchema(body, SEARCH_REQUEST);
+    send(reply, 200, await this.groups.list(tenantId, parseListParams(req)));
+  }
+
+  @Get('Groups/:id')
+  @Authenticated(SCIM)
+  async getGroup(
+    @Param('tenant_id') tenantId: string,
+    @Param('id') id: string,
+    @Query() q: QueryParams,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res() reply: FastifyReply,
+  ) {
+    const w = await this.groups.get(tenantId, id, projectionOf(q));
+    if (notModified(ifNoneMatch, w.version))
+      return send(reply, 304, undefined, { etag: etagOf(w.version) });
+    sendResource(reply, 200, w);
+  }
+
+  @Put('Groups/:id')
+  @Authenticated(SCIM)
+  async replaceGroup(
+    @Param('tenant_id') tenantId: string,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res() reply: FastifyReply,
+  ) {
+    sendResource(reply, 200, await this.groups.replace(tenantId, id, body, ifMatch));
+  }
+
+  /** 204 unless the client asks for attributes back: Entra sends membership changes one by one. */
+  @Patch('Groups/:id')
+  @Authenticated(SCIM)
+  async patchGroup(
+    @Param('tenant_id') tenantId: string,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Query() q: QueryParams,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res() reply: FastifyReply,
+  ) {
+    const projection = projectionOf(q);
+    const wantsBody = Boolean(projection.attributes || projection.excluded);
+    const w = await this.groups.patch(tenantId, id, body, ifMatch, wantsBody);
+    if (!wantsBody) return send(reply, 204, undefined, { etag: etagOf(w.version) });
+    sendResource(reply, 200, await this.groups.get(tenantId, id, projection));
+  }
+
+  @Delete('Groups/:id')
+  @Authenticated(SCIM)
+  async deleteGroup(
+    @Param('tenant_id') tenantId: string,
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res() reply: FastifyReply,
+  ) {
+    await this.groups.remove(tenantId, id, ifMatch);
+    send(reply, 204);
+  }
+
+  // ---- Bulk
+
+  @Post('Bulk')
+  @Authenticated(SCIM)
+  async runBulk(
+    @Param('tenant_id') tenantId: string,
+    @Body() body: unknown,
+    @Res() reply: FastifyReply,
+  ) {
+    send(reply, 200, await this.bulk.run(tenantId, body));
+  }
+
+  /** Anything else under the SCIM base is a SCIM 404, not the platform's problem+json. */
+  @All('*')
+  @Authenticated(SCIM)
+  @ApiExcludeEndpoint()
+  unknown() {
+    throw new ScimError(404, 'No such SCIM endpoint');
+  }
+}

@@ -1,0 +1,37 @@
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { TenancyModule } from '../../libs/tenancy/index.js';
+import { GroupMemberEntity } from '../groups/group.entity.js';
+import { UsersModule } from '../users/users.module.js';
+import { TenantUserCountEntity } from '../users/user.entity.js';
+import { ScimController } from './scim.controller.js';
+import { ScimGroupRow, ScimUserRow } from './scim.entities.js';
+import { problemPayloadAsScim, SCIM_CONTENT_TYPE, SCIM_PATH } from './scim.errors.js';
+import { ScimBulkService } from './scim-bulk.service.js';
+import { ScimGroupsService } from './scim-groups.service.js';
+import { ScimUsersService } from './scim-users.service.js';
+
+/** Inbound provisioning (SCIM 2.0) into the tenant's directory. */
+@Module({
+  imports: [
+    TenancyModule.forFeature([ScimUserRow, ScimGroupRow, GroupMemberEntity, TenantUserCountEntity]),
+    UsersModule,
+  ],
+  controllers: [ScimController],
+  providers: [ScimUsersService, ScimGroupsService, ScimBulkService],
+})
+export class ScimModule implements OnModuleInit {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  onModuleInit() {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.addHook('onSend', async (request, reply, payload) => {
+      if (typeof payload !== 'string' || !SCIM_PATH.test(request.url)) return payload;
+      if (!String(reply.getHeader('content-type') ?? '').startsWith('application/problem+json'))
+        return payload;
+      reply.header('content-type', SCIM_CONTENT_TYPE);
+      return problemPayloadAsScim(reply.statusCode, payload);
+    });
+  }
+}
