@@ -88,26 +88,35 @@ export class Directory1763900001000 implements MigrationInterface {
     );
 
     // Exact per-tenant user counts for unfiltered lists: counting a million rows per page view
-    // costs tens of milliseconds, a statement-level trigger keeps the figure for free.
+    // costs tens of milliseconds, statement-level triggers keep the figure instead. The count is
+    // spread over 16 shard rows per tenant (chosen by backend pid) so concurrent single-user
+    // inserts of one tenant do not queue on one row lock; readers sum the shards.
     await q.query(`
       CREATE TABLE tenant_user_counts (
-        tenant_id text PRIMARY KEY REFERENCES tenants (tenant_id) ON DELETE CASCADE,
-        user_count bigint NOT NULL DEFAULT 0
+        tenant_id  text NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
+        shard      smallint NOT NULL,
+        user_count bigint NOT NULL DEFAULT 0,
+        CONSTRAINT tenant_user_counts_pkey PRIMARY KEY (tenant_id, shard)
       )`);
+    await q.query(`
+      CREATE FUNCTION users_count_apply(deltas jsonb) RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO tenant_user_counts AS c (tenant_id, shard, user_count)
+          SELECT d.key, pg_backend_pid() % 16, d.value::bigint FROM jsonb_each_text(deltas) d
+          ON CONFLICT (tenant_id, shard) DO UPDATE SET user_count = c.user_count + EXCLUDED.user_count;
+      END $$`);
     await q.query(`
       CREATE FUNCTION users_count_insert() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        INSERT INTO tenant_user_counts AS c (tenant_id, user_count)
-          SELECT tenant_id, count(*) FROM new_rows GROUP BY tenant_id
-          ON CONFLICT (tenant_id) DO UPDATE SET user_count = c.user_count + EXCLUDED.user_count;
+        PERFORM users_count_apply((SELECT jsonb_object_agg(tenant_id, n)
+          FROM (SELECT tenant_id, count(*) AS n FROM new_rows GROUP BY tenant_id) g));
         RETURN NULL;
       END $$`);
     await q.query(`
       CREATE FUNCTION users_count_delete() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        UPDATE tenant_user_counts c SET user_count = c.user_count - d.n
-          FROM (SELECT tenant_id, count(*) AS n FROM old_rows GROUP BY tenant_id) d
-          WHERE c.tenant_id = d.tenant_id;
+        PERFORM users_count_apply((SELECT jsonb_object_agg(tenant_id, -n)
+          FROM (SELECT tenant_id, count(*) AS n FROM old_rows GROUP BY tenant_id) g));
         RETURN NULL;
       END $$`);
     await q.query(
@@ -126,6 +135,6 @@ export class Directory1763900001000 implements MigrationInterface {
     await q.query(
       `DROP TABLE group_allowed_clients, group_members, groups, tenant_user_counts, users CASCADE`,
     );
-    await q.query(`DROP FUNCTION users_count_insert, users_count_delete`);
+    await q.query(`DROP FUNCTION users_count_insert, users_count_delete, users_count_apply`);
   }
 }

@@ -59,6 +59,9 @@ export class TenantUserCountEntity {
   @PrimaryColumn({ type: 'text' })
   tenant_id: string;
 
+  @PrimaryColumn({ type: 'smallint' })
+  shard: number;
+
   @Column({ type: 'bigint' })
   user_count: string;
 }
