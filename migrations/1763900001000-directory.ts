@@ -103,6 +103,8 @@ export class Directory1763900001000 implements MigrationInterface {
       BEGIN
         INSERT INTO tenant_user_counts AS c (tenant_id, shard, user_count)
           SELECT d.key, pg_backend_pid() % 16, d.value::bigint FROM jsonb_each_text(deltas) d
+          -- a tenant being deleted cascades to its users: nothing left to count
+          WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.tenant_id = d.key)
           ON CONFLICT (tenant_id, shard) DO UPDATE SET user_count = c.user_count + EXCLUDED.user_count;
       END $$`);
     await q.query(`

@@ -1,16 +1,10 @@
 import { Foundation1763900000000 } from './1763900000000-foundation.js';
 import { Directory1763900001000 } from './1763900001000-directory.js';
 import { ClientsSigningKeys1763900002000 } from './1763900002000-clients-signing-keys.js';
+import { Oidc1763900003000 } from './1763900003000-oidc.js';
 import { AuditBlocker1763900004000 } from './1763900004000-audit-blocker.js';
 import { Scim1763900005000 } from './1763900005000-scim.js';
 import { StrongAuth1763900006000 } from './1763900006000-strong-auth.js';
 
 /** Every migration, in order. Explicit imports: ESM builds have no glob loading. */
-export const migrations = [
-  Foundation1763900000000,
-  Directory1763900001000,
-  ClientsSigningKeys1763900002000,
-  AuditBlocker1763900004000,
-  Scim1763900005000,
-  StrongAuth1763900006000,
-];
+export const migrations = [Foundation1763900000000, Directory1763900001000, ClientsSigningKeys1763900002000, Oidc1763900003000, AuditBlocker1763900004000, Scim1763900005000, StrongAuth1763900006000];

@@ -15,6 +15,8 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './database/data-source.js';
 import { runMigrations } from './database/migrate.js';
 import { SigningKeysModule } from './signing-keys/signing-keys.module.js';
+import { LoginModule } from './login/login.module.js';
+import { OidcModule } from './oidc/oidc.module.js';
 import { EventsModule } from './events/events.module.js';
 import { HealthController } from './health/health.controller.js';
 import { TenantsModule } from './tenants/tenants.module.js';
@@ -65,10 +67,12 @@ export class AppModule {
         GroupsModule,
         ClientsModule,
         SigningKeysModule,
+        OidcModule,
+        LoginModule,
+        ScimModule,
         MfaModule,
         PasskeysModule,
         EmailFlowsModule,
-        ScimModule,
       ],
       controllers: [HealthController],
       providers: [

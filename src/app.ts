@@ -7,6 +7,8 @@ import { AppModule } from './app.module.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
 import { createRootLogger, PinoNestLogger } from './logging.js';
+import { registerLoginForms } from './login/form-body.js';
+import { mountOidc } from './oidc/oidc.mount.js';
 import { setupOpenApi } from './openapi.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -33,6 +35,8 @@ export async function createApp(
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
+    // Throw instead of exiting: main() prints one line, tests see the real error.
+    abortOnError: false,
   });
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
@@ -49,8 +53,12 @@ export async function createApp(
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Tenants' OIDC endpoints run in middie, before Fastify parses bodies.
+  mountOidc(app);
 
   setupOpenApi(app, config);
   await app.init();
+  // After init: it replaces the urlencoded parser Nest registers there (login pages only).
+  registerLoginForms(fastify);
   return { app, logger };
 }

@@ -208,15 +208,26 @@ describe('tenants', () => {
   it('deletes a tenant with everything it owns', async () => {
     const { tenantId, key } = await newTenant(t, ['tenants:read']);
     expect((await t.http('GET', `/api/v1/tenants/${tenantId}`, { key })).status).toBe(200);
+    for (const username of ['owned1', 'owned2']) {
+      const u = await t.http('POST', `/api/v1/tenants/${tenantId}/users`, { body: { username } });
+      expect(u.status).toBe(201);
+    }
+    const g = await t.http('POST', `/api/v1/tenants/${tenantId}/groups`, {
+      body: { name: 'owned' },
+    });
+    expect(g.status).toBe(201);
     const del = await t.http('DELETE', `/api/v1/tenants/${tenantId}`);
     expect(del.status).toBe(204);
     expect((await t.http('GET', `/api/v1/tenants/${tenantId}`)).status).toBe(404);
     // its keys went with it
     expect((await t.http('GET', `/api/v1/tenants/${tenantId}`, { key })).status).toBe(401);
-    const rows = await t.app
-      .get((await import('typeorm')).DataSource)
-      .query('SELECT count(*)::int AS n FROM api_keys WHERE tenant_id = $1', [tenantId]);
-    expect(rows[0].n).toBe(0);
+    const ds = t.app.get((await import('typeorm')).DataSource);
+    for (const table of ['api_keys', 'users', 'groups', 'tenant_user_counts', 'signing_keys']) {
+      const rows = await ds.query(`SELECT count(*)::int AS n FROM ${table} WHERE tenant_id = $1`, [
+        tenantId,
+      ]);
+      expect([table, rows[0].n]).toEqual([table, 0]);
+    }
     expect((await t.http('DELETE', `/api/v1/tenants/${tenantId}`)).status).toBe(404);
   });
 

@@ -8,12 +8,13 @@ import {
   GroupEntity,
   GroupMemberEntity,
 } from '../groups/group.entity.js';
+import { ScimGroupRow, ScimUserRow } from '../scim/scim.entities.js';
+import { OidcPayloadEntity } from '../oidc/oidc-payload.entity.js';
 import { SigningKeyEntity } from '../signing-keys/signing-key.entity.js';
+import { TenantEntity } from '../tenants/tenant.entity.js';
 import { RecoveryCodeEntity, UserTotpEntity } from '../mfa/mfa.entities.js';
 import { PasskeyCredentialEntity, WebauthnChallengeEntity } from '../passkeys/passkey.entities.js';
 import { EmailTokenEntity } from '../email-flows/email-token.entity.js';
-import { ScimGroupRow, ScimUserRow } from '../scim/scim.entities.js';
-import { TenantEntity } from '../tenants/tenant.entity.js';
 import { TenantUserCountEntity, UserEntity } from '../users/user.entity.js';
 
 /** Every entity; modules register here so one DataSource knows the whole schema. */
@@ -25,6 +26,7 @@ export const entities = [
   GroupEntity,
   GroupMemberEntity,
   GroupAllowedClientEntity,
+  OidcPayloadEntity,
   ClientEntity,
   SigningKeyEntity,
   AuditEventEntity,
@@ -32,11 +34,11 @@ export const entities = [
   LoginRollupEntity,
   LoginUserSeenEntity,
   LoginActiveUsersEntity,
+  ScimUserRow,
+  ScimGroupRow,
   UserTotpEntity,
   RecoveryCodeEntity,
   PasskeyCredentialEntity,
   WebauthnChallengeEntity,
   EmailTokenEntity,
-  ScimUserRow,
-  ScimGroupRow,
 ];

@@ -1,0 +1,332 @@
+/**
+ * `npm run bench`: the hot paths against their limits. Starts the built server on a fresh
+ * PostgreSQL database (with Redis) and a bare oidc-provider as the baseline, seeds one tenant, and
+ * drives each scenario for a fixed time after a warm-up. One line per scenario: req/s, p50, p99,
+ * non-2xx (must be 0), and server CPU-seconds per 1,000 requests (the figure compared).
+ * Env: BENCH_SECONDS (10), BENCH_WARMUP (3), BENCH_CONNECTIONS (8), BENCH_ONLY (substring filter).
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
+import { createInterface } from 'node:readline';
+import bcrypt from 'bcrypt';
+import { Browser, findForm } from '../libs/testing/browser.js';
+import {
+  formatResult,
+  runScenario,
+  type FlowScenario,
+  type HttpScenario,
+  type ScenarioResult,
+} from './harness.js';
+import { freshDatabase, startServer } from './lib.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
+const ONLY = process.env.BENCH_ONLY;
+const REDIRECT = 'http://127.0.0.1:39399/cb';
+const PASSWORD = 'correct horse battery staple';
+
+const db = await freshDatabase('idp_bench');
+const server = await startServer(db, 39300, {
+  REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+});
+const baseline = spawn(process.execPath, ['dist/bench/baseline-provider.js'], {
+  env: { ...process.env, PORT: '39301' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const bare = JSON.parse(
+  await new Promise<string>((resolve) =>
+    createInterface({ input: baseline.stdout! }).once('line', resolve),
+  ),
+) as {
+  issuer: string;
+  clients: Array<{ id: string; secret: string; alg: string }>;
+};
+
+const api = async (method: string, path: string, body?: unknown) => {
+  const r = await fetch(server.url + path, {
+    method,
+    headers: { 'x-api-key': server.operatorKey, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+};
+
+const basic = (id: string, secret: string) =>
+  'Basic ' +
+  Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
+const form = (o: Record<string, string>) => new URLSearchParams(o).toString();
+const FORM = 'application/x-www-form-urlencoded';
+
+const tenant = 'bench';
+const issuer = `${server.url}/${tenant}`;
+const results: Array<{ r: ScenarioResult; base?: ScenarioResult; note?: string }> = [];
+
+async function scenario(
+  name: string,
+  s: HttpScenario | FlowScenario,
+  baselineScenario?: HttpScenario | FlowScenario,
+) {
+  if (ONLY && !name.includes(ONLY)) return;
+  const r = await runScenario(s, {
+    name,
+    pid: server.process.pid!,
+    seconds: SECONDS,
+    warmupSeconds: WARMUP,
+    connections: CONNECTIONS,
+  });
+  const base = baselineScenario
+    ? await runScenario(baselineScenario, {
+        name: `${name} [bare]`,
+        pid: baseline.pid!,
+        seconds: SECONDS,
+        warmupSeconds: WARMUP,
+        connections: CONNECTIONS,
+      })
+    : undefined;
+  results.push({ r, base });
+  console.log(formatResult(r, base));
+  if (base) console.log(formatResult(base));
+}
+
+/** Walks authorize → (login) → (consent) → callback; answers the code and how many requests it took. */
+async function authorize(
+  browser: Browser,
+  clientId: string,
+  scope: string,
+): Promise<{ code: string; verifier: string; requests: number }> {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const url =
+    `${issuer}/authorize?` +
+    form({
+      client_id: clientId,
+      redirect_uri: REDIRECT,
+      response_type: 'code',
+      scope,
+      state: randomBytes(8).toString('hex'),
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
+  let res = await browser.get(url);
+  let requests = 1;
+  for (let hop = 0; hop < 12; hop++) {
+    if (res.status === 200 && res.html.includes('name="password"')) {
+      const f = findForm(res.html, '/login');
+      res = await browser.post(new URL(f.action, res.url), {
+        ...f.fields,
+        login: 'alice',
+        password: PASSWORD,
+      });
+      requests++;
+      continue;
+    }
+    if (res.status === 200 && res.html.includes('/consent')) {
+      const f = findForm(res.html, '/consent');
+      res = await browser.post(new URL(f.action, res.url), f.fields);
+      requests++;
+      continue;
+    }
+    if (res.status !== 302 && res.status !== 303)
+      throw new Error(`authorize: ${res.status} at ${res.url}`);
+    if (res.location!.startsWith(REDIRECT)) {
+      const code = new URL(res.location!).searchParams.get('code');
+      if (!code) throw new Error(`no code: ${res.location}`);
+      return { code, verifier, requests };
+    }
+    res = await browser.get(res.location!);
+    requests++;
+  }
+  throw new Error('too many hops');
+}
+
+async function tokenFromCode(
+  client: { client_id: string; client_secret: string },
+  code: string,
+  verifier: string,
+) {
+  const r = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: { authorization: basic(client.client_id, client.client_secret), 'content-type': FORM },
+    body: form({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      code_verifier: verifier,
+    }),
+  });
+  if (!r.ok) throw new Error(`token: ${r.status} ${await r.text()}`);
+  return (await r.json()) as { access_token: string; refresh_token?: string; id_token: string };
+}
+
+try {
+  await api('POST', '/api/v1/tenants', { tenant_id: tenant, display_name: 'Bench' });
+  const user = await api('POST', `/api/v1/tenants/${tenant}/users`, {
+    username: 'alice',
+    email: 'alice@bench.test',
+    password: PASSWORD,
+  });
+  const cc: Record<string, { client_id: string; client_secret: string }> = {};
+  for (const alg of ['RS256', 'ES256', 'EdDSA']) {
+    cc[alg] = await api('POST', `/api/v1/tenants/${tenant}/clients`, {
+      name: `cc ${alg}`,
+      client_type: 'confidential',
+      grant_types: ['client_credentials'],
+      id_token_signed_response_alg: alg,
+    });
+  }
+  const web = await api('POST', `/api/v1/tenants/${tenant}/clients`, {
+    name: 'web',
+    client_type: 'confidential',
+    first_party: true,
+    grant_types: ['authorization_code', 'refresh_token'],
+    redirect_uris: [REDIRECT],
+    allowed_scopes: ['openid', 'profile', 'email', 'offline_access'],
+  });
+
+  // --- client_credentials, each signing algorithm, against the bare provider with the same alg
+  for (const alg of ['EdDSA', 'ES256', 'RS256']) {
+    const b = bare.clients.find((c) => c.alg === alg)!;
+    await scenario(
+      `client_credentials ${alg}`,
+      {
+        kind: 'http',
+        url: `${issuer}/token`,
+        method: 'POST',
+        headers: {
+          authorization: basic(cc[alg].client_id, cc[alg].client_secret),
+          'content-type': FORM,
+        },
+        body: 'grant_type=client_credentials',
+      },
+      {
+        kind: 'http',
+        url: `${bare.issuer}/token`,
+        method: 'POST',
+        headers: { authorization: basic(b.id, b.secret), 'content-type': FORM },
+        body: 'grant_type=client_credentials',
+      },
+    );
+  }
+  await scenario(
+    'discovery',
+    { kind: 'http', url: `${issuer}/.well-known/openid-configuration` },
+    { kind: 'http', url: `${bare.issuer}/.well-known/openid-configuration` },
+  );
+  await scenario(
+    'jwks',
+    { kind: 'http', url: `${issuer}/jwks` },
+    { kind: 'http', url: `${bare.issuer}/jwks` },
+  );
+
+  // --- user tokens: one sign-in gives the tokens the read scenarios use
+  const signedIn = new Browser();
+  const first = await authorize(signedIn, web.client_id, 'openid profile email offline_access');
+  const tokens = await tokenFromCode(web, first.code, first.verifier);
+  await scenario('userinfo', {
+    kind: 'http',
+    url: `${issuer}/userinfo`,
+    headers: { authorization: `Bearer ${tokens.access_token}` },
+  });
+  await scenario('introspection', {
+    kind: 'http',
+    url: `${issuer}/introspect`,
+    method: 'POST',
+    headers: { authorization: basic(web.client_id, web.client_secret), 'content-type': FORM },
+    body: form({ token: tokens.access_token }),
+  });
+  await scenario('management read (GET user)', {
+    kind: 'http',
+    url: `${server.url}/api/v1/tenants/${tenant}/users/${user.user_id}`,
+    headers: { 'x-api-key': server.operatorKey },
+  });
+
+  // --- refresh with rotation: each worker keeps its own chain of refresh tokens
+  const chains: string[] = [];
+  for (let i = 0; i < CONNECTIONS; i++) {
+    const b = new Browser();
+    const a = await authorize(b, web.client_id, 'openid offline_access');
+    chains.push((await tokenFromCode(web, a.code, a.verifier)).refresh_token!);
+  }
+  let next = 0;
+  await scenario('refresh_token with rotation', {
+    kind: 'flow',
+    steps: 1,
+    run: async () => {
+      const i = next++ % chains.length;
+      const rt = chains[i];
+      chains[i] = '';
+      if (!rt) return true; // another worker holds this chain right now
+      const r = await fetch(`${issuer}/token`, {
+        method: 'POST',
+        headers: { authorization: basic(web.client_id, web.client_secret), 'content-type': FORM },
+        body: form({ grant_type: 'refresh_token', refresh_token: rt }),
+      });
+      const body = (await r.json()) as { refresh_token?: string };
+      chains[i] = body.refresh_token ?? rt;
+      return r.ok;
+    },
+  });
+
+  // --- authorization code with an existing session: authorize (+ redirects) → code → token
+  const sessions: Browser[] = [];
+  for (let i = 0; i < CONNECTIONS; i++) {
+    const b = new Browser();
+    await authorize(b, web.client_id, 'openid');
+    sessions.push(b);
+  }
+  let s = 0;
+  const codeFlowSteps = (await authorize(sessions[0], web.client_id, 'openid')).requests + 1;
+  await scenario(`authorization code, existing session (${codeFlowSteps} requests)`, {
+    kind: 'flow',
+    steps: codeFlowSteps,
+    run: async () => {
+      const b = sessions[s++ % sessions.length];
+      const a = await authorize(b, web.client_id, 'openid');
+      await tokenFromCode(web, a.code, a.verifier);
+      return true;
+    },
+  });
+
+  // --- full password sign-in: bcrypt-bound; compared with hash time × count ÷ cores
+  const cost = 12;
+  const t0 = performance.now();
+  const probe = await bcrypt.hash('probe-password', cost);
+  for (let i = 0; i < 3; i++) await bcrypt.compare('probe-password', probe);
+  const hashMs = (performance.now() - t0) / 4;
+  let signIns = 0;
+  const wallStart = performance.now();
+  const pw = await runScenario(
+    {
+      kind: 'flow',
+      steps: 1,
+      run: async () => {
+        const a = await authorize(new Browser(), web.client_id, 'openid');
+        await tokenFromCode(web, a.code, a.verifier);
+        signIns++;
+        return true;
+      },
+    },
+    {
+      name: 'password sign-in (flows)',
+      pid: server.process.pid!,
+      seconds: SECONDS,
+      warmupSeconds: 0,
+      connections: CONNECTIONS,
+    },
+  );
+  const wall = performance.now() - wallStart;
+  const limit = (hashMs * signIns) / cpus().length;
+  if (!ONLY || 'password sign-in'.includes(ONLY)) {
+    console.log(formatResult(pw));
+    console.log(
+      `password sign-in: ${signIns} in ${(wall / 1000).toFixed(1)} s; bcrypt ${hashMs.toFixed(0)} ms/hash (cost ${cost}) × ${signIns} ÷ ${cpus().length} cores = ${(limit / 1000).toFixed(1)} s bound; wall/bound ${(wall / limit).toFixed(2)}`,
+    );
+  }
+} finally {
+  baseline.kill('SIGTERM');
+  await server.stop();
+}

@@ -1,0 +1,95 @@
+import { Body, Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Public } from '../auth/auth.decorators.js';
+import { auditContextOf } from '../audit/audit.service.js';
+import { LoginService, type PageRequest, type PageResult } from './login.service.js';
+import { PAGE_CSP } from './views.js';
+
+function send(reply: FastifyReply, page: PageResult) {
+  void reply
+    .header('cache-control', 'no-store')
+    .header('referrer-policy', 'no-referrer')
+    .header('x-frame-options', 'DENY')
+    .header('content-security-policy', PAGE_CSP);
+  if ('location' in page) {
+    void reply.status(303).header('location', page.location).send();
+    return;
+  }
+  void reply.status(page.status).type('text/html; charset=utf-8').send(page.html);
+}
+
+function pageRequest(req: FastifyRequest, reply: FastifyReply): PageRequest {
+  return { req: req.raw, res: reply.raw, ...auditContextOf(req) };
+}
+
+function form(body: unknown): Record<string, string> {
+  return body && typeof body === 'object' ? (body as Record<string, string>) : {};
+}
+
+/** The hosted sign-in pages of each tenant (HTML, not part of the JSON API). */
+@ApiExcludeController()
+@Public()
+@Controller(':tenant_id/interaction/:uid')
+export class LoginController {
+  constructor(private readonly login: LoginService) {}
+
+  private async run(reply: FastifyReply, step: () => Promise<PageResult>) {
+    let page: PageResult;
+    try {
+      page = await step();
+    } catch (err) {
+      page = this.login.unexpected(err);
+    }
+    send(reply, page);
+  }
+
+  @Get()
+  show(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () => this.login.show(tenantId, uid, pageRequest(req, reply)));
+  }
+
+  @Post('login')
+  submitLogin(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () =>
+      this.login.login(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+
+  @Post('consent')
+  submitConsent(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () =>
+      this.login.consent(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+
+  @Post('abort')
+  abort(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () =>
+      this.login.abort(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+}

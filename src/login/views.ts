@@ -1,0 +1,253 @@
+/**
+ * Server-rendered pages of the hosted login: plain HTML forms that work without JavaScript.
+ * Every value that reaches the page goes through `esc` (text and attributes alike).
+ */
+
+export interface Branding {
+  tenantId: string;
+  displayName: string;
+  logoUrl: string | null;
+  primaryColor: string | null;
+}
+
+export interface ClientDisplay {
+  name: string;
+  logoUri?: string;
+  policyUri?: string;
+  tosUri?: string;
+}
+
+/** Pages send no script and load nothing but images; they may not be framed. */
+export const PAGE_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; frame-ancestors 'none'";
+
+const DEFAULT_COLOR = '#2b59c3';
+
+export function esc(value: unknown): string {
+  return String(value ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+/** Only http(s) URLs become links or images: never `javascript:` or `data:` from metadata. */
+export function safeUrl(url: string | null | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function color(value: string | null): string {
+  return value && /^#[0-9a-fA-F]{3,8}$/.test(value) ? value : DEFAULT_COLOR;
+}
+
+export function layout(b: Branding, title: string, body: string, lang = 'en'): string {
+  const logo = safeUrl(b.logoUrl);
+  return `<!DOCTYPE html>
+<html lang="${esc(lang)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${esc(title)} · ${esc(b.displayName)}</title>
+<style>
+:root{--primary:${color(b.primaryColor)}}
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;color:#1d1f23;margin:0;padding:2rem 1rem}
+main{max-width:26rem;margin:0 auto;background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.15);padding:2rem}
+header{text-align:center;margin-bottom:1rem}
+header img{max-height:48px;max-width:100%}
+.tenant{color:#555;margin:.25rem 0 0}
+h1{font-size:1.4rem;margin:.5rem 0 1rem;text-align:center}
+label{display:block;font-weight:600;margin:.75rem 0 .25rem}
+input[type=text],input[type=password],input[type=email]{width:100%;padding:.6rem;font-size:1rem;border:1px solid #8a8f98;border-radius:4px}
+input:focus,button:focus{outline:3px solid var(--primary);outline-offset:2px}
+button{width:100%;padding:.7rem;margin-top:1rem;font-size:1rem;border-radius:4px;border:1px solid var(--primary);background:var(--primary);color:#fff;cursor:pointer}
+button.secondary{background:#fff;color:var(--primary)}
+.alert{border:1px solid #b3261e;background:#fdecea;color:#7a1a14;padding:.75rem;border-radius:4px}
+.client{text-align:center;color:#333}
+.client img{max-height:40px;display:block;margin:0 auto .5rem}
+ul.scopes{padding-left:1.2rem}
+.links{font-size:.85rem;text-align:center;margin-top:1rem}
+.links a{color:var(--primary);margin:0 .5rem}
+code.user-code{font-size:1.6rem;letter-spacing:.15em;display:block;text-align:center;margin:1rem 0}
+.method+.method{border-top:1px solid #ddd;margin-top:1.5rem;padding-top:1rem}
+</style>
+</head>
+<body>
+<main>
+<header>
+${logo ? `<img src="${esc(logo)}" alt="">` : ''}
+<p class="tenant">${esc(b.displayName)}</p>
+</header>
+${body}
+</main>
+</body>
+</html>`;
+}
+
+export function clientBlock(c: ClientDisplay | undefined): string {
+  if (!c) return '';
+  const logo = safeUrl(c.logoUri);
+  return `<div class="client">${logo ? `<img src="${esc(logo)}" alt="">` : ''}<p>to continue to <strong>${esc(c.name)}</strong></p></div>`;
+}
+
+export function clientLinks(c: ClientDisplay | undefined): string {
+  if (!c) return '';
+  const links = [
+    safeUrl(c.policyUri) ? `<a href="${esc(safeUrl(c.policyUri))}">Privacy policy</a>` : '',
+    safeUrl(c.tosUri) ? `<a href="${esc(safeUrl(c.tosUri))}">Terms of service</a>` : '',
+  ].filter(Boolean);
+  return links.length ? `<p class="links">${links.join('')}</p>` : '';
+}
+
+export function alertBlock(message: string | undefined): string {
+  return message ? `<p class="alert" role="alert">${esc(message)}</p>` : '';
+}
+
+/** The login page: one section per sign-in method the tenant's policy enables. */
+export function loginPage(
+  b: Branding,
+  opts: {
+    client?: ClientDisplay;
+    methods: string[];
+    error?: string;
+    abortAction: string;
+    csrf: string;
+  },
+): string {
+  return layout(
+    b,
+    'Sign in',
+    `<h1>Sign in</h1>
+${clientBlock(opts.client)}
+${alertBlock(opts.error)}
+${opts.methods.join('\n')}
+<form method="post" action="${esc(opts.abortAction)}">
+<input type="hidden" name="csrf" value="${esc(opts.csrf)}">
+<button type="submit" class="secondary">Cancel</button>
+</form>
+${clientLinks(opts.client)}`,
+  );
+}
+
+const SCOPE_TEXT: Record<string, string> = {
+  openid: 'Know who you are',
+  profile: 'See your name, username and language',
+  email: 'See your email address',
+  roles: 'See your roles',
+  groups: 'See the groups you belong to',
+  offline_access: 'Stay signed in when you are not using it',
+};
+
+export function consentPage(
+  b: Branding,
+  opts: {
+    client?: ClientDisplay;
+    scopes: string[];
+    claims: string[];
+    action: string;
+    abortAction: string;
+    csrf: string;
+  },
+): string {
+  const items = [
+    ...opts.scopes.map((s) => SCOPE_TEXT[s] ?? `Use the permission "${s}"`),
+    ...opts.claims.map((c) => `See your ${c.replace(/_/g, ' ')}`),
+  ];
+  return layout(
+    b,
+    'Allow access',
+    `<h1>Allow access?</h1>
+${clientBlock(opts.client)}
+<p>This application would like to:</p>
+<ul class="scopes">${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>
+<form method="post" action="${esc(opts.action)}">
+<input type="hidden" name="csrf" value="${esc(opts.csrf)}">
+<button type="submit">Allow</button>
+</form>
+<form method="post" action="${esc(opts.abortAction)}">
+<input type="hidden" name="csrf" value="${esc(opts.csrf)}">
+<button type="submit" class="secondary">Deny</button>
+</form>
+${clientLinks(opts.client)}`,
+  );
+}
+
+export function errorPage(b: Branding, error: string, description?: string): string {
+  return layout(
+    b,
+    'Sign-in error',
+    `<h1>Something went wrong</h1>
+<p class="alert" role="alert">${esc(description ?? 'The request could not be completed.')}</p>
+<p>Error code: <code>${esc(error)}</code></p>
+<p>Go back to the application and try again.</p>`,
+  );
+}
+
+export function logoutPage(
+  b: Branding,
+  opts: { action: string; xsrf: string; client?: ClientDisplay },
+): string {
+  return layout(
+    b,
+    'Sign out',
+    `<h1>Sign out?</h1>
+${opts.client ? `<p class="client">You are leaving <strong>${esc(opts.client.name)}</strong>.</p>` : ''}
+<p>Do you want to sign out of ${esc(b.displayName)}?</p>
+<form method="post" action="${esc(opts.action)}">
+<input type="hidden" name="xsrf" value="${esc(opts.xsrf)}">
+<button type="submit" name="logout" value="yes">Yes, sign me out</button>
+<button type="submit" class="secondary">No, stay signed in</button>
+</form>`,
+  );
+}
+
+export function messagePage(b: Branding, title: string, message: string): string {
+  return layout(b, title, `<h1>${esc(title)}</h1>\n<p>${esc(message)}</p>`);
+}
+
+export function deviceInputPage(
+  b: Branding,
+  opts: { action: string; xsrf: string; error?: string; code?: string },
+): string {
+  return layout(
+    b,
+    'Connect a device',
+    `<h1>Connect a device</h1>
+${alertBlock(opts.error)}
+<form method="post" action="${esc(opts.action)}">
+<input type="hidden" name="xsrf" value="${esc(opts.xsrf)}">
+<label for="user_code">Code shown on your device</label>
+<input id="user_code" type="text" name="user_code" value="${esc(opts.code ?? '')}" autocomplete="off" autocapitalize="characters" required autofocus>
+<button type="submit">Continue</button>
+</form>`,
+  );
+}
+
+export function deviceConfirmPage(
+  b: Branding,
+  opts: { action: string; xsrf: string; userCode: string; client?: ClientDisplay },
+): string {
+  return layout(
+    b,
+    'Confirm device',
+    `<h1>Confirm the device</h1>
+${clientBlock(opts.client)}
+<p>Check that your device shows this code:</p>
+<code class="user-code">${esc(opts.userCode)}</code>
+<form method="post" action="${esc(opts.action)}">
+<input type="hidden" name="xsrf" value="${esc(opts.xsrf)}">
+<input type="hidden" name="user_code" value="${esc(opts.userCode)}">
+<input type="hidden" name="confirm" value="yes">
+<button type="submit">Continue</button>
+<button type="submit" class="secondary" name="abort" value="yes">Cancel</button>
+</form>`,
+  );
+}

@@ -1,0 +1,218 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import Provider, {
+  type Account,
+  type FindAccount,
+  type JWK,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TenantEvents } from '../../libs/tenancy/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { GroupsService } from '../groups/groups.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { TenantsService } from '../tenants/tenants.service.js';
+import { UserEvents } from '../users/user-events.js';
+import type { UserEntity } from '../users/user.entity.js';
+import { UsersService } from '../users/users.service.js';
+import { tenantAdapterFactory, type ClientSource } from './oidc.adapter.js';
+import { OidcPayloadStore } from './oidc-payload.store.js';
+import { brandingOf, buildProviderConfiguration, type PolicyClient } from './provider-config.js';
+import { deriveTenantKey } from './tenant-secrets.js';
+import type { Branding } from '../login/views.js';
+
+export const CLIENT_SOURCE = Symbol('OIDC_CLIENT_SOURCE');
+export const KEY_SOURCE = Symbol('OIDC_KEY_SOURCE');
+
+/** Where a tenant's signing keys come from (private JWKs, the active ones first). */
+export interface KeySource {
+  providerJwks(tenantId: string): Promise<{ keys: JWK[] }>;
+}
+
+export interface TenantProvider {
+  tenantId: string;
+  issuer: string;
+  provider: Provider;
+  /** The provider as a Node request handler, composed once. */
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  branding: Branding;
+}
+
+function grantType(ctx: KoaContextWithOIDC): string {
+  return String((ctx.oidc.params as { grant_type?: unknown } | undefined)?.grant_type ?? 'unknown');
+}
+
+type Koa = Provider & { request: object; proxy: boolean };
+
+/**
+ * One oidc-provider instance per tenant, built on demand and kept in an LRU of promises (so
+ * concurrent first requests share one build), bounded by PROVIDER_CACHE_SIZE rather than by
+ * the number of tenants. A tenant change or deletion drops its entry on every replica
+ * (TenantEvents relays across them).
+ */
+@Injectable()
+export class OidcProviders {
+  private readonly logger = new Logger('OidcProviders');
+  private readonly cache: LRUCache<string, Promise<TenantProvider>>;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tenants: TenantsService,
+    private readonly store: OidcPayloadStore,
+    @Inject(CLIENT_SOURCE) private readonly clients: ClientSource,
+    @Inject(KEY_SOURCE) private readonly keys: KeySource,
+    private readonly users: UsersService,
+    private readonly groups: GroupsService,
+    private readonly metrics: MetricsService,
+    tenantEvents: TenantEvents,
+    userEvents: UserEvents,
+  ) {
+    this.cache = new LRUCache({ max: config.providerCacheSize });
+    tenantEvents.subscribe((e) => this.invalidate(e.tenantId));
+    userEvents.subscribe(async (e) => {
+      // A new password also ends what the old one opened (a reset after a compromise must lock
+      // the intruder out); the user signs in again.
+      if (e.type === 'disabled' || e.type === 'deleted' || e.type === 'password_changed') {
+        await this.store.revokeAccount(e.tenantId, e.userId);
+      }
+    });
+  }
+
+  issuerOf(tenantId: string): string {
+    return `${this.config.publicUrl}/${tenantId}`;
+  }
+
+  /** The tenant's provider, or undefined for a tenant that does not exist. */
+  async get(tenantId: string): Promise<TenantProvider | undefined> {
+    const cached = this.cache.get(tenantId);
+    if (cached) {
+      this.metrics.providerCacheHit();
+      return cached;
+    }
+    // TenantsService caches unknown ids briefly, so probing random paths stays cheap.
+    if (!(await this.tenants.exists(tenantId))) return undefined;
+    let pending = this.cache.get(tenantId);
+    if (!pending) {
+      this.metrics.providerCacheMiss();
+      pending = this.build(tenantId);
+      this.cache.set(tenantId, pending);
+      pending.catch(() => {
+        if (this.cache.get(tenantId) === pending) this.cache.delete(tenantId);
+      });
+    }
+    return pending;
+  }
+
+  invalidate(tenantId: string) {
+    this.cache.delete(tenantId);
+  }
+
+  /** How many providers are resident (for tests and metrics). */
+  get size(): number {
+    return this.cache.size;
+  }
+
+  private async build(tenantId: string): Promise<TenantProvider> {
+    const issuer = this.issuerOf(tenantId);
+    const [settings, jwks] = await Promise.all([
+      this.tenants.settings(tenantId),
+      this.keys.providerJwks(tenantId),
+    ]);
+    const configuration = buildProviderConfiguration({
+      tenantId,
+      issuer,
+      settings,
+      jwks,
+      cookieKeys: [
+        deriveTenantKey(this.config.masterKey, tenantId, 'oidc-cookies').toString('base64url'),
+      ],
+      adapter: tenantAdapterFactory(tenantId, this.store, this.clients),
+      findAccount: this.findAccount(tenantId),
+      mayUseClient: (accountId, client) => this.mayUseClient(tenantId, accountId, client),
+      previousGrant: (accountId, clientId) => this.store.latestGrant(tenantId, accountId, clientId),
+    });
+    const provider = new Provider(issuer, configuration) as Koa;
+    provider.proxy = Boolean(this.config.trustProxy);
+    this.pinOrigin(provider);
+    provider.on('server_error', (_ctx: unknown, err: Error) => {
+      this.logger.error({ err, tenantId }, 'OIDC server error');
+    });
+    provider.on('grant.success', (ctx: KoaContextWithOIDC) =>
+      this.metrics.tokenIssued(grantType(ctx), 'success'),
+    );
+    provider.on('grant.error', (ctx: KoaContextWithOIDC) =>
+      this.metrics.tokenIssued(grantType(ctx), 'failure'),
+    );
+    return {
+      tenantId,
+      issuer,
+      provider,
+      handle: provider.callback() as TenantProvider['handle'],
+      branding: brandingOf(tenantId, settings),
+    };
+  }
+
+  /**
+   * Every URL the provider writes (discovery, redirects, cookie paths) is built from PUBLIC_URL,
+   * never from the Host or X-Forwarded-* headers of the request. The client address comes from
+   * Fastify, which applies TRUST_PROXY (a list of proxies, which Koa cannot express).
+   */
+  private pinOrigin(provider: Koa) {
+    const url = new URL(this.config.publicUrl);
+    const protocol = url.protocol.replace(/:$/, '');
+    Object.defineProperties(provider.request, {
+      protocol: { get: () => protocol, configurable: true },
+      host: { get: () => url.host, configurable: true },
+      hostname: { get: () => url.hostname, configurable: true },
+      ip: {
+        get(this: { req: IncomingMessage & { ip?: string } }) {
+          return this.req.ip ?? this.req.socket.remoteAddress ?? '';
+        },
+        configurable: true,
+      },
+    });
+  }
+
+  private findAccount(tenantId: string): FindAccount {
+    return async (_ctx, sub): Promise<Account | undefined> => {
+      const user = await this.users.getEntity(tenantId, sub);
+      if (!user || user.is_disabled) return undefined;
+      return {
+        accountId: user.user_id,
+        claims: async (_use, scope) => this.claimsOf(tenantId, user, scope),
+      };
+    };
+  }
+
+  /** Every claim the user has; oidc-provider keeps those the granted scopes and claims allow. */
+  private async claimsOf(tenantId: string, user: UserEntity, scope: string) {
+    const scopes = new Set(scope.split(' '));
+    const fullName = [user.given_name, user.family_name].filter(Boolean).join(' ');
+    return {
+      sub: user.user_id,
+      tenant_id: tenantId,
+      name: user.display_name ?? (fullName || user.username),
+      preferred_username: user.username,
+      given_name: user.given_name ?? undefined,
+      family_name: user.family_name ?? undefined,
+      locale: user.locale ?? undefined,
+      email: user.email ?? undefined,
+      email_verified: user.email ? user.is_verified : undefined,
+      roles: user.roles ?? [],
+      // One query, only when the groups scope is in play.
+      groups: scopes.has('groups')
+        ? (await this.groups.groupsOfUser(tenantId, user.user_id)).map((g) => g.name)
+        : undefined,
+    };
+  }
+
+  async mayUseClient(tenantId: string, accountId: string, client: PolicyClient): Promise<boolean> {
+    if (!client.is_group_restricted) return true;
+    const [allowed, groups] = await Promise.all([
+      this.groups.allowedGroupIdsForClient(tenantId, client.clientId),
+      this.groups.groupsOfUser(tenantId, accountId),
+    ]);
+    const allowedIds = new Set(allowed);
+    return groups.some((g) => allowedIds.has(g.group_id));
+  }
+}

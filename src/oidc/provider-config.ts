@@ -1,0 +1,401 @@
+import {
+  errors,
+  interactionPolicy,
+  type AdapterFactory,
+  type Configuration,
+  type FindAccount,
+  type JWK,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
+import type { TenantSettings } from '../tenants/tenant-settings.js';
+import {
+  deviceConfirmPage,
+  deviceInputPage,
+  errorPage,
+  logoutPage,
+  messagePage,
+  PAGE_CSP,
+  type Branding,
+  type ClientDisplay,
+} from '../login/views.js';
+
+/** Claims by scope; `tenant_id` rides with `openid` so every token names its realm. */
+export const CLAIMS_BY_SCOPE = {
+  openid: ['sub', 'tenant_id'],
+  tenant: ['tenant_id'],
+  profile: ['name', 'preferred_username', 'locale', 'given_name', 'family_name'],
+  email: ['email', 'email_verified'],
+  roles: ['roles'],
+  groups: ['groups'],
+};
+
+/** Scopes the provider itself knows; any other scope a client holds is an API scope. */
+export const PROVIDER_SCOPES = ['offline_access', ...Object.keys(CLAIMS_BY_SCOPE)];
+
+/** Custom client properties served by ClientsService beside the standard metadata. */
+export const CLIENT_POLICY_PROPERTIES = [
+  'api_scopes',
+  'client_type',
+  'is_lock',
+  'is_group_restricted',
+  'first_party',
+  'register_enable',
+];
+
+/** Client fields the provider knows beyond the standard ones (custom properties). */
+export type PolicyClient = {
+  clientId: string;
+  clientName?: string;
+  logoUri?: string;
+  policyUri?: string;
+  tosUri?: string;
+  clientAuthMethod: string;
+  redirectUris?: string[];
+  scope?: string;
+  /** The client's own API scopes, granted in client_credentials tokens (see ClientAdapter). */
+  api_scopes?: string[];
+  client_type?: string;
+  is_lock?: boolean;
+  is_group_restricted?: boolean;
+  first_party?: boolean;
+};
+
+export interface ProviderParts {
+  tenantId: string;
+  issuer: string;
+  settings: TenantSettings & { display_name: string };
+  jwks: { keys: JWK[] };
+  cookieKeys: string[];
+  adapter: AdapterFactory;
+  findAccount: FindAccount;
+  /** Whether a user may sign in to a client (group-restricted clients). */
+  mayUseClient: (accountId: string, client: PolicyClient) => Promise<boolean>;
+  /** The grant the user last gave this client, if any, to carry consent over to a new session. */
+  previousGrant: (
+    accountId: string,
+    clientId: string,
+  ) => Promise<Record<string, unknown> | undefined>;
+}
+
+export function brandingOf(
+  tenantId: string,
+  settings: TenantSettings & { display_name: string },
+): Branding {
+  return {
+    tenantId,
+    displayName: settings.display_name,
+    logoUrl: settings.logo_url,
+    primaryColor: settings.primary_color,
+  };
+}
+
+export function clientDisplay(client: PolicyClient | undefined): ClientDisplay | undefined {
+  if (!client) return undefined;
+  return {
+    name: client.clientName ?? client.clientId,
+    logoUri: client.logoUri,
+    policyUri: client.policyUri,
+    tosUri: client.tosUri,
+  };
+}
+
+/** An OAuth error shown on the error page instead of being sent to the client's redirect URI. */
+export function refusal(description: string): errors.OIDCProviderError {
+  const err = new errors.AccessDenied(description);
+  err.allow_redirect = false;
+  err.status = 403;
+  err.statusCode = 403;
+  return err;
+}
+
+function html(ctx: KoaContextWithOIDC, body: string) {
+  ctx.type = 'html';
+  ctx.set('content-security-policy', PAGE_CSP);
+  ctx.set('x-frame-options', 'DENY');
+  ctx.body = body;
+}
+
+function unescapeAttr(value: string): string {
+  return value
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+/** The action and CSRF value of a form oidc-provider built, so the page can render its own accessible form. */
+function formFields(form: string): { action: string; xsrf: string } {
+  return {
+    action: unescapeAttr(/action="([^"]*)"/.exec(form)?.[1] ?? ''),
+    xsrf: unescapeAttr(/name="xsrf" value="([^"]*)"/.exec(form)?.[1] ?? ''),
+  };
+}
+
+function policyClient(ctx: KoaContextWithOIDC): PolicyClient | undefined {
+  return ctx.oidc.client as unknown as PolicyClient | undefined;
+}
+
+/**
+ * The interaction policy: oidc-provider's login and consent prompts, with one extra check at
+ * the head of the login prompt that refuses locked clients and users outside the groups a
+ * restricted client allows. It runs on every authorization, resume and device request, so a
+ * silent (prompt=none) request with a live session is refused too.
+ */
+function buildPolicy(parts: ProviderParts) {
+  const policy = interactionPolicy.base();
+  const login = policy.get('login')!;
+  login.checks.unshift(
+    new interactionPolicy.Check(
+      'client_access',
+      'the end-user may not use this client',
+      async (ctx: KoaContextWithOIDC) => {
+        const client = policyClient(ctx);
+        if (!client) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        if (client.is_lock) {
+          throw refusal('This application is locked: new sign-ins are not accepted.');
+        }
+        // A client holding API scopes only has no `scope` metadata (see ClientAdapter), which
+        // oidc-provider reads as "any scope": it may not ask for OpenID scopes at all.
+        const asked = [...ctx.oidc.requestParamOIDCScopes];
+        if (!client.scope && asked.length) {
+          throw new errors.InvalidScope('requested scope is not allowed', asked[0]);
+        }
+        const accountId = ctx.oidc.session?.accountId;
+        // A session whose user is gone or disabled authenticates nobody: ask for a new login.
+        if (accountId && !ctx.oidc.account) return interactionPolicy.Check.REQUEST_PROMPT;
+        if (
+          accountId &&
+          client.is_group_restricted &&
+          !(await parts.mayUseClient(accountId, client))
+        ) {
+          throw refusal('Your account is not allowed to use this application.');
+        }
+        return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      },
+    ),
+  );
+  return policy;
+}
+
+type GrantLike = InstanceType<KoaContextWithOIDC['oidc']['provider']['Grant']>;
+
+/**
+ * Consent is remembered: a first-party client is granted what it asks for without a page, and
+ * any other client gets a fresh grant carrying what the user consented to in an earlier session.
+ * Grants stay per session, so ending one session never revokes another's tokens.
+ */
+function loadExistingGrant(parts: ProviderParts) {
+  return async (ctx: KoaContextWithOIDC): Promise<GrantLike | undefined> => {
+    const { oidc } = ctx;
+    const client = policyClient(ctx)!;
+    const accountId = oidc.session!.accountId!;
+    const grantId = oidc.result?.consent?.grantId || oidc.session!.grantIdFor(client.clientId);
+    let grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+    if (client.first_party) {
+      grant ??= new oidc.provider.Grant({ accountId, clientId: client.clientId });
+      const scopes = [...oidc.requestParamOIDCScopes].join(' ');
+      if (scopes) grant.addOIDCScope(scopes);
+      const claims = [...oidc.requestParamClaims];
+      if (claims.length) grant.addOIDCClaims(claims);
+      for (const [indicator, rs] of Object.entries(oidc.resourceServers ?? {})) {
+        const rsScopes = [...oidc.requestParamScopes].filter((s) =>
+          (rs as { scopes: Set<string> }).scopes.has(s),
+        );
+        if (rsScopes.length) grant.addResourceScope(indicator, rsScopes.join(' '));
+      }
+      await grant.save();
+      return grant;
+    }
+    if (grant) return grant;
+    const previous = await parts.previousGrant(accountId, client.clientId);
+    if (!previous) return undefined;
+    grant = new oidc.provider.Grant({ accountId, clientId: client.clientId });
+    const openid = previous.openid as { scope?: string; claims?: string[] } | undefined;
+    if (openid?.scope) grant.addOIDCScope(openid.scope);
+    if (openid?.claims?.length) grant.addOIDCClaims(openid.claims);
+    const resources = (previous.resources ?? {}) as Record<string, string>;
+    for (const [indicator, scope] of Object.entries(resources))
+      grant.addResourceScope(indicator, scope);
+    await grant.save();
+    return grant;
+  };
+}
+
+/** Everything one tenant's Provider is configured with. */
+export function buildProviderConfiguration(parts: ProviderParts): Configuration {
+  const s = parts.settings;
+  const branding = brandingOf(parts.tenantId, s);
+  const issuerPath = new URL(parts.issuer).pathname;
+  const short = { signed: true, httpOnly: true, sameSite: 'lax' as const };
+  // Tenants share the host: the session cookie stays under the tenant's path. The short-lived
+  // interaction cookies already get narrower ones (/<tenant>/interaction/<uid>,
+  // /<tenant>/authorize/<uid>), so two sign-ins in two tabs do not overwrite each other.
+  const long = { ...short, path: issuerPath };
+
+  return {
+    adapter: parts.adapter,
+    jwks: parts.jwks,
+    findAccount: parts.findAccount,
+    claims: { acr: null, sid: null, auth_time: null, iss: null, ...CLAIMS_BY_SCOPE },
+    scopes: PROVIDER_SCOPES,
+    // Apps read profile, email, roles and groups from the ID token too (most RPs expect that).
+    conformIdTokenClaims: false,
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    pkce: {
+      required: (_ctx, client) =>
+        client.clientAuthMethod === 'none' ||
+        (client as unknown as PolicyClient).client_type === 'public',
+    },
+    cookies: { keys: parts.cookieKeys, long, short },
+    routes: {
+      authorization: '/authorize',
+      token: '/token',
+      userinfo: '/userinfo',
+      revocation: '/revoke',
+      introspection: '/introspect',
+      end_session: '/logout',
+      jwks: '/jwks',
+      pushed_authorization_request: '/request',
+      code_verification: '/device',
+      device_authorization: '/device/auth',
+    },
+    extraClientMetadata: { properties: CLIENT_POLICY_PROPERTIES, validator: () => undefined },
+    interactions: {
+      policy: buildPolicy(parts),
+      url: (_ctx, interaction) => `${issuerPath}/interaction/${interaction.uid}`,
+    },
+    loadExistingGrant: loadExistingGrant(parts),
+    // Rotation on every use: the provider marks the old token consumed, and presenting a consumed
+    // token again revokes the whole grant (every access and refresh token issued from it).
+    rotateRefreshToken: true,
+    // Refresh tokens for every client allowed the grant type; without offline_access they end
+    // with the session (expiresWithSession), with it they outlive the browser session.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    ttl: {
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? s.access_token_ttl,
+      ClientCredentials: (_ctx, token) =>
+        token.resourceServer?.accessTokenTTL ?? s.access_token_ttl,
+      AuthorizationCode: 60,
+      DeviceCode: 600,
+      BackchannelAuthenticationRequest: 600,
+      IdToken: s.id_token_ttl,
+      RefreshToken: s.refresh_token_ttl,
+      Session: s.session_ttl,
+      // A grant (one sign-in of one client) bounds every token issued from it.
+      Grant: Math.max(s.refresh_token_ttl, s.session_ttl),
+      Interaction: 3600,
+    },
+    clientBasedCORS: (_ctx, origin, client) =>
+      origin !== 'null' &&
+      ((client as unknown as PolicyClient).redirectUris ?? []).some(
+        (uri) => URL.parse(uri)?.origin === origin,
+      ),
+    renderError: async (ctx, out) => {
+      html(ctx, errorPage(branding, out.error, out.error_description));
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Public clients may only look at their own tokens; confidential ones (resource servers) at any of the tenant's.
+        allowedPolicy: async (ctx, client, token) =>
+          client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId,
+      },
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
+      deviceFlow: {
+        enabled: true,
+        charset: 'base-20',
+        mask: '****-****',
+        userCodeInputSource: async (ctx, form, _out, err) => {
+          const { action, xsrf } = formFields(form);
+          let error: string | undefined;
+          if (err && ((err as { userCode?: string }).userCode || err.name === 'NoCodeError')) {
+            error = 'That code is not valid or has expired. Check the code and try again.';
+          } else if (err?.name === 'AbortedError') {
+            error = 'The sign-in request was cancelled.';
+          } else if (err && (err as { allow_redirect?: boolean }).allow_redirect === false) {
+            // Our own refusals (locked client, user outside the allowed groups) say why.
+            error = (err as { error_description?: string }).error_description;
+          } else if (err) {
+            error = 'The request could not be completed. Try again.';
+          }
+          html(ctx, deviceInputPage(branding, { action, xsrf, error }));
+        },
+        userCodeConfirmSource: async (ctx, form, client, _deviceInfo, userCode) => {
+          const { action, xsrf } = formFields(form);
+          html(
+            ctx,
+            deviceConfirmPage(branding, {
+              action,
+              xsrf,
+              userCode,
+              client: clientDisplay(client as unknown as PolicyClient),
+            }),
+          );
+        },
+        successSource: async (ctx) => {
+          html(
+            ctx,
+            messagePage(
+              branding,
+              'Device connected',
+              'You are signed in. You can close this page and go back to your device.',
+            ),
+          );
+        },
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          const { action, xsrf } = formFields(form);
+          html(
+            ctx,
+            logoutPage(branding, { action, xsrf, client: clientDisplay(policyClient(ctx)) }),
+          );
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          html(
+            ctx,
+            messagePage(branding, 'Signed out', `You are signed out of ${s.display_name}.`),
+          );
+        },
+      },
+      pushedAuthorizationRequests: { enabled: true },
+      userinfo: { enabled: true },
+      // client_credentials tokens are JWTs for the tenant itself (audience = issuer), so an API
+      // can verify them offline against the JWKS. Tokens of a user sign-in stay opaque (userinfo,
+      // introspection) unless the request names the resource.
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (ctx, _client, oneOf) => {
+          if (oneOf) return oneOf;
+          const grantType = (ctx.oidc.params as { grant_type?: unknown } | undefined)?.grant_type;
+          return ctx.oidc.route === 'token' && grantType === 'client_credentials'
+            ? parts.issuer
+            : undefined;
+        },
+        useGrantedResource: async () => false,
+        getResourceServerInfo: async (_ctx, resource, client) => {
+          if (resource !== parts.issuer) throw new errors.InvalidTarget();
+          return {
+            scope: ((client as unknown as PolicyClient).api_scopes ?? []).join(' '),
+            audience: parts.issuer,
+            accessTokenTTL: s.access_token_ttl,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      },
+    },
+  } as Configuration;
+}
