@@ -25,7 +25,8 @@ export interface HttpScenario {
 export interface FlowScenario {
   kind: 'flow';
   steps: number;
-  run: () => Promise<boolean>;
+  /** `worker` is the index of the concurrent worker (0..connections-1), for per-worker state. */
+  run: (worker: number) => Promise<boolean>;
 }
 
 export interface RunOptions {
@@ -53,11 +54,11 @@ async function flowRun(s: FlowScenario, seconds: number, connections: number) {
   let failures = 0;
   let errors = 0;
   await Promise.all(
-    Array.from({ length: connections }, async () => {
+    Array.from({ length: connections }, async (_v, worker) => {
       while (performance.now() < deadline) {
         const start = performance.now();
         try {
-          if (!(await s.run())) failures += 1;
+          if (!(await s.run(worker))) failures += 1;
         } catch {
           errors += 1;
         }
@@ -66,11 +67,20 @@ async function flowRun(s: FlowScenario, seconds: number, connections: number) {
     }),
   );
   latencies.sort((a, b) => a - b);
-  return { iterations: latencies.length, failures, errors, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return {
+    iterations: latencies.length,
+    failures,
+    errors,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
 }
 
 /** Warm-up, then a fixed-time run; CPU is read from /proc of the server around the measured part. */
-export async function runScenario(s: HttpScenario | FlowScenario, o: RunOptions): Promise<ScenarioResult> {
+export async function runScenario(
+  s: HttpScenario | FlowScenario,
+  o: RunOptions,
+): Promise<ScenarioResult> {
   if (s.kind === 'http') {
     await autocannonRun(s, o.warmupSeconds, o.connections);
     const cpu0 = cpuSeconds(o.pid);
@@ -106,7 +116,10 @@ export async function runScenario(s: HttpScenario | FlowScenario, o: RunOptions)
 }
 
 export function formatResult(r: ScenarioResult, baseline?: ScenarioResult): string {
-  const ratio = baseline && Number.isFinite(baseline.cpuPer1k) ? ` ratio ${(r.cpuPer1k / baseline.cpuPer1k).toFixed(2)}x of bare` : '';
+  const ratio =
+    baseline && Number.isFinite(baseline.cpuPer1k)
+      ? ` ratio ${(r.cpuPer1k / baseline.cpuPer1k).toFixed(2)}x of bare`
+      : '';
   return (
     `${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1).padStart(6)} ms  ` +
     `p99 ${r.p99.toFixed(1).padStart(6)} ms  non-2xx ${r.non2xx + r.errors}  cpu ${r.cpuPer1k.toFixed(3)} s/1k${ratio}`

@@ -31,7 +31,11 @@ export async function startServer(
   env: Record<string, string> = {},
 ): Promise<Server> {
   const operatorKey = 'bench-operator-' + randomBytes(16).toString('hex');
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the server when it exits.
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  const child = spawn(process.execPath, [...profile, 'dist/src/main.js'], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,

@@ -251,22 +251,17 @@ try {
     const a = await authorize(b, web.client_id, 'openid offline_access');
     chains.push((await tokenFromCode(web, a.code, a.verifier)).refresh_token!);
   }
-  let next = 0;
   await scenario('refresh_token with rotation', {
     kind: 'flow',
     steps: 1,
-    run: async () => {
-      const i = next++ % chains.length;
-      const rt = chains[i];
-      chains[i] = '';
-      if (!rt) return true; // another worker holds this chain right now
+    run: async (worker) => {
       const r = await fetch(`${issuer}/token`, {
         method: 'POST',
         headers: { authorization: basic(web.client_id, web.client_secret), 'content-type': FORM },
-        body: form({ grant_type: 'refresh_token', refresh_token: rt }),
+        body: form({ grant_type: 'refresh_token', refresh_token: chains[worker] }),
       });
       const body = (await r.json()) as { refresh_token?: string };
-      chains[i] = body.refresh_token ?? rt;
+      if (body.refresh_token) chains[worker] = body.refresh_token;
       return r.ok;
     },
   });
@@ -278,14 +273,12 @@ try {
     await authorize(b, web.client_id, 'openid');
     sessions.push(b);
   }
-  let s = 0;
   const codeFlowSteps = (await authorize(sessions[0], web.client_id, 'openid')).requests + 1;
   await scenario(`authorization code, existing session (${codeFlowSteps} requests)`, {
     kind: 'flow',
     steps: codeFlowSteps,
-    run: async () => {
-      const b = sessions[s++ % sessions.length];
-      const a = await authorize(b, web.client_id, 'openid');
+    run: async (worker) => {
+      const a = await authorize(sessions[worker], web.client_id, 'openid');
       await tokenFromCode(web, a.code, a.verifier);
       return true;
     },

@@ -3,9 +3,9 @@ import type { TestApp } from '../libs/testing/index.js';
 
 /** Helpers shared by the OIDC suites: a cookie-keeping browser and API shortcuts. */
 
-import { Browser, findForm } from '../libs/testing/browser.js';
+import { Browser, findForm, type BrowserResponse } from '../libs/testing/browser.js';
 
-export { Browser, findForm };
+export { Browser, findForm, type BrowserResponse };
 
 export async function createClient(
   t: TestApp,

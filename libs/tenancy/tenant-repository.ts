@@ -144,6 +144,32 @@ export class TenantRepository<T extends TenantOwned & ObjectLiteral> {
     return res.raw as Array<Partial<T>>;
   }
 
+  /**
+   * Hot-path SQL without the query builder: a named prepared statement on the PostgreSQL pool
+   * (parsed once per connection), or a plain query on the embedded database. The statement must
+   * filter on `tenant_id = $1`; the tenant is always the first parameter.
+   */
+  async sql<R = Record<string, unknown>>(
+    tenantId: string,
+    name: string,
+    text: string,
+    params: unknown[] = [],
+  ): Promise<R[]> {
+    if (!tenantId) throw new Error('tenant id is required for a tenant-owned query');
+    if (!/\btenant_id\s*=\s*\$1\b/.test(text))
+      throw new Error(`statement ${name} does not filter on tenant_id = $1`);
+    const values = [tenantId, ...params];
+    const pool = (this.dataSource.driver as { master?: { query?: unknown; totalCount?: number } })
+      .master;
+    if (pool && typeof pool.query === 'function' && typeof pool.totalCount === 'number') {
+      const res = await (pool as unknown as { query: (q: object) => Promise<{ rows: R[] }> }).query(
+        { name, text, values },
+      );
+      return res.rows;
+    }
+    return this.dataSource.query(text, values);
+  }
+
   /** A query builder already restricted to the tenant, for the queries find options cannot say. */
   query(tenantId: string, alias: string, manager?: EntityManager): SelectQueryBuilder<T> {
     if (!tenantId) throw new Error('tenant id is required for a tenant-owned query');

@@ -9,6 +9,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import type { DataSource, EntityManager } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import type { Principal } from '../auth/scopes.js';
 import { badRequest } from '../common/problem.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AuditEventEntity, type ActorType, type AuditOutcome } from './audit-event.entity.js';
@@ -52,6 +53,29 @@ export function auditContextOf(req: FastifyRequest): {
 } {
   const ua = req.headers['user-agent'];
   return { ip: req.ip ?? null, userAgent: typeof ua === 'string' ? ua : null };
+}
+
+/** Who did it: a user key or user token acts as its user; other keys are the key itself. */
+export function actorOf(principal: Principal | null | undefined): {
+  actorType: ActorType;
+  actorId: string | null;
+} {
+  if (!principal) return { actorType: 'system', actorId: null };
+  if (principal.userId) return { actorType: 'user', actorId: principal.userId };
+  return { actorType: 'api_key', actorId: principal.credentialId };
+}
+
+/** The request facts a service needs to record an event it cannot see the request of. */
+export interface AuditContext {
+  ip?: string | null;
+  userAgent?: string | null;
+  actorType?: ActorType;
+  actorId?: string | null;
+}
+
+/** auditContextOf plus the caller as actor. */
+export function requestContextOf(req: FastifyRequest, principal?: Principal | null): AuditContext {
+  return { ...auditContextOf(req), ...actorOf(principal) };
 }
 
 const FLUSH_INTERVAL_MS = 250;

@@ -1,5 +1,7 @@
-import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { auditContextOf, requestContextOf } from '../audit/audit.service.js';
 import { Authenticated, CurrentPrincipal, Public } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
 import { notFound } from '../common/problem.js';
@@ -16,8 +18,8 @@ import { EmailFlowsService } from './email-flows.service.js';
 
 /*
  * The @Public() POST routes here (password-reset, email/verify, email/confirm-change,
- * password-reset/confirm) take guesses from anyone: they belong behind the brute-force
- * blocker's per-IP limits once it is wired into public routes.
+ * password-reset/confirm) take guesses from anyone: they pass the request's address so the
+ * service counts them per IP in the brute-force blocker (429 with Retry-After past the limit).
  */
 
 @ApiTags('email')
@@ -41,8 +43,12 @@ export class EmailFlowsController {
   @HttpCode(200)
   @Public()
   @ApiOkResponse({ type: VerifiedDto, description: 'the address is verified' })
-  async verify(@Param('tenant_id') tenantId: string, @Body() dto: TokenDto): Promise<VerifiedDto> {
-    await this.flows.verify(tenantId, dto.token);
+  async verify(
+    @Param('tenant_id') tenantId: string,
+    @Body() dto: TokenDto,
+    @Req() req: FastifyRequest,
+  ): Promise<VerifiedDto> {
+    await this.flows.verify(tenantId, dto.token, auditContextOf(req));
     return { verified: true };
   }
 
@@ -56,8 +62,9 @@ export class EmailFlowsController {
   async requestReset(
     @Param('tenant_id') tenantId: string,
     @Body() dto: PasswordResetRequestDto,
+    @Req() req: FastifyRequest,
   ): Promise<AcceptedDto> {
-    await this.flows.requestPasswordReset(tenantId, dto.email);
+    await this.flows.requestPasswordReset(tenantId, dto.email, auditContextOf(req));
     return {
       status: 'accepted',
       detail: 'If an account has this address, a link to reset its password is on its way',
@@ -68,8 +75,12 @@ export class EmailFlowsController {
   @HttpCode(204)
   @Public()
   @ApiNoContentResponse({ description: 'the password is changed; the link is spent' })
-  async confirmReset(@Param('tenant_id') tenantId: string, @Body() dto: PasswordResetConfirmDto) {
-    await this.flows.confirmPasswordReset(tenantId, dto.token, dto.password);
+  async confirmReset(
+    @Param('tenant_id') tenantId: string,
+    @Body() dto: PasswordResetConfirmDto,
+    @Req() req: FastifyRequest,
+  ) {
+    await this.flows.confirmPasswordReset(tenantId, dto.token, dto.password, auditContextOf(req));
   }
 
   @Post('me/email')
@@ -83,9 +94,15 @@ export class EmailFlowsController {
     @Param('tenant_id') tenantId: string,
     @CurrentPrincipal() me: Principal,
     @Body() dto: EmailChangeDto,
+    @Req() req: FastifyRequest,
   ): Promise<AcceptedDto> {
     if (!me.userId) throw notFound('User');
-    await this.flows.requestEmailChange(tenantId, me.userId, dto.new_email);
+    await this.flows.requestEmailChange(
+      tenantId,
+      me.userId,
+      dto.new_email,
+      requestContextOf(req, me),
+    );
     return {
       status: 'accepted',
       detail: 'Open the link sent to the new address to confirm the change',
@@ -96,7 +113,11 @@ export class EmailFlowsController {
   @HttpCode(200)
   @Public()
   @ApiOkResponse({ type: EmailChangedDto, description: 'the new address is in place and verified' })
-  confirmChange(@Param('tenant_id') tenantId: string, @Body() dto: TokenDto) {
-    return this.flows.confirmEmailChange(tenantId, dto.token);
+  confirmChange(
+    @Param('tenant_id') tenantId: string,
+    @Body() dto: TokenDto,
+    @Req() req: FastifyRequest,
+  ) {
+    return this.flows.confirmEmailChange(tenantId, dto.token, auditContextOf(req));
   }
 }

@@ -1,4 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AuditService, type AuditContext } from '../audit/audit.service.js';
+import { BlockerService, tooManyAttempts } from '../blocker/blocker.service.js';
 import { ProblemException, badRequest, notFound } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { MailService } from '../mail/mail.service.js';
@@ -13,6 +15,7 @@ import {
 import { TenantsService } from '../tenants/tenants.service.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
+import type { EmailTokenEntity } from './email-token.entity.js';
 import { EmailTokensService, invalidToken } from './email-tokens.service.js';
 
 const VERIFY_TTL_HOURS = 24;
@@ -42,7 +45,55 @@ export class EmailFlowsService {
     private readonly users: UsersService,
     private readonly tenants: TenantsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditService,
+    private readonly blocker: BlockerService,
   ) {}
+
+  private record(
+    tenantId: string,
+    userId: string,
+    type: string,
+    ctx: AuditContext | undefined,
+    details?: Record<string, unknown>,
+  ) {
+    this.audit.record({
+      tenantId,
+      type,
+      actorType: ctx?.actorType ?? 'user',
+      actorId: ctx?.actorType && ctx.actorType !== 'user' ? (ctx.actorId ?? null) : userId,
+      subjectType: 'user',
+      subjectId: userId,
+      ip: ctx?.ip ?? null,
+      userAgent: ctx?.userAgent ?? null,
+      method: 'email_link',
+      details,
+    });
+  }
+
+  /**
+   * The public routes take guesses from anyone: a blocked address gets 429 before any token
+   * is looked at. Wrong tokens (and every reset request, which sends mail) count per IP.
+   */
+  private async ipGuard(tenantId: string, ctx: AuditContext | undefined) {
+    if (!ctx?.ip) return;
+    const check = await this.blocker.check(tenantId, { ip: ctx.ip });
+    if (check.blocked) throw tooManyAttempts(check);
+  }
+
+  private async claim(
+    tenantId: string,
+    purpose: 'verify' | 'reset' | 'change',
+    token: string,
+    ctx: AuditContext | undefined,
+  ): Promise<EmailTokenEntity> {
+    try {
+      return await this.tokens.claimLink(tenantId, purpose, token);
+    } catch (err) {
+      if (ctx?.ip && err instanceof ProblemException && err.code === 'invalid-token')
+        await this.blocker.recordFailure(tenantId, { ip: ctx.ip, method: `email_${purpose}_link` });
+      throw err;
+    }
+  }
 
   private link(tenantId: string, path: string, token: string): string {
     return `${this.config.publicUrl}/${tenantId}/${path}?token=${encodeURIComponent(token)}`;
@@ -98,15 +149,17 @@ export class EmailFlowsService {
     );
   }
 
-  async verify(tenantId: string, token: string): Promise<void> {
+  async verify(tenantId: string, token: string, ctx?: AuditContext): Promise<void> {
     await this.assertTenant(tenantId);
-    const row = await this.tokens.claimLink(tenantId, 'verify', token);
+    await this.ipGuard(tenantId, ctx);
+    const row = await this.claim(tenantId, 'verify', token, ctx);
     const user = await this.users.getEntity(tenantId, row.user_id);
     // A link for an address the user no longer has proves nothing about the current one.
     if (!user || !user.email || user.email.toLowerCase() !== row.new_email?.toLowerCase())
       throw invalidToken();
     await this.users.markVerified(tenantId, user.user_id);
     await this.tokens.spendOthers(tenantId, user.user_id, 'verify');
+    this.record(tenantId, user.user_id, 'email.verified', ctx);
   }
 
   // ---- password reset
@@ -115,19 +168,32 @@ export class EmailFlowsService {
    * Always the same quick answer: the lookup and the mail happen after it, so neither the
    * answer nor its timing says whether an account has the address.
    */
-  async requestPasswordReset(tenantId: string, email: string): Promise<void> {
+  async requestPasswordReset(tenantId: string, email: string, ctx?: AuditContext): Promise<void> {
     await this.assertTenant(tenantId);
+    await this.ipGuard(tenantId, ctx);
     this.mail.assertEnabled();
+    if (ctx?.ip)
+      await this.blocker.recordFailure(tenantId, { ip: ctx.ip, method: 'password_reset_request' });
     setImmediate(() => {
-      this.sendPasswordReset(tenantId, email).catch((err: unknown) => {
+      this.sendPasswordReset(tenantId, email, ctx).catch((err: unknown) => {
         this.logger.warn({ err, tenantId }, 'password reset mail failed');
       });
     });
   }
 
-  private async sendPasswordReset(tenantId: string, email: string): Promise<void> {
+  private async sendPasswordReset(
+    tenantId: string,
+    email: string,
+    ctx: AuditContext | undefined,
+  ): Promise<void> {
     const user = await this.userByEmail(tenantId, email);
     if (!user || user.is_disabled || !user.email) return;
+    // Nobody is signed in: the requester is anonymous, the account is the subject.
+    this.record(tenantId, user.user_id, 'password_reset.requested', {
+      ...ctx,
+      actorType: 'system',
+      actorId: null,
+    });
     const token = await this.tokens.issueLink(
       tenantId,
       user.user_id,
@@ -146,9 +212,15 @@ export class EmailFlowsService {
     });
   }
 
-  async confirmPasswordReset(tenantId: string, token: string, password: string): Promise<void> {
+  async confirmPasswordReset(
+    tenantId: string,
+    token: string,
+    password: string,
+    ctx?: AuditContext,
+  ): Promise<void> {
     await this.assertTenant(tenantId);
-    const row = await this.tokens.claimLink(tenantId, 'reset', token);
+    await this.ipGuard(tenantId, ctx);
+    const row = await this.claim(tenantId, 'reset', token, ctx);
     const user = await this.users.getEntity(tenantId, row.user_id);
     if (!user || user.is_disabled) throw invalidToken();
     try {
@@ -159,6 +231,7 @@ export class EmailFlowsService {
       throw err;
     }
     await this.tokens.spendOthers(tenantId, user.user_id, 'reset');
+    this.record(tenantId, user.user_id, 'password_reset.completed', ctx);
   }
 
   // ---- email change
@@ -167,7 +240,12 @@ export class EmailFlowsService {
    * Mails a confirmation link to the new address. When that address already has an account,
    * its owner gets a notice instead, so the answer does not reveal who is registered.
    */
-  async requestEmailChange(tenantId: string, userId: string, newEmail: string): Promise<void> {
+  async requestEmailChange(
+    tenantId: string,
+    userId: string,
+    newEmail: string,
+    ctx?: AuditContext,
+  ): Promise<void> {
     this.mail.assertEnabled();
     const user = await this.users.getEntity(tenantId, userId);
     if (!user) throw notFound('User');
@@ -178,6 +256,8 @@ export class EmailFlowsService {
       ]);
     const { display_name } = await this.tenants.settings(tenantId);
     const owner = await this.userByEmail(tenantId, target);
+    // Logged before the mail goes out, the same whether or not the address is taken.
+    this.record(tenantId, userId, 'email.change_requested', ctx);
     if (owner) {
       await this.deliver(target, emailInUseMail(display_name));
       return;
@@ -199,9 +279,14 @@ export class EmailFlowsService {
     );
   }
 
-  async confirmEmailChange(tenantId: string, token: string): Promise<{ email: string }> {
+  async confirmEmailChange(
+    tenantId: string,
+    token: string,
+    ctx?: AuditContext,
+  ): Promise<{ email: string }> {
     await this.assertTenant(tenantId);
-    const row = await this.tokens.claimLink(tenantId, 'change', token);
+    await this.ipGuard(tenantId, ctx);
+    const row = await this.claim(tenantId, 'change', token, ctx);
     const user = await this.users.getEntity(tenantId, row.user_id);
     if (!user || !row.new_email) throw invalidToken();
     const previous = user.email;
@@ -215,6 +300,7 @@ export class EmailFlowsService {
     }
     await this.tokens.spendOthers(tenantId, user.user_id, 'change');
     await this.tokens.spendOthers(tenantId, user.user_id, 'verify');
+    this.record(tenantId, user.user_id, 'email.changed', ctx);
     if (previous && this.mail.enabled) {
       const { display_name } = await this.tenants.settings(tenantId);
       this.mail

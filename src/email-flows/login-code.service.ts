@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { constantTimeEqual } from '../../libs/crypto/index.js';
+import type { AuditContext } from '../audit/audit.service.js';
+import { BlockerService } from '../blocker/blocker.service.js';
 import { MailService } from '../mail/mail.service.js';
 import { loginCodeMail } from '../mail/templates.js';
 import { TenantsService } from '../tenants/tenants.service.js';
@@ -24,6 +26,7 @@ export class LoginCodeService {
     private readonly flows: EmailFlowsService,
     private readonly mail: MailService,
     private readonly tenants: TenantsService,
+    private readonly blocker: BlockerService,
   ) {}
 
   private hash(tenantId: string, userId: string, code: string) {
@@ -63,8 +66,29 @@ export class LoginCodeService {
     });
   }
 
-  /** The user id the code signs in, once; null for a wrong, expired, spent or exhausted code. */
-  async consume(tenantId: string, email: string, code: string): Promise<string | null> {
+  /**
+   * The user id the code signs in, once; null for a wrong, expired, spent or exhausted code.
+   * With the request's `ctx` (the hosted login passes it) the check goes through the
+   * brute-force blocker per IP and per address as typed: while either is blocked the answer is
+   * null, as for a wrong code (no enumeration); a miss counts (method email_code), a success
+   * forgives the address.
+   */
+  async consume(
+    tenantId: string,
+    email: string,
+    code: string,
+    ctx?: AuditContext,
+  ): Promise<string | null> {
+    if (!ctx) return this.check(tenantId, email, code);
+    const who = { ip: ctx.ip, username: typeof email === 'string' ? email : null };
+    if ((await this.blocker.check(tenantId, who)).blocked) return null;
+    const userId = await this.check(tenantId, email, code);
+    if (userId) await this.blocker.recordSuccess(tenantId, who);
+    else await this.blocker.recordFailure(tenantId, { ...who, method: 'email_code' });
+    return userId;
+  }
+
+  private async check(tenantId: string, email: string, code: string): Promise<string | null> {
     const user = await this.flows.userByEmail(tenantId, email);
     if (!user || user.is_disabled) return null;
     const row = await this.tokens.latestOpen(tenantId, user.user_id, 'login');

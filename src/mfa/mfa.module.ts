@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TenancyModule } from '../../libs/tenancy/index.js';
+import { BlockerModule } from '../blocker/blocker.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { RecoveryCodeEntity, UserTotpEntity } from './mfa.entities.js';
 import { MyTotpController, UserTotpAdminController } from './totp.controller.js';
@@ -7,7 +8,11 @@ import { TotpService } from './totp.service.js';
 
 /** TOTP and recovery codes; TotpService is what the hosted login calls. */
 @Module({
-  imports: [TenancyModule.forFeature([UserTotpEntity, RecoveryCodeEntity]), UsersModule],
+  imports: [
+    TenancyModule.forFeature([UserTotpEntity, RecoveryCodeEntity]),
+    UsersModule,
+    BlockerModule,
+  ],
   controllers: [MyTotpController, UserTotpAdminController],
   providers: [TotpService],
   exports: [TotpService],

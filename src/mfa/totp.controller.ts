@@ -1,5 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { requestContextOf } from '../audit/audit.service.js';
 import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
 import { notFound } from '../common/problem.js';
@@ -36,8 +38,12 @@ export class MyTotpController {
     type: TotpEnrolmentDto,
     description: 'a pending enrolment; confirm it with a first code',
   })
-  enrol(@Param('tenant_id') tenantId: string, @CurrentPrincipal() me: Principal) {
-    return this.totp.enrol(tenantId, selfId(me));
+  enrol(
+    @Param('tenant_id') tenantId: string,
+    @CurrentPrincipal() me: Principal,
+    @Req() req: FastifyRequest,
+  ) {
+    return this.totp.enrol(tenantId, selfId(me), requestContextOf(req, me));
   }
 
   @Post('confirm')
@@ -48,8 +54,9 @@ export class MyTotpController {
     @Param('tenant_id') tenantId: string,
     @CurrentPrincipal() me: Principal,
     @Body() dto: TotpCodeDto,
+    @Req() req: FastifyRequest,
   ) {
-    return this.totp.confirm(tenantId, selfId(me), dto.code);
+    return this.totp.confirm(tenantId, selfId(me), dto.code, requestContextOf(req, me));
   }
 
   @Delete()
@@ -60,8 +67,9 @@ export class MyTotpController {
     @Param('tenant_id') tenantId: string,
     @CurrentPrincipal() me: Principal,
     @Body() dto: TotpCodeDto,
+    @Req() req: FastifyRequest,
   ) {
-    await this.totp.disable(tenantId, selfId(me), dto.code);
+    await this.totp.disable(tenantId, selfId(me), dto.code, requestContextOf(req, me));
   }
 
   @Post('recovery-codes')
@@ -72,8 +80,14 @@ export class MyTotpController {
     @Param('tenant_id') tenantId: string,
     @CurrentPrincipal() me: Principal,
     @Body() dto: TotpCodeDto,
+    @Req() req: FastifyRequest,
   ) {
-    return this.totp.regenerateRecoveryCodes(tenantId, selfId(me), dto.code);
+    return this.totp.regenerateRecoveryCodes(
+      tenantId,
+      selfId(me),
+      dto.code,
+      requestContextOf(req, me),
+    );
   }
 }
 

@@ -5,10 +5,13 @@ import speakeasy from 'speakeasy';
 import { IsNull, Raw, type DataSource, type EntityManager } from 'typeorm';
 import { constantTimeEqual, SecretBox } from '../../libs/crypto/index.js';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { AuditService, type AuditContext } from '../audit/audit.service.js';
+import { BlockerService, tooManyAttempts } from '../blocker/blocker.service.js';
 import { notFound, ProblemException } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { registerUniqueField } from '../database/database-errors.js';
 import { TenantsService } from '../tenants/tenants.service.js';
+import type { UserEntity } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { RecoveryCodeEntity, UserTotpEntity } from './mfa.entities.js';
 import {
@@ -83,8 +86,68 @@ export class TotpService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly users: UsersService,
     private readonly tenants: TenantsService,
+    private readonly audit: AuditService,
+    private readonly blocker: BlockerService,
   ) {
     this.box = new SecretBox(config.masterKey);
+  }
+
+  private record(
+    tenantId: string,
+    userId: string,
+    type: string,
+    ctx: AuditContext | undefined,
+    extra: { method?: string; details?: Record<string, unknown> } = {},
+  ) {
+    this.audit.record({
+      tenantId,
+      type,
+      actorType: ctx?.actorType ?? 'user',
+      actorId: ctx?.actorType && ctx.actorType !== 'user' ? (ctx.actorId ?? null) : userId,
+      subjectType: 'user',
+      subjectId: userId,
+      ip: ctx?.ip ?? null,
+      userAgent: ctx?.userAgent ?? null,
+      method: extra.method ?? 'totp',
+      details: extra.details,
+    });
+  }
+
+  /**
+   * Self-service proof checks count per IP in the brute-force blocker, on top of the per-user
+   * pause (MAX_TRIES): a blocked address gets 429 before any code is compared. Not per
+   * username: the caller already holds the user's key, the pause caps guesses per user, and a
+   * mistake here must not lock the user out of signing in (the login counts usernames).
+   */
+  private async guard(tenantId: string, ctx: AuditContext | undefined) {
+    const verdict = await this.blocker.check(tenantId, { ip: ctx?.ip });
+    if (verdict.blocked) throw tooManyAttempts(verdict);
+  }
+
+  /** A wrong code: counted by the blocker and logged. A paused user's tries are not checks. */
+  private async outcome(
+    tenantId: string,
+    user: UserEntity,
+    ctx: AuditContext | undefined,
+    outcome: Outcome,
+    action: string,
+    method = 'totp',
+  ): Promise<void> {
+    if (outcome !== 'wrong') return;
+    await this.blocker.recordFailure(tenantId, { ip: ctx?.ip, method });
+    this.audit.record({
+      tenantId,
+      type: 'mfa.verify.failure',
+      actorType: 'user',
+      actorId: user.user_id,
+      subjectType: 'user',
+      subjectId: user.user_id,
+      ip: ctx?.ip ?? null,
+      userAgent: ctx?.userAgent ?? null,
+      outcome: 'failure',
+      method,
+      details: { action },
+    });
   }
 
   private aad(tenantId: string, userId: string) {
@@ -103,7 +166,7 @@ export class TotpService {
   }
 
   /** Starts (or restarts) an enrolment; the secret is active only after confirm(). */
-  async enrol(tenantId: string, userId: string): Promise<TotpEnrolment> {
+  async enrol(tenantId: string, userId: string, ctx?: AuditContext): Promise<TotpEnrolment> {
     const user = await this.user(tenantId, userId);
     const existing = await this.totp.findOne(tenantId, { user_id: userId });
     if (existing?.is_enabled) throw totpState('TOTP is already enabled; disable it first');
@@ -136,6 +199,7 @@ export class TotpService {
       period: 30,
     });
     const qr_png_data_url = await QRCode.toDataURL(otpauth_uri, { errorCorrectionLevel: 'M' });
+    this.record(tenantId, userId, 'mfa.totp.enrolled', ctx, { details: { pending: true } });
     return { secret, otpauth_uri, qr_png_data_url };
   }
 
@@ -144,11 +208,16 @@ export class TotpService {
     tenantId: string,
     userId: string,
     code: string,
+    ctx?: AuditContext,
   ): Promise<{ enabled: true; recovery_codes: string[] }> {
+    const user = await this.user(tenantId, userId);
     const row = await this.totp.findOne(tenantId, { user_id: userId });
     if (!row) throw totpState('No TOTP enrolment is pending: enrol first');
     if (row.is_enabled) throw totpState('TOTP is already enabled');
-    check(await this.accept(tenantId, userId, row, code));
+    await this.guard(tenantId, ctx);
+    const outcome = await this.accept(tenantId, userId, row, code);
+    await this.outcome(tenantId, user, ctx, outcome, 'confirm');
+    check(outcome);
     const recovery_codes = await this.dataSource.transaction(async (m) => {
       const updated = await this.totp.update(
         tenantId,
@@ -159,6 +228,7 @@ export class TotpService {
       if (updated !== 1) throw totpState('TOTP is already enabled');
       return this.replaceRecoveryCodes(tenantId, userId, m);
     });
+    this.record(tenantId, userId, 'mfa.totp.confirmed', ctx);
     return { enabled: true, recovery_codes };
   }
 
@@ -228,18 +298,36 @@ export class TotpService {
   }
 
   /** Turns TOTP off after proof: a current code or an unused recovery code. */
-  async disable(tenantId: string, userId: string, code: string): Promise<void> {
+  async disable(tenantId: string, userId: string, code: string, ctx?: AuditContext): Promise<void> {
+    const user = await this.user(tenantId, userId);
     const row = await this.totp.findOne(tenantId, { user_id: userId, is_enabled: true });
     if (!row) throw totpState('TOTP is not enabled');
+    await this.guard(tenantId, ctx);
     // A recovery code still works while TOTP tries are paused: it is not guessable.
     const outcome = await this.accept(tenantId, userId, row, code);
-    if (outcome !== 'ok' && !(await this.consumeRecoveryCode(tenantId, userId, code)))
-      check(outcome);
+    let method = 'totp';
+    if (outcome !== 'ok') {
+      if (!(await this.consumeRecoveryCode(tenantId, userId, code, ctx))) {
+        const looksLikeRecovery = typeof code === 'string' && !TOTP_CODE.test(code.trim());
+        await this.outcome(
+          tenantId,
+          user,
+          ctx,
+          outcome === 'locked' && looksLikeRecovery ? 'wrong' : outcome,
+          'disable',
+          looksLikeRecovery ? 'recovery_code' : 'totp',
+        );
+        check(outcome);
+      }
+      method = 'recovery_code';
+    }
     await this.removeAll(tenantId, userId);
+    this.record(tenantId, userId, 'mfa.totp.disabled', ctx, { method });
   }
 
   /** Admin reset: the user enrols again at their next sign-in if the tenant requires 2FA. */
   async reset(tenantId: string, userId: string): Promise<void> {
+    // Recorded by the admin audit interceptor as admin.user.totp.delete (actor: the API key).
     await this.user(tenantId, userId);
     await this.removeAll(tenantId, userId);
   }
@@ -271,13 +359,21 @@ export class TotpService {
     tenantId: string,
     userId: string,
     code: string,
+    ctx?: AuditContext,
   ): Promise<{ recovery_codes: string[] }> {
+    const user = await this.user(tenantId, userId);
     const row = await this.totp.findOne(tenantId, { user_id: userId, is_enabled: true });
     if (!row) throw totpState('TOTP is not enabled');
-    check(await this.accept(tenantId, userId, row, code));
+    await this.guard(tenantId, ctx);
+    const outcome = await this.accept(tenantId, userId, row, code);
+    await this.outcome(tenantId, user, ctx, outcome, 'regenerate_recovery_codes');
+    check(outcome);
     const recovery_codes = await this.dataSource.transaction((m) =>
       this.replaceRecoveryCodes(tenantId, userId, m),
     );
+    this.record(tenantId, userId, 'mfa.recovery_codes.regenerated', ctx, {
+      details: { count: recovery_codes.length },
+    });
     return { recovery_codes };
   }
 
@@ -305,8 +401,17 @@ export class TotpService {
     return [...codes];
   }
 
-  /** Spends one recovery code of a user with TOTP enabled; true once per code. */
-  async consumeRecoveryCode(tenantId: string, userId: string, code: string): Promise<boolean> {
+  /**
+   * Spends one recovery code of a user with TOTP enabled; true once per code. A spent code is
+   * logged (mfa.recovery_code.used); pass the request's context so the event has its address.
+   * The caller counts failures with the blocker (method recovery_code).
+   */
+  async consumeRecoveryCode(
+    tenantId: string,
+    userId: string,
+    code: string,
+    ctx?: AuditContext,
+  ): Promise<boolean> {
     const normalized = typeof code === 'string' ? normalizeRecoveryCode(code) : null;
     const candidate = this.recoveryHash(tenantId, userId, normalized ?? '-');
     const unused = await this.recovery.find(tenantId, {
@@ -320,7 +425,12 @@ export class TotpService {
       { user_id: userId, code_hash: hit, used_at: IsNull() },
       { used_at: new Date() },
     );
-    return spent === 1;
+    if (spent !== 1) return false;
+    this.record(tenantId, userId, 'mfa.recovery_code.used', ctx, {
+      method: 'recovery_code',
+      details: { codes_left: await this.recoveryCodesLeft(tenantId, userId) },
+    });
+    return true;
   }
 
   /** Whether the user has an active second factor (TOTP); the login asks before letting them in. */

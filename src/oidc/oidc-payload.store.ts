@@ -55,26 +55,60 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
       uid: typeof payload.uid === 'string' ? payload.uid : null,
       expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
     };
-    // Most artefacts are written once (codes, tokens): try the insert first, one round trip.
-    const inserted = await this.payloads.insertIgnoringConflicts(tenantId, [row], ['id']);
-    if (!inserted.length) {
-      const { model: _m, id: _i, ...changes } = row;
-      await this.payloads.update(tenantId, { model, id }, changes);
-    }
+    // One round trip, on the token endpoint's hot path.
+    await this.payloads.sql(
+      tenantId,
+      'oidc_payload_upsert',
+      `INSERT INTO oidc_payloads (tenant_id, model, id, payload, grant_id, user_code, uid, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (tenant_id, model, id) DO UPDATE SET payload = EXCLUDED.payload,
+         grant_id = EXCLUDED.grant_id, user_code = EXCLUDED.user_code, uid = EXCLUDED.uid,
+         expires_at = EXCLUDED.expires_at
+       WHERE oidc_payloads.tenant_id = $1`,
+      [
+        row.model,
+        row.id,
+        JSON.stringify(row.payload),
+        row.grant_id,
+        row.user_code,
+        row.uid,
+        row.expires_at,
+      ],
+    );
   }
 
-  private toPayload(row: OidcPayloadEntity | null): Payload | undefined {
+  private toPayload(
+    row: Pick<OidcPayloadEntity, 'payload' | 'expires_at' | 'consumed_at'> | null | undefined,
+  ): Payload | undefined {
     if (!row) return undefined;
-    if (row.expires_at && row.expires_at.getTime() <= Date.now()) return undefined;
-    return row.consumed_at ? { ...row.payload, consumed: epoch(row.consumed_at) } : row.payload;
+    if (row.expires_at && new Date(row.expires_at).getTime() <= Date.now()) return undefined;
+    return row.consumed_at
+      ? { ...row.payload, consumed: epoch(new Date(row.consumed_at)) }
+      : row.payload;
   }
 
   async find(tenantId: string, model: string, id: string): Promise<Payload | undefined> {
-    return this.toPayload(await this.payloads.findOne(tenantId, { model, id }));
+    const rows = await this.payloads.sql<
+      Pick<OidcPayloadEntity, 'payload' | 'expires_at' | 'consumed_at'>
+    >(
+      tenantId,
+      'oidc_payload_find',
+      'SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND id = $3',
+      [model, id],
+    );
+    return this.toPayload(rows[0]);
   }
 
   async findByUid(tenantId: string, model: string, uid: string): Promise<Payload | undefined> {
-    return this.toPayload(await this.payloads.findOne(tenantId, { model, uid }));
+    const rows = await this.payloads.sql<
+      Pick<OidcPayloadEntity, 'payload' | 'expires_at' | 'consumed_at'>
+    >(
+      tenantId,
+      'oidc_payload_find_uid',
+      'SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND uid = $3 LIMIT 1',
+      [model, uid],
+    );
+    return this.toPayload(rows[0]);
   }
 
   async findByUserCode(
@@ -86,15 +120,30 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
   }
 
   async consume(tenantId: string, model: string, id: string): Promise<void> {
-    await this.payloads.update(tenantId, { model, id }, { consumed_at: new Date() });
+    await this.payloads.sql(
+      tenantId,
+      'oidc_payload_consume',
+      'UPDATE oidc_payloads SET consumed_at = now() WHERE tenant_id = $1 AND model = $2 AND id = $3',
+      [model, id],
+    );
   }
 
   async destroy(tenantId: string, model: string, id: string): Promise<void> {
-    await this.payloads.delete(tenantId, { model, id });
+    await this.payloads.sql(
+      tenantId,
+      'oidc_payload_destroy',
+      'DELETE FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND id = $3',
+      [model, id],
+    );
   }
 
   async revokeByGrantId(tenantId: string, model: string, grantId: string): Promise<void> {
-    await this.payloads.delete(tenantId, { model, grant_id: grantId });
+    await this.payloads.sql(
+      tenantId,
+      'oidc_payload_revoke_grant',
+      'DELETE FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND grant_id = $3',
+      [model, grantId],
+    );
   }
 
   /**

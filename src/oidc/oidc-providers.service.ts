@@ -8,6 +8,8 @@ import Provider, {
 } from 'oidc-provider';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TenantEvents } from '../../libs/tenancy/index.js';
+import { AuditService } from '../audit/audit.service.js';
+import { BlockerService } from '../blocker/blocker.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { GroupsService } from '../groups/groups.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -17,6 +19,7 @@ import type { UserEntity } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { tenantAdapterFactory, type ClientSource } from './oidc.adapter.js';
 import { OidcPayloadStore } from './oidc-payload.store.js';
+import { ProviderSecurity } from './oidc-security.js';
 import { brandingOf, buildProviderConfiguration, type PolicyClient } from './provider-config.js';
 import { deriveTenantKey } from './tenant-secrets.js';
 import type { Branding } from '../login/views.js';
@@ -54,6 +57,7 @@ type Koa = Provider & { request: object; proxy: boolean };
 export class OidcProviders {
   private readonly logger = new Logger('OidcProviders');
   private readonly cache: LRUCache<string, Promise<TenantProvider>>;
+  private readonly security: ProviderSecurity;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -66,7 +70,10 @@ export class OidcProviders {
     private readonly metrics: MetricsService,
     tenantEvents: TenantEvents,
     userEvents: UserEvents,
+    audit: AuditService,
+    blocker: BlockerService,
   ) {
+    this.security = new ProviderSecurity(audit, blocker);
     this.cache = new LRUCache({ max: config.providerCacheSize });
     tenantEvents.subscribe((e) => this.invalidate(e.tenantId));
     userEvents.subscribe(async (e) => {
@@ -126,7 +133,7 @@ export class OidcProviders {
       cookieKeys: [
         deriveTenantKey(this.config.masterKey, tenantId, 'oidc-cookies').toString('base64url'),
       ],
-      adapter: tenantAdapterFactory(tenantId, this.store, this.clients),
+      adapter: tenantAdapterFactory(tenantId, this.store, this.security.guardClients(this.clients)),
       findAccount: this.findAccount(tenantId),
       mayUseClient: (accountId, client) => this.mayUseClient(tenantId, accountId, client),
       previousGrant: (accountId, clientId) => this.store.latestGrant(tenantId, accountId, clientId),
@@ -134,6 +141,7 @@ export class OidcProviders {
     const provider = new Provider(issuer, configuration) as Koa;
     provider.proxy = Boolean(this.config.trustProxy);
     this.pinOrigin(provider);
+    this.security.attach(provider, tenantId);
     provider.on('server_error', (_ctx: unknown, err: Error) => {
       this.logger.error({ err, tenantId }, 'OIDC server error');
     });
@@ -174,13 +182,24 @@ export class OidcProviders {
   }
 
   private findAccount(tenantId: string): FindAccount {
-    return async (_ctx, sub): Promise<Account | undefined> => {
-      const user = await this.users.getEntity(tenantId, sub);
-      if (!user || user.is_disabled) return undefined;
-      return {
-        accountId: user.user_id,
-        claims: async (_use, scope) => this.claimsOf(tenantId, user, scope),
-      };
+    // oidc-provider asks for the same account more than once per request (token, then claims):
+    // one directory read per request is enough.
+    const perRequest = new WeakMap<object, Map<string, Promise<Account | undefined>>>();
+    return (ctx, sub) => {
+      let memo = perRequest.get(ctx);
+      if (!memo) perRequest.set(ctx, (memo = new Map()));
+      let account = memo.get(sub);
+      if (!account) memo.set(sub, (account = this.loadAccount(tenantId, sub)));
+      return account;
+    };
+  }
+
+  private async loadAccount(tenantId: string, sub: string): Promise<Account | undefined> {
+    const user = await this.users.getEntity(tenantId, sub);
+    if (!user || user.is_disabled) return undefined;
+    return {
+      accountId: user.user_id,
+      claims: async (_use, scope) => this.claimsOf(tenantId, user, scope),
     };
   }
 

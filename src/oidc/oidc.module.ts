@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TenancyModule } from '../../libs/tenancy/index.js';
+import { BlockerModule } from '../blocker/blocker.module.js';
 import { ClientsModule } from '../clients/clients.module.js';
 import { ClientsService } from '../clients/clients.service.js';
 import { GroupsModule } from '../groups/groups.module.js';
@@ -21,6 +22,7 @@ import { CLIENT_SOURCE, KEY_SOURCE, OidcProviders } from './oidc-providers.servi
     SigningKeysModule,
     UsersModule,
     GroupsModule,
+    BlockerModule,
   ],
   providers: [
     OidcPayloadStore,

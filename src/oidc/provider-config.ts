@@ -392,7 +392,14 @@ export function buildProviderConfiguration(parts: ProviderParts): Configuration 
             audience: parts.issuer,
             accessTokenTTL: s.access_token_ttl,
             accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'RS256' } },
+            // Signed like the client's ID tokens: EdDSA and ES256 cost a fraction of RS256.
+            jwt: {
+              sign: {
+                alg:
+                  (client as { idTokenSignedResponseAlg?: string }).idTokenSignedResponseAlg ??
+                  'RS256',
+              },
+            },
           };
         },
       },

@@ -12,9 +12,12 @@ import {
   Patch,
   Post,
   Query,
+  Req,
 } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
+import type { FastifyRequest } from 'fastify';
+import { requestContextOf } from '../audit/audit.service.js';
 import { Authenticated, CurrentPrincipal, Public } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
 import { ListQuery } from '../common/pagination.js';
@@ -64,6 +67,7 @@ export class MyPasskeysController {
     @Param('tenant_id') tenantId: string,
     @CurrentPrincipal() me: Principal,
     @Body() dto: RegisterPasskeyDto,
+    @Req() req: FastifyRequest,
   ) {
     return this.passkeys.verifyRegistration(
       tenantId,
@@ -71,6 +75,7 @@ export class MyPasskeysController {
       dto.challenge_id,
       dto.response as unknown as RegistrationResponseJSON,
       dto.name,
+      requestContextOf(req, me),
     );
   }
 
@@ -82,8 +87,15 @@ export class MyPasskeysController {
     @Param('passkey_id') passkeyId: string,
     @CurrentPrincipal() me: Principal,
     @Body() dto: RenamePasskeyDto,
+    @Req() req: FastifyRequest,
   ) {
-    return this.passkeys.rename(tenantId, selfId(me), passkeyId, dto.name);
+    return this.passkeys.rename(
+      tenantId,
+      selfId(me),
+      passkeyId,
+      dto.name,
+      requestContextOf(req, me),
+    );
   }
 
   @Delete(':passkey_id')
@@ -94,8 +106,9 @@ export class MyPasskeysController {
     @Param('tenant_id') tenantId: string,
     @Param('passkey_id') passkeyId: string,
     @CurrentPrincipal() me: Principal,
+    @Req() req: FastifyRequest,
   ) {
-    await this.passkeys.remove(tenantId, selfId(me), passkeyId);
+    await this.passkeys.remove(tenantId, selfId(me), passkeyId, requestContextOf(req, me));
   }
 }
 

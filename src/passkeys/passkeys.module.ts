@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TenancyModule } from '../../libs/tenancy/index.js';
+import { BlockerModule } from '../blocker/blocker.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { PasskeyCredentialEntity, WebauthnChallengeEntity } from './passkey.entities.js';
 import {
@@ -14,6 +15,7 @@ import { PasskeysService } from './passkeys.service.js';
   imports: [
     TenancyModule.forFeature([PasskeyCredentialEntity, WebauthnChallengeEntity]),
     UsersModule,
+    BlockerModule,
   ],
   controllers: [MyPasskeysController, UserPasskeysAdminController, PasskeyAssetsController],
   providers: [PasskeysService],

@@ -12,12 +12,15 @@ import {
 } from '@simplewebauthn/server';
 import { IsNull, LessThan, Raw } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { AuditService, type AuditContext } from '../audit/audit.service.js';
+import { BlockerService, tooManyAttempts } from '../blocker/blocker.service.js';
 import { page, type ListQuery, type Page } from '../common/pagination.js';
 import { forbidden, notFound, ProblemException } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { registerUniqueField } from '../database/database-errors.js';
 import { deriveTenantKey, keyedHash } from '../mfa/otp-codes.js';
 import { TenantsService } from '../tenants/tenants.service.js';
+import type { UserEntity } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import type { PasskeyDto } from './dto/passkey.dto.js';
 import {
@@ -79,12 +82,36 @@ export class PasskeysService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly users: UsersService,
     private readonly tenants: TenantsService,
+    private readonly audit: AuditService,
+    private readonly blocker: BlockerService,
   ) {}
 
   /** Read per call: PUBLIC_URL is fixed in production, but tests learn their port after start. */
   private rp() {
     const url = new URL(this.config.publicUrl);
     return { rpID: url.hostname, origin: url.origin };
+  }
+
+  /** The passkey events: the user is actor and subject unless ctx names another actor. */
+  private record(
+    tenantId: string,
+    userId: string,
+    type: string,
+    ctx: AuditContext | undefined,
+    details: Record<string, unknown>,
+  ) {
+    this.audit.record({
+      tenantId,
+      type,
+      actorType: ctx?.actorType ?? 'user',
+      actorId: ctx?.actorType && ctx.actorType !== 'user' ? (ctx.actorId ?? null) : userId,
+      subjectType: 'user',
+      subjectId: userId,
+      ip: ctx?.ip ?? null,
+      userAgent: ctx?.userAgent ?? null,
+      method: 'passkey',
+      details,
+    });
   }
 
   private async assertEnabled(tenantId: string) {
@@ -182,6 +209,7 @@ export class PasskeysService {
     challengeId: string,
     response: RegistrationResponseJSON,
     name?: string,
+    ctx?: AuditContext,
   ): Promise<PasskeyDto> {
     await this.assertEnabled(tenantId);
     const challenge = await this.claimChallenge(tenantId, challengeId, 'registration');
@@ -224,6 +252,10 @@ export class PasskeysService {
       name: name?.trim() || 'Passkey',
       created_at: now,
       last_used_at: null,
+    });
+    this.record(tenantId, userId, 'passkey.registered', ctx, {
+      passkey_id: row.passkey_id,
+      name: row.name,
     });
     return toPasskeyDto(row);
   }
@@ -282,14 +314,56 @@ export class PasskeysService {
    * Verifies an assertion against a challenge of this tenant; answers the user it signs in.
    * Refuses: an unknown, expired or spent challenge; a credential of another tenant or user;
    * a bad signature; a sign counter that did not move forward (a cloned authenticator).
+   *
+   * With the request's `ctx` (the hosted login passes it) the check goes through the
+   * brute-force blocker: a blocked IP, or the blocked user the challenge was made for, gets
+   * 429 before any signature is checked; a failed assertion counts per IP and per that user
+   * (method passkey); a success forgives the user's failures and is logged as passkey.used.
    */
   async verifyAuthentication(
     tenantId: string,
     challengeId: string,
     response: AuthenticationResponseJSON,
+    ctx?: AuditContext,
   ): Promise<string> {
     await this.assertEnabled(tenantId);
+    if (ctx) {
+      const check = await this.blocker.check(tenantId, { ip: ctx.ip });
+      if (check.blocked) throw tooManyAttempts(check);
+    }
     const challenge = await this.claimChallenge(tenantId, challengeId, 'authentication');
+    const intended =
+      challenge.user_id && challenge.user_id !== NOBODY
+        ? await this.users.getEntity(tenantId, challenge.user_id)
+        : null;
+    if (ctx && intended) {
+      const check = await this.blocker.check(tenantId, { username: intended.username });
+      if (check.blocked) throw tooManyAttempts(check);
+    }
+    let user: UserEntity;
+    let passkeyId: string;
+    try {
+      ({ user, passkeyId } = await this.verifyAssertion(tenantId, challenge, response));
+    } catch (err) {
+      if (ctx && err instanceof ProblemException && err.code === 'webauthn-failed') {
+        await this.blocker.recordFailure(tenantId, {
+          ip: ctx.ip,
+          username: intended?.username,
+          method: 'passkey',
+        });
+      }
+      throw err;
+    }
+    if (ctx) await this.blocker.recordSuccess(tenantId, { username: user.username });
+    this.record(tenantId, user.user_id, 'passkey.used', ctx, { passkey_id: passkeyId });
+    return user.user_id;
+  }
+
+  private async verifyAssertion(
+    tenantId: string,
+    challenge: WebauthnChallengeEntity,
+    response: AuthenticationResponseJSON,
+  ): Promise<{ user: UserEntity; passkeyId: string }> {
     const credentialId = typeof response?.id === 'string' ? response.id : '';
     const cred =
       credentialId && credentialId.length <= MAX_CREDENTIAL_ID_CHARS
@@ -338,7 +412,7 @@ export class PasskeysService {
     if (moved !== 1) throw webauthnFailed('The sign counter did not increase');
     const user = await this.users.getEntity(tenantId, cred.user_id);
     if (!user || user.is_disabled) throw webauthnFailed('This passkey is not registered here');
-    return cred.user_id;
+    return { user, passkeyId: cred.passkey_id };
   }
 
   // ---- management
@@ -367,16 +441,37 @@ export class PasskeysService {
     userId: string,
     passkeyId: string,
     name: string,
+    ctx?: AuditContext,
   ): Promise<PasskeyDto> {
     const row = await this.load(tenantId, userId, passkeyId);
+    const previous = row.name;
     row.name = name.trim();
     await this.credentials.update(tenantId, { passkey_id: row.passkey_id }, { name: row.name });
+    this.record(tenantId, userId, 'passkey.renamed', ctx, {
+      passkey_id: row.passkey_id,
+      name: row.name,
+      previous_name: previous,
+    });
     return toPasskeyDto(row);
   }
 
-  async remove(tenantId: string, userId: string, passkeyId: string): Promise<void> {
+  /**
+   * Without ctx (the admin route) the admin audit interceptor records the removal as
+   * admin.user.passkeys.delete; with it (self-service) this records passkey.deleted.
+   */
+  async remove(
+    tenantId: string,
+    userId: string,
+    passkeyId: string,
+    ctx?: AuditContext,
+  ): Promise<void> {
     const row = await this.load(tenantId, userId, passkeyId);
     await this.credentials.delete(tenantId, { passkey_id: row.passkey_id });
+    if (ctx)
+      this.record(tenantId, userId, 'passkey.deleted', ctx, {
+        passkey_id: row.passkey_id,
+        name: row.name,
+      });
   }
 
   /** Whether the user can sign in with a passkey. */

@@ -10,11 +10,13 @@ import {
   Patch,
   Post,
   Put,
+  Req,
   Res,
   UseFilters,
 } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuditService, requestContextOf } from '../audit/audit.service.js';
 import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
 import { requireMessageSchema } from './scim.document.js';
@@ -60,6 +62,15 @@ function send(
   void reply.header('content-type', SCIM_CONTENT_TYPE).send(JSON.stringify(body));
 }
 
+type Resource = 'user' | 'group';
+type Change = 'created' | 'updated' | 'deleted';
+const CHANGE_OF_METHOD: Record<string, Change> = {
+  POST: 'created',
+  PUT: 'updated',
+  PATCH: 'updated',
+  DELETE: 'deleted',
+};
+
 function sendResource(reply: FastifyReply, status: number, w: Written, location?: string) {
   send(reply, status, w.resource, {
     etag: etagOf(w.version),
@@ -80,7 +91,64 @@ export class ScimController {
     private readonly users: ScimUsersService,
     private readonly groups: ScimGroupsService,
     private readonly bulk: ScimBulkService,
+    private readonly audit: AuditService,
   ) {}
+
+  /** scim.user.created, scim.group.deleted...: the SCIM client's key is the actor. */
+  private record(
+    tenantId: string,
+    req: FastifyRequest,
+    principal: Principal,
+    resource: Resource,
+    change: Change,
+    id: string,
+    details: Record<string, unknown> = {},
+  ) {
+    const ctx = requestContextOf(req, principal);
+    this.audit.record({
+      tenantId,
+      type: `scim.${resource}.${change}`,
+      actorType: ctx.actorType,
+      actorId: ctx.actorId,
+      subjectType: resource,
+      subjectId: id,
+      ip: ctx.ip,
+      userAgent: ctx.userAgent,
+      outcome: 'success',
+      method: 'scim',
+      details,
+    });
+  }
+
+  /** What a user write changed that matters to security: whether the account is active. */
+  private static userDetails(w: Written, operation: string): Record<string, unknown> {
+    const active = (w.resource as { active?: unknown }).active;
+    return { operation, ...(typeof active === 'boolean' ? { active } : {}) };
+  }
+
+  /** One event per operation that succeeded, like the single-resource routes. */
+  private recordBulk(
+    tenantId: string,
+    req: FastifyRequest,
+    principal: Principal,
+    body: unknown,
+    answer: { Operations: Array<{ method: string; location?: string; status: string }> },
+  ) {
+    const ops = (body as { Operations?: Array<{ path?: unknown }> }).Operations ?? [];
+    answer.Operations.forEach((result, i) => {
+      const status = Number(result.status);
+      const change = CHANGE_OF_METHOD[result.method?.toUpperCase()];
+      if (!change || status < 200 || status >= 300) return;
+      const where = result.location ?? (typeof ops[i]?.path === 'string' ? ops[i].path : '');
+      const m = /\/(Users|Groups)\/([^/?#]+)$/i.exec(String(where));
+      if (!m) return;
+      const resource: Resource = m[1].toLowerCase() === 'users' ? 'user' : 'group';
+      this.record(tenantId, req, principal, resource, change, m[2], {
+        operation: result.method.toLowerCase(),
+        bulk: true,
+      });
+    });
+  }
 
   // ---- discovery
 
@@ -145,8 +213,19 @@ export class ScimController {
     @Param('tenant_id') tenantId: string,
     @Body() body: unknown,
     @Res() reply: FastifyReply,
+    @Req() req: FastifyRequest,
+    @CurrentPrincipal() principal: Principal,
   ) {
     const w = await this.users.create(tenantId, body);
+    this.record(
+      tenantId,
+      req,
+      principal,
+      'user',
+      'created',
+      w.id,
+      ScimController.userDetails(w, 'create'),
+    );
     sendResource(reply, 201, w, `${this.users.base(tenantId)}/Users/${w.id}`);
   }
 
@@ -194,8 +273,20 @@ export class ScimController {
     @Body() body: unknown,
     @Headers('if-match') ifMatch: string | undefined,
     @Res() reply: FastifyReply,
+    @Req() req: FastifyRequest,
+    @CurrentPrincipal() principal: Principal,
   ) {
-    sendResource(reply, 200, await this.users.replace(tenantId, id, body, ifMatch));
+    const w = await this.users.replace(tenantId, id, body, ifMatch);
+    this.record(
+      tenantId,
+      req,
+      principal,
+      'user',
+      'updated',
+      w.id,
+      ScimController.userDetails(w, 'replace'),
+    );
+    sendResource(reply, 200, w);
   }
 
   @Patch('Users/:id')
@@ -206,8 +297,20 @@ export class ScimController {
     @Body() body: unknown,
     @Headers('if-match') ifMatch: string | undefined,
     @Res() reply: FastifyReply,
+    @Req() req: FastifyRequest,
+    @CurrentPrincipal() principal: Principal,
   ) {
-    sendResource(reply, 200, await this.users.patch(tenantId, id, body, ifMatch));
+    const w = await this.users.patch(tenantId, id, body, ifMatch);
+    this.record(
+      tenantId,
+      req,
+      principal,
+      'user',
+      'updated',
+      w.id,
+      ScimController.userDetails(w, 'patch'),
+    );
+    sendResource(reply, 200, w);
   }
 
   @Delete('Users/:id')
@@ -217,8 +320,11 @@ export class ScimController {
     @Param('id') id: string,
     @Headers('if-match') ifMatch: string | undefined,
     @Res() reply: FastifyReply,
+    @Req() req: FastifyRequest,
+    @CurrentPrincipal() principal: Principal,
   ) {
     await this.users.remove(tenantId, id, ifMatch);
+    this.record(tenantId, req, principal, 'user', 'deleted', id.toLowerCase());
     send(reply, 204);
   }
 
@@ -230,8 +336,11 @@ export class ScimController {
     @Param('tenant_id') tenantId: string,
     @Body() body: unknown,
     @Res() reply: FastifyReply,
+    @Req() req: FastifyRequest,
+    @CurrentPrincipal() principal: Principal,
   ) {
     const w = await this.groups.create(tenantId, body);
+    this.record(tenantId, req, principal, 'group', 'created', w.id, { operation: 'create' });
     sendResource(reply, 201, w, `${this.groups.base(tenantId)}/Groups/${w.id}`);
   }
 
@@ -279,8 +388,12 @@ export class ScimController {
     @Body() body: unknown,
     @Headers('if-match') ifMatch: string | undefined,
     @Res() reply: FastifyReply,
+    @Req() req: FastifyRequest,
+    @CurrentPrincipal() principal: Principal,
   ) {
-    sendResource(reply, 200, await this.groups.replace(tenantId, id, body, ifMatch));
+    const w = await this.groups.replace(tenantId, id, body, ifMatch);
+    this.record(tenantId, req, principal, 'group', 'updated', w.id, { operation: 'replace' });
+    sendResource(reply, 200, w);
   }
 
   /** 204 unless the client asks for attributes back: Entra sends membership changes one by one. */
@@ -293,10 +406,13 @@ export class ScimController {
     @Query() q: QueryParams,
     @Headers('if-match') ifMatch: string | undefined,
     @Res() reply: FastifyReply,
+    @Req() req: FastifyRequest,
+    @CurrentPrincipal() principal: Principal,
   ) {
     const projection = projectionOf(q);
     const wantsBody = Boolean(projection.attributes || projection.excluded);
     const w = await this.groups.patch(tenantId, id, body, ifMatch, wantsBody);
+    this.record(tenantId, req, principal, 'group', 'updated', w.id, { operation: 'patch' });
     if (!wantsBody) return send(reply, 204, undefined, { etag: etagOf(w.version) });
     sendResource(reply, 200, await this.groups.get(tenantId, id, projection));
   }
@@ -308,8 +424,11 @@ export class ScimController {
     @Param('id') id: string,
     @Headers('if-match') ifMatch: string | undefined,
     @Res() reply: FastifyReply,
+    @Req() req: FastifyRequest,
+    @CurrentPrincipal() principal: Principal,
   ) {
     await this.groups.remove(tenantId, id, ifMatch);
+    this.record(tenantId, req, principal, 'group', 'deleted', id.toLowerCase());
     send(reply, 204);
   }
 
@@ -321,8 +440,12 @@ export class ScimController {
     @Param('tenant_id') tenantId: string,
     @Body() body: unknown,
     @Res() reply: FastifyReply,
+    @Req() req: FastifyRequest,
+    @CurrentPrincipal() principal: Principal,
   ) {
-    send(reply, 200, await this.bulk.run(tenantId, body));
+    const answer = await this.bulk.run(tenantId, body);
+    this.recordBulk(tenantId, req, principal, body, answer);
+    send(reply, 200, answer);
   }
 
   /** Anything else under the SCIM base is a SCIM 404, not the platform's problem+json. */

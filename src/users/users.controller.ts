@@ -9,8 +9,12 @@ import {
   Post,
   Put,
   Query,
+  Req,
 } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { SkipAdminAudit } from '../audit/admin-audit.interceptor.js';
+import { AuditService, requestContextOf } from '../audit/audit.service.js';
 import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
 import { notFound } from '../common/problem.js';
@@ -37,7 +41,34 @@ export class UsersController {
   constructor(
     private readonly users: UsersService,
     private readonly groups: GroupsService,
+    private readonly audit: AuditService,
   ) {}
+
+  /** Batches are logged per user, as the single routes are, so each user's history is whole. */
+  private recordEach(
+    tenantId: string,
+    type: string,
+    userIds: string[],
+    req: FastifyRequest,
+    principal: Principal,
+  ) {
+    const ctx = requestContextOf(req, principal);
+    for (const userId of userIds) {
+      this.audit.record({
+        tenantId,
+        type,
+        actorType: ctx.actorType,
+        actorId: ctx.actorId,
+        subjectType: 'user',
+        subjectId: userId,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+        outcome: 'success',
+        method: 'api',
+        details: { batch: true },
+      });
+    }
+  }
 
   @Post()
   @Authenticated({ scope: 'users:write' })
@@ -60,16 +91,36 @@ export class UsersController {
     type: BatchCreateResultDto,
     description: 'every valid user is created; failures carry a reason each',
   })
-  batchCreate(@Param('tenant_id') tenantId: string, @Body() dto: BatchCreateUsersDto) {
-    return this.users.batchCreate(tenantId, dto.users);
+  @SkipAdminAudit()
+  async batchCreate(
+    @Param('tenant_id') tenantId: string,
+    @Body() dto: BatchCreateUsersDto,
+    @Req() req: FastifyRequest,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    const result = await this.users.batchCreate(tenantId, dto.users);
+    this.recordEach(tenantId, 'admin.user.create', result.created_user_ids, req, principal);
+    return result;
   }
 
   @Post('batch-delete')
   @HttpCode(200)
   @Authenticated({ scope: 'users:write' })
   @ApiOkResponse({ type: BatchDeleteResultDto })
-  batchDelete(@Param('tenant_id') tenantId: string, @Body() dto: BatchDeleteUsersDto) {
-    return this.users.batchDelete(tenantId, dto.users_ids);
+  @SkipAdminAudit()
+  async batchDelete(
+    @Param('tenant_id') tenantId: string,
+    @Body() dto: BatchDeleteUsersDto,
+    @Req() req: FastifyRequest,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    const result = await this.users.batchDelete(tenantId, dto.users_ids);
+    const missing = new Set(result.not_found_ids.map((id) => id.toLowerCase()));
+    const deleted = [...new Set(dto.users_ids.map((id) => id.toLowerCase()))].filter(
+      (id) => !missing.has(id),
+    );
+    this.recordEach(tenantId, 'admin.user.delete', deleted, req, principal);
+    return result;
   }
 
   @Get('by-username/:username')

@@ -95,9 +95,16 @@ export class UsersService {
 
   // ---- reads used by other modules (login, OIDC, SCIM, API keys)
 
-  getEntity(tenantId: string, userId: string): Promise<UserEntity | null> {
-    if (!isUuid(userId)) return Promise.resolve(null);
-    return this.users.findOne(tenantId, { user_id: userId });
+  /** On the token, userinfo and introspection paths: one prepared statement, no query builder. */
+  async getEntity(tenantId: string, userId: string): Promise<UserEntity | null> {
+    if (!isUuid(userId)) return null;
+    const rows = await this.users.sql<UserEntity>(
+      tenantId,
+      'users_get_entity',
+      'SELECT * FROM users WHERE tenant_id = $1 AND user_id = $2',
+      [userId],
+    );
+    return rows[0] ?? null;
   }
 
   async userExists(tenantId: string, userId: string): Promise<boolean> {
