@@ -40,7 +40,7 @@ for (const [id, us] of self) {
 }
 const top = (m: Map<string, number>) =>
   [...m.entries()]
-    .sort((a, b) => b[1] - a[1])
+    .toSorted((a, b) => b[1] - a[1])
     .slice(0, Number(n))
     .map(([k, v]) => `${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`)
     .join('\n');

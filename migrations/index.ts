@@ -7,4 +7,12 @@ import { Scim1763900005000 } from './1763900005000-scim.js';
 import { StrongAuth1763900006000 } from './1763900006000-strong-auth.js';
 
 /** Every migration, in order. Explicit imports: ESM builds have no glob loading. */
-export const migrations = [Foundation1763900000000, Directory1763900001000, ClientsSigningKeys1763900002000, Oidc1763900003000, AuditBlocker1763900004000, Scim1763900005000, StrongAuth1763900006000];
+export const migrations = [
+  Foundation1763900000000,
+  Directory1763900001000,
+  ClientsSigningKeys1763900002000,
+  Oidc1763900003000,
+  AuditBlocker1763900004000,
+  Scim1763900005000,
+  StrongAuth1763900006000,
+];

@@ -1,5 +1,9 @@
 import { ApiKeyEntity } from '../api-keys/api-key.entity.js';
-import { LoginActiveUsersEntity, LoginRollupEntity, LoginUserSeenEntity } from '../analytics/login-rollup.entity.js';
+import {
+  LoginActiveUsersEntity,
+  LoginRollupEntity,
+  LoginUserSeenEntity,
+} from '../analytics/login-rollup.entity.js';
 import { AuditEventEntity } from '../audit/audit-event.entity.js';
 import { BlockEntity } from '../blocker/block.entity.js';
 import { ClientEntity } from '../clients/client.entity.js';
