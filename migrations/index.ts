@@ -5,6 +5,7 @@ import { Oidc1763900003000 } from './1763900003000-oidc.js';
 import { AuditBlocker1763900004000 } from './1763900004000-audit-blocker.js';
 import { Scim1763900005000 } from './1763900005000-scim.js';
 import { StrongAuth1763900006000 } from './1763900006000-strong-auth.js';
+import { Sessions1763900007000 } from './1763900007000-sessions.js';
 
 /** Every migration, in order. Explicit imports: ESM builds have no glob loading. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   AuditBlocker1763900004000,
   Scim1763900005000,
   StrongAuth1763900006000,
+  Sessions1763900007000,
 ];

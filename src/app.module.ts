@@ -26,6 +26,8 @@ import { ScimModule } from './scim/scim.module.js';
 import { MfaModule } from './mfa/mfa.module.js';
 import { PasskeysModule } from './passkeys/passkeys.module.js';
 import { EmailFlowsModule } from './email-flows/email-flows.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
+import { AccountModule } from './account/account.module.js';
 
 @Global()
 @Module({})
@@ -73,6 +75,8 @@ export class AppModule {
         MfaModule,
         PasskeysModule,
         EmailFlowsModule,
+        SessionsModule,
+        AccountModule,
       ],
       controllers: [HealthController],
       providers: [

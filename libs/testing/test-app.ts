@@ -37,7 +37,12 @@ export interface TestResponse {
  * DATA_DIR; otherwise on the run's PostgreSQL database (test/global-setup.js).
  */
 export async function startTestApp(
-  options: { embedded?: boolean; env?: Record<string, string> } = {},
+  options: {
+    embedded?: boolean;
+    env?: Record<string, string>;
+    /** The host of PUBLIC_URL: `localhost` for WebAuthn, whose RP ID cannot be an IP address. */
+    publicHost?: string;
+  } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'idp-test-'));
   const env: Record<string, string | undefined> = {
@@ -64,7 +69,7 @@ export async function startTestApp(
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://${options.publicHost ?? '127.0.0.1'}:${port}`;
   config.publicUrl = baseUrl;
 
   const http = async (

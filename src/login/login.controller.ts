@@ -4,26 +4,34 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/auth.decorators.js';
 import { auditContextOf } from '../audit/audit.service.js';
 import { LoginService, type PageRequest, type PageResult } from './login.service.js';
-import { PAGE_CSP } from './views.js';
+import { PAGE_CSP, PAGE_CSP_SCRIPTS } from './views.js';
 
-function send(reply: FastifyReply, page: PageResult) {
+export function send(reply: FastifyReply, page: PageResult) {
   void reply
     .header('cache-control', 'no-store')
     .header('referrer-policy', 'no-referrer')
     .header('x-frame-options', 'DENY')
-    .header('content-security-policy', PAGE_CSP);
+    .header('x-content-type-options', 'nosniff')
+    .header(
+      'content-security-policy',
+      'scripts' in page && page.scripts ? PAGE_CSP_SCRIPTS : PAGE_CSP,
+    );
   if ('location' in page) {
     void reply.status(303).header('location', page.location).send();
+    return;
+  }
+  if ('json' in page) {
+    void reply.status(page.status).type('application/json').send(JSON.stringify(page.json));
     return;
   }
   void reply.status(page.status).type('text/html; charset=utf-8').send(page.html);
 }
 
-function pageRequest(req: FastifyRequest, reply: FastifyReply): PageRequest {
+export function pageRequest(req: FastifyRequest, reply: FastifyReply): PageRequest {
   return { req: req.raw, res: reply.raw, ...auditContextOf(req) };
 }
 
-function form(body: unknown): Record<string, string> {
+export function form(body: unknown): Record<string, string> {
   return body && typeof body === 'object' ? (body as Record<string, string>) : {};
 }
 
@@ -77,6 +85,107 @@ export class LoginController {
   ) {
     return this.run(reply, () =>
       this.login.consent(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+
+  @Post('login/passkey-options')
+  passkeyOptions(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () =>
+      this.login.passkeyLoginOptions(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+
+  @Post('second-factor')
+  submitSecondFactor(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () =>
+      this.login.secondFactor(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+
+  @Post('enrol')
+  submitEnrol(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () =>
+      this.login.enrol(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+
+  @Post('continue')
+  submitContinue(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () =>
+      this.login.continue(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+
+  @Get('signup')
+  showSignup(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () => this.login.showSignup(tenantId, uid, pageRequest(req, reply)));
+  }
+
+  @Post('signup')
+  submitSignup(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () =>
+      this.login.signup(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+
+  @Post('signup/passkey-options')
+  signupPasskeyOptions(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () =>
+      this.login.signupPasskeyOptions(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+
+  @Post('signup/passkey')
+  submitSignupPasskey(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () =>
+      this.login.signupPasskey(tenantId, uid, form(body), pageRequest(req, reply)),
     );
   }
 

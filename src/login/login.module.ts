@@ -1,17 +1,41 @@
 import { Module } from '@nestjs/common';
 import { BlockerModule } from '../blocker/blocker.module.js';
+import { EmailFlowsModule } from '../email-flows/email-flows.module.js';
+import { MfaModule } from '../mfa/mfa.module.js';
 import { OidcModule } from '../oidc/oidc.module.js';
+import { PasskeysModule } from '../passkeys/passkeys.module.js';
+import { SessionsModule } from '../sessions/sessions.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { LoginController } from './login.controller.js';
 import { LoginMethods } from './login-methods.js';
 import { LoginService } from './login.service.js';
+import { PasskeyLoginMethod } from './passkey.method.js';
+import { PasswordResetController, LoginAssetsController } from './password-reset.controller.js';
+import { PasswordResetPages } from './password-reset.pages.js';
 import { PasswordLoginMethod } from './password.method.js';
 
-/** Hosted sign-in pages; other modules add sign-in methods through LoginMethods. */
+/**
+ * Hosted sign-in pages: the login form and its steps (second factor, enrolment, sign-up),
+ * password reset; other modules add sign-in methods through LoginMethods.
+ */
 @Module({
-  imports: [OidcModule, UsersModule, BlockerModule],
-  controllers: [LoginController],
-  providers: [LoginService, LoginMethods, PasswordLoginMethod],
+  imports: [
+    OidcModule,
+    UsersModule,
+    BlockerModule,
+    MfaModule,
+    PasskeysModule,
+    SessionsModule,
+    EmailFlowsModule,
+  ],
+  controllers: [LoginController, PasswordResetController, LoginAssetsController],
+  providers: [
+    LoginService,
+    LoginMethods,
+    PasswordLoginMethod,
+    PasskeyLoginMethod,
+    PasswordResetPages,
+  ],
   exports: [LoginMethods],
 })
 export class LoginModule {}

@@ -1,6 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import QRCode from 'qrcode';
 import type { InteractionResults } from 'oidc-provider';
+import { QueryFailedError } from 'typeorm';
 import { isValidTenantId } from '../../libs/tenancy/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import { BlockerService } from '../blocker/blocker.service.js';
@@ -8,10 +13,26 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { OidcProviders, type TenantProvider } from '../oidc/oidc-providers.service.js';
 import { clientDisplay, type PolicyClient } from '../oidc/provider-config.js';
+import { ProblemException } from '../common/problem.js';
+import { problemFromDatabaseError } from '../database/database-errors.js';
+import { TotpService } from '../mfa/totp.service.js';
+import { PasskeysService } from '../passkeys/passkeys.service.js';
+import { SessionsService } from '../sessions/sessions.service.js';
 import { TenantsService } from '../tenants/tenants.service.js';
+import { CreateUserDto } from '../users/dto/user.dto.js';
+import { UsersService } from '../users/users.service.js';
 import { InteractionCsrf } from './csrf.js';
 import { LoginMethods, type Settings } from './login-methods.js';
+import { PasskeyLoginMethod } from './passkey.method.js';
 import { PasswordLoginMethod } from './password.method.js';
+import { PendingLogins, type PendingLogin } from './pending.js';
+import {
+  enrolPage,
+  recoveryCodesPage,
+  signupPage,
+  signupPasskeyPage,
+  totpStepPage,
+} from './step-views.js';
 import {
   consentPage,
   errorPage,
@@ -21,8 +42,14 @@ import {
   type ClientDisplay,
 } from './views.js';
 
-/** What a hosted-page request answers: a page, or a redirect back into the provider. */
-export type PageResult = { status: number; html: string } | { status: 303; location: string };
+/**
+ * What a hosted-page request answers: a page (`scripts` when it runs a WebAuthn ceremony), a
+ * redirect back into the provider, or the JSON options of a ceremony.
+ */
+export type PageResult =
+  | { status: number; html: string; scripts?: boolean }
+  | { status: 303; location: string }
+  | { status: number; json: unknown };
 
 /** The request as the pages need it: raw objects for oidc-provider, the caller for audit and blocker. */
 export interface PageRequest {
@@ -35,6 +62,13 @@ export interface PageRequest {
 type Interaction = Awaited<ReturnType<TenantProvider['provider']['interactionDetails']>>;
 
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+const STEP_EXPIRED = 'This step has expired. Go back to the application and sign in again.';
+const SIGNUP_OFF = 'Sign-up is not open for this organisation.';
 
 const EXPIRED =
   'This sign-in request has expired or was started in another browser. Go back to the application and sign in again.';
@@ -57,6 +91,7 @@ interface Loaded {
 export class LoginService implements OnModuleInit {
   private readonly logger = new Logger('LoginService');
   private readonly csrf: InteractionCsrf;
+  private readonly pending: PendingLogins;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -67,12 +102,19 @@ export class LoginService implements OnModuleInit {
     private readonly blocker: BlockerService,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
+    private readonly passkeyMethod: PasskeyLoginMethod,
+    private readonly totp: TotpService,
+    private readonly passkeys: PasskeysService,
+    private readonly sessions: SessionsService,
+    private readonly users: UsersService,
   ) {
     this.csrf = new InteractionCsrf(config.masterKey);
+    this.pending = new PendingLogins(config.masterKey);
   }
 
   onModuleInit() {
     this.methods.register(this.password);
+    this.methods.register(this.passkeyMethod);
   }
 
   private notFound(): PageResult {
@@ -118,7 +160,26 @@ export class LoginService implements OnModuleInit {
 
   private actions(tenantId: string, uid: string) {
     const base = `${new URL(this.providers.issuerOf(tenantId)).pathname}/interaction/${uid}`;
-    return { login: `${base}/login`, consent: `${base}/consent`, abort: `${base}/abort` };
+    return {
+      base,
+      login: `${base}/login`,
+      consent: `${base}/consent`,
+      abort: `${base}/abort`,
+      secondFactor: `${base}/second-factor`,
+      enrol: `${base}/enrol`,
+      continue: `${base}/continue`,
+      signup: `${base}/signup`,
+      signupPasskeyOptions: `${base}/signup/passkey-options`,
+      signupPasskey: `${base}/signup/passkey`,
+      forgot: `${new URL(this.providers.issuerOf(tenantId)).pathname}/login/forgot`,
+    };
+  }
+
+  private signupOpen(l: Loaded): boolean {
+    return (
+      l.settings.register_enable ||
+      Boolean((l.client as { register_enable?: boolean } | undefined)?.register_enable)
+    );
   }
 
   private renderLogin(tenantId: string, l: Loaded, error?: string, status = 200): PageResult {
@@ -145,9 +206,21 @@ export class LoginService implements OnModuleInit {
       );
     }
     const client: ClientDisplay | undefined = clientDisplay(l.client);
+    const links = [
+      ...(l.settings.password_enabled ? [{ href: actions.forgot, text: 'Forgot password?' }] : []),
+      ...(this.signupOpen(l) ? [{ href: actions.signup, text: 'Create an account' }] : []),
+    ];
     return {
       status,
-      html: loginPage(l.branding, { client, methods, error, abortAction: actions.abort, csrf }),
+      scripts: l.settings.passkey_enabled,
+      html: loginPage(l.branding, {
+        client,
+        methods,
+        error,
+        abortAction: actions.abort,
+        csrf,
+        links,
+      }),
     };
   }
 
@@ -285,21 +358,453 @@ export class LoginService implements OnModuleInit {
         return this.error(l.branding, 403, 'access_denied', outcome.description);
       case 'success':
         await this.blocker.recordSuccess(tenantId, who);
-        this.audit.record({
-          ...event,
-          type: 'login.success',
-          actorType: 'user',
-          actorId: outcome.accountId,
-          subjectId: outcome.accountId,
+        return this.afterFirstFactor(tenantId, l, http, {
+          accountId: outcome.accountId,
+          amr: outcome.amr,
+          method: method.id,
         });
-        this.metrics.signIn('success', method.id);
-        return this.finish(
-          l,
-          http,
-          { login: { accountId: outcome.accountId, amr: outcome.amr, remember: true } },
-          false,
-        );
     }
+  }
+
+  // ---- second factor, enrolment at sign-in, sign-up
+
+  private auditEvent(tenantId: string, l: Loaded, http: PageRequest, method: string) {
+    return {
+      tenantId,
+      method,
+      ip: http.ip,
+      userAgent: http.userAgent,
+      subjectType: 'user',
+      details: { client_id: l.interaction.params.client_id },
+    };
+  }
+
+  /**
+   * A first factor passed. A passkey (possession plus user verification) is enough on its
+   * own; a password is followed by the user's TOTP, or by enrolment when the tenant requires
+   * a second factor the user does not have yet.
+   */
+  private async afterFirstFactor(
+    tenantId: string,
+    l: Loaded,
+    http: PageRequest,
+    state: { accountId: string; amr: string[]; method: string },
+  ): Promise<PageResult> {
+    const strong = state.amr.includes('hwk');
+    if (!strong && (await this.totp.hasSecondFactor(tenantId, state.accountId))) {
+      return this.renderTotpStep(tenantId, l, { ...state, stage: 'totp' });
+    }
+    if (!strong && l.settings.is_2fa) {
+      const enrolment = await this.totp.enrol(tenantId, state.accountId);
+      return this.renderEnrol(tenantId, l, {
+        ...state,
+        stage: 'enrol',
+        enrolment: { secret: enrolment.secret, uri: enrolment.otpauth_uri },
+      });
+    }
+    return this.complete(tenantId, l, http, state);
+  }
+
+  /** Every step passed: audit, metrics, the session's sign-in record, back to the provider. */
+  private async complete(
+    tenantId: string,
+    l: Loaded,
+    http: PageRequest,
+    state: { accountId: string; amr: string[]; method: string },
+  ): Promise<PageResult> {
+    const event = this.auditEvent(tenantId, l, http, state.method);
+    this.audit.record({
+      ...event,
+      type: 'login.success',
+      actorType: 'user',
+      actorId: state.accountId,
+      subjectId: state.accountId,
+      details: { ...event.details, amr: state.amr },
+    });
+    this.metrics.signIn('success', state.method);
+    const ts = await this.sessions.recordSignIn(tenantId, state.accountId, http.ip, http.userAgent);
+    return this.finish(
+      l,
+      http,
+      { login: { accountId: state.accountId, amr: state.amr, remember: true, ts } },
+      false,
+    );
+  }
+
+  /** How the factor services audit a change the signing-in user makes. */
+  private actor(http: PageRequest, state: { accountId: string }) {
+    return {
+      ip: http.ip,
+      userAgent: http.userAgent,
+      actorType: 'user' as const,
+      actorId: state.accountId,
+    };
+  }
+
+  private stepFields(tenantId: string, l: Loaded, state: Omit<PendingLogin, 'expires'>) {
+    const uid = l.interaction.uid;
+    return {
+      csrf: this.csrf.token(tenantId, uid),
+      pending: this.pending.seal(tenantId, uid, state),
+    };
+  }
+
+  private renderTotpStep(
+    tenantId: string,
+    l: Loaded,
+    state: Omit<PendingLogin, 'expires'>,
+    error?: string,
+    status = 200,
+  ): PageResult {
+    const actions = this.actions(tenantId, l.interaction.uid);
+    return {
+      status,
+      html: totpStepPage(l.branding, {
+        action: actions.secondFactor,
+        fields: this.stepFields(tenantId, l, state),
+        error,
+        abortAction: actions.abort,
+      }),
+    };
+  }
+
+  private async renderEnrol(
+    tenantId: string,
+    l: Loaded,
+    state: Omit<PendingLogin, 'expires'>,
+    error?: string,
+    status = 200,
+  ): Promise<PageResult> {
+    const actions = this.actions(tenantId, l.interaction.uid);
+    const { secret, uri } = state.enrolment!;
+    return {
+      status,
+      html: enrolPage(l.branding, {
+        action: actions.enrol,
+        fields: this.stepFields(tenantId, l, state),
+        secret,
+        uri,
+        qr: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M' }),
+        error,
+        abortAction: actions.abort,
+      }),
+    };
+  }
+
+  /** Loads the interaction of a step after the login form; a page instead when it is not one. */
+  private async loadStep(
+    tenantId: string,
+    uid: string,
+    form: Record<string, string>,
+    http: PageRequest,
+    stages: PendingLogin['stage'][],
+  ): Promise<{ l: Loaded; state: PendingLogin } | PageResult> {
+    const l = await this.load(tenantId, uid, http);
+    if ('status' in l) return l;
+    const bad = this.checkCsrf(tenantId, l, form);
+    if (bad) return bad;
+    if (l.interaction.prompt.name !== 'login') return this.show(tenantId, uid, http);
+    const state = this.pending.open(tenantId, uid, form.pending, stages);
+    if (!state) return this.error(l.branding, 400, 'invalid_request', STEP_EXPIRED);
+    return { l, state };
+  }
+
+  /**
+   * POST second-factor: a TOTP code, or a recovery code (anything that is not six digits).
+   * Wrong codes count in the brute-force blocker under the user's name and land in the audit
+   * log; TotpService also pauses the user after a few wrong codes in a row.
+   */
+  async secondFactor(
+    tenantId: string,
+    uid: string,
+    form: Record<string, string>,
+    http: PageRequest,
+  ): Promise<PageResult> {
+    const step = await this.loadStep(tenantId, uid, form, http, ['totp']);
+    if ('status' in step) return step;
+    const { l, state } = step;
+    const code = typeof form.code === 'string' ? form.code.trim().slice(0, 64) : '';
+    const kind = /^\d{6}$/.test(code.replace(/\s/g, '')) ? 'totp' : 'recovery_code';
+    const user = await this.users.getEntity(tenantId, state.accountId);
+    if (!user || user.is_disabled)
+      return this.error(l.branding, 403, 'access_denied', 'This account is disabled.');
+    const who = { ip: http.ip, username: user.username };
+    const event = this.auditEvent(tenantId, l, http, kind);
+    const wrong = 'The code is wrong or was already used.';
+    const fail = async (reason: string) => {
+      this.audit.record({
+        ...event,
+        type: 'login.failure',
+        subjectId: state.accountId,
+        details: { ...event.details, reason },
+      });
+      this.metrics.signIn('failure', kind);
+      return this.renderTotpStep(tenantId, l, state, wrong, 401);
+    };
+    if (!code) return this.renderTotpStep(tenantId, l, state, 'Enter a code.', 400);
+    if ((await this.blocker.check(tenantId, who)).blocked) return fail('blocked');
+    const ok =
+      kind === 'totp'
+        ? await this.totp.verifyTotp(tenantId, state.accountId, code)
+        : await this.totp.consumeRecoveryCode(tenantId, state.accountId, code);
+    if (!ok) {
+      await this.blocker.recordFailure(tenantId, { ...who, method: kind });
+      return fail('invalid_credentials');
+    }
+    await this.blocker.recordSuccess(tenantId, who);
+    return this.complete(tenantId, l, http, {
+      accountId: state.accountId,
+      amr: [...state.amr, kind === 'totp' ? 'otp' : 'kba'],
+      method: kind,
+    });
+  }
+
+  /** POST enrol: the first code of the new authenticator turns TOTP on; recovery codes follow. */
+  async enrol(
+    tenantId: string,
+    uid: string,
+    form: Record<string, string>,
+    http: PageRequest,
+  ): Promise<PageResult> {
+    const step = await this.loadStep(tenantId, uid, form, http, ['enrol']);
+    if ('status' in step) return step;
+    const { l, state } = step;
+    const code = typeof form.code === 'string' ? form.code.slice(0, 64) : '';
+    let codes: string[];
+    try {
+      codes = (await this.totp.confirm(tenantId, state.accountId, code, this.actor(http, state)))
+        .recovery_codes;
+    } catch (err) {
+      if (!(err instanceof ProblemException)) throw err;
+      const message =
+        err.status === 429
+          ? 'Too many wrong codes. Wait a few minutes, then try again.'
+          : 'That code is not right. Check the time on your device and try the current code.';
+      return this.renderEnrol(tenantId, l, state, message, err.status === 429 ? 429 : 400);
+    }
+    const actions = this.actions(tenantId, uid);
+    return {
+      status: 200,
+      html: recoveryCodesPage(l.branding, {
+        action: actions.continue,
+        fields: this.stepFields(tenantId, l, {
+          stage: 'done',
+          accountId: state.accountId,
+          amr: [...state.amr, 'otp'],
+          method: 'totp',
+        }),
+        codes,
+      }),
+    };
+  }
+
+  /** POST continue: after the recovery codes (done), or past the passkey offer of sign-up. */
+  async continue(
+    tenantId: string,
+    uid: string,
+    form: Record<string, string>,
+    http: PageRequest,
+  ): Promise<PageResult> {
+    const step = await this.loadStep(tenantId, uid, form, http, ['done', 'signup']);
+    if ('status' in step) return step;
+    const { l, state } = step;
+    const next = { accountId: state.accountId, amr: state.amr, method: state.method };
+    if (state.stage === 'signup') return this.afterFirstFactor(tenantId, l, http, next);
+    return this.complete(tenantId, l, http, next);
+  }
+
+  /**
+   * POST login/passkey-options: assertion options (JSON) for a discoverable passkey, or for the
+   * passkeys of the username typed in the login field.
+   */
+  async passkeyLoginOptions(
+    tenantId: string,
+    uid: string,
+    form: Record<string, string>,
+    http: PageRequest,
+  ): Promise<PageResult> {
+    const l = await this.load(tenantId, uid, http);
+    if ('status' in l) return { status: l.status, json: { error: 'invalid_request' } };
+    if (!this.csrf.verify(tenantId, l.interaction.uid, form.csrf))
+      return { status: 403, json: { error: 'invalid_request' } };
+    if (!l.settings.passkey_enabled) return { status: 403, json: { error: 'access_denied' } };
+    // With a typed username: that user's passkeys (unknown users get decoy options).
+    const login = str(form.login).trim();
+    if (login.length > 254) return { status: 400, json: { error: 'invalid_request' } };
+    return {
+      status: 200,
+      json: await this.passkeys.authenticationOptions(tenantId, login || undefined),
+    };
+  }
+
+  private renderSignup(
+    tenantId: string,
+    l: Loaded,
+    error?: string,
+    values?: { username?: string; email?: string },
+    status = 200,
+  ): PageResult {
+    const actions = this.actions(tenantId, l.interaction.uid);
+    return {
+      status,
+      html: signupPage(l.branding, {
+        action: actions.signup,
+        fields: { csrf: this.csrf.token(tenantId, l.interaction.uid) },
+        loginHref: actions.base,
+        error,
+        values,
+        minLength: l.settings.password_min_length,
+      }),
+    };
+  }
+
+  /** GET signup. */
+  async showSignup(tenantId: string, uid: string, http: PageRequest): Promise<PageResult> {
+    const l = await this.load(tenantId, uid, http);
+    if ('status' in l) return l;
+    if (l.interaction.prompt.name !== 'login') return this.show(tenantId, uid, http);
+    if (!this.signupOpen(l) || !l.settings.password_enabled)
+      return this.error(l.branding, 403, 'access_denied', SIGNUP_OFF);
+    return this.renderSignup(tenantId, l);
+  }
+
+  /**
+   * POST signup: username, email and password under the directory's rules. Taken names are
+   * said so plainly: a sign-up form cannot hide who is registered without mailing first.
+   */
+  async signup(
+    tenantId: string,
+    uid: string,
+    form: Record<string, string>,
+    http: PageRequest,
+  ): Promise<PageResult> {
+    const l = await this.load(tenantId, uid, http);
+    if ('status' in l) return l;
+    const bad = this.checkCsrf(tenantId, l, form);
+    if (bad) return bad;
+    if (l.interaction.prompt.name !== 'login') return this.show(tenantId, uid, http);
+    if (!this.signupOpen(l) || !l.settings.password_enabled)
+      return this.error(l.branding, 403, 'access_denied', SIGNUP_OFF);
+    const values = { username: str(form.username).trim(), email: str(form.email).trim() };
+    const dto = plainToInstance(CreateUserDto, { ...values, password: str(form.password) });
+    const problems = await validate(dto, { whitelist: true, forbidUnknownValues: true });
+    if (!values.username || !values.email || !dto.password || problems.length) {
+      const fields = problems.map((p) => p.property).filter((f) => f !== 'password');
+      const message = fields.length
+        ? `Check the ${fields.join(' and ')}.`
+        : `Enter a username, an email address and a password of at least ${l.settings.password_min_length} characters.`;
+      return this.renderSignup(tenantId, l, message, values, 400);
+    }
+    let userId: string;
+    try {
+      userId = (await this.users.create(tenantId, dto)).user_id;
+    } catch (caught) {
+      const err = caught instanceof QueryFailedError ? problemFromDatabaseError(caught) : caught;
+      if (!(err instanceof ProblemException)) throw caught;
+      const message =
+        err.status === 409
+          ? 'That username or email address is already registered. Sign in instead, or reset your password.'
+          : err.status === 400
+            ? `The password does not meet the policy: at least ${l.settings.password_min_length} characters.`
+            : err.message;
+      return this.renderSignup(tenantId, l, message, values, err.status === 409 ? 409 : 400);
+    }
+    this.audit.record({
+      ...this.auditEvent(tenantId, l, http, 'password'),
+      type: 'user.signup',
+      actorType: 'user',
+      actorId: userId,
+      subjectId: userId,
+    });
+    const state = { stage: 'signup' as const, accountId: userId, amr: ['pwd'], method: 'password' };
+    if (!l.settings.passkey_enabled) {
+      return this.afterFirstFactor(tenantId, l, http, state);
+    }
+    return this.renderSignupPasskey(tenantId, l, state);
+  }
+
+  private renderSignupPasskey(
+    tenantId: string,
+    l: Loaded,
+    state: Omit<PendingLogin, 'expires'>,
+    error?: string,
+    status = 200,
+  ): PageResult {
+    const actions = this.actions(tenantId, l.interaction.uid);
+    return {
+      status,
+      scripts: true,
+      html: signupPasskeyPage(l.branding, {
+        optionsAction: actions.signupPasskeyOptions,
+        registerAction: actions.signupPasskey,
+        continueAction: actions.continue,
+        fields: this.stepFields(tenantId, l, state),
+        error,
+      }),
+    };
+  }
+
+  /** POST signup/passkey-options: registration options for the account just created (JSON). */
+  async signupPasskeyOptions(
+    tenantId: string,
+    uid: string,
+    form: Record<string, string>,
+    http: PageRequest,
+  ): Promise<PageResult> {
+    const step = await this.loadStep(tenantId, uid, form, http, ['signup']);
+    if ('status' in step || 'location' in step)
+      return { status: 'status' in step ? step.status : 400, json: { error: 'invalid_request' } };
+    try {
+      return {
+        status: 200,
+        json: await this.passkeys.registrationOptions(tenantId, step.state.accountId),
+      };
+    } catch (err) {
+      if (err instanceof ProblemException)
+        return { status: err.status, json: { error: err.message } };
+      throw err;
+    }
+  }
+
+  /** POST signup/passkey: the new passkey signs the user in (it is a strong factor). */
+  async signupPasskey(
+    tenantId: string,
+    uid: string,
+    form: Record<string, string>,
+    http: PageRequest,
+  ): Promise<PageResult> {
+    const step = await this.loadStep(tenantId, uid, form, http, ['signup']);
+    if ('status' in step) return step;
+    const { l, state } = step;
+    const raw = typeof form.response === 'string' ? form.response : '';
+    let response: RegistrationResponseJSON | undefined;
+    try {
+      response =
+        raw && raw.length < 64 * 1024 ? (JSON.parse(raw) as RegistrationResponseJSON) : undefined;
+    } catch {
+      response = undefined;
+    }
+    const failed = 'The passkey could not be added. Try again, or continue without one.';
+    if (!response || typeof response !== 'object')
+      return this.renderSignupPasskey(tenantId, l, state, failed, 400);
+    try {
+      await this.passkeys.verifyRegistration(
+        tenantId,
+        state.accountId,
+        form.challenge_id,
+        response,
+        'Passkey',
+        this.actor(http, state),
+      );
+    } catch (err) {
+      if (!(err instanceof ProblemException)) throw err;
+      return this.renderSignupPasskey(tenantId, l, state, failed, 400);
+    }
+    return this.complete(tenantId, l, http, {
+      accountId: state.accountId,
+      amr: ['hwk', 'mfa'],
+      method: 'passkey',
+    });
   }
 
   /** POST consent: grant what the prompt found missing. */

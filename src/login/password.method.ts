@@ -27,7 +27,7 @@ export class PasswordLoginMethod implements LoginMethod {
 <input type="hidden" name="csrf" value="${esc(v.csrf)}">
 <input type="hidden" name="method" value="password">
 <label for="login">Username or email</label>
-<input id="login" type="text" name="login" value="${esc(v.loginHint ?? '')}" autocomplete="username" autocapitalize="none" spellcheck="false" required${v.loginHint ? '' : ' autofocus'}>
+<input id="login" type="text" name="login" value="${esc(v.loginHint ?? '')}" autocomplete="${v.settings.passkey_enabled ? 'username webauthn' : 'username'}" autocapitalize="none" spellcheck="false" required${v.loginHint ? '' : ' autofocus'}>
 <label for="password">Password</label>
 <input id="password" type="password" name="password" autocomplete="current-password" required${v.loginHint ? ' autofocus' : ''}>
 <button type="submit">Sign in</button>

@@ -21,6 +21,13 @@ export interface ClientDisplay {
 export const PAGE_CSP =
   "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; frame-ancestors 'none'";
 
+/**
+ * Pages with a WebAuthn ceremony: scripts from this origin only (the @simplewebauthn/browser
+ * bundle and our own small file, never inline), which may call back to this origin.
+ */
+export const PAGE_CSP_SCRIPTS =
+  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; frame-ancestors 'none'";
+
 const DEFAULT_COLOR = '#2b59c3';
 
 export function esc(value: unknown): string {
@@ -120,8 +127,13 @@ export function loginPage(
     error?: string;
     abortAction: string;
     csrf: string;
+    /** Links under the methods (forgot password, create an account). */
+    links?: Array<{ href: string; text: string }>;
   },
 ): string {
+  const links = opts.links?.length
+    ? `<p class="links">${opts.links.map((l) => `<a href="${esc(l.href)}">${esc(l.text)}</a>`).join('')}</p>`
+    : '';
   return layout(
     b,
     'Sign in',
@@ -129,6 +141,7 @@ export function loginPage(
 ${clientBlock(opts.client)}
 ${alertBlock(opts.error)}
 ${opts.methods.join('\n')}
+${links}
 <form method="post" action="${esc(opts.abortAction)}">
 <input type="hidden" name="csrf" value="${esc(opts.csrf)}">
 <button type="submit" class="secondary">Cancel</button>

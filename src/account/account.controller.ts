@@ -1,0 +1,239 @@
+import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Public } from '../auth/auth.decorators.js';
+import { auditContextOf } from '../audit/audit.service.js';
+import { form, send } from '../login/login.controller.js';
+import { EmailLinkPages } from './email-link.pages.js';
+import {
+  AccountService,
+  type AccountResult,
+  type Extras,
+  type HttpIn,
+  type Signed,
+} from './account.service.js';
+
+function httpIn(req: FastifyRequest, reply: FastifyReply): HttpIn {
+  return { req: req.raw, res: reply.raw, cookie: req.headers.cookie, ...auditContextOf(req) };
+}
+
+/** The account page of each tenant (HTML; the signed-in user is the tenant's OIDC session). */
+@ApiExcludeController()
+@Public()
+@Controller(':tenant_id/account')
+export class AccountController {
+  constructor(
+    private readonly account: AccountService,
+    private readonly links: EmailLinkPages,
+  ) {}
+
+  private async reply(reply: FastifyReply, result: Promise<AccountResult>) {
+    const page = await result;
+    if (page.setCookie) void reply.header('set-cookie', page.setCookie);
+    send(reply, page);
+  }
+
+  private post(
+    tenantId: string,
+    req: FastifyRequest,
+    reply: FastifyReply,
+    body: unknown,
+    action: (s: Signed, f: Record<string, string>, http: HttpIn) => Promise<Extras | AccountResult>,
+  ) {
+    const http = httpIn(req, reply);
+    const f = form(body);
+    return this.reply(
+      reply,
+      this.account.post(tenantId, http, f, (s) => action(s, f, http)),
+    );
+  }
+
+  @Get()
+  show(@Param('tenant_id') t: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.reply(reply, this.account.show(t, httpIn(req, reply)));
+  }
+
+  @Get('signin')
+  signin(@Param('tenant_id') t: string, @Res() reply: FastifyReply) {
+    return this.reply(reply, this.account.signin(t));
+  }
+
+  @Get('callback')
+  callback(
+    @Param('tenant_id') t: string,
+    @Query() query: Record<string, unknown>,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.reply(reply, this.account.callback(t, query, httpIn(req, reply)));
+  }
+
+  @Get('verify-email')
+  showVerify(
+    @Param('tenant_id') t: string,
+    @Query('token') token: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.reply(r, this.links.show(t, 'verify-email', token, q.headers.cookie));
+  }
+
+  @Post('verify-email')
+  verify(
+    @Param('tenant_id') t: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.reply(
+      r,
+      this.links.confirm(t, 'verify-email', form(b), q.headers.cookie, auditContextOf(q)),
+    );
+  }
+
+  @Get('confirm-email')
+  showConfirmEmail(
+    @Param('tenant_id') t: string,
+    @Query('token') token: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.reply(r, this.links.show(t, 'confirm-email', token, q.headers.cookie));
+  }
+
+  @Post('confirm-email')
+  confirmEmail(
+    @Param('tenant_id') t: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.reply(
+      r,
+      this.links.confirm(t, 'confirm-email', form(b), q.headers.cookie, auditContextOf(q)),
+    );
+  }
+
+  @Post('profile')
+  profile(
+    @Param('tenant_id') t: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.post(t, q, r, b, (s, f) => this.account.profile(s, f));
+  }
+
+  @Post('password')
+  password(
+    @Param('tenant_id') t: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.post(t, q, r, b, (s, f, http) => this.account.password(s, f, http));
+  }
+
+  @Post('totp/enrol')
+  totpEnrol(
+    @Param('tenant_id') t: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.post(t, q, r, b, (s) => this.account.totpEnrol(s));
+  }
+
+  @Post('totp/confirm')
+  totpConfirm(
+    @Param('tenant_id') t: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.post(t, q, r, b, (s, f) => this.account.totpConfirm(s, f));
+  }
+
+  @Post('totp/disable')
+  totpDisable(
+    @Param('tenant_id') t: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.post(t, q, r, b, (s, f) => this.account.totpDisable(s, f));
+  }
+
+  @Post('recovery-codes')
+  recoveryCodes(
+    @Param('tenant_id') t: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.post(t, q, r, b, (s, f) => this.account.recoveryCodes(s, f));
+  }
+
+  @Post('passkeys/options')
+  passkeyOptions(
+    @Param('tenant_id') t: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.post(t, q, r, b, (s) => this.account.passkeyOptions(s));
+  }
+
+  @Post('passkeys/register')
+  passkeyRegister(
+    @Param('tenant_id') t: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.post(t, q, r, b, (s, f) => this.account.passkeyRegister(s, f));
+  }
+
+  @Post('passkeys/:passkey_id/rename')
+  passkeyRename(
+    @Param('tenant_id') t: string,
+    @Param('passkey_id') id: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.post(t, q, r, b, (s, f) => this.account.passkeyRename(s, id, f));
+  }
+
+  @Post('passkeys/:passkey_id/delete')
+  passkeyDelete(
+    @Param('tenant_id') t: string,
+    @Param('passkey_id') id: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.post(t, q, r, b, (s) => this.account.passkeyDelete(s, id));
+  }
+
+  @Post('sessions/revoke-all')
+  revokeAll(
+    @Param('tenant_id') t: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.post(t, q, r, b, (s) => this.account.revokeAll(s));
+  }
+
+  @Post('sessions/:session_id/revoke')
+  revokeSession(
+    @Param('tenant_id') t: string,
+    @Param('session_id') id: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.post(t, q, r, b, (s) => this.account.revokeSession(s, id));
+  }
+}

@@ -1,0 +1,530 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Inject, Injectable } from '@nestjs/common';
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import QRCode from 'qrcode';
+import { isValidTenantId } from '../../libs/tenancy/index.js';
+import { AuditService, type AuditContext } from '../audit/audit.service.js';
+import { BlockerService } from '../blocker/blocker.service.js';
+import { ClientsService } from '../clients/clients.service.js';
+import { ListQuery } from '../common/pagination.js';
+import { ProblemException } from '../common/problem.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { BrowserCsrf, readCookie } from '../login/csrf.js';
+import type { PageResult } from '../login/login.service.js';
+import { errorPage, messagePage, type Branding } from '../login/views.js';
+import { TotpService } from '../mfa/totp.service.js';
+import { OidcProviders } from '../oidc/oidc-providers.service.js';
+import { brandingOf } from '../oidc/provider-config.js';
+import { PasskeysService } from '../passkeys/passkeys.service.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import type { Settings } from '../login/login-methods.js';
+import { TenantsService } from '../tenants/tenants.service.js';
+import { UpdateUserDto } from '../users/dto/user.dto.js';
+import type { UserEntity } from '../users/user.entity.js';
+import { UsersService } from '../users/users.service.js';
+import { accountPage, type AccountView } from './account.views.js';
+
+/**
+ * The first-party client the account page signs in through, one per tenant, made on first
+ * use (like Keycloak's account console client): public, PKCE, no consent, openid only.
+ */
+export const ACCOUNT_CLIENT_ID = 'idp-account';
+const STATE_COOKIE = 'idp_account_state';
+
+export interface HttpIn {
+  req: IncomingMessage;
+  res: ServerResponse;
+  ip: string | null;
+  userAgent: string | null;
+  cookie: string | undefined;
+}
+
+export interface Signed {
+  tenantId: string;
+  settings: Settings;
+  branding: Branding;
+  user: UserEntity;
+  sessionId: string;
+  loginTs: number | undefined;
+  /** The request as the services audit it: the user acting on their own account. */
+  ctx: AuditContext;
+}
+
+/** What a form post adds to the page it answers with. */
+export type Extras = Pick<AccountView, 'message' | 'error' | 'recoveryCodes' | 'enrolment'> & {
+  status?: number;
+};
+
+/** A page, plus a cookie to set when the step needs one. */
+export type AccountResult = PageResult & { setCookie?: string };
+
+/**
+ * The account page of a tenant. Who is signed in is read from the tenant's own oidc-provider
+ * session cookie (Path=/<tenant>, so it reaches /<tenant>/account): the page is one more view
+ * of the session the hosted login made, no second cookie or token. Without a session the
+ * browser goes through a normal authorization request of the tenant's account client, which
+ * makes that session. Every form carries an HMAC of the session's uid (CSRF), so a form from
+ * another session or another site is refused.
+ */
+@Injectable()
+export class AccountService {
+  private readonly csrf: BrowserCsrf;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly providers: OidcProviders,
+    private readonly tenants: TenantsService,
+    private readonly clients: ClientsService,
+    private readonly users: UsersService,
+    private readonly totp: TotpService,
+    private readonly passkeys: PasskeysService,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
+    private readonly blocker: BlockerService,
+  ) {
+    this.csrf = new BrowserCsrf(config.masterKey, 'account-csrf');
+  }
+
+  base(tenantId: string): string {
+    return `${new URL(this.providers.issuerOf(tenantId)).pathname}/account`;
+  }
+
+  private notFound(): AccountResult {
+    return {
+      status: 404,
+      html: messagePage(
+        { tenantId: '', displayName: 'Account', logoUrl: null, primaryColor: null },
+        'Page not found',
+        'There is nothing here.',
+      ),
+    };
+  }
+
+  /** The signed-in user of this browser in the tenant, from the provider's session. */
+  private async signedIn(
+    tenantId: string,
+    http: HttpIn,
+  ): Promise<Signed | 'no-tenant' | undefined> {
+    if (!isValidTenantId(tenantId)) return 'no-tenant';
+    const tenant = await this.providers.get(tenantId);
+    if (!tenant) return 'no-tenant';
+    const session = await tenant.provider.Session.get({
+      req: http.req,
+      res: http.res,
+      secure: this.config.publicUrl.startsWith('https:'),
+    } as never);
+    const accountId = session.accountId;
+    if (!accountId) return undefined;
+    const user = await this.users.getEntity(tenantId, accountId);
+    if (!user || user.is_disabled) return undefined;
+    const settings = await this.tenants.settings(tenantId);
+    return {
+      tenantId,
+      settings,
+      branding: brandingOf(tenantId, settings),
+      user,
+      sessionId: session.uid,
+      loginTs: session.loginTs,
+      ctx: { ip: http.ip, userAgent: http.userAgent, actorType: 'user', actorId: user.user_id },
+    };
+  }
+
+  private redirectUri(tenantId: string) {
+    return `${this.config.publicUrl}/${tenantId}/account/callback`;
+  }
+
+  private async ensureClient(tenantId: string) {
+    if (await this.clients.getProviderMetadata(tenantId, ACCOUNT_CLIENT_ID)) return;
+    try {
+      await this.clients.create(tenantId, {
+        client_id: ACCOUNT_CLIENT_ID,
+        name: 'Account',
+        client_type: 'public',
+        redirect_uris: [this.redirectUri(tenantId)],
+        post_logout_redirect_uris: [`${this.config.publicUrl}/${tenantId}/account`],
+        allowed_scopes: ['openid'],
+        grant_types: ['authorization_code'],
+        token_endpoint_auth_method: 'none',
+        first_party: true,
+      } as never);
+    } catch (err) {
+      // Made by a concurrent first visit: fine.
+      if (!(err instanceof ProblemException && err.status === 409)) throw err;
+    }
+  }
+
+  /** GET signin: an authorization request of the account client; the state rides in a cookie. */
+  async signin(tenantId: string): Promise<AccountResult> {
+    if (!isValidTenantId(tenantId) || !(await this.providers.get(tenantId))) return this.notFound();
+    await this.ensureClient(tenantId);
+    const state = randomBytes(18).toString('base64url');
+    // PKCE is required of public clients; the code is never redeemed (the session is what counts).
+    const challenge = createHash('sha256').update(randomBytes(32)).digest('base64url');
+    const url = new URL(`${this.providers.issuerOf(tenantId)}/authorize`);
+    url.search = new URLSearchParams({
+      client_id: ACCOUNT_CLIENT_ID,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: this.redirectUri(tenantId),
+      state,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    }).toString();
+    const secure = this.config.publicUrl.startsWith('https:') ? '; Secure' : '';
+    return {
+      status: 303,
+      location: url.href,
+      setCookie: `${STATE_COOKIE}=${state}; Path=${this.base(tenantId)}; HttpOnly; SameSite=Lax; Max-Age=600${secure}`,
+    };
+  }
+
+  /** GET callback: back from the sign-in; the provider session now exists. */
+  async callback(
+    tenantId: string,
+    query: Record<string, unknown>,
+    http: HttpIn,
+  ): Promise<AccountResult> {
+    if (!isValidTenantId(tenantId) || !(await this.tenants.exists(tenantId)))
+      return this.notFound();
+    const branding = brandingOf(tenantId, await this.tenants.settings(tenantId));
+    const expected = readCookie(http.cookie, STATE_COOKIE);
+    const state = typeof query.state === 'string' ? query.state : '';
+    const clear = `${STATE_COOKIE}=; Path=${this.base(tenantId)}; HttpOnly; SameSite=Lax; Max-Age=0`;
+    if (!expected || !state || expected !== state) {
+      return {
+        status: 400,
+        html: errorPage(
+          branding,
+          'invalid_request',
+          'This sign-in has expired. Open your account page again.',
+        ),
+        setCookie: clear,
+      };
+    }
+    if (typeof query.error === 'string') {
+      return {
+        status: 400,
+        html: errorPage(
+          branding,
+          query.error,
+          typeof query.error_description === 'string' ? query.error_description : undefined,
+        ),
+        setCookie: clear,
+      };
+    }
+    return { status: 303, location: this.base(tenantId), setCookie: clear };
+  }
+
+  private async view(s: Signed, extras: Extras = {}): Promise<AccountResult> {
+    const all = Object.assign(new ListQuery(), { limit: 100, offset: 0, sort_direction: -1 });
+    const [passkeys, totp, sessions, signIns] = await Promise.all([
+      s.settings.passkey_enabled
+        ? this.passkeys.list(s.tenantId, s.user.user_id, all).then((p) => p.data)
+        : Promise.resolve([]),
+      this.totp.status(s.tenantId, s.user.user_id),
+      this.sessions.views(s.tenantId, s.user.user_id),
+      this.audit.recentSignIns(s.tenantId, s.user.user_id, 10),
+    ]);
+    const { status, ...shown } = extras;
+    return {
+      status: status ?? 200,
+      scripts: s.settings.passkey_enabled,
+      html: accountPage({
+        branding: s.branding,
+        base: this.base(s.tenantId),
+        csrf: this.csrf.token(s.tenantId, s.sessionId),
+        user: s.user,
+        currentSessionId: s.sessionId,
+        passkeysEnabled: s.settings.passkey_enabled,
+        passwordEnabled: s.settings.password_enabled,
+        passkeys,
+        totp,
+        sessions,
+        signIns,
+        logoutUrl: `${new URL(this.providers.issuerOf(s.tenantId)).pathname}/logout`,
+        logoutFields: {
+          client_id: ACCOUNT_CLIENT_ID,
+          post_logout_redirect_uri: `${this.config.publicUrl}/${s.tenantId}/account`,
+        },
+        ...shown,
+      }),
+    };
+  }
+
+  /** GET: the page, or off to sign in. */
+  async show(tenantId: string, http: HttpIn): Promise<AccountResult> {
+    const s = await this.signedIn(tenantId, http);
+    if (s === 'no-tenant') return this.notFound();
+    if (!s) return { status: 303, location: `${this.base(tenantId)}/signin` };
+    await this.sessions.touch(tenantId, s.user.user_id, s.loginTs);
+    return this.view(s);
+  }
+
+  /**
+   * A form post: signed in and a valid CSRF token first, then the action, whose answer is the
+   * page again with a message (or the action's own result).
+   */
+  async post(
+    tenantId: string,
+    http: HttpIn,
+    form: Record<string, string>,
+    action: (s: Signed) => Promise<Extras | AccountResult>,
+  ): Promise<AccountResult> {
+    const s = await this.signedIn(tenantId, http);
+    if (s === 'no-tenant') return this.notFound();
+    if (!s) return { status: 303, location: `${this.base(tenantId)}/signin` };
+    if (!this.csrf.verify(tenantId, s.sessionId, form.csrf)) {
+      return {
+        status: 403,
+        html: errorPage(
+          s.branding,
+          'invalid_request',
+          'The form has expired. Reload the page and try again.',
+        ),
+      };
+    }
+    const out = await action(s);
+    if ('html' in out || 'location' in out || 'json' in out) return out;
+    return this.view(s, out);
+  }
+
+  // ---- actions
+
+  async profile(s: Signed, form: Record<string, string>): Promise<Extras> {
+    const changes = {
+      display_name: str(form.display_name).trim() || null,
+      locale: str(form.locale).trim() || null,
+    };
+    const problems = await validate(plainToInstance(UpdateUserDto, changes));
+    if (problems.length || (changes.display_name?.length ?? 0) > 200) {
+      return {
+        status: 400,
+        error: 'Check the display name and the language (a tag such as en or pt-BR).',
+      };
+    }
+    const updated = await this.users.update(s.tenantId, s.user.user_id, changes);
+    s.user.display_name = updated.display_name;
+    s.user.locale = updated.locale;
+    return { message: 'Profile saved.' };
+  }
+
+  async password(
+    s: Signed,
+    form: Record<string, string>,
+    http: HttpIn,
+  ): Promise<Extras | AccountResult> {
+    if (!s.settings.password_enabled)
+      return { status: 403, error: 'Passwords are turned off here.' };
+    const current = typeof form.current_password === 'string' ? form.current_password : '';
+    const next = typeof form.new_password === 'string' ? form.new_password : '';
+    if (!current || !next || next.length > 1024 || current.length > 1024)
+      return { status: 400, error: 'Enter your current password and a new one.' };
+    if (next !== form.new_password2)
+      return { status: 400, error: 'The two new passwords are not the same.' };
+    const who = { ip: http.ip, username: s.user.username };
+    if ((await this.blocker.check(s.tenantId, who)).blocked)
+      return { status: 429, error: 'Too many wrong passwords. Try again later.' };
+    if (!(await this.users.verifyPassword(s.tenantId, s.user, current))) {
+      await this.blocker.recordFailure(s.tenantId, { ...who, method: 'password' });
+      return { status: 400, error: 'The current password is not right.' };
+    }
+    try {
+      await this.users.setPassword(s.tenantId, s.user.user_id, next);
+    } catch (err) {
+      if (err instanceof ProblemException && err.status === 400)
+        return {
+          status: 400,
+          error: `The new password does not meet the policy: at least ${s.settings.password_min_length} characters.`,
+        };
+      throw err;
+    }
+    this.audit.record({
+      tenantId: s.tenantId,
+      type: 'password.changed',
+      actorType: 'user',
+      actorId: s.user.user_id,
+      subjectType: 'user',
+      subjectId: s.user.user_id,
+      ip: http.ip,
+      userAgent: http.userAgent,
+      method: 'password',
+    });
+    // A new password ends every session (UserEvents), this one too.
+    return {
+      status: 200,
+      html: messagePage(
+        s.branding,
+        'Password changed',
+        'Your password is changed and you are signed out everywhere. Open your account page again to sign in with the new password.',
+      ),
+    };
+  }
+
+  private async enrolmentView(secret: string, uri: string) {
+    return { secret, uri, qr: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M' }) };
+  }
+
+  async totpEnrol(s: Signed): Promise<Extras> {
+    try {
+      const e = await this.totp.enrol(s.tenantId, s.user.user_id, s.ctx);
+      return { enrolment: await this.enrolmentView(e.secret, e.otpauth_uri) };
+    } catch (err) {
+      if (err instanceof ProblemException)
+        return { status: err.status, error: err.detail ?? err.message };
+      throw err;
+    }
+  }
+
+  private codeError(err: unknown): Extras {
+    if (!(err instanceof ProblemException)) throw err;
+    if (err.status === 429)
+      return { status: 429, error: 'Too many wrong codes. Wait a few minutes, then try again.' };
+    if (err.status === 409) return { status: 409, error: err.detail ?? err.message };
+    return { status: 400, error: 'That code is wrong, expired or already used.' };
+  }
+
+  async totpConfirm(s: Signed, form: Record<string, string>): Promise<Extras> {
+    try {
+      const { recovery_codes } = await this.totp.confirm(
+        s.tenantId,
+        s.user.user_id,
+        str(form.code),
+        s.ctx,
+      );
+      return { message: 'Two-step verification is on.', recoveryCodes: recovery_codes };
+    } catch (err) {
+      return this.codeError(err);
+    }
+  }
+
+  async totpDisable(s: Signed, form: Record<string, string>): Promise<Extras> {
+    try {
+      await this.totp.disable(s.tenantId, s.user.user_id, str(form.code), s.ctx);
+      return { message: 'Two-step verification is off.' };
+    } catch (err) {
+      return this.codeError(err);
+    }
+  }
+
+  async recoveryCodes(s: Signed, form: Record<string, string>): Promise<Extras> {
+    try {
+      const { recovery_codes } = await this.totp.regenerateRecoveryCodes(
+        s.tenantId,
+        s.user.user_id,
+        str(form.code),
+        s.ctx,
+      );
+      return {
+        message: 'New recovery codes made; the old ones no longer work.',
+        recoveryCodes: recovery_codes,
+      };
+    } catch (err) {
+      return this.codeError(err);
+    }
+  }
+
+  async passkeyOptions(s: Signed): Promise<AccountResult> {
+    try {
+      return {
+        status: 200,
+        json: await this.passkeys.registrationOptions(s.tenantId, s.user.user_id),
+      };
+    } catch (err) {
+      if (err instanceof ProblemException)
+        return { status: err.status, json: { error: err.detail ?? err.message } };
+      throw err;
+    }
+  }
+
+  async passkeyRegister(s: Signed, form: Record<string, string>): Promise<Extras> {
+    const raw = str(form.response);
+    let response: RegistrationResponseJSON | undefined;
+    try {
+      response =
+        raw && raw.length < 64 * 1024 ? (JSON.parse(raw) as RegistrationResponseJSON) : undefined;
+    } catch {
+      response = undefined;
+    }
+    if (!response || typeof response !== 'object')
+      return { status: 400, error: 'The passkey could not be added. Try again.' };
+    try {
+      const p = await this.passkeys.verifyRegistration(
+        s.tenantId,
+        s.user.user_id,
+        str(form.challenge_id),
+        response,
+        deviceName(s),
+        s.ctx,
+      );
+      return { message: `Passkey "${p.name}" added.` };
+    } catch (err) {
+      if (err instanceof ProblemException)
+        return { status: 400, error: 'The passkey could not be added. Try again.' };
+      throw err;
+    }
+  }
+
+  async passkeyRename(s: Signed, passkeyId: string, form: Record<string, string>): Promise<Extras> {
+    const name = str(form.name).trim();
+    if (!name || name.length > 100)
+      return { status: 400, error: 'A passkey name has 1 to 100 characters.' };
+    try {
+      await this.passkeys.rename(s.tenantId, s.user.user_id, passkeyId, name, s.ctx);
+      return { message: 'Passkey renamed.' };
+    } catch (err) {
+      if (err instanceof ProblemException)
+        return { status: err.status, error: 'That passkey is not yours or is gone.' };
+      throw err;
+    }
+  }
+
+  async passkeyDelete(s: Signed, passkeyId: string): Promise<Extras> {
+    try {
+      await this.passkeys.remove(s.tenantId, s.user.user_id, passkeyId, s.ctx);
+      return { message: 'Passkey deleted.' };
+    } catch (err) {
+      if (err instanceof ProblemException)
+        return { status: err.status, error: 'That passkey is not yours or is gone.' };
+      throw err;
+    }
+  }
+
+  async revokeSession(s: Signed, sessionId: string): Promise<Extras | AccountResult> {
+    try {
+      await this.sessions.revoke(s.tenantId, s.user.user_id, sessionId);
+    } catch (err) {
+      if (err instanceof ProblemException)
+        return { status: err.status, error: 'That session is already over.' };
+      throw err;
+    }
+    if (sessionId === s.sessionId) return this.signedOut(s);
+    return { message: 'Session ended.' };
+  }
+
+  async revokeAll(s: Signed): Promise<AccountResult> {
+    await this.sessions.revokeAll(s.tenantId, s.user.user_id);
+    return this.signedOut(s);
+  }
+
+  private signedOut(s: Signed): AccountResult {
+    return {
+      status: 200,
+      html: messagePage(
+        s.branding,
+        'Signed out',
+        `You are signed out of ${s.branding.displayName}.`,
+      ),
+    };
+  }
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v.slice(0, 64 * 1024) : '';
+}
+
+function deviceName(_s: Signed): string {
+  return `Passkey added ${new Date().toISOString().slice(0, 10)}`;
+}

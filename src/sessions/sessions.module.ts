@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { TenancyModule } from '../../libs/tenancy/index.js';
+import { OidcPayloadEntity } from '../oidc/oidc-payload.entity.js';
+import { OidcModule } from '../oidc/oidc.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { SessionSignInEntity } from './session-sign-in.entity.js';
+import { MySessionsController, UserSessionsAdminController } from './sessions.controller.js';
+import { SessionsService } from './sessions.service.js';
+
+/** Users' OIDC sessions: list and revoke (API, account page); the login records sign-ins here. */
+@Module({
+  imports: [
+    TenancyModule.forFeature([OidcPayloadEntity, SessionSignInEntity]),
+    OidcModule,
+    UsersModule,
+  ],
+  controllers: [MySessionsController, UserSessionsAdminController],
+  providers: [SessionsService],
+  exports: [SessionsService],
+})
+export class SessionsModule {}

@@ -1,0 +1,187 @@
+import { Injectable } from '@nestjs/common';
+import { In, LessThan } from 'typeorm';
+import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { page, type ListQuery, type Page } from '../common/pagination.js';
+import { notFound } from '../common/problem.js';
+import { OidcPayloadEntity } from '../oidc/oidc-payload.entity.js';
+import { OidcPayloadStore } from '../oidc/oidc-payload.store.js';
+import { TenantsService } from '../tenants/tenants.service.js';
+import { isUuid } from '../users/users.service.js';
+import type { SessionDto } from './dto/session.dto.js';
+import { SessionSignInEntity } from './session-sign-in.entity.js';
+
+/** The artefacts a grant issues; revoking a session deletes them by grant id. */
+const GRANT_MODELS = [
+  'AuthorizationCode',
+  'AccessToken',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+];
+const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** Tries to find a login second free for this account before giving up on exactness. */
+const TS_PROBES = 5;
+
+interface SessionPayload {
+  uid?: string;
+  accountId?: string;
+  loginTs?: number;
+  exp?: number;
+  iat?: number;
+  authorizations?: Record<string, { grantId?: string; sid?: string }>;
+}
+
+export interface SessionView extends SessionDto {
+  /** The session's login time, the link to its sign-in row. */
+  login_ts: number | null;
+}
+
+/**
+ * The signed-in user's OIDC sessions (oidc-provider `Session` artefacts in oidc_payloads) with
+ * where they signed in from. Ending a session deletes it with every grant it opened, so the
+ * access and refresh tokens of those grants stop working at once.
+ */
+@Injectable()
+export class SessionsService {
+  constructor(
+    @InjectTenantRepository(OidcPayloadEntity)
+    private readonly payloads: TenantRepository<OidcPayloadEntity>,
+    @InjectTenantRepository(SessionSignInEntity)
+    private readonly signIns: TenantRepository<SessionSignInEntity>,
+    private readonly store: OidcPayloadStore,
+    private readonly tenants: TenantsService,
+  ) {}
+
+  /**
+   * Called when the hosted login finishes a sign-in: answers the login time to hand to
+   * oidc-provider (`login.ts`), unique for the account, so the session it creates can be
+   * matched to this row.
+   */
+  async recordSignIn(
+    tenantId: string,
+    accountId: string,
+    ip: string | null,
+    userAgent: string | null,
+  ): Promise<number> {
+    const now = new Date();
+    const second = Math.floor(now.getTime() / 1000);
+    for (let i = 0; i < TS_PROBES; i++) {
+      const inserted = await this.signIns.insertIgnoringConflicts(
+        tenantId,
+        [
+          {
+            account_id: accountId,
+            login_ts: String(second - i),
+            ip: ip?.slice(0, 100) ?? null,
+            user_agent: userAgent?.slice(0, 512) ?? null,
+            created_at: now,
+            last_seen_at: now,
+          },
+        ],
+        ['login_ts'],
+      );
+      if (inserted.length) {
+        if (second % 16 === 0) await this.purgeStale(tenantId, accountId);
+        return second - i;
+      }
+    }
+    return second;
+  }
+
+  /** Rows whose session is long gone (older than the longest a session can live). */
+  private async purgeStale(tenantId: string, accountId: string) {
+    const { session_ttl } = await this.tenants.settings(tenantId);
+    await this.signIns.delete(tenantId, {
+      account_id: accountId,
+      created_at: LessThan(new Date(Date.now() - session_ttl * 1000)),
+    });
+  }
+
+  private async sessionRows(tenantId: string, accountId: string) {
+    return this.payloads
+      .query(tenantId, 'p')
+      .andWhere('p.model = :model', { model: 'Session' })
+      .andWhere(`p.payload->>'accountId' = :accountId`, { accountId })
+      .andWhere('(p.expires_at IS NULL OR p.expires_at > now())')
+      .getMany();
+  }
+
+  async views(tenantId: string, accountId: string): Promise<SessionView[]> {
+    if (!isUuid(accountId)) return [];
+    const rows = await this.sessionRows(tenantId, accountId);
+    const stamps = rows
+      .map((r) => (r.payload as SessionPayload).loginTs)
+      .filter((ts): ts is number => typeof ts === 'number');
+    const signIns = stamps.length
+      ? await this.signIns.find(tenantId, {
+          where: { account_id: accountId, login_ts: In(stamps.map(String)) },
+        })
+      : [];
+    const byTs = new Map(signIns.map((s) => [Number(s.login_ts), s]));
+    const { session_ttl } = await this.tenants.settings(tenantId);
+    const views = rows.map((r): SessionView => {
+      const p = r.payload as SessionPayload;
+      const meta = typeof p.loginTs === 'number' ? byTs.get(p.loginTs) : undefined;
+      const created = meta?.created_at ?? new Date((p.loginTs ?? p.iat ?? 0) * 1000);
+      // A session is saved with the full TTL each time it authorizes a client.
+      const saved = p.exp ? (p.exp - session_ttl) * 1000 : 0;
+      const lastSeen = Math.max(created.getTime(), meta?.last_seen_at.getTime() ?? 0, saved);
+      return {
+        session_id: p.uid ?? r.id,
+        created_at: created.toISOString(),
+        last_seen_at: new Date(lastSeen).toISOString(),
+        ip: meta?.ip ?? null,
+        user_agent: meta?.user_agent ?? null,
+        client_ids: Object.keys(p.authorizations ?? {}).toSorted(),
+        expires_at: (r.expires_at ?? new Date((p.exp ?? 0) * 1000)).toISOString(),
+        login_ts: p.loginTs ?? null,
+      };
+    });
+    return views.toSorted((a, b) => b.last_seen_at.localeCompare(a.last_seen_at));
+  }
+
+  async list(tenantId: string, accountId: string, q: ListQuery): Promise<Page<SessionDto>> {
+    const all = (await this.views(tenantId, accountId)).map(({ login_ts: _ts, ...dto }) => dto);
+    if (q.sort_direction === 1) all.reverse();
+    return page(all.slice(q.offset, q.offset + q.limit), all.length, q);
+  }
+
+  /** The account page marks its own session as seen. */
+  async touch(tenantId: string, accountId: string, loginTs: number | undefined): Promise<void> {
+    if (typeof loginTs !== 'number') return;
+    await this.signIns.update(
+      tenantId,
+      { account_id: accountId, login_ts: String(loginTs) },
+      { last_seen_at: new Date() },
+    );
+  }
+
+  /** Ends one session of the user and every grant (and so token) it opened. */
+  async revoke(tenantId: string, accountId: string, sessionId: string): Promise<void> {
+    const row =
+      SESSION_ID.test(sessionId) && isUuid(accountId)
+        ? await this.payloads.findOne(tenantId, { model: 'Session', uid: sessionId })
+        : null;
+    const p = row?.payload as SessionPayload | undefined;
+    if (!row || p?.accountId !== accountId) throw notFound('Session');
+    await this.payloads.delete(tenantId, { model: 'Session', id: row.id });
+    const grantIds = Object.values(p.authorizations ?? {})
+      .map((a) => a.grantId)
+      .filter((g): g is string => typeof g === 'string');
+    for (const grantId of grantIds) {
+      for (const model of GRANT_MODELS) await this.store.revokeByGrantId(tenantId, model, grantId);
+      await this.store.destroy(tenantId, 'Grant', grantId);
+    }
+    if (typeof p.loginTs === 'number')
+      await this.signIns.delete(tenantId, { account_id: accountId, login_ts: String(p.loginTs) });
+  }
+
+  /** Ends every session of the user, with every grant and token they hold. */
+  async revokeAll(tenantId: string, accountId: string): Promise<number> {
+    if (!isUuid(accountId)) return 0;
+    const sessions = (await this.sessionRows(tenantId, accountId)).length;
+    await this.store.revokeAccount(tenantId, accountId);
+    await this.signIns.delete(tenantId, { account_id: accountId });
+    return sessions;
+  }
+}
