@@ -37,6 +37,21 @@ describe('cached discovery and JWKS', () => {
     expect((await t.http('GET', `/${tenantId}/jwks?x=1`, { key: null })).status).toBe(200);
   });
 
+  it('counts provider requests in the HTTP histogram under a bounded route label', async () => {
+    const { tenantId } = await newTenant(t, ['tenants:read']);
+    await t.http('GET', `/${tenantId}/jwks`, { key: null });
+    await t.http('POST', `/${tenantId}/token`, {
+      key: null,
+      body: 'grant_type=client_credentials',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    const metrics = await t.http('GET', '/metrics', { key: null });
+    expect(metrics.text).toMatch(
+      /http_request_duration_seconds_count\{[^}]*route="\/:tenant_id\/token"[^}]*status="4xx"[^}]*\} [1-9]/,
+    );
+    expect(metrics.text).not.toContain(tenantId);
+  });
+
   it('forgets a deleted tenant at once', async () => {
     const { tenantId } = await newTenant(t, ['tenants:read']);
     expect(

@@ -116,6 +116,17 @@ export class MetricsService implements OnModuleInit {
     });
   }
 
+  /**
+   * Requests answered by a tenant's OpenID Provider never reach Fastify's onResponse hook (middie
+   * hands them to Koa); the mount reports them here under a bounded route template.
+   */
+  observeOidcRequest(method: string, route: string, statusCode: number, seconds: number) {
+    this.httpDuration.observe(
+      { method, route, status: `${Math.floor(statusCode / 100)}xx` },
+      seconds,
+    );
+  }
+
   private pool(): PgPoolLike | undefined {
     const master = (this.dataSource.driver as unknown as { master?: unknown }).master;
     if (master && typeof (master as PgPoolLike).totalCount === 'number')

@@ -3,7 +3,17 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { isValidTenantId, TenantEvents } from '../../libs/tenancy/index.js';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { OidcProviders } from './oidc-providers.service.js';
+
+/** The provider path without ids (interaction uids, device codes): a bounded metrics label. */
+function routeTemplate(path: string): string {
+  if (path.startsWith('/device/auth')) return '/device/auth';
+  const first = /^\/(\.well-known\/openid-configuration|[a-z]+)/.exec(path)?.[1];
+  return first && (OIDC_PATH.test(`/${first}`) || first.startsWith('.well-known'))
+    ? `/${first}`
+    : '/other';
+}
 
 /** The provider's own endpoints under `/<tenant_id>`; everything else falls through to Nest. */
 const OIDC_PATH =
@@ -38,7 +48,12 @@ function notFound(res: ServerResponse, path: string) {
  * without the tenant prefix, and `originalUrl` tells it where it is mounted, so the URLs it
  * builds carry the prefix (and any path of PUBLIC_URL).
  */
-export function oidcMiddleware(providers: OidcProviders, config: AppConfig, events: TenantEvents) {
+export function oidcMiddleware(
+  providers: OidcProviders,
+  config: AppConfig,
+  events: TenantEvents,
+  metrics: MetricsService,
+) {
   const basePath = new URL(config.publicUrl).pathname.replace(/\/$/, '');
   const documents = new StaticDocuments(events);
   return async (req: Req, res: ServerResponse, next: Next) => {
@@ -65,16 +80,19 @@ export function oidcMiddleware(providers: OidcProviders, config: AppConfig, even
     if (req.id) res.setHeader('x-request-id', req.id);
     // Fastify never sees these requests complete (the provider answers them), so log it here.
     const started = performance.now();
-    res.once('finish', () =>
+    res.once('finish', () => {
+      const ms = performance.now() - started;
+      metrics.observeOidcRequest(
+        req.method ?? 'GET',
+        `/:tenant_id${routeTemplate(rest)}`,
+        res.statusCode,
+        ms / 1000,
+      );
       req.log?.info(
-        {
-          res: { statusCode: res.statusCode },
-          responseTime: performance.now() - started,
-          tenantId,
-        },
+        { res: { statusCode: res.statusCode }, responseTime: ms, tenantId },
         'request completed',
-      ),
-    );
+      );
+    });
     req.originalUrl = `${basePath}/${tenantId}${rest}${query}`;
     req.url = `${rest}${query}`;
     if (cacheable) documents.capture(tenantId, rest, res);
@@ -85,7 +103,12 @@ export function oidcMiddleware(providers: OidcProviders, config: AppConfig, even
 /** Mounts every tenant's OpenID Provider on the application (see oidcMiddleware). */
 export function mountOidc(app: NestFastifyApplication) {
   app.use(
-    oidcMiddleware(app.get(OidcProviders), app.get<AppConfig>(APP_CONFIG), app.get(TenantEvents)),
+    oidcMiddleware(
+      app.get(OidcProviders),
+      app.get<AppConfig>(APP_CONFIG),
+      app.get(TenantEvents),
+      app.get(MetricsService),
+    ),
   );
 }
 
