@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { AuditContext } from '../audit/audit.service.js';
 import type { TenantSettings } from '../tenants/tenant-settings.js';
 
 export type Settings = TenantSettings & { display_name: string };
@@ -33,6 +34,11 @@ export interface LoginMethod {
   readonly id: string;
   /** What a failed or blocked attempt shows: one message, whatever the reason. */
   readonly failureMessage: string;
+  /**
+   * The method records its attempts in the brute-force blocker itself (from `ctx`); the login
+   * still checks the blocker first and audits, but counts nothing twice.
+   */
+  readonly guardsItself?: boolean;
   enabled(settings: Settings): boolean;
   /** The login as typed (username or email), counted by the brute-force blocker; none if the method has no such field. */
   loginName(form: Record<string, string>): string | undefined;
@@ -41,6 +47,7 @@ export interface LoginMethod {
     tenantId: string,
     form: Record<string, string>,
     settings: Settings,
+    ctx?: AuditContext,
   ): Promise<LoginOutcome>;
 }
 

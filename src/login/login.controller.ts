@@ -101,6 +101,42 @@ export class LoginController {
     );
   }
 
+  @Get('login/email-code')
+  showEmailCode(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () => this.login.showEmailCode(tenantId, uid, pageRequest(req, reply)));
+  }
+
+  @Post('login/email-code')
+  requestEmailCode(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () =>
+      this.login.requestEmailCode(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+
+  @Post('login/email-code/verify')
+  verifyEmailCode(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () =>
+      this.login.verifyEmailCode(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+
   @Post('second-factor')
   submitSecondFactor(
     @Param('tenant_id') tenantId: string,

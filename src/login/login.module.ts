@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { BlockerModule } from '../blocker/blocker.module.js';
 import { EmailFlowsModule } from '../email-flows/email-flows.module.js';
+import { MailModule } from '../mail/mail.module.js';
 import { MfaModule } from '../mfa/mfa.module.js';
 import { OidcModule } from '../oidc/oidc.module.js';
 import { PasskeysModule } from '../passkeys/passkeys.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { UsersModule } from '../users/users.module.js';
+import { EmailCodeLoginMethod } from './email-code.method.js';
 import { LoginController } from './login.controller.js';
 import { LoginMethods } from './login-methods.js';
 import { LoginService } from './login.service.js';
@@ -27,6 +29,7 @@ import { PasswordLoginMethod } from './password.method.js';
     PasskeysModule,
     SessionsModule,
     EmailFlowsModule,
+    MailModule,
   ],
   controllers: [LoginController, PasswordResetController, LoginAssetsController],
   providers: [
@@ -34,6 +37,7 @@ import { PasswordLoginMethod } from './password.method.js';
     LoginMethods,
     PasswordLoginMethod,
     PasskeyLoginMethod,
+    EmailCodeLoginMethod,
     PasswordResetPages,
   ],
   exports: [LoginMethods],

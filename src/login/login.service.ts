@@ -15,6 +15,7 @@ import { OidcProviders, type TenantProvider } from '../oidc/oidc-providers.servi
 import { clientDisplay, type PolicyClient } from '../oidc/provider-config.js';
 import { ProblemException } from '../common/problem.js';
 import { problemFromDatabaseError } from '../database/database-errors.js';
+import { LoginCodeService } from '../email-flows/login-code.service.js';
 import { TotpService } from '../mfa/totp.service.js';
 import { PasskeysService } from '../passkeys/passkeys.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
@@ -22,11 +23,14 @@ import { TenantsService } from '../tenants/tenants.service.js';
 import { CreateUserDto } from '../users/dto/user.dto.js';
 import { UsersService } from '../users/users.service.js';
 import { InteractionCsrf } from './csrf.js';
-import { LoginMethods, type Settings } from './login-methods.js';
+import { EmailCodeLoginMethod } from './email-code.method.js';
+import { LoginMethods, type LoginMethod, type Settings } from './login-methods.js';
 import { PasskeyLoginMethod } from './passkey.method.js';
 import { PasswordLoginMethod } from './password.method.js';
 import { PendingLogins, type PendingLogin } from './pending.js';
 import {
+  emailCodeEntryPage,
+  emailCodeRequestPage,
   enrolPage,
   recoveryCodesPage,
   signupPage,
@@ -107,6 +111,8 @@ export class LoginService implements OnModuleInit {
     private readonly passkeys: PasskeysService,
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
+    private readonly emailCodeMethod: EmailCodeLoginMethod,
+    private readonly loginCodes: LoginCodeService,
   ) {
     this.csrf = new InteractionCsrf(config.masterKey);
     this.pending = new PendingLogins(config.masterKey);
@@ -115,6 +121,7 @@ export class LoginService implements OnModuleInit {
   onModuleInit() {
     this.methods.register(this.password);
     this.methods.register(this.passkeyMethod);
+    this.methods.register(this.emailCodeMethod);
   }
 
   private notFound(): PageResult {
@@ -171,6 +178,8 @@ export class LoginService implements OnModuleInit {
       signup: `${base}/signup`,
       signupPasskeyOptions: `${base}/signup/passkey-options`,
       signupPasskey: `${base}/signup/passkey`,
+      emailCode: `${base}/login/email-code`,
+      emailCodeVerify: `${base}/login/email-code/verify`,
       forgot: `${new URL(this.providers.issuerOf(tenantId)).pathname}/login/forgot`,
     };
   }
@@ -316,7 +325,26 @@ export class LoginService implements OnModuleInit {
     if (bad) return bad;
     if (l.interaction.prompt.name !== 'login') return this.show(tenantId, uid, http);
     const method = this.methods.find(l.settings, form.method);
-    if (!method) return this.renderLogin(tenantId, l, 'Choose a way to sign in.', 400);
+    // A mailed code is typed on its own step, which carries the address sealed (verifyEmailCode).
+    if (!method || method === this.emailCodeMethod)
+      return this.renderLogin(tenantId, l, 'Choose a way to sign in.', 400);
+    return this.attempt(tenantId, l, http, method, form, (message) =>
+      this.renderLogin(tenantId, l, message, 401),
+    );
+  }
+
+  /**
+   * One sign-in attempt with `method`, through the blocker, the audit log and the metrics;
+   * `retry` draws the page a failed attempt shows.
+   */
+  private async attempt(
+    tenantId: string,
+    l: Loaded,
+    http: PageRequest,
+    method: LoginMethod,
+    form: Record<string, string>,
+    retry: (message: string) => PageResult,
+  ): Promise<PageResult> {
     const who = { ip: http.ip, username: method.loginName(form) ?? null };
     const event = {
       tenantId,
@@ -333,12 +361,13 @@ export class LoginService implements OnModuleInit {
         details: { ...event.details, reason: 'blocked' },
       });
       this.metrics.signIn('failure', method.id);
-      return this.renderLogin(tenantId, l, method.failureMessage, 401);
+      return retry(method.failureMessage);
     }
-    const outcome = await method.authenticate(tenantId, form, l.settings);
+    const outcome = await method.authenticate(tenantId, form, l.settings, http);
     switch (outcome.status) {
       case 'failed':
-        await this.blocker.recordFailure(tenantId, { ...who, method: method.id });
+        if (!method.guardsItself)
+          await this.blocker.recordFailure(tenantId, { ...who, method: method.id });
         this.audit.record({
           ...event,
           type: 'login.failure',
@@ -346,7 +375,7 @@ export class LoginService implements OnModuleInit {
           details: { ...event.details, reason: 'invalid_credentials' },
         });
         this.metrics.signIn('failure', method.id);
-        return this.renderLogin(tenantId, l, outcome.message, 401);
+        return retry(outcome.message);
       case 'refused':
         this.audit.record({
           ...event,
@@ -357,13 +386,141 @@ export class LoginService implements OnModuleInit {
         this.metrics.signIn('failure', method.id);
         return this.error(l.branding, 403, 'access_denied', outcome.description);
       case 'success':
-        await this.blocker.recordSuccess(tenantId, who);
+        if (!method.guardsItself) await this.blocker.recordSuccess(tenantId, who);
         return this.afterFirstFactor(tenantId, l, http, {
           accountId: outcome.accountId,
           amr: outcome.amr,
           method: method.id,
         });
     }
+  }
+
+  // ---- sign-in code by email
+
+  private renderEmailCodeRequest(
+    tenantId: string,
+    l: Loaded,
+    email?: string,
+    error?: string,
+    status = 200,
+  ): PageResult {
+    const actions = this.actions(tenantId, l.interaction.uid);
+    return {
+      status,
+      html: emailCodeRequestPage(l.branding, {
+        action: actions.emailCode,
+        fields: { csrf: this.csrf.token(tenantId, l.interaction.uid) },
+        loginHref: actions.base,
+        email,
+        error,
+      }),
+    };
+  }
+
+  private renderEmailCodeEntry(
+    tenantId: string,
+    l: Loaded,
+    email: string,
+    error?: string,
+    status = 200,
+  ): PageResult {
+    const actions = this.actions(tenantId, l.interaction.uid);
+    return {
+      status,
+      html: emailCodeEntryPage(l.branding, {
+        action: actions.emailCodeVerify,
+        fields: this.stepFields(tenantId, l, {
+          stage: 'email_code',
+          accountId: '',
+          amr: [],
+          method: this.emailCodeMethod.id,
+          email,
+        }),
+        email,
+        requestHref: actions.emailCode,
+        loginHref: actions.base,
+        error,
+        abortAction: actions.abort,
+      }),
+    };
+  }
+
+  /** Loads a login-prompt interaction whose tenant offers sign-in codes; a page instead. */
+  private async loadEmailCode(
+    tenantId: string,
+    uid: string,
+    http: PageRequest,
+    form?: Record<string, string>,
+  ): Promise<Loaded | PageResult> {
+    const l = await this.load(tenantId, uid, http);
+    if ('status' in l) return l;
+    if (form) {
+      const bad = this.checkCsrf(tenantId, l, form);
+      if (bad) return bad;
+    }
+    if (l.interaction.prompt.name !== 'login') return this.show(tenantId, uid, http);
+    if (!this.methods.find(l.settings, this.emailCodeMethod.id))
+      return this.error(
+        l.branding,
+        403,
+        'access_denied',
+        'Sign-in codes by email are not available.',
+      );
+    return l;
+  }
+
+  /** GET login/email-code: asks for the address. */
+  async showEmailCode(tenantId: string, uid: string, http: PageRequest): Promise<PageResult> {
+    const l = await this.loadEmailCode(tenantId, uid, http);
+    if ('status' in l) return l;
+    const hint = l.interaction.params.login_hint;
+    return this.renderEmailCodeRequest(
+      tenantId,
+      l,
+      typeof hint === 'string' && hint.includes('@') ? hint : undefined,
+    );
+  }
+
+  /**
+   * POST login/email-code: mails a code when the address has an account. The answer is the
+   * same page either way (LoginCodeService looks the address up after answering).
+   */
+  async requestEmailCode(
+    tenantId: string,
+    uid: string,
+    form: Record<string, string>,
+    http: PageRequest,
+  ): Promise<PageResult> {
+    const l = await this.loadEmailCode(tenantId, uid, http, form);
+    if ('status' in l) return l;
+    const email = str(form.email).trim();
+    if (!email || email.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(email))
+      return this.renderEmailCodeRequest(tenantId, l, email, 'Enter your email address.', 400);
+    await this.loginCodes.issue(tenantId, email);
+    return this.renderEmailCodeEntry(tenantId, l, email);
+  }
+
+  /** POST login/email-code/verify: the code, checked like any first factor. */
+  async verifyEmailCode(
+    tenantId: string,
+    uid: string,
+    form: Record<string, string>,
+    http: PageRequest,
+  ): Promise<PageResult> {
+    const l = await this.loadEmailCode(tenantId, uid, http, form);
+    if ('status' in l) return l;
+    const state = this.pending.open(tenantId, uid, form.pending, ['email_code']);
+    if (!state?.email) return this.error(l.branding, 400, 'invalid_request', STEP_EXPIRED);
+    const email = state.email;
+    return this.attempt(
+      tenantId,
+      l,
+      http,
+      this.emailCodeMethod,
+      { email, code: str(form.code) },
+      // A mistyped code is typed again on the code page; the mailed code stays valid.
+      (message) => this.renderEmailCodeEntry(tenantId, l, email, message, 401),
+    );
   }
 
   // ---- second factor, enrolment at sign-in, sign-up

@@ -14,6 +14,8 @@ export type PendingStage =
   | 'enrol'
   /** Account just created; an optional passkey, then the usual checks. */
   | 'signup'
+  /** A sign-in code was mailed (when the address exists); the code is next. */
+  | 'email_code'
   /** Every check passed; the next post finishes the sign-in. */
   | 'done';
 
@@ -25,6 +27,8 @@ export interface PendingLogin {
   method: string;
   /** A pending TOTP enrolment, so a mistyped code can show the same QR code again. */
   enrolment?: { secret: string; uri: string };
+  /** The address a sign-in code was asked for (stage email_code, where accountId is empty). */
+  email?: string;
   /** Epoch ms. */
   expires: number;
 }

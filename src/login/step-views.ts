@@ -246,3 +246,62 @@ export function confirmLinkPage(
 </form>`,
   );
 }
+
+/** Asks for the address a sign-in code goes to. */
+export function emailCodeRequestPage(
+  b: Branding,
+  o: {
+    action: string;
+    fields: Record<string, string>;
+    loginHref: string;
+    email?: string;
+    error?: string;
+  },
+): string {
+  return layout(
+    b,
+    'Sign in with a code',
+    `${STEP_STYLE}
+<h1>Sign in with a code</h1>
+${alertBlock(o.error)}
+<form method="post" action="${esc(o.action)}">
+${hidden(o.fields)}
+<label for="email">Email address</label>
+<p class="note" id="email-help">We will send a one-time code to this address.</p>
+<input id="email" type="email" name="email" value="${esc(o.email ?? '')}" autocomplete="email" autocapitalize="none" spellcheck="false" maxlength="254" aria-describedby="email-help" required autofocus>
+<button type="submit">Send me a code</button>
+</form>
+<p class="links"><a href="${esc(o.loginHref)}">Other ways to sign in</a></p>`,
+  );
+}
+
+/** The code from the mail; the same page whether or not the address has an account. */
+export function emailCodeEntryPage(
+  b: Branding,
+  o: {
+    action: string;
+    fields: Record<string, string>;
+    email: string;
+    requestHref: string;
+    loginHref: string;
+    error?: string;
+    abortAction?: string;
+  },
+): string {
+  return layout(
+    b,
+    'Enter your code',
+    `${STEP_STYLE}
+<h1>Enter your code</h1>
+${alertBlock(o.error)}
+<p class="ok" role="status">If an account exists for ${esc(o.email)}, we sent a code to it. It expires in 10 minutes.</p>
+<form method="post" action="${esc(o.action)}">
+${hidden(o.fields)}
+<label for="code">6-digit code from the email</label>
+<input id="code" type="text" name="code" inputmode="numeric" pattern="[0-9 ]*" maxlength="12" autocomplete="one-time-code" required autofocus>
+<button type="submit">Sign in</button>
+</form>
+<p class="links"><a href="${esc(o.requestHref)}">Send a new code</a><a href="${esc(o.loginHref)}">Other ways to sign in</a></p>
+${cancelForm(o.abortAction, o.fields.csrf)}`,
+  );
+}

@@ -1,0 +1,267 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { AuditService } from '../src/audit/audit.service.js';
+import {
+  enrolTotp,
+  PASSWORD,
+  REDIRECT,
+  startLogin,
+  submit,
+  tokensOf,
+  userKey,
+} from './account-support.js';
+import {
+  Browser,
+  createClient,
+  createUser,
+  discover,
+  findForm,
+  type BrowserResponse,
+} from './oidc-support.js';
+
+const SENT = 'If an account exists for';
+const WRONG = 'The code is wrong, has expired or was already used.';
+
+/** The text part of a nodemailer mail, enough to read the code from it. */
+function textOf(raw: string): string {
+  const m =
+    /Content-Type: text\/plain[^\r\n]*\r?\n((?:[^\r\n]+\r?\n)*)\r?\n([\s\S]*?)(?:\r?\n--|$)/i.exec(
+      raw,
+    );
+  if (!m) return raw;
+  if (/content-transfer-encoding:\s*base64/i.test(m[1]))
+    return Buffer.from(m[2].replace(/\s+/g, ''), 'base64').toString('utf8');
+  return m[2].replace(/=\r?\n/g, '');
+}
+
+/** From the login page to the code page, asking a code for `email`. */
+async function askCode(b: Browser, login: BrowserResponse, email: string) {
+  expect(login.html).toContain('Email me a sign-in code');
+  const link = findForm(login.html, '/login/email-code');
+  const ask = await b.get(new URL(link.action, login.url));
+  expect(ask.status).toBe(200);
+  expect(ask.html).toContain('name="email"');
+  const page = await submit(b, ask, '/login/email-code', { email });
+  return { ask, page };
+}
+
+/** A code page with its per-request values and the address blanked out. */
+const strip = (html: string, email: string) =>
+  html
+    .replaceAll(email, 'EMAIL')
+    .replace(/name="(csrf|pending)" value="[^"]*"/g, 'name="$1" value=""')
+    .replace(/\/interaction\/[^/"]+/g, '/interaction/UID');
+
+describe('hosted login: sign-in code by email', () => {
+  let t: TestApp;
+  let smtp: SMTPServer;
+  const mails: Array<{ to: string[]; text: string }> = [];
+
+  beforeAll(async () => {
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, session, cb) {
+        let raw = '';
+        stream.setEncoding('utf8');
+        stream.on('data', (c: string) => (raw += c));
+        stream.on('end', () => {
+          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), text: textOf(raw) });
+          cb();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    const { port } = smtp.server.address() as AddressInfo;
+    t = await startTestApp({ env: { SMTP_URL: `smtp://127.0.0.1:${port}` } });
+  });
+  afterAll(async () => {
+    await t.close();
+    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  });
+
+  const mailsTo = (address: string) => mails.filter((m) => m.to.includes(address));
+
+  /** The code of the `n`th mail to `address` (1-based), waiting for it to arrive. */
+  async function codeFor(address: string, n = 1): Promise<string> {
+    for (let i = 0; i < 100; i++) {
+      const mail = mailsTo(address)[n - 1];
+      const code = mail && /sign-in code is (\d{6})/.exec(mail.text)?.[1];
+      if (code) return code;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no sign-in code mailed to ${address}`);
+  }
+
+  async function setup() {
+    const tenant = await newTenant(t, ['users:write', 'api-keys:write', 'audit:read']);
+    const { tenantId } = tenant;
+    const email = `alice-${tenantId}@example.test`;
+    const alice = await createUser(t, tenantId, { username: 'alice', email, password: PASSWORD });
+    const c = await createClient(t, tenantId, {
+      client_type: 'confidential',
+      redirect_uris: [REDIRECT],
+      allowed_scopes: ['openid', 'profile'],
+      first_party: true,
+    });
+    const config = await discover(`${t.baseUrl}/${tenantId}`, c.client_id, c.client_secret);
+    return { ...tenant, alice, email, config };
+  }
+
+  async function auditOf(tenantId: string, key: string, type: string) {
+    await t.app.get(AuditService).flush();
+    const r = await t.http(
+      'GET',
+      `/api/v1/tenants/${tenantId}/audit-events?type=${type}&limit=50`,
+      { key },
+    );
+    expect(r.status).toBe(200);
+    return r.body.data as Array<{ method: string; subject_id?: string | null }>;
+  }
+
+  it('signs in with the mailed code, refuses a wrong one, then refuses the spent one', async () => {
+    const x = await setup();
+    const b = new Browser();
+    const s = await startLogin(b, x.config);
+    const { page } = await askCode(b, s.page, x.email);
+    expect(page.status).toBe(200);
+    expect(page.html).toContain(SENT);
+    const code = await codeFor(x.email);
+
+    // A wrong code: the code page again with the one message, and the mailed code stays good.
+    const wrongCode = code === '000000' ? '111111' : '000000';
+    const wrong = await submit(b, page, '/email-code/verify', { code: wrongCode });
+    expect(wrong.status).toBe(401);
+    expect(wrong.html).toContain(WRONG);
+    expect(wrong.html).toContain('name="code"');
+    // Malformed input and forged state are refused without a 500.
+    expect((await submit(b, page, '/email-code/verify', { code: 'x'.repeat(5000) })).status).toBe(
+      401,
+    );
+    expect(
+      (await submit(b, page, '/email-code/verify', { code, pending: 'v1.a.b.c' })).status,
+    ).toBe(400);
+    expect((await submit(b, page, '/email-code/verify', { code, csrf: 'nope' })).status).toBe(403);
+    // Not from the login form: the code has its own step, which carries the address sealed.
+    const direct = await submit(b, s.page, '/login', {
+      method: 'email_code',
+      email: x.email,
+      code,
+    });
+    expect(direct.status).toBe(400);
+
+    const ok = await submit(b, wrong, '/email-code/verify', { code });
+    expect(ok.status).toBe(303);
+    const tokens = await tokensOf(b, x.config, s, ok);
+    expect(tokens.claims()!.sub).toBe(x.alice.user_id);
+
+    // Two more sign-ins, each with a code step: the later request replaces the earlier code.
+    const b2 = new Browser();
+    const s2 = await startLogin(b2, x.config);
+    const second = await askCode(b2, s2.page, x.email);
+    const code2 = await codeFor(x.email, 2);
+    const b3 = new Browser();
+    const s3 = await startLogin(b3, x.config);
+    const third = await askCode(b3, s3.page, x.email);
+    const code3 = await codeFor(x.email, 3);
+    const ok3 = await submit(b3, third.page, '/email-code/verify', { code: code3 });
+    expect(ok3.status).toBe(303);
+    expect((await tokensOf(b3, x.config, s3, ok3)).claims()!.sub).toBe(x.alice.user_id);
+    // The code just used, the first one (used) and the replaced one: all refused alike.
+    for (const reused of [code3, code, code2]) {
+      const again = await submit(b2, second.page, '/email-code/verify', { code: reused });
+      expect(again.status).toBe(401);
+      expect(again.html).toContain(WRONG);
+    }
+
+    const successes = await auditOf(x.tenantId, x.key, 'login.success');
+    expect(successes.filter((e) => e.method === 'email_code')).toHaveLength(2);
+    const failures = await auditOf(x.tenantId, x.key, 'login.failure');
+    expect(failures.filter((e) => e.method === 'email_code').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('answers an unknown address exactly like a known one and mails nothing', async () => {
+    const x = await setup();
+    const unknown = `nobody-${x.tenantId}@example.test`;
+    const b1 = new Browser();
+    const known = await askCode(b1, (await startLogin(b1, x.config)).page, x.email);
+    const b2 = new Browser();
+    const other = await askCode(b2, (await startLogin(b2, x.config)).page, unknown);
+    expect(other.page.status).toBe(known.page.status);
+    expect(strip(other.page.html, unknown)).toBe(strip(known.page.html, x.email));
+    expect(other.page.html).toContain(SENT);
+
+    await codeFor(x.email);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(mailsTo(unknown)).toHaveLength(0);
+    // Whatever code is tried for it, the same refusal.
+    const tried = await submit(b2, other.page, '/email-code/verify', { code: '123456' });
+    expect(tried.status).toBe(401);
+    expect(tried.html).toContain(WRONG);
+
+    // A missing or malformed address: asked again, no mail, no 500.
+    expect((await submit(b2, other.ask, '/login/email-code', { email: '' })).status).toBe(400);
+    expect(
+      (await submit(b2, other.ask, '/login/email-code', { email: `${'a'.repeat(300)}@x.test` }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await submit(b2, other.ask, '/login/email-code', { email: unknown, csrf: 'bad' })).status,
+    ).toBe(403);
+  });
+
+  it('still asks a TOTP user for the second factor after the code', async () => {
+    const x = await setup();
+    const key = await userKey(t, x.tenantId, x.key, x.alice.user_id);
+    await enrolTotp(t, x.tenantId, key);
+    const b = new Browser();
+    const s = await startLogin(b, x.config);
+    const { page } = await askCode(b, s.page, x.email);
+    const step = await submit(b, page, '/email-code/verify', { code: await codeFor(x.email) });
+    expect(step.status).toBe(200);
+    expect(step.html).toContain('Two-step verification');
+    expect(findForm(step.html, '/second-factor').fields.pending).toBeTruthy();
+    expect((await auditOf(x.tenantId, x.key, 'login.success')).length).toBe(0);
+  });
+
+  it('is not offered when mail is not configured', async () => {
+    const plain = await startTestApp();
+    try {
+      const tenant = await newTenant(plain, ['users:write']);
+      await createUser(plain, tenant.tenantId, {
+        username: 'bob',
+        email: 'bob@example.test',
+        password: PASSWORD,
+      });
+      const c = await createClient(plain, tenant.tenantId, {
+        client_type: 'confidential',
+        redirect_uris: [REDIRECT],
+        allowed_scopes: ['openid', 'profile'],
+        first_party: true,
+      });
+      const config = await discover(
+        `${plain.baseUrl}/${tenant.tenantId}`,
+        c.client_id,
+        c.client_secret,
+      );
+      const b = new Browser();
+      const s = await startLogin(b, config);
+      expect(s.page.status).toBe(200);
+      expect(s.page.html).toContain('name="password"');
+      expect(s.page.html).not.toContain('email-code');
+      expect(s.page.html).not.toContain('sign-in code');
+      const base = new URL(findForm(s.page.html, '/login').action, s.page.url);
+      expect((await b.get(`${base.href}/email-code`)).status).toBe(403);
+      const posted = await submit(b, s.page, '/login', {
+        method: 'email_code',
+        email: 'bob@example.test',
+        code: '123456',
+      });
+      expect(posted.status).toBe(400);
+    } finally {
+      await plain.close();
+    }
+  });
+});
