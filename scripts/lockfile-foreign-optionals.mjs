@@ -33,7 +33,7 @@ for (const [path, meta] of Object.entries(packages)) {
   }
 }
 lock.packages = Object.fromEntries(
-  Object.entries(packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)),
+  Object.entries(packages).toSorted(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)),
 );
 writeFileSync(file, JSON.stringify(lock, null, 2) + '\n');
 console.log(`added ${added} foreign-platform optional entries`);
