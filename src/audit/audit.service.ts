@@ -185,6 +185,32 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   /** Queues one event; returns at once. */
+  /**
+   * An event about a user's own credentials (TOTP, passkeys, email links): the actor is the user
+   * unless the context names another (an API key, an admin), the subject is always the user.
+   */
+  recordForUser(
+    tenantId: string,
+    userId: string,
+    type: string,
+    ctx: AuditContext | undefined,
+    method: string,
+    details?: Record<string, unknown>,
+  ): void {
+    this.record({
+      tenantId,
+      type,
+      actorType: ctx?.actorType ?? 'user',
+      actorId: ctx?.actorType && ctx.actorType !== 'user' ? (ctx.actorId ?? null) : userId,
+      subjectType: 'user',
+      subjectId: userId,
+      ip: ctx?.ip ?? null,
+      userAgent: ctx?.userAgent ?? null,
+      method,
+      details,
+    });
+  }
+
   record(input: AuditEventInput): void {
     if (this.buffer.length >= MAX_BUFFERED) {
       this.metrics.auditEventsDropped(1);

@@ -56,18 +56,7 @@ export class EmailFlowsService {
     ctx: AuditContext | undefined,
     details?: Record<string, unknown>,
   ) {
-    this.audit.record({
-      tenantId,
-      type,
-      actorType: ctx?.actorType ?? 'user',
-      actorId: ctx?.actorType && ctx.actorType !== 'user' ? (ctx.actorId ?? null) : userId,
-      subjectType: 'user',
-      subjectId: userId,
-      ip: ctx?.ip ?? null,
-      userAgent: ctx?.userAgent ?? null,
-      method: 'email_link',
-      details,
-    });
+    this.audit.recordForUser(tenantId, userId, type, ctx, 'email_link', details);
   }
 
   /**

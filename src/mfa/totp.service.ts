@@ -99,18 +99,7 @@ export class TotpService {
     ctx: AuditContext | undefined,
     extra: { method?: string; details?: Record<string, unknown> } = {},
   ) {
-    this.audit.record({
-      tenantId,
-      type,
-      actorType: ctx?.actorType ?? 'user',
-      actorId: ctx?.actorType && ctx.actorType !== 'user' ? (ctx.actorId ?? null) : userId,
-      subjectType: 'user',
-      subjectId: userId,
-      ip: ctx?.ip ?? null,
-      userAgent: ctx?.userAgent ?? null,
-      method: extra.method ?? 'totp',
-      details: extra.details,
-    });
+    this.audit.recordForUser(tenantId, userId, type, ctx, extra.method ?? 'totp', extra.details);
   }
 
   /**

@@ -100,18 +100,7 @@ export class PasskeysService {
     ctx: AuditContext | undefined,
     details: Record<string, unknown>,
   ) {
-    this.audit.record({
-      tenantId,
-      type,
-      actorType: ctx?.actorType ?? 'user',
-      actorId: ctx?.actorType && ctx.actorType !== 'user' ? (ctx.actorId ?? null) : userId,
-      subjectType: 'user',
-      subjectId: userId,
-      ip: ctx?.ip ?? null,
-      userAgent: ctx?.userAgent ?? null,
-      method: 'passkey',
-      details,
-    });
+    this.audit.recordForUser(tenantId, userId, type, ctx, 'passkey', details);
   }
 
   private async assertEnabled(tenantId: string) {
