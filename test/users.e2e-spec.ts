@@ -372,6 +372,28 @@ describe('users', () => {
     );
   });
 
+  it('counts users created concurrently (spread over count shards) exactly, in the API and SCIM', async () => {
+    const { tenantId, key } = await newTenant(t, [...W, 'scim']);
+    await Promise.all(
+      Array.from({ length: 30 }, (_v, i) =>
+        t.http('POST', users(tenantId), { key, body: { username: `c${i}` } }),
+      ),
+    );
+    const list = await t.http('GET', `${users(tenantId)}?limit=1`, { key });
+    expect(list.body.total_count).toBe(30);
+    const scim = await t.http('GET', `/${tenantId}/scim/v2/Users?count=1`, {
+      key: null,
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(scim.body.totalResults).toBe(30);
+    const db = t.app.get((await import('typeorm')).DataSource);
+    const [shards] = await db.query(
+      'SELECT count(*)::int AS n FROM tenant_user_counts WHERE tenant_id = $1',
+      [tenantId],
+    );
+    expect(shards.n).toBeGreaterThan(1);
+  });
+
   it("batch delete removes the tenant's users and reports the rest", async () => {
     const { tenantId, key } = await newTenant(t, W);
     const ids = [];

@@ -9,7 +9,7 @@ import { GroupMemberEntity } from '../groups/group.entity.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { passwordProblems } from '../users/password-policy.js';
 import { UserEvents, type UserEvent } from '../users/user-events.js';
-import { TenantUserCountEntity } from '../users/user.entity.js';
+import { UsersService } from '../users/users.service.js';
 import { normalizeResource, type ScimDoc } from './scim.document.js';
 import { ScimGroupRow, ScimUserRow } from './scim.entities.js';
 import { invalidValue, scimNotFound, uniqueness } from './scim.errors.js';
@@ -62,12 +62,11 @@ export class ScimUsersService {
     @InjectTenantRepository(ScimUserRow) private readonly users: TenantRepository<ScimUserRow>,
     @InjectTenantRepository(GroupMemberEntity)
     private readonly members: TenantRepository<GroupMemberEntity>,
-    @InjectTenantRepository(TenantUserCountEntity)
-    private readonly counts: TenantRepository<TenantUserCountEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly tenants: TenantsService,
     private readonly events: UserEvents,
+    private readonly directory: UsersService,
   ) {}
 
   base(tenantId: string) {
@@ -178,7 +177,7 @@ export class ScimUsersService {
             .orderBy()
             .getRawOne<{ n: string }>()
             .then((r) => Number(r?.n ?? 0))
-        : this.counts.findOne(tenantId, {}).then((r) => (r ? Number(r.user_count) : 0));
+        : this.directory.countAll(tenantId);
     const page =
       q.count > 0
         ? await qb

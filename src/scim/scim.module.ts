@@ -4,7 +4,6 @@ import type { FastifyInstance } from 'fastify';
 import { TenancyModule } from '../../libs/tenancy/index.js';
 import { GroupMemberEntity } from '../groups/group.entity.js';
 import { UsersModule } from '../users/users.module.js';
-import { TenantUserCountEntity } from '../users/user.entity.js';
 import { ScimController } from './scim.controller.js';
 import { ScimGroupRow, ScimUserRow } from './scim.entities.js';
 import { problemPayloadAsScim, SCIM_CONTENT_TYPE, SCIM_PATH } from './scim.errors.js';
@@ -14,10 +13,7 @@ import { ScimUsersService } from './scim-users.service.js';
 
 /** Inbound provisioning (SCIM 2.0) into the tenant's directory. */
 @Module({
-  imports: [
-    TenancyModule.forFeature([ScimUserRow, ScimGroupRow, GroupMemberEntity, TenantUserCountEntity]),
-    UsersModule,
-  ],
+  imports: [TenancyModule.forFeature([ScimUserRow, ScimGroupRow, GroupMemberEntity]), UsersModule],
   controllers: [ScimController],
   providers: [ScimUsersService, ScimGroupsService, ScimBulkService],
 })

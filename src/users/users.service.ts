@@ -232,13 +232,13 @@ export class UsersService {
     const filtered = Boolean(q.username || q.email);
     const [rows, total] = await Promise.all([
       qb.getMany(),
-      filtered ? qb.clone().orderBy().limit().offset().getCount() : this.count(tenantId),
+      filtered ? qb.clone().orderBy().limit().offset().getCount() : this.countAll(tenantId),
     ]);
     return page(rows.map(toUserDto), total, q);
   }
 
   /** Kept by statement triggers in 16 shards (see the directory migration): exact, and O(1). */
-  private async count(tenantId: string): Promise<number> {
+  async countAll(tenantId: string): Promise<number> {
     const row = await this.counts
       .query(tenantId, 'c')
       .select('COALESCE(SUM(c.user_count), 0)', 'n')
