@@ -15,12 +15,54 @@ export const REDACT_PATHS = [
   '*.token',
 ];
 
+/** Query parameters that carry secrets (mailed links, OAuth codes and tokens): never logged. */
+const SECRET_PARAMS =
+  /^(token|code|code_verifier|client_secret|password|access_token|refresh_token|id_token_hint|id_token|state|user_code|login_hint)$/i;
+
+/** A request URL with the values of secret-bearing query parameters replaced. */
+export function redactUrl(url: string | undefined): string | undefined {
+  if (!url || !url.includes('?')) return url;
+  const [path, query] = url.split('?', 2);
+  const redacted = query
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name);
+      } catch {
+        // keep the raw name
+      }
+      return eq >= 0 && SECRET_PARAMS.test(decoded) ? `${name}=[redacted]` : pair;
+    })
+    .join('&');
+  return `${path}?${redacted}`;
+}
+
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  headers?: Record<string, unknown>;
+  ip?: string;
+  socket?: { remoteAddress?: string; remotePort?: number };
+}
+
 export function createRootLogger(config: Pick<AppConfig, 'logLevel' | 'env' | 'version'>): Logger {
   return pino({
     level: config.logLevel,
     base: { service: 'idp', version: config.version, env: config.env },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Fastify logs `{req}` on every request: method, redacted URL, host and peer only.
+    serializers: {
+      req: (req: LoggedRequest) => ({
+        method: req.method,
+        url: redactUrl(req.url),
+        host: req.headers?.host,
+        remoteAddress: req.ip ?? req.socket?.remoteAddress,
+      }),
+    },
     formatters: { level: (label) => ({ level: label }) },
   });
 }
