@@ -20,6 +20,13 @@ export interface CounterStore {
   recordFailure(key: string, limits: BlockLimits): Promise<FailureOutcome>;
   /** Milliseconds of block left for each key (0 when not blocked). */
   blockedFor(keys: string[]): Promise<number[]>;
+  /** Whether failures are being counted for this key (a success then has something to forgive). */
+  hasFailures(key: string): Promise<boolean>;
+  /** blockedFor and hasFailures in one round trip: the check on every credential use. */
+  status(
+    keys: string[],
+    failuresOf: string | undefined,
+  ): Promise<{ left: number[]; failures: boolean }>;
   /** Forgets the failures in the window (a success); a running block stays. */
   resetFailures(key: string): Promise<void>;
   /** Lifts a block and forgets the failures; answers whether a block was running. */
@@ -93,6 +100,25 @@ export class RedisCounterStore implements CounterStore {
     });
   }
 
+  async hasFailures(key: string): Promise<boolean> {
+    return (await this.redis.exists(this.attemptsKey(key))) > 0;
+  }
+
+  async status(keys: string[], failuresOf: string | undefined) {
+    const pipeline = this.redis.pipeline();
+    for (const k of keys) pipeline.pttl(this.blockKey(k));
+    if (failuresOf !== undefined) pipeline.exists(this.attemptsKey(failuresOf));
+    const results = (await pipeline.exec()) ?? [];
+    const values = results.map(([err, v]) => {
+      if (err) throw err;
+      return Number(v);
+    });
+    return {
+      left: values.slice(0, keys.length).map((ms) => Math.max(0, ms)),
+      failures: failuresOf !== undefined && values[keys.length] > 0,
+    };
+  }
+
   async resetFailures(key: string): Promise<void> {
     await this.redis.del(this.attemptsKey(key));
   }
@@ -137,6 +163,17 @@ export class MemoryCounterStore implements CounterStore {
   async blockedFor(keys: string[]): Promise<number[]> {
     const now = Date.now();
     return keys.map((k) => this.leftMs(k, now));
+  }
+
+  async hasFailures(key: string): Promise<boolean> {
+    return (this.failures.get(key)?.length ?? 0) > 0;
+  }
+
+  async status(keys: string[], failuresOf: string | undefined) {
+    return {
+      left: await this.blockedFor(keys),
+      failures: failuresOf !== undefined && (await this.hasFailures(failuresOf)),
+    };
   }
 
   async resetFailures(key: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AuditEventInput, AuditService } from '../audit/audit.service.js';
-import type { BlockerService } from '../blocker/blocker.service.js';
+import type { BlockCheck, BlockerService } from '../blocker/blocker.service.js';
 import type { ClientSource } from './oidc.adapter.js';
 
 /** Endpoints where a client proves itself with a credential (a secret or an assertion). */
@@ -77,7 +77,7 @@ function userAgentOf(ctx: Ctx): string | null {
 export class ProviderSecurity {
   private readonly logger = new Logger('OidcSecurity');
   /** Requests whose authenticating client was already checked (later lookups are other clients). */
-  private readonly checked = new WeakSet<object>();
+  private readonly checked = new WeakMap<object, BlockCheck>();
 
   constructor(
     private readonly audit: AuditService,
@@ -91,11 +91,11 @@ export class ProviderSecurity {
         const ctx = Provider.ctx;
         const route = ctx ? oidcOf(ctx)?.route : undefined;
         if (ctx && route && CLIENT_AUTH_ROUTES.has(route) && !this.checked.has(ctx)) {
-          this.checked.add(ctx);
           const check = await this.blocker.check(tenantId, {
             ip: ctx.ip,
             username: clientSubject(clientId),
           });
+          this.checked.set(ctx, check);
           if (check.blocked) {
             ctx.set('retry-after', String(Math.max(1, check.retryAfterSeconds)));
             throw new TooManyClientAttempts();
@@ -136,9 +136,11 @@ export class ProviderSecurity {
       if (error === 'invalid_client') {
         await this.clientAuthFailed(tenantId, ctx, oidc);
       } else if (ctx.status < 400 && oidc.client && oidc.client.clientAuthMethod !== 'none') {
-        await this.blocker.recordSuccess(tenantId, {
-          username: clientSubject(oidc.client.clientId),
-        });
+        await this.blocker.recordSuccess(
+          tenantId,
+          { username: clientSubject(oidc.client.clientId) },
+          this.checked.get(ctx),
+        );
       }
     }
     if (route === 'revocation' && ctx.status === 200) this.revoked(tenantId, ctx, oidc);
