@@ -7,6 +7,16 @@ const limits = { max_attempts: 3, window_seconds: 10, block_seconds: 60 };
 describe('in-process counter store', () => {
   afterEach(() => jest.useRealTimers());
 
+  it('reports block time and pending failures in one status call', async () => {
+    const store = new MemoryCounterStore();
+    expect(await store.status(['ip', 'user'], 'user')).toEqual({ left: [0, 0], failures: false });
+    await store.recordFailure('user', limits);
+    expect(await store.status(['ip', 'user'], 'user')).toEqual({ left: [0, 0], failures: true });
+    expect((await store.status(['ip'], undefined)).failures).toBe(false);
+    await store.resetFailures('user');
+    expect((await store.status(['user'], 'user')).failures).toBe(false);
+  });
+
   it('counts failures in a sliding window and blocks at max_attempts', async () => {
     jest.useFakeTimers({ now: 1_000_000 });
     const store = new MemoryCounterStore();

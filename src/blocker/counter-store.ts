@@ -20,9 +20,7 @@ export interface CounterStore {
   recordFailure(key: string, limits: BlockLimits): Promise<FailureOutcome>;
   /** Milliseconds of block left for each key (0 when not blocked). */
   blockedFor(keys: string[]): Promise<number[]>;
-  /** Whether failures are being counted for this key (a success then has something to forgive). */
-  hasFailures(key: string): Promise<boolean>;
-  /** blockedFor and hasFailures in one round trip: the check on every credential use. */
+  /** Block time left per key, and whether failures are counted for `failuresOf`: one round trip. */
   status(
     keys: string[],
     failuresOf: string | undefined,
@@ -100,10 +98,6 @@ export class RedisCounterStore implements CounterStore {
     });
   }
 
-  async hasFailures(key: string): Promise<boolean> {
-    return (await this.redis.exists(this.attemptsKey(key))) > 0;
-  }
-
   async status(keys: string[], failuresOf: string | undefined) {
     const pipeline = this.redis.pipeline();
     for (const k of keys) pipeline.pttl(this.blockKey(k));
@@ -165,14 +159,10 @@ export class MemoryCounterStore implements CounterStore {
     return keys.map((k) => this.leftMs(k, now));
   }
 
-  async hasFailures(key: string): Promise<boolean> {
-    return (this.failures.get(key)?.length ?? 0) > 0;
-  }
-
   async status(keys: string[], failuresOf: string | undefined) {
     return {
       left: await this.blockedFor(keys),
-      failures: failuresOf !== undefined && (await this.hasFailures(failuresOf)),
+      failures: failuresOf !== undefined && (this.failures.get(failuresOf)?.length ?? 0) > 0,
     };
   }
 

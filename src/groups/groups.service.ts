@@ -14,6 +14,7 @@ import { ClientEntity } from '../clients/client.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import type { GroupDto, GroupListQuery, ReplaceGroupDto, UpdateGroupDto } from './dto/group.dto.js';
 import { GroupAllowedClientEntity, GroupEntity, GroupMemberEntity } from './group.entity.js';
+import { UUID_PATTERN as UUID } from '../common/ids.js';
 
 registerUniqueField('groups_tenant_name_key', 'name');
 registerUniqueField('groups_tenant_external_id_key', 'external_id');
@@ -29,8 +30,6 @@ export function toGroupDto(g: GroupEntity): GroupDto {
     updated_at: g.updated_at.toISOString(),
   };
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class GroupsService {

@@ -28,6 +28,7 @@ import {
   WebauthnChallengeEntity,
   type ChallengePurpose,
 } from './passkey.entities.js';
+import { UUID_PATTERN as UUID } from '../common/ids.js';
 
 registerUniqueField('passkey_credentials_tenant_credential_key', 'credential_id');
 
@@ -468,8 +469,6 @@ export class PasskeysService {
     return (await this.credentials.count(tenantId, { user_id: userId })) > 0;
   }
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The library's messages say what failed without secrets; anything odd becomes a plain line. */
 function describe(err: unknown): string {

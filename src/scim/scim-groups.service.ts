@@ -27,8 +27,8 @@ import {
 import { compileFilter, sortExpression } from './scim.sql.js';
 import { etagOf } from './scim-users.mapper.js';
 import { countedTotal, type ListResponse, type Written } from './scim-users.service.js';
+import { UUID_PATTERN as UUID } from '../common/ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MEMBERS = findAttr(GROUP_SCHEMA.attributes, 'members')!;
 
 /** Membership changes of one PATCH, applied in order as database statements. */

@@ -4,6 +4,7 @@ import { isObject, type ScimDoc } from './scim.document.js';
 import type { ScimUserExtras, ScimUserRow } from './scim.entities.js';
 import { invalidValue } from './scim.errors.js';
 import { SCHEMA_ENTERPRISE, SCHEMA_USER } from './scim.schemas.js';
+import { UUID_PATTERN as UUID } from '../common/ids.js';
 
 /**
  * Users between the directory's row and SCIM's document. The directory's columns carry what
@@ -13,7 +14,6 @@ import { SCHEMA_ENTERPRISE, SCHEMA_USER } from './scim.schemas.js';
  */
 
 const LOCALE_PATTERN = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const NAME_EXTRAS = ['formatted', 'middleName', 'honorificPrefix', 'honorificSuffix'] as const;
 const TOP_EXTRAS = [

@@ -25,8 +25,7 @@ import {
   userWriteFromDoc,
   type UserWrite,
 } from './scim-users.mapper.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID_PATTERN as UUID } from '../common/ids.js';
 
 export interface Written {
   resource: ScimDoc;

@@ -6,6 +6,7 @@ import {
   resolveAttrPath,
   SCHEMA_ENTERPRISE,
 } from './scim.schemas.js';
+import { UUID_PATTERN as UUID } from '../common/ids.js';
 
 /**
  * SCIM filters as SQL. Every value becomes a bound parameter; the expressions are the exact
@@ -32,8 +33,6 @@ export interface SqlParams {
   params: Record<string, unknown>;
   next: number;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const text = (expr: string, ci = true): Column => ({
   kind: 'text',

@@ -6,7 +6,7 @@ import { notFound } from '../common/problem.js';
 import { OidcPayloadEntity } from '../oidc/oidc-payload.entity.js';
 import { OidcPayloadStore } from '../oidc/oidc-payload.store.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-import { isUuid } from '../users/users.service.js';
+import { isUuid } from '../common/ids.js';
 import type { SessionDto } from './dto/session.dto.js';
 import { SessionSignInEntity } from './session-sign-in.entity.js';
 

@@ -23,6 +23,7 @@ import {
 import { passwordProblems } from './password-policy.js';
 import { UserEvents } from './user-events.js';
 import { TenantUserCountEntity, UserEntity } from './user.entity.js';
+import { isUuid } from '../common/ids.js';
 
 registerUniqueField('users_tenant_username_key', 'username');
 registerUniqueField('users_tenant_email_key', 'email');
@@ -446,10 +447,6 @@ function usernameOf(item: unknown): string | null {
 }
 
 const USERNAME_ONLY = /^[a-zA-Z0-9_.-]+$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
 
 function pick(dto: object): Partial<UserEntity> {
   const out: Record<string, unknown> = {};
