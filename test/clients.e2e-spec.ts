@@ -569,7 +569,7 @@ describe('OIDC clients', () => {
     ).toBe(404);
   });
 
-  it('provider metadata follows changes at once and is a fresh copy each time', async () => {
+  it('provider metadata follows changes at once and is one read-only object until then', async () => {
     const { tenantId, key } = await newTenant(t, CLIENT_SCOPES);
     await t.http('POST', base(tenantId), { key, body: fullClient() });
     const clients = t.app.get(ClientsService);
@@ -593,19 +593,20 @@ describe('OIDC clients', () => {
       first_party: true,
       register_enable: true,
     });
-    (first!.grant_types as string[]).push('implicit');
-    expect((await clients.getProviderMetadata(tenantId, 'web-portal'))!.grant_types).toHaveLength(
-      3,
-    );
+    // Shared and read-only: no reader can change what the next one sees.
+    expect(() => (first!.grant_types as string[]).push('implicit')).toThrow(TypeError);
+    expect(() => Object.assign(first!, { is_lock: false })).toThrow(TypeError);
+    const again = await clients.getProviderMetadata(tenantId, 'web-portal');
+    expect(again).toBe(first);
+    expect(again!.grant_types).toHaveLength(3);
 
     await t.http('PATCH', `${base(tenantId)}/web-portal`, {
       key,
       body: { is_lock: false, name: 'Renamed' },
     });
-    expect(await clients.getProviderMetadata(tenantId, 'web-portal')).toMatchObject({
-      is_lock: false,
-      client_name: 'Renamed',
-    });
+    const changed = await clients.getProviderMetadata(tenantId, 'web-portal');
+    expect(changed).not.toBe(first);
+    expect(changed).toMatchObject({ is_lock: false, client_name: 'Renamed' });
     // an unknown client, then created: the brief negative entry is dropped on change
     expect(await clients.getProviderMetadata(tenantId, 'later')).toBeUndefined();
     await t.http('POST', base(tenantId), { key, body: { ...fullClient(), client_id: 'later' } });

@@ -32,13 +32,13 @@ import type {
   UpdateClientDto,
 } from './dto/client.dto.js';
 
-/**
- * A deep copy made with JSON: the values are JSON data, and unlike structuredClone the copy's
- * objects belong to the caller's realm, which oidc-provider's plain-object checks require
- * (under jest's VM modules structuredClone answers objects of another realm).
- */
-function jsonCopy<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
+/** Freezes JSON data all the way down: shared metadata must not be changed by any reader. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 registerUniqueField('clients_pkey', 'client_id');
@@ -328,7 +328,8 @@ export class ClientsService {
    * The client as oidc-provider reads it (adapter `Client.find`), or undefined when unknown.
    * Custom properties (client_type, is_lock, is_group_restricted, first_party, register_enable)
    * need `extraClientMetadata.properties` in the provider configuration. Every call answers a
-   * fresh copy: oidc-provider normalises (mutates) the arrays it is given.
+   * frozen object, the same one until the client changes (so oidc-provider's Client instance can be
+   * kept per object, see reuseClientInstances); whoever hands it to oidc-provider copies it first.
    */
   async getProviderMetadata(
     tenantId: string,
@@ -337,15 +338,15 @@ export class ClientsService {
     if (!CLIENT_ID_PATTERN.test(clientId) || !isValidTenantId(tenantId)) return undefined;
     const key = `${tenantId}\n${clientId}`;
     const cached = this.metadata.get(key);
-    if (cached) return cached.value && jsonCopy(cached.value);
+    if (cached) return cached.value;
 
     const generation = this.generation;
     const client = await this.clients.findOne(tenantId, { client_id: clientId });
-    const value = client ? this.providerMetadataOf(tenantId, client) : undefined;
+    const value = client ? deepFreeze(this.providerMetadataOf(tenantId, client)) : undefined;
     if (generation === this.generation) {
       this.metadata.set(key, { value }, value ? {} : { ttl: UNKNOWN_CLIENT_TTL_MS });
     }
-    return value && jsonCopy(value);
+    return value;
   }
 
   private providerMetadataOf(tenantId: string, c: ClientEntity): Record<string, unknown> {

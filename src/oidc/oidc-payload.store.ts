@@ -2,9 +2,62 @@ import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { InjectDataSource } from '@nestjs/typeorm';
 import { In, type DataSource } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { CLAIM_COLUMNS, type ClaimsUser } from '../users/user.entity.js';
 import { OidcPayloadEntity } from './oidc-payload.entity.js';
 
 export type Payload = Record<string, unknown>;
+
+/** An artefact, and for a user's token what hangs off it (absent: not looked up). */
+export interface FoundPayload {
+  payload: Payload | undefined;
+  grant?: { id: string; payload: Payload | undefined };
+  session?: { uid: string; payload: Payload | undefined };
+  account?: { id: string; user: ClaimsUser | undefined };
+}
+
+/** Tokens of a user sign-in: they name a grant, maybe a session, and an account. */
+const USER_TOKEN_MODELS = `('AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest')`;
+const UUID_TEXT = `'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'`;
+
+/** Any number of (model, id) pairs of one tenant, in one statement; `i` is the pair's position. */
+const FIND_BATCH_SQL = `
+SELECT k.i, t.payload, t.expires_at, t.consumed_at, t.grant_id,
+       k.model IN ${USER_TOKEN_MODELS} AND t.payload->>'expiresWithSession' = 'true' AS bound_session,
+       k.model IN ${USER_TOKEN_MODELS} AS with_account,
+       g.payload AS g_payload, g.expires_at AS g_expires_at, g.consumed_at AS g_consumed_at,
+       s.payload AS s_payload, s.expires_at AS s_expires_at, s.consumed_at AS s_consumed_at,
+       ${CLAIM_COLUMNS.map((c) => `u.${c} AS u_${c}`).join(', ')}
+FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS k(model, id, i)
+JOIN oidc_payloads t ON t.tenant_id = $1 AND t.model = k.model AND t.id = k.id
+LEFT JOIN oidc_payloads g ON k.model IN ${USER_TOKEN_MODELS}
+  AND g.tenant_id = t.tenant_id AND g.model = 'Grant' AND g.id = t.grant_id
+LEFT JOIN oidc_payloads s ON k.model IN ${USER_TOKEN_MODELS}
+  AND t.payload->>'expiresWithSession' = 'true'
+  AND s.tenant_id = t.tenant_id AND s.model = 'Session' AND s.uid = t.payload->>'sessionUid'
+LEFT JOIN users u ON k.model IN ${USER_TOKEN_MODELS} AND u.tenant_id = t.tenant_id
+  AND u.user_id = CASE WHEN t.payload->>'accountId' ~ ${UUID_TEXT}
+                       THEN (t.payload->>'accountId')::uuid END`;
+
+type Row = Pick<OidcPayloadEntity, 'payload' | 'expires_at' | 'consumed_at'>;
+type FindRow = Row & {
+  i: string | number;
+  grant_id: string | null;
+  bound_session: boolean;
+  with_account: boolean;
+  g_payload: Payload | null;
+  g_expires_at: Date | null;
+  g_consumed_at: Date | null;
+  s_payload: Payload | null;
+  s_expires_at: Date | null;
+  s_consumed_at: Date | null;
+} & { [column: `u_${string}`]: unknown };
+
+interface PendingFind {
+  model: string;
+  id: string;
+  resolve: (found: FoundPayload) => void;
+  reject: (err: unknown) => void;
+}
 
 const CLEANUP_EVERY_MS = 5 * 60_000;
 const CLEANUP_BATCH = 1000;
@@ -23,6 +76,8 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('OidcPayloadStore');
   private timer?: NodeJS.Timeout;
   private cleaning?: Promise<number>;
+  /** Finds waiting for the next flush, per tenant. */
+  private readonly batches = new Map<string, PendingFind[]>();
 
   constructor(
     @InjectTenantRepository(OidcPayloadEntity)
@@ -77,9 +132,7 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
     );
   }
 
-  private toPayload(
-    row: Pick<OidcPayloadEntity, 'payload' | 'expires_at' | 'consumed_at'> | null | undefined,
-  ): Payload | undefined {
+  private toPayload(row: Row | null | undefined): Payload | undefined {
     if (!row) return undefined;
     if (row.expires_at && new Date(row.expires_at).getTime() <= Date.now()) return undefined;
     return row.consumed_at
@@ -87,16 +140,81 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
       : row.payload;
   }
 
-  async find(tenantId: string, model: string, id: string): Promise<Payload | undefined> {
-    const rows = await this.payloads.sql<
-      Pick<OidcPayloadEntity, 'payload' | 'expires_at' | 'consumed_at'>
-    >(
-      tenantId,
-      'oidc_payload_find',
-      'SELECT payload, expires_at, consumed_at FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND id = $3',
-      [model, id],
-    );
-    return this.toPayload(rows[0]);
+  /**
+   * One artefact by id. Finds issued together (introspection looks a token up as an access
+   * token, a client credentials token and a refresh token at once; concurrent requests of a
+   * tenant) go out as one statement, and a token comes back with its grant, the session it is
+   * bound to and its user, which the request needs next (see request-prefetch.ts).
+   */
+  find(tenantId: string, model: string, id: string): Promise<FoundPayload> {
+    let batch = this.batches.get(tenantId);
+    if (!batch) {
+      this.batches.set(tenantId, (batch = []));
+      if (this.batches.size === 1) setImmediate(() => this.flush());
+    }
+    return new Promise((resolve, reject) => batch.push({ model, id, resolve, reject }));
+  }
+
+  private flush() {
+    const batches = [...this.batches];
+    this.batches.clear();
+    for (const [tenantId, finds] of batches) {
+      this.payloads
+        .sql<FindRow>(tenantId, 'oidc_payload_find_batch', FIND_BATCH_SQL, [
+          finds.map((f) => f.model),
+          finds.map((f) => f.id),
+        ])
+        .then(
+          (rows) => {
+            const byIndex = new Map(rows.map((r) => [Number(r.i), r]));
+            finds.forEach((f, i) => f.resolve(this.found(byIndex.get(i + 1))));
+          },
+          (err: unknown) => finds.forEach((f) => f.reject(err)),
+        );
+    }
+  }
+
+  private found(row: FindRow | undefined): FoundPayload {
+    const payload = this.toPayload(row);
+    if (!row || !payload) return { payload };
+    const found: FoundPayload = { payload };
+    if (row.grant_id) {
+      found.grant = {
+        id: row.grant_id,
+        payload: this.toPayload(
+          row.g_payload
+            ? {
+                payload: row.g_payload,
+                expires_at: row.g_expires_at,
+                consumed_at: row.g_consumed_at,
+              }
+            : null,
+        ),
+      };
+    }
+    if (row.bound_session && typeof payload.sessionUid === 'string') {
+      found.session = {
+        uid: payload.sessionUid,
+        payload: this.toPayload(
+          row.s_payload
+            ? {
+                payload: row.s_payload,
+                expires_at: row.s_expires_at,
+                consumed_at: row.s_consumed_at,
+              }
+            : null,
+        ),
+      };
+    }
+    if (row.with_account && typeof payload.accountId === 'string') {
+      found.account = {
+        id: payload.accountId,
+        user: row.u_user_id
+          ? (Object.fromEntries(CLAIM_COLUMNS.map((c) => [c, row[`u_${c}`]])) as ClaimsUser)
+          : undefined,
+      };
+    }
+    return found;
   }
 
   async findByUid(tenantId: string, model: string, uid: string): Promise<Payload | undefined> {

@@ -15,13 +15,14 @@ import { GroupsService } from '../groups/groups.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { UserEvents } from '../users/user-events.js';
-import type { UserEntity } from '../users/user.entity.js';
+import type { ClaimsUser } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
-import { tenantAdapterFactory, type ClientSource } from './oidc.adapter.js';
+import { reuseClientInstances, tenantAdapterFactory, type ClientSource } from './oidc.adapter.js';
 import { OidcPayloadStore } from './oidc-payload.store.js';
 import { ProviderSecurity } from './oidc-security.js';
 import { brandingOf, buildProviderConfiguration, type PolicyClient } from './provider-config.js';
 import { deriveTenantKey } from './tenant-secrets.js';
+import { prefetchKey, take } from './request-prefetch.js';
 import type { Branding } from '../login/views.js';
 
 export const CLIENT_SOURCE = Symbol('OIDC_CLIENT_SOURCE');
@@ -125,6 +126,7 @@ export class OidcProviders {
       this.tenants.settings(tenantId),
       this.keys.providerJwks(tenantId),
     ]);
+    const clients = this.security.guardClients(this.clients);
     const configuration = buildProviderConfiguration({
       tenantId,
       issuer,
@@ -133,7 +135,7 @@ export class OidcProviders {
       cookieKeys: [
         deriveTenantKey(this.config.masterKey, tenantId, 'oidc-cookies').toString('base64url'),
       ],
-      adapter: tenantAdapterFactory(tenantId, this.store, this.security.guardClients(this.clients)),
+      adapter: tenantAdapterFactory(tenantId, this.store, clients),
       findAccount: this.findAccount(tenantId),
       mayUseClient: (accountId, client) => this.mayUseClient(tenantId, accountId, client),
       previousGrant: (accountId, clientId) => this.store.latestGrant(tenantId, accountId, clientId),
@@ -141,6 +143,7 @@ export class OidcProviders {
     const provider = new Provider(issuer, configuration) as Koa;
     provider.proxy = Boolean(this.config.trustProxy);
     this.pinOrigin(provider);
+    reuseClientInstances(provider as unknown as Provider, tenantId, clients);
     this.security.attach(provider, tenantId);
     provider.on('server_error', (_ctx: unknown, err: Error) => {
       this.logger.error({ err, tenantId }, 'OIDC server error');
@@ -195,7 +198,9 @@ export class OidcProviders {
   }
 
   private async loadAccount(tenantId: string, sub: string): Promise<Account | undefined> {
-    const user = await this.users.getEntity(tenantId, sub);
+    // A token's user was usually read with the token itself (OidcPayloadStore.find).
+    const kept = take<ClaimsUser>(prefetchKey.account(sub));
+    const user = kept.found ? kept.value : await this.users.getEntity(tenantId, sub);
     if (!user || user.is_disabled) return undefined;
     return {
       accountId: user.user_id,
@@ -204,7 +209,7 @@ export class OidcProviders {
   }
 
   /** Every claim the user has; oidc-provider keeps those the granted scopes and claims allow. */
-  private async claimsOf(tenantId: string, user: UserEntity, scope: string) {
+  private async claimsOf(tenantId: string, user: ClaimsUser, scope: string) {
     const scopes = new Set(scope.split(' '));
     const fullName = [user.given_name, user.family_name].filter(Boolean).join(' ');
     return {

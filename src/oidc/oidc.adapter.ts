@@ -1,15 +1,28 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { OidcPayloadStore } from './oidc-payload.store.js';
 import { PROVIDER_SCOPES } from './provider-config.js';
+import { forgetAll, prefetchKey, remember, take } from './request-prefetch.js';
 
 const KNOWN_SCOPES = new Set(PROVIDER_SCOPES);
 
-/** Where a tenant's clients come from: the clients table, read-only for the provider. */
+/**
+ * Where a tenant's clients come from: the clients table, read-only for the provider. The answer
+ * is shared and read-only, and stays the same object until the client changes.
+ */
 export interface ClientSource {
   getProviderMetadata(
     tenantId: string,
     clientId: string,
   ): Promise<Record<string, unknown> | undefined>;
+}
+
+/**
+ * A deep copy made with JSON: the values are JSON data, and unlike structuredClone the copy's
+ * objects belong to the caller's realm, which oidc-provider's plain-object checks require
+ * (under jest's VM modules structuredClone answers objects of another realm).
+ */
+function jsonCopy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 /** Client metadata is managed through the API, never by the provider (no dynamic registration). */
@@ -25,8 +38,10 @@ class ClientAdapter implements Adapter {
    * server for that client (client_credentials JWTs).
    */
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const metadata = await this.clients.getProviderMetadata(this.tenantId, id);
-    if (!metadata) return undefined;
+    const shared = await this.clients.getProviderMetadata(this.tenantId, id);
+    if (!shared) return undefined;
+    // oidc-provider normalises (mutates) what it is given; the source's object is shared.
+    const metadata = jsonCopy(shared);
     const scopes =
       typeof metadata.scope === 'string' ? metadata.scope.split(' ').filter(Boolean) : [];
     return {
@@ -55,7 +70,11 @@ class ClientAdapter implements Adapter {
   async revokeByGrantId(): Promise<void> {}
 }
 
-/** One model of one tenant over the shared `oidc_payloads` table. */
+/**
+ * One model of one tenant over the shared `oidc_payloads` table. A token's grant, bound session
+ * and user come back with the token and are kept for the rest of the request, where
+ * oidc-provider asks for them next (see request-prefetch.ts); writes drop what was kept.
+ */
 class PayloadAdapter implements Adapter {
   constructor(
     private readonly tenantId: string,
@@ -64,6 +83,7 @@ class PayloadAdapter implements Adapter {
   ) {}
 
   upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+    forgetAll();
     return this.store.upsert(
       this.tenantId,
       this.model,
@@ -74,7 +94,15 @@ class PayloadAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    return (await this.store.find(this.tenantId, this.model, id)) as AdapterPayload | undefined;
+    if (this.model === 'Grant') {
+      const kept = take<AdapterPayload>(prefetchKey.grant(id));
+      if (kept.found) return kept.value;
+    }
+    const found = await this.store.find(this.tenantId, this.model, id);
+    if (found.grant) remember(prefetchKey.grant(found.grant.id), found.grant.payload);
+    if (found.session) remember(prefetchKey.sessionByUid(found.session.uid), found.session.payload);
+    if (found.account) remember(prefetchKey.account(found.account.id), found.account.user);
+    return found.payload as AdapterPayload | undefined;
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -83,19 +111,26 @@ class PayloadAdapter implements Adapter {
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    if (this.model === 'Session') {
+      const kept = take<AdapterPayload>(prefetchKey.sessionByUid(uid));
+      if (kept.found) return kept.value;
+    }
     return (await this.store.findByUid(this.tenantId, this.model, uid)) as
       AdapterPayload | undefined;
   }
 
   consume(id: string): Promise<void> {
+    forgetAll();
     return this.store.consume(this.tenantId, this.model, id);
   }
 
   destroy(id: string): Promise<void> {
+    forgetAll();
     return this.store.destroy(this.tenantId, this.model, id);
   }
 
   revokeByGrantId(grantId: string): Promise<void> {
+    forgetAll();
     return this.store.revokeByGrantId(this.tenantId, this.model, grantId);
   }
 }
@@ -110,4 +145,34 @@ export function tenantAdapterFactory(
     model === 'Client'
       ? new ClientAdapter(tenantId, clients)
       : new PayloadAdapter(tenantId, model, store);
+}
+
+type ClientClass = { find(id: string): Promise<unknown> };
+
+/**
+ * oidc-provider rebuilds a client from its metadata on every lookup: it copies the metadata,
+ * serialises and hashes it to find the Client it made before. The metadata a ClientSource
+ * answers is the same object until the client changes, so the Client is kept per metadata
+ * object and found without that work. The source is still asked every time (it holds the
+ * brute-force check of client authentication and sees client changes in every replica).
+ */
+export function reuseClientInstances(
+  provider: { Client: unknown },
+  tenantId: string,
+  clients: ClientSource,
+): void {
+  const Client = provider.Client as ClientClass;
+  const build = Client.find.bind(Client);
+  const instances = new WeakMap<object, unknown>();
+  Client.find = async (id: string) => {
+    if (typeof id !== 'string' || !id) return undefined;
+    const metadata = await clients.getProviderMetadata(tenantId, id);
+    if (!metadata) return undefined;
+    let client = instances.get(metadata);
+    if (!client) {
+      client = await build(id);
+      if (client) instances.set(metadata, client);
+    }
+    return client;
+  };
 }

@@ -53,6 +53,21 @@ export class UserEntity {
   updated_at: Date;
 }
 
+/** The columns a user's sign-in and OIDC claims are built from (read beside tokens too). */
+export const CLAIM_COLUMNS = [
+  'user_id',
+  'username',
+  'email',
+  'is_disabled',
+  'is_verified',
+  'locale',
+  'roles',
+  'display_name',
+  'given_name',
+  'family_name',
+] as const satisfies ReadonlyArray<keyof UserEntity>;
+export type ClaimsUser = Pick<UserEntity, (typeof CLAIM_COLUMNS)[number]>;
+
 /** Maintained by statement triggers on users (directory migration); read-only here. */
 @Entity({ name: 'tenant_user_counts' })
 export class TenantUserCountEntity {
