@@ -6,6 +6,7 @@ import { AuditBlocker1763900004000 } from './1763900004000-audit-blocker.js';
 import { Scim1763900005000 } from './1763900005000-scim.js';
 import { StrongAuth1763900006000 } from './1763900006000-strong-auth.js';
 import { Sessions1763900007000 } from './1763900007000-sessions.js';
+import { OidcApply1763900008000 } from './1763900008000-oidc-apply.js';
 
 /** Every migration, in order. Explicit imports: ESM builds have no glob loading. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   Scim1763900005000,
   StrongAuth1763900006000,
   Sessions1763900007000,
+  OidcApply1763900008000,
 ];

@@ -1,4 +1,14 @@
+import * as client from 'openid-client';
 import { startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
+import {
+  Browser,
+  createClient,
+  createTenant,
+  createUser,
+  discover,
+  oauthError,
+  signIn,
+} from './oidc-support.js';
 
 /** Smoke test of the embedded default: no DATABASE_URL, PGlite in DATA_DIR. */
 describe('embedded PGlite default', () => {
@@ -25,5 +35,48 @@ describe('embedded PGlite default', () => {
     expect(created.status).toBe(201);
     const read = await t.http('GET', `/api/v1/tenants/${tenant_id}`);
     expect(read.body).toMatchObject({ tenant_id, display_name: 'Embedded', pin_size: 5 });
+  }, 60_000);
+
+  it('runs the OpenID Provider on the embedded database: sign-in, refresh, userinfo, introspection', async () => {
+    const tenantId = uniqueTenantId('emb');
+    await createTenant(t, tenantId);
+    const user = await createUser(t, tenantId, {
+      username: 'alice',
+      password: 'pglite passphrase',
+    });
+    const c = await createClient(t, tenantId, {
+      client_type: 'confidential',
+      redirect_uris: ['http://127.0.0.1:9999/cb'],
+      grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+      allowed_scopes: ['openid', 'profile', 'email', 'offline_access'],
+    });
+    const config = await discover(`${t.baseUrl}/${tenantId}`, c.client_id, c.client_secret);
+    const s = await signIn(new Browser(), config, {
+      username: 'alice',
+      password: 'pglite passphrase',
+      redirectUri: 'http://127.0.0.1:9999/cb',
+    });
+    const tokens = await client.authorizationCodeGrant(config, s.callback, {
+      pkceCodeVerifier: s.verifier,
+      expectedState: s.state,
+      expectedNonce: s.nonce,
+    });
+    const rotated = await client.refreshTokenGrant(config, tokens.refresh_token!);
+    expect(rotated.refresh_token).not.toBe(tokens.refresh_token);
+    expect((await client.fetchUserInfo(config, rotated.access_token, user.user_id)).sub).toBe(
+      user.user_id,
+    );
+    expect(await client.tokenIntrospection(config, rotated.access_token)).toMatchObject({
+      active: true,
+      sub: user.user_id,
+    });
+    // Reuse of the rotated refresh token revokes the grant, on this database too.
+    expect(await oauthError(client.refreshTokenGrant(config, tokens.refresh_token!))).toBe(
+      'invalid_grant',
+    );
+    expect((await client.tokenIntrospection(config, rotated.access_token)).active).toBe(false);
+
+    const cc = await client.clientCredentialsGrant(config);
+    expect(cc.access_token.split('.')).toHaveLength(3);
   }, 60_000);
 });

@@ -11,6 +11,9 @@ import type {
   SelectQueryBuilder,
 } from 'typeorm';
 
+/** `SELECT some_function($1, ...)`: a function scoped by its first argument, the tenant. */
+const TENANT_FUNCTION_CALL = /^\s*SELECT\s+[a-z_][a-z0-9_]*\(\s*\$1\s*[,)]/i;
+
 /** Every tenant-owned entity has this column; the repository writes and filters on it. */
 export interface TenantOwned {
   tenant_id: string | null;
@@ -147,7 +150,8 @@ export class TenantRepository<T extends TenantOwned & ObjectLiteral> {
   /**
    * Hot-path SQL without the query builder: a named prepared statement on the PostgreSQL pool
    * (parsed once per connection), or a plain query on the embedded database. The statement must
-   * filter on `tenant_id = $1`; the tenant is always the first parameter.
+   * filter on `tenant_id = $1`, or be one call of a function that takes the tenant as its first
+   * argument (`SELECT f($1, ...)`); the tenant is always the first parameter.
    */
   async sql<R = Record<string, unknown>>(
     tenantId: string,
@@ -156,7 +160,7 @@ export class TenantRepository<T extends TenantOwned & ObjectLiteral> {
     params: unknown[] = [],
   ): Promise<R[]> {
     if (!tenantId) throw new Error('tenant id is required for a tenant-owned query');
-    if (!/\btenant_id\s*=\s*\$1\b/.test(text))
+    if (!/\btenant_id\s*=\s*\$1\b/.test(text) && !TENANT_FUNCTION_CALL.test(text))
       throw new Error(`statement ${name} does not filter on tenant_id = $1`);
     const values = [tenantId, ...params];
     const pool = (this.dataSource.driver as { master?: { query?: unknown; totalCount?: number } })

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import Provider from 'oidc-provider';
 import { In, type DataSource } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { CLAIM_COLUMNS, type ClaimsUser } from '../users/user.entity.js';
@@ -37,6 +38,28 @@ LEFT JOIN oidc_payloads s ON k.model IN ${USER_TOKEN_MODELS}
 LEFT JOIN users u ON k.model IN ${USER_TOKEN_MODELS} AND u.tenant_id = t.tenant_id
   AND u.user_id = CASE WHEN t.payload->>'accountId' ~ ${UUID_TEXT}
                        THEN (t.payload->>'accountId')::uuid END`;
+
+/** One adapter write, as oidc_payloads_apply (migration 1763900008000) reads it. */
+type WriteOp =
+  | {
+      op: 'upsert';
+      model: string;
+      id: string;
+      payload: Payload;
+      grant_id: string | null;
+      user_code: string | null;
+      uid: string | null;
+      expires_at: string | null;
+    }
+  | { op: 'consume' | 'destroy'; model: string; id: string }
+  | { op: 'revoke_grant'; model: string; grant_id: string };
+
+interface RequestWrites {
+  tenantId: string;
+  ops: WriteOp[];
+  /** The request's writes being applied (reads and the end of the request wait for them). */
+  applying?: Promise<void>;
+}
 
 type Row = Pick<OidcPayloadEntity, 'payload' | 'expires_at' | 'consumed_at'>;
 type FindRow = Row & {
@@ -76,6 +99,13 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('OidcPayloadStore');
   private timer?: NodeJS.Timeout;
   private cleaning?: Promise<number>;
+  /** Provider requests whose writes wait for the end of the request (see beginRequest). */
+  private readonly deferring = new WeakMap<object, RequestWrites>();
+  /** Write lists waiting for the next flush, per tenant. */
+  private readonly writes = new Map<
+    string,
+    Array<{ ops: WriteOp[]; resolve: () => void; reject: (err: unknown) => void }>
+  >();
   /** Finds waiting for the next flush, per tenant. */
   private readonly batches = new Map<string, PendingFind[]>();
 
@@ -94,41 +124,123 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
     if (this.timer) clearInterval(this.timer);
   }
 
-  async upsert(
+  upsert(
     tenantId: string,
     model: string,
     id: string,
     payload: Payload,
     expiresIn: number | undefined,
   ): Promise<void> {
-    const row = {
+    return this.write(tenantId, {
+      op: 'upsert',
       model,
       id,
       payload,
       grant_id: typeof payload.grantId === 'string' ? payload.grantId : null,
       user_code: typeof payload.userCode === 'string' ? payload.userCode : null,
       uid: typeof payload.uid === 'string' ? payload.uid : null,
-      expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
-    };
-    // One round trip, on the token endpoint's hot path.
+      expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000).toISOString() : null,
+    });
+  }
+
+  consume(tenantId: string, model: string, id: string): Promise<void> {
+    return this.write(tenantId, { op: 'consume', model, id });
+  }
+
+  destroy(tenantId: string, model: string, id: string): Promise<void> {
+    return this.write(tenantId, { op: 'destroy', model, id });
+  }
+
+  revokeByGrantId(tenantId: string, model: string, grantId: string): Promise<void> {
+    return this.write(tenantId, { op: 'revoke_grant', model, grant_id: grantId });
+  }
+
+  /**
+   * From here to `endRequest`, the writes of this provider request (oidc-provider's context)
+   * wait, and go out in order in one call: a token request writes three to four rows one after
+   * another. Its own reads first apply what it wrote; nobody else can see the difference,
+   * because the answer leaves only after `endRequest`.
+   */
+  beginRequest(ctx: object, tenantId: string): void {
+    this.deferring.set(ctx, { tenantId, ops: [] });
+  }
+
+  /** Applies what the request wrote; rejects when that failed (the request must then fail). */
+  async endRequest(ctx: object): Promise<void> {
+    const pending = this.deferring.get(ctx);
+    if (!pending) return;
+    try {
+      await this.settle(pending);
+    } finally {
+      this.deferring.delete(ctx);
+    }
+  }
+
+  private write(tenantId: string, op: WriteOp): Promise<void> {
+    const ctx = Provider.ctx as object | undefined;
+    const pending = ctx && this.deferring.get(ctx);
+    if (pending && pending.tenantId === tenantId) {
+      pending.ops.push(op);
+      return Promise.resolve();
+    }
+    return this.apply(tenantId, [op]);
+  }
+
+  /** Before a read in a provider request: what the request wrote so far is applied. */
+  private settle(pending = this.pendingOfRequest()): Promise<void> | undefined {
+    if (!pending) return undefined;
+    if (pending.ops.length) {
+      const ops = pending.ops.splice(0);
+      const previous = pending.applying;
+      pending.applying = (previous ?? Promise.resolve()).then(() =>
+        this.apply(pending.tenantId, ops),
+      );
+    }
+    return pending.applying;
+  }
+
+  private pendingOfRequest(): RequestWrites | undefined {
+    const ctx = Provider.ctx as object | undefined;
+    return ctx ? this.deferring.get(ctx) : undefined;
+  }
+
+  /**
+   * Group commit: the write lists of one tenant that are ready in the same turn of the event
+   * loop go out as one call, each list in order. If that call fails, each list is retried on
+   * its own, so one bad list fails only its own request.
+   */
+  private apply(tenantId: string, ops: WriteOp[]): Promise<void> {
+    let queue = this.writes.get(tenantId);
+    if (!queue) {
+      this.writes.set(tenantId, (queue = []));
+      if (this.writes.size === 1) setImmediate(() => this.flushWrites());
+    }
+    return new Promise((resolve, reject) => queue.push({ ops, resolve, reject }));
+  }
+
+  private flushWrites() {
+    const queues = [...this.writes];
+    this.writes.clear();
+    for (const [tenantId, lists] of queues) {
+      this.run(
+        tenantId,
+        lists.flatMap((l) => l.ops),
+      ).then(
+        () => lists.forEach((l) => l.resolve()),
+        (err: unknown) => {
+          if (lists.length === 1) return lists[0].reject(err);
+          for (const l of lists) this.run(tenantId, l.ops).then(l.resolve, l.reject);
+        },
+      );
+    }
+  }
+
+  private async run(tenantId: string, ops: WriteOp[]): Promise<void> {
     await this.payloads.sql(
       tenantId,
-      'oidc_payload_upsert',
-      `INSERT INTO oidc_payloads (tenant_id, model, id, payload, grant_id, user_code, uid, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (tenant_id, model, id) DO UPDATE SET payload = EXCLUDED.payload,
-         grant_id = EXCLUDED.grant_id, user_code = EXCLUDED.user_code, uid = EXCLUDED.uid,
-         expires_at = EXCLUDED.expires_at
-       WHERE oidc_payloads.tenant_id = $1`,
-      [
-        row.model,
-        row.id,
-        JSON.stringify(row.payload),
-        row.grant_id,
-        row.user_code,
-        row.uid,
-        row.expires_at,
-      ],
+      'oidc_payloads_apply',
+      'SELECT oidc_payloads_apply($1, $2::jsonb)',
+      [JSON.stringify(ops)],
     );
   }
 
@@ -147,6 +259,12 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
    * bound to and its user, which the request needs next (see request-prefetch.ts).
    */
   find(tenantId: string, model: string, id: string): Promise<FoundPayload> {
+    const settling = this.settle();
+    if (settling) return settling.then(() => this.enqueueFind(tenantId, model, id));
+    return this.enqueueFind(tenantId, model, id);
+  }
+
+  private enqueueFind(tenantId: string, model: string, id: string): Promise<FoundPayload> {
     let batch = this.batches.get(tenantId);
     if (!batch) {
       this.batches.set(tenantId, (batch = []));
@@ -218,6 +336,7 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
   }
 
   async findByUid(tenantId: string, model: string, uid: string): Promise<Payload | undefined> {
+    await this.settle();
     const rows = await this.payloads.sql<
       Pick<OidcPayloadEntity, 'payload' | 'expires_at' | 'consumed_at'>
     >(
@@ -234,34 +353,8 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
     model: string,
     userCode: string,
   ): Promise<Payload | undefined> {
+    await this.settle();
     return this.toPayload(await this.payloads.findOne(tenantId, { model, user_code: userCode }));
-  }
-
-  async consume(tenantId: string, model: string, id: string): Promise<void> {
-    await this.payloads.sql(
-      tenantId,
-      'oidc_payload_consume',
-      'UPDATE oidc_payloads SET consumed_at = now() WHERE tenant_id = $1 AND model = $2 AND id = $3',
-      [model, id],
-    );
-  }
-
-  async destroy(tenantId: string, model: string, id: string): Promise<void> {
-    await this.payloads.sql(
-      tenantId,
-      'oidc_payload_destroy',
-      'DELETE FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND id = $3',
-      [model, id],
-    );
-  }
-
-  async revokeByGrantId(tenantId: string, model: string, grantId: string): Promise<void> {
-    await this.payloads.sql(
-      tenantId,
-      'oidc_payload_revoke_grant',
-      'DELETE FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND grant_id = $3',
-      [model, grantId],
-    );
   }
 
   /**
@@ -289,6 +382,7 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
     accountId: string,
     clientId: string,
   ): Promise<Payload | undefined> {
+    await this.settle();
     const row = await this.payloads
       .query(tenantId, 'p')
       .andWhere('p.model = :model', { model: 'Grant' })

@@ -144,6 +144,7 @@ export class OidcProviders {
     provider.proxy = Boolean(this.config.trustProxy);
     this.pinOrigin(provider);
     reuseClientInstances(provider as unknown as Provider, tenantId, clients);
+    this.writeOnce(provider, tenantId);
     this.security.attach(provider, tenantId);
     provider.on('server_error', (_ctx: unknown, err: Error) => {
       this.logger.error({ err, tenantId }, 'OIDC server error');
@@ -161,6 +162,34 @@ export class OidcProviders {
       handle: provider.callback() as TenantProvider['handle'],
       branding: brandingOf(tenantId, settings),
     };
+  }
+
+  /**
+   * What a provider request writes is applied in one call when the request is done, before its
+   * answer leaves (OidcPayloadStore.beginRequest). If that fails, the answer becomes a
+   * server_error: tokens or codes that were not saved are never handed out.
+   */
+  private writeOnce(provider: Koa, tenantId: string) {
+    provider.use(async (ctx, next) => {
+      this.store.beginRequest(ctx, tenantId);
+      let failure: unknown;
+      try {
+        await next();
+      } catch (err) {
+        failure = err;
+      }
+      try {
+        await this.store.endRequest(ctx);
+      } catch (err) {
+        this.logger.error({ err, tenantId }, 'could not save what an OIDC request wrote');
+        for (const name of Object.keys(ctx.response.headers)) ctx.remove(name);
+        ctx.status = 500;
+        ctx.set('cache-control', 'no-store');
+        ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
+        return;
+      }
+      if (failure) throw failure;
+    });
   }
 
   /**
