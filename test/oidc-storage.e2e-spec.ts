@@ -15,6 +15,23 @@ import {
 const REDIRECT = 'http://127.0.0.1:9999/cb';
 const PASSWORD = 'correct horse battery staple';
 
+/** Statements sent to PostgreSQL while `fn` runs (every query goes through pg's Client). */
+async function statements(fn: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const q = args[0] as string | { text?: string };
+    seen.push(typeof q === 'string' ? q : (q?.text ?? ''));
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  try {
+    await fn();
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+  return seen;
+}
+
 /**
  * How the provider's artefacts are read and written: a token comes back with its grant, bound
  * session and user in one statement, and what a request writes is applied in one call before
@@ -56,23 +73,6 @@ describe('OIDC storage', () => {
       expectedNonce: s.nonce,
     });
     return { tenantId, user, config, tokens, c };
-  }
-
-  /** Statements sent to PostgreSQL while `fn` runs (every query goes through pg's Client). */
-  async function statements(fn: () => Promise<unknown>): Promise<string[]> {
-    const seen: string[] = [];
-    const original = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const q = args[0] as string | { text?: string };
-      seen.push(typeof q === 'string' ? q : (q?.text ?? ''));
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof original;
-    try {
-      await fn();
-    } finally {
-      pg.Client.prototype.query = original;
-    }
-    return seen;
   }
 
   it('answers userinfo and introspection with one statement, and a refresh with two', async () => {

@@ -1,4 +1,4 @@
-import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { isIP } from 'node:net';
 import { DataSource, LessThan, MoreThan } from 'typeorm';
@@ -66,9 +66,10 @@ export function tooManyAttempts(check: BlockCheck): ProblemException {
  * is also written to `blocks` so any replica can list and lift it.
  */
 @Injectable()
-export class BlockerService {
+export class BlockerService implements OnApplicationShutdown {
   private readonly logger = new Logger('Blocker');
   private readonly store: CounterStore;
+  private readonly redisStore?: RedisCounterStore;
   private lastStoreWarning = 0;
 
   constructor(
@@ -79,7 +80,8 @@ export class BlockerService {
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
   ) {
-    this.store = redis ? new RedisCounterStore(redis) : new MemoryCounterStore();
+    if (redis) this.store = this.redisStore = new RedisCounterStore(redis);
+    else this.store = new MemoryCounterStore();
     audit.onPurge(async (tenantId, _cutoff, manager) => {
       // Expired blocks are history (the audit log has them); the table keeps running ones.
       await this.blocks.delete(
@@ -88,6 +90,11 @@ export class BlockerService {
         manager,
       );
     });
+  }
+
+  /** The Redis store's change feed has a connection of its own: it must not outlive the app. */
+  async onApplicationShutdown() {
+    await this.redisStore?.close();
   }
 
   private static key(tenantId: string, kind: BlockKind, subject: string) {

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { normalizeSubject } from './blocker.service.js';
-import { MemoryCounterStore } from './counter-store.js';
+import { CounterView, MemoryCounterStore } from './counter-store.js';
 
 const limits = { max_attempts: 3, window_seconds: 10, block_seconds: 60 };
 
@@ -71,5 +71,64 @@ describe('in-process counter store', () => {
     expect(normalizeSubject('user', '  Alice@Example.COM ')).toBe('alice@example.com');
     expect(normalizeSubject('ip', '::FFFF:192.0.2.1')).toBe('192.0.2.1');
     expect(normalizeSubject('ip', '2001:DB8::1')).toBe('2001:db8::1');
+  });
+});
+
+describe('local view of the Redis counters', () => {
+  const now = 1_000_000;
+
+  it('applies changes in Redis order: an older one arriving late changes nothing', () => {
+    const view = new CounterView();
+    view.apply('k', 5, 60_000, 0, now);
+    expect(view.mayHaveFailures('k', now)).toBe(true);
+    expect(view.mayBeBlocked('k', now)).toBe(false);
+    // The reset (version 6) came over the channel before this replica's own reply (version 5).
+    view.apply('k', 6, 0, 0, now);
+    view.apply('k', 5, 60_000, 0, now);
+    expect(view.mayHaveFailures('k', now)).toBe(false);
+    view.apply('k', 7, 0, 600_000, now);
+    expect(view.mayBeBlocked('k', now)).toBe(true);
+    expect(view.mayHaveFailures('k', now)).toBe(false);
+  });
+
+  it('answers per kind of state and forgets state once its time has passed', () => {
+    const view = new CounterView();
+    view.apply('a', 1, 10_000, 0, now);
+    view.apply('b', 2, 0, 20_000, now);
+    expect([view.mayBeBlocked('a', now), view.mayHaveFailures('b', now)]).toEqual([false, false]);
+    expect(view.mayHaveFailures('a', now + 9_999)).toBe(true);
+    expect(view.mayHaveFailures('a', now + 10_000)).toBe(false);
+    view.sweep(now + 10_000);
+    expect(view.size).toBe(1);
+    view.sweep(now + 20_000);
+    expect(view.size).toBe(0);
+  });
+
+  it('readings outside the order of changes only add state', () => {
+    const view = new CounterView();
+    view.apply('k', 9, 0, 0, now); // nothing to remember
+    expect(view.size).toBe(0);
+    view.raise('k', 3, now + 5_000, 0, now);
+    view.raise('k', 0, 0, now + 1_000, now);
+    view.raise('k', 0, now + 1_000, 0, now);
+    expect(view.mayHaveFailures('k', now + 4_999)).toBe(true);
+    expect(view.mayBeBlocked('k', now + 999)).toBe(true);
+    // The resync read includes changes up to version 3: a late change 3 is not applied again...
+    view.apply('k', 3, 0, 0, now);
+    expect(view.mayHaveFailures('k', now)).toBe(true);
+    // ...a newer one is.
+    view.apply('k', 4, 0, 0, now);
+    expect(view.mayHaveFailures('k', now)).toBe(false);
+  });
+
+  it('refuses to grow past its bound instead of dropping an entry', () => {
+    const view = new CounterView(2);
+    expect(view.apply('a', 1, 1_000, 0, now)).toBe(true);
+    expect(view.raise('b', 0, 0, now + 1_000, now)).toBe(true);
+    expect(view.apply('c', 2, 1_000, 0, now)).toBe(false);
+    expect(view.raise('c', 0, now + 1_000, 0, now)).toBe(false);
+    // Known keys still update; both earlier entries are still there.
+    expect(view.apply('a', 3, 0, 1_000, now)).toBe(true);
+    expect([view.mayBeBlocked('a', now), view.mayBeBlocked('b', now)]).toEqual([true, true]);
   });
 });
