@@ -15,13 +15,19 @@ import {
 const REDIRECT = 'http://127.0.0.1:9999/cb';
 const PASSWORD = 'correct horse battery staple';
 
-/** Statements sent to PostgreSQL while `fn` runs (every query goes through pg's Client). */
+/**
+ * Statements on the provider's and the directory's tables sent to PostgreSQL while `fn` runs
+ * (every query goes through pg's Client). Background writers that may flush meanwhile (audit
+ * events, sign-in analytics) write other tables and are left out.
+ */
 async function statements(fn: () => Promise<unknown>): Promise<string[]> {
   const seen: string[] = [];
   const original = pg.Client.prototype.query;
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
     const q = args[0] as string | { text?: string };
-    seen.push(typeof q === 'string' ? q : (q?.text ?? ''));
+    const text = typeof q === 'string' ? q : (q?.text ?? '');
+    if (/\b(?:FROM|JOIN|INTO|UPDATE)\s+(?:oidc_payloads|users)\b|oidc_payloads_apply/.test(text))
+      seen.push(text);
     return (original as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof original;
   try {
@@ -67,16 +73,21 @@ describe('OIDC storage', () => {
       redirectUri: REDIRECT,
       scope,
     });
-    const tokens = await client.authorizationCodeGrant(config, s.callback, {
-      pkceCodeVerifier: s.verifier,
-      expectedState: s.state,
-      expectedNonce: s.nonce,
+    let tokens!: client.TokenEndpointResponse;
+    const exchange = await statements(async () => {
+      tokens = await client.authorizationCodeGrant(config, s.callback, {
+        pkceCodeVerifier: s.verifier,
+        expectedState: s.state,
+        expectedNonce: s.nonce,
+      });
     });
-    return { tenantId, user, config, tokens, c };
+    return { tenantId, user, config, tokens, c, exchange };
   }
 
-  it('answers userinfo and introspection with one statement, and a refresh with two', async () => {
-    const { user, config, tokens } = await setup();
+  it('answers a code exchange and a refresh with two statements, userinfo and introspection with one, client_credentials with none', async () => {
+    const { user, config, tokens, exchange } = await setup();
+    // The code with its grant and user in one read; consume + tokens in one write.
+    expect(exchange).toHaveLength(2);
     expect(
       await statements(async () => {
         const info = await client.fetchUserInfo(config, tokens.access_token, user.user_id);
@@ -97,6 +108,13 @@ describe('OIDC storage', () => {
     });
     expect(refresh).toHaveLength(2);
     expect(refresh[1]).toContain('oidc_payloads_apply');
+    // A client_credentials JWT is self-contained: nothing is stored or read for it.
+    expect(
+      await statements(async () => {
+        const cc = await client.clientCredentialsGrant(config);
+        expect(cc.access_token.split('.')).toHaveLength(3);
+      }),
+    ).toEqual([]);
   });
 
   it('never serves a token whose user is disabled, grant is gone or session ended', async () => {

@@ -1,7 +1,7 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { OidcPayloadStore } from './oidc-payload.store.js';
 import { PROVIDER_SCOPES } from './provider-config.js';
-import { forgetAll, prefetchKey, remember, take } from './request-prefetch.js';
+import { forgetArtefacts, prefetchKey, remember, take } from './request-prefetch.js';
 
 const KNOWN_SCOPES = new Set(PROVIDER_SCOPES);
 
@@ -83,7 +83,7 @@ class PayloadAdapter implements Adapter {
   ) {}
 
   upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-    forgetAll();
+    forgetArtefacts();
     return this.store.upsert(
       this.tenantId,
       this.model,
@@ -120,17 +120,17 @@ class PayloadAdapter implements Adapter {
   }
 
   consume(id: string): Promise<void> {
-    forgetAll();
+    forgetArtefacts();
     return this.store.consume(this.tenantId, this.model, id);
   }
 
   destroy(id: string): Promise<void> {
-    forgetAll();
+    forgetArtefacts();
     return this.store.destroy(this.tenantId, this.model, id);
   }
 
   revokeByGrantId(grantId: string): Promise<void> {
-    forgetAll();
+    forgetArtefacts();
     return this.store.revokeByGrantId(this.tenantId, this.model, grantId);
   }
 }

@@ -4,9 +4,11 @@ import Provider from 'oidc-provider';
  * What one provider request already read alongside a token: the token's grant, its session and
  * its user come back in the same statement as the token (OidcPayloadStore.find), and oidc-provider
  * asks for each of them a moment later. Entries live on the request (oidc-provider's own
- * per-request context), are taken once, and every write in the request drops them all, so a
- * request never reads back an older copy of something it changed.
+ * per-request context), are taken once, and every write of an artefact drops the artefacts kept
+ * (not the user: artefact writes never change it), so a request never reads back an older copy
+ * of something it changed.
  */
+const ACCOUNT = 'Account\0';
 const byRequest = new WeakMap<object, Map<string, unknown>>();
 
 function current(create: boolean): Map<string, unknown> | undefined {
@@ -31,13 +33,15 @@ export function take<T>(key: string): { found: true; value: T | undefined } | { 
   return { found: true, value };
 }
 
-/** The request wrote something: nothing read before stays usable. */
-export function forgetAll(): void {
-  current(false)?.clear();
+/** The request wrote an artefact: no artefact read before stays usable. */
+export function forgetArtefacts(): void {
+  const entries = current(false);
+  if (!entries) return;
+  for (const key of entries.keys()) if (!key.startsWith(ACCOUNT)) entries.delete(key);
 }
 
 export const prefetchKey = {
   grant: (id: string) => `Grant\0${id}`,
   sessionByUid: (uid: string) => `Session:uid\0${uid}`,
-  account: (id: string) => `Account\0${id}`,
+  account: (id: string) => `${ACCOUNT}${id}`,
 };

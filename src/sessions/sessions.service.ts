@@ -65,24 +65,33 @@ export class SessionsService {
   ): Promise<number> {
     const now = new Date();
     const second = Math.floor(now.getTime() / 1000);
-    for (let i = 0; i < TS_PROBES; i++) {
-      const inserted = await this.signIns.insertIgnoringConflicts(
+    // The newest free second of the last TS_PROBES, in one statement; a concurrent sign-in of
+    // the same account may take it first (nothing inserted): then look again.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const rows = await this.signIns.sql<{ login_ts: string }>(
         tenantId,
+        'session_sign_in_record',
+        `INSERT INTO session_sign_ins
+           (tenant_id, account_id, login_ts, ip, user_agent, created_at, last_seen_at)
+         SELECT $1, $2, c.ts, $4, $5, $6::timestamptz, $6::timestamptz
+         FROM generate_series(0, $7::int - 1) AS i, LATERAL (SELECT $3::bigint - i AS ts) c
+         WHERE NOT EXISTS (SELECT 1 FROM session_sign_ins s
+                           WHERE s.tenant_id = $1 AND s.account_id = $2 AND s.login_ts = c.ts)
+         ORDER BY i LIMIT 1
+         ON CONFLICT DO NOTHING
+         RETURNING login_ts`,
         [
-          {
-            account_id: accountId,
-            login_ts: String(second - i),
-            ip: ip?.slice(0, 100) ?? null,
-            user_agent: userAgent?.slice(0, 512) ?? null,
-            created_at: now,
-            last_seen_at: now,
-          },
+          accountId,
+          second,
+          ip?.slice(0, 100) ?? null,
+          userAgent?.slice(0, 512) ?? null,
+          now.toISOString(),
+          TS_PROBES,
         ],
-        ['login_ts'],
       );
-      if (inserted.length) {
+      if (rows.length) {
         if (second % 16 === 0) await this.purgeStale(tenantId, accountId);
-        return second - i;
+        return Number(rows[0].login_ts);
       }
     }
     return second;
