@@ -11,6 +11,10 @@ export interface ScenarioResult {
   errors: number;
   /** CPU-seconds of the server process per 1,000 requests: the figure we compare. */
   cpuPer1k: number;
+  /** Length of the measured window. */
+  wallSeconds: number;
+  /** CPU-seconds of the `probes` inside the window. */
+  otherCpuSeconds?: Record<string, number>;
 }
 
 export interface HttpScenario {
@@ -35,6 +39,8 @@ export interface RunOptions {
   seconds: number;
   warmupSeconds: number;
   connections: number;
+  /** Other cumulative CPU-second counters to read at the window's edges (flows only). */
+  probes?: Record<string, () => number>;
 }
 
 async function autocannonRun(s: HttpScenario, seconds: number, connections: number) {
@@ -48,29 +54,57 @@ async function autocannonRun(s: HttpScenario, seconds: number, connections: numb
   });
 }
 
-async function flowRun(s: FlowScenario, seconds: number, connections: number) {
-  const deadline = performance.now() + seconds * 1000;
+/**
+ * Workers loop over the flow without a pause from the start of the warm-up to the end of the
+ * window; only iterations that finish inside the window count, and CPU is read at its edges.
+ * So the figures are steady-state: no ramp-up, and no tail of stragglers with idle cores (a
+ * sign-in takes a second; stopping and restarting the workers would waste up to that much).
+ */
+async function flowRun(s: FlowScenario, o: RunOptions) {
   const latencies: number[] = [];
   let failures = 0;
   let errors = 0;
-  await Promise.all(
-    Array.from({ length: connections }, async (_v, worker) => {
-      while (performance.now() < deadline) {
+  let counting = false;
+  let stop = false;
+  const workers = Promise.all(
+    Array.from({ length: o.connections }, async (_v, worker) => {
+      while (!stop) {
         const start = performance.now();
+        let ok = false;
+        let threw = false;
         try {
-          if (!(await s.run(worker))) failures += 1;
+          ok = await s.run(worker);
         } catch {
-          errors += 1;
+          threw = true;
         }
+        if (!counting) continue;
+        if (threw) errors += 1;
+        else if (!ok) failures += 1;
         latencies.push(performance.now() - start);
       }
     }),
   );
+  await new Promise((r) => setTimeout(r, o.warmupSeconds * 1000));
+  counting = true;
+  const probes = Object.entries(o.probes ?? {});
+  const probed0 = probes.map(([, read]) => read());
+  const cpu0 = cpuSeconds(o.pid);
+  const wall0 = performance.now();
+  await new Promise((r) => setTimeout(r, o.seconds * 1000));
+  counting = false;
+  const cpu = cpuSeconds(o.pid) - cpu0;
+  const others = Object.fromEntries(probes.map(([name, read], i) => [name, read() - probed0[i]]));
+  const wallSeconds = (performance.now() - wall0) / 1000;
+  stop = true;
+  await workers;
   latencies.sort((a, b) => a - b);
   return {
     iterations: latencies.length,
     failures,
     errors,
+    cpu,
+    others,
+    wallSeconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
   };
@@ -95,23 +129,23 @@ export async function runScenario(
       p99: r.latency.p99,
       non2xx: r.non2xx,
       errors: r.errors + r.timeouts,
+      wallSeconds: o.seconds,
       cpuPer1k: total ? (cpu / total) * 1000 : NaN,
     };
   }
-  await flowRun(s, o.warmupSeconds, o.connections);
-  const cpu0 = cpuSeconds(o.pid);
-  const r = await flowRun(s, o.seconds, o.connections);
-  const cpu = cpuSeconds(o.pid) - cpu0;
+  const r = await flowRun(s, o);
   const total = r.iterations * s.steps;
   return {
     name: o.name,
     requests: total,
-    rps: total / o.seconds,
+    rps: total / r.wallSeconds,
     p50: r.p50,
     p99: r.p99,
     non2xx: r.failures,
     errors: r.errors,
-    cpuPer1k: total ? (cpu / total) * 1000 : NaN,
+    wallSeconds: r.wallSeconds,
+    otherCpuSeconds: r.others,
+    cpuPer1k: total ? (r.cpu / total) * 1000 : NaN,
   };
 }
 

@@ -81,9 +81,10 @@ export class LoginCodeService {
   ): Promise<string | null> {
     if (!ctx) return this.check(tenantId, email, code);
     const who = { ip: ctx.ip, username: typeof email === 'string' ? email : null };
-    if ((await this.blocker.check(tenantId, who)).blocked) return null;
+    const blocker = await this.blocker.check(tenantId, who);
+    if (blocker.blocked) return null;
     const userId = await this.check(tenantId, email, code);
-    if (userId) await this.blocker.recordSuccess(tenantId, who);
+    if (userId) await this.blocker.recordSuccess(tenantId, who, blocker);
     else await this.blocker.recordFailure(tenantId, { ...who, method: 'email_code' });
     return userId;
   }

@@ -354,7 +354,8 @@ export class LoginService implements OnModuleInit {
       subjectType: 'user',
       details: { client_id: l.interaction.params.client_id },
     };
-    if ((await this.blocker.check(tenantId, who)).blocked) {
+    const check = await this.blocker.check(tenantId, who);
+    if (check.blocked) {
       this.audit.record({
         ...event,
         type: 'login.failure',
@@ -386,7 +387,8 @@ export class LoginService implements OnModuleInit {
         this.metrics.signIn('failure', method.id);
         return this.error(l.branding, 403, 'access_denied', outcome.description);
       case 'success':
-        if (!method.guardsItself) await this.blocker.recordSuccess(tenantId, who);
+        // With the check: nothing to forgive costs no store round trip.
+        if (!method.guardsItself) await this.blocker.recordSuccess(tenantId, who, check);
         return this.afterFirstFactor(tenantId, l, http, {
           accountId: outcome.accountId,
           amr: outcome.amr,
@@ -699,7 +701,8 @@ export class LoginService implements OnModuleInit {
       return this.renderTotpStep(tenantId, l, state, wrong, 401);
     };
     if (!code) return this.renderTotpStep(tenantId, l, state, 'Enter a code.', 400);
-    if ((await this.blocker.check(tenantId, who)).blocked) return fail('blocked');
+    const check = await this.blocker.check(tenantId, who);
+    if (check.blocked) return fail('blocked');
     const ok =
       kind === 'totp'
         ? await this.totp.verifyTotp(tenantId, state.accountId, code)
@@ -708,7 +711,7 @@ export class LoginService implements OnModuleInit {
       await this.blocker.recordFailure(tenantId, { ...who, method: kind });
       return fail('invalid_credentials');
     }
-    await this.blocker.recordSuccess(tenantId, who);
+    await this.blocker.recordSuccess(tenantId, who, check);
     return this.complete(tenantId, l, http, {
       accountId: state.accountId,
       amr: [...state.amr, kind === 'totp' ? 'otp' : 'kba'],
