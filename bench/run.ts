@@ -345,7 +345,7 @@ try {
       .map(([name, cpu]) => `${name} ${cpu.toFixed(1)}`)
       .join(', ');
     console.log(
-      `password sign-in: CPU-s in the window (${cpus().length} cores × ${pw.wallSeconds.toFixed(1)} s = ${(cpus().length * pw.wallSeconds).toFixed(1)}): bcrypt ${((hashMs * signIns) / 1000).toFixed(1)}, rest of the server ${(serverCpu - (hashMs * signIns) / 1000).toFixed(1)}, ${others}`,
+      `password sign-in: CPU-s in the window (${cpus().length} cores × ${pw.wallSeconds.toFixed(1)} s = ${(cpus().length * pw.wallSeconds).toFixed(1)}): server ${serverCpu.toFixed(1)} (${signIns} hashes at the probe's rate: ${((hashMs * signIns) / 1000).toFixed(1)}), ${others}`,
     );
   }
 } finally {
