@@ -17,6 +17,21 @@ export async function freshDatabase(name: string): Promise<string> {
   return url.toString();
 }
 
+/**
+ * Vacuums and checkpoints the database, so a scenario does not pay for the clean-up of the
+ * rows an earlier one left (autovacuum would otherwise run inside the next measured window).
+ */
+export async function settleDatabase(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('VACUUM (ANALYZE)');
+    await client.query('CHECKPOINT');
+  } finally {
+    await client.end();
+  }
+}
+
 export interface Server {
   url: string;
   operatorKey: string;

@@ -86,6 +86,15 @@ redis.call('PUBLISH', ARGV[1], v .. ' 0 0 ' .. ARGV[2])
 return {blocks, v}
 `;
 
+/** A script changing one key's state: answers two numbers (see the script). */
+type KeyChangeScript = (
+  attempts: string,
+  block: string,
+  version: string,
+  channel: string,
+  key: string,
+) => Promise<[number, number]>;
+
 type ScriptedRedis = Redis & {
   blockerRecordFailure(
     attempts: string,
@@ -93,20 +102,8 @@ type ScriptedRedis = Redis & {
     version: string,
     ...args: string[]
   ): Promise<[number, number, number, number]>;
-  blockerResetFailures(
-    attempts: string,
-    block: string,
-    version: string,
-    channel: string,
-    key: string,
-  ): Promise<[number, number]>;
-  blockerUnblock(
-    attempts: string,
-    block: string,
-    version: string,
-    channel: string,
-    key: string,
-  ): Promise<[number, number]>;
+  blockerResetFailures: KeyChangeScript;
+  blockerUnblock: KeyChangeScript;
 };
 
 interface ViewEntry {

@@ -292,37 +292,27 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /** The grant (`g`) or session (`s`) row joined to a token, as a payload. */
+  private joined(row: FindRow, alias: 'g' | 's'): Payload | undefined {
+    const payload = row[`${alias}_payload`];
+    return payload
+      ? this.toPayload({
+          payload,
+          expires_at: row[`${alias}_expires_at`],
+          consumed_at: row[`${alias}_consumed_at`],
+        })
+      : undefined;
+  }
+
   private found(row: FindRow | undefined): FoundPayload {
     const payload = this.toPayload(row);
     if (!row || !payload) return { payload };
     const found: FoundPayload = { payload };
     if (row.grant_id) {
-      found.grant = {
-        id: row.grant_id,
-        payload: this.toPayload(
-          row.g_payload
-            ? {
-                payload: row.g_payload,
-                expires_at: row.g_expires_at,
-                consumed_at: row.g_consumed_at,
-              }
-            : null,
-        ),
-      };
+      found.grant = { id: row.grant_id, payload: this.joined(row, 'g') };
     }
     if (row.bound_session && typeof payload.sessionUid === 'string') {
-      found.session = {
-        uid: payload.sessionUid,
-        payload: this.toPayload(
-          row.s_payload
-            ? {
-                payload: row.s_payload,
-                expires_at: row.s_expires_at,
-                consumed_at: row.s_consumed_at,
-              }
-            : null,
-        ),
-      };
+      found.session = { uid: payload.sessionUid, payload: this.joined(row, 's') };
     }
     if (row.with_account && typeof payload.accountId === 'string') {
       found.account = {
