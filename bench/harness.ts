@@ -64,11 +64,11 @@ async function flowRun(s: FlowScenario, o: RunOptions) {
   const latencies: number[] = [];
   let failures = 0;
   let errors = 0;
-  let counting = false;
-  let stop = false;
+  // Shared with the workers, which read it between iterations.
+  const phase = { counting: false, stop: false };
   const workers = Promise.all(
     Array.from({ length: o.connections }, async (_v, worker) => {
-      while (!stop) {
+      while (!phase.stop) {
         const start = performance.now();
         let ok = false;
         let threw = false;
@@ -77,7 +77,7 @@ async function flowRun(s: FlowScenario, o: RunOptions) {
         } catch {
           threw = true;
         }
-        if (!counting) continue;
+        if (!phase.counting) continue;
         if (threw) errors += 1;
         else if (!ok) failures += 1;
         latencies.push(performance.now() - start);
@@ -85,17 +85,17 @@ async function flowRun(s: FlowScenario, o: RunOptions) {
     }),
   );
   await new Promise((r) => setTimeout(r, o.warmupSeconds * 1000));
-  counting = true;
+  phase.counting = true;
   const probes = Object.entries(o.probes ?? {});
   const probed0 = probes.map(([, read]) => read());
   const cpu0 = cpuSeconds(o.pid);
   const wall0 = performance.now();
   await new Promise((r) => setTimeout(r, o.seconds * 1000));
-  counting = false;
+  phase.counting = false;
   const cpu = cpuSeconds(o.pid) - cpu0;
   const others = Object.fromEntries(probes.map(([name, read], i) => [name, read() - probed0[i]]));
   const wallSeconds = (performance.now() - wall0) / 1000;
-  stop = true;
+  phase.stop = true;
   await workers;
   latencies.sort((a, b) => a - b);
   return {
