@@ -170,7 +170,11 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
     const pending = this.deferring.get(ctx);
     if (!pending) return;
     try {
-      await this.settle(pending);
+      // A write the request did not await may arrive while the others are applied: apply
+      // until nothing is left. From the delete on (same tick), writes go out on their own.
+      do {
+        await this.settle(pending);
+      } while (pending.ops.length);
     } finally {
       this.deferring.delete(ctx);
     }
