@@ -83,6 +83,11 @@ export class SigningKeyPool {
     private readonly concurrency = 2,
   ) {}
 
+  /** RSA keys ready to hand out now. */
+  get available(): number {
+    return this.ready.length;
+  }
+
   /** Starts filling the pool; optional, take() fills it too. */
   warm(): void {
     this.refill();
