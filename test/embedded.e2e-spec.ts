@@ -1,14 +1,6 @@
 import * as client from 'openid-client';
 import { startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
-import {
-  Browser,
-  createClient,
-  createTenant,
-  createUser,
-  discover,
-  oauthError,
-  signIn,
-} from './oidc-support.js';
+import { Browser, oauthError, signIn, tenantWithApp } from './oidc-support.js';
 
 /** Smoke test of the embedded default: no DATABASE_URL, PGlite in DATA_DIR. */
 describe('embedded PGlite default', () => {
@@ -38,19 +30,12 @@ describe('embedded PGlite default', () => {
   }, 60_000);
 
   it('runs the OpenID Provider on the embedded database: sign-in, refresh, userinfo, introspection', async () => {
-    const tenantId = uniqueTenantId('emb');
-    await createTenant(t, tenantId);
-    const user = await createUser(t, tenantId, {
-      username: 'alice',
+    const { user, config } = await tenantWithApp(t, {
+      prefix: 'emb',
       password: 'pglite passphrase',
+      redirectUri: 'http://127.0.0.1:9999/cb',
+      client: { grant_types: ['authorization_code', 'refresh_token', 'client_credentials'] },
     });
-    const c = await createClient(t, tenantId, {
-      client_type: 'confidential',
-      redirect_uris: ['http://127.0.0.1:9999/cb'],
-      grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
-      allowed_scopes: ['openid', 'profile', 'email', 'offline_access'],
-    });
-    const config = await discover(`${t.baseUrl}/${tenantId}`, c.client_id, c.client_secret);
     const s = await signIn(new Browser(), config, {
       username: 'alice',
       password: 'pglite passphrase',

@@ -1,16 +1,8 @@
 import pg from 'pg';
 import * as client from 'openid-client';
 import { DataSource } from 'typeorm';
-import { startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
-import {
-  Browser,
-  createClient,
-  createTenant,
-  createUser,
-  discover,
-  oauthError,
-  signIn,
-} from './oidc-support.js';
+import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { Browser, oauthError, signIn, tenantWithApp } from './oidc-support.js';
 
 const REDIRECT = 'http://127.0.0.1:9999/cb';
 const PASSWORD = 'correct horse battery staple';
@@ -53,20 +45,12 @@ describe('OIDC storage', () => {
   afterAll(() => t.close());
 
   async function setup(scope = 'openid profile email offline_access') {
-    const tenantId = uniqueTenantId('store');
-    await createTenant(t, tenantId);
-    const user = await createUser(t, tenantId, {
-      username: 'alice',
-      email: 'alice@example.com',
+    const { tenantId, user, c, config } = await tenantWithApp(t, {
+      prefix: 'store',
       password: PASSWORD,
+      redirectUri: REDIRECT,
+      client: { grant_types: ['authorization_code', 'refresh_token', 'client_credentials'] },
     });
-    const c = await createClient(t, tenantId, {
-      client_type: 'confidential',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
-      allowed_scopes: ['openid', 'profile', 'email', 'offline_access'],
-    });
-    const config = await discover(`${t.baseUrl}/${tenantId}`, c.client_id, c.client_secret);
     const s = await signIn(new Browser(), config, {
       username: 'alice',
       password: PASSWORD,
