@@ -101,9 +101,13 @@ export class ApiKeysService implements OnApplicationBootstrap {
       const existing = await this.keys.findOne({ where: { key_hash: hash } });
       if (!existing) {
         await this.keys.delete({ name: BOOTSTRAP_NAME, kind: 'operator', tenant_id: IsNull() });
-        await this.keys.insert(
-          this.newRow('operator', null, null, BOOTSTRAP_NAME, ['operator'], bootstrap),
-        );
+        // Replicas starting together race here: whichever inserts second finds the key there.
+        await this.keys
+          .createQueryBuilder()
+          .insert()
+          .values(this.newRow('operator', null, null, BOOTSTRAP_NAME, ['operator'], bootstrap))
+          .orIgnore()
+          .execute();
       }
       return;
     }
