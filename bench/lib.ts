@@ -89,13 +89,24 @@ export async function startServer(
   };
 }
 
+const USER_HZ = 100;
+
+/** A /proc stat line: the command name, and the fields after it (0 = state, 11 = utime). */
+function readStat(path: string): { comm: string; fields: string[] } {
+  const stat = readFileSync(path, 'utf8');
+  const close = stat.lastIndexOf(')');
+  return {
+    comm: stat.slice(stat.indexOf('(') + 1, close),
+    fields: stat.slice(close + 2).split(' '),
+  };
+}
+
 /** CPU seconds (user + system) used so far by a process and its children, from /proc. */
 export function cpuSeconds(pid: number): number {
-  const ticks = 100; // USER_HZ on Linux
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // fields[11..14] = utime, stime, cutime, cstime (0-based after the comm field)
+  const { fields } = readStat(`/proc/${pid}/stat`);
+  // fields[11..14] = utime, stime, cutime, cstime
   return (
-    (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / ticks
+    (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / USER_HZ
   );
 }
 
@@ -105,10 +116,9 @@ export function cpuSecondsOf(comm: string): number {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== comm) continue;
-      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / 100;
+      const stat = readStat(`/proc/${entry}/stat`);
+      if (stat.comm === comm)
+        total += (Number(stat.fields[11]) + Number(stat.fields[12])) / USER_HZ;
     } catch {
       // the process ended meanwhile
     }

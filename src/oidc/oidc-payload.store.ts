@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import Provider from 'oidc-provider';
 import { In, type DataSource } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { UUID_PATTERN } from '../common/ids.js';
 import { CLAIM_COLUMNS, type ClaimsUser } from '../users/user.entity.js';
 import { OidcPayloadEntity } from './oidc-payload.entity.js';
 
@@ -18,7 +19,6 @@ export interface FoundPayload {
 
 /** Tokens of a user sign-in: they name a grant, maybe a session, and an account. */
 const USER_TOKEN_MODELS = `('AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest')`;
-const UUID_TEXT = `'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'`;
 
 /** Any number of (model, id) pairs of one tenant, in one statement; `i` is the pair's position. */
 const FIND_BATCH_SQL = `
@@ -36,7 +36,7 @@ LEFT JOIN oidc_payloads s ON k.model IN ${USER_TOKEN_MODELS}
   AND t.payload->>'expiresWithSession' = 'true'
   AND s.tenant_id = t.tenant_id AND s.model = 'Session' AND s.uid = t.payload->>'sessionUid'
 LEFT JOIN users u ON k.model IN ${USER_TOKEN_MODELS} AND u.tenant_id = t.tenant_id
-  AND u.user_id = CASE WHEN t.payload->>'accountId' ~ ${UUID_TEXT}
+  AND u.user_id = CASE WHEN t.payload->>'accountId' ~* '${UUID_PATTERN.source}'
                        THEN (t.payload->>'accountId')::uuid END`;
 
 /** One adapter write, as oidc_payloads_apply (migration 1763900008000) reads it. */
