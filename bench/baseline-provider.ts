@@ -69,3 +69,5 @@ provider.listen(port, '127.0.0.1', () => {
     }) + '\n',
   );
 });
+// Exit normally on SIGTERM so a --cpu-prof profile (BENCH_CPU_PROF) is written.
+process.on('SIGTERM', () => process.exit(0));

@@ -39,6 +39,17 @@ export interface Server {
   stop: () => Promise<void>;
 }
 
+/**
+ * BENCH_CPU_PROF=<dir> writes a V8 CPU profile of a benchmarked process when it exits, named
+ * after it (our server, the bare baseline) so the two can be compared.
+ */
+export function profileFlags(name: string): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir
+    ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
+    : [];
+}
+
 /** Starts the built server (dist/src/main.js) as a child process and waits until it is ready. */
 export async function startServer(
   databaseUrl: string,
@@ -46,11 +57,7 @@ export async function startServer(
   env: Record<string, string> = {},
 ): Promise<Server> {
   const operatorKey = 'bench-operator-' + randomBytes(16).toString('hex');
-  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the server when it exits.
-  const profile = process.env.BENCH_CPU_PROF
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-    : [];
-  const child = spawn(process.execPath, [...profile, 'dist/src/main.js'], {
+  const child = spawn(process.execPath, [...profileFlags('server'), 'dist/src/main.js'], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,

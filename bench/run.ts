@@ -18,7 +18,14 @@ import {
   type HttpScenario,
   type ScenarioResult,
 } from './harness.js';
-import { cpuSecondsOf, freshDatabase, ownCpuSeconds, settleDatabase, startServer } from './lib.js';
+import {
+  cpuSecondsOf,
+  freshDatabase,
+  ownCpuSeconds,
+  profileFlags,
+  settleDatabase,
+  startServer,
+} from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
@@ -31,10 +38,14 @@ const db = await freshDatabase('idp_bench');
 const server = await startServer(db, 39300, {
   REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
 });
-const baseline = spawn(process.execPath, ['dist/bench/baseline-provider.js'], {
-  env: { ...process.env, PORT: '39301' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const baseline = spawn(
+  process.execPath,
+  [...profileFlags('bare'), 'dist/bench/baseline-provider.js'],
+  {
+    env: { ...process.env, PORT: '39301' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 const bare = JSON.parse(
   await new Promise<string>((resolve) =>
     createInterface({ input: baseline.stdout! }).once('line', resolve),
