@@ -1,17 +1,16 @@
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
+import { requestIdOf } from './common/request-id.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
 import { createRootLogger, PinoNestLogger } from './logging.js';
 import { registerLoginForms } from './login/form-body.js';
 import { mountOidc } from './oidc/oidc.mount.js';
 import { setupOpenApi } from './openapi.js';
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface CreatedApp {
   app: NestFastifyApplication;
@@ -28,10 +27,7 @@ export async function createApp(
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     // Honour a caller's request id when it is sane, so logs correlate across services.
-    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    genReqId: (req: IncomingMessage) => requestIdOf(req.headers),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
@@ -53,8 +49,8 @@ export async function createApp(
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  // Tenants' OIDC endpoints run in middie, before Fastify parses bodies.
-  mountOidc(app);
+  // Tenants' OIDC endpoints are taken before Fastify sees the request, see mountOidc.
+  mountOidc(app, logger);
 
   setupOpenApi(app, config);
   await app.init();

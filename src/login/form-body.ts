@@ -10,7 +10,7 @@ const FORM_ROUTES = /^\/[^/?#]+\/(?:interaction|login|account)(?:\/|$)/;
  * every route. @fastify/formbody cannot be scoped to some routes here (Nest registers every
  * route in the root Fastify context), so the parser answers 415 for any other path: the API
  * stays JSON-only. oidc-provider's own endpoints
- * never get here: they run in middie, before body parsing, and read the stream themselves.
+ * never get here: they are taken before Fastify (oidc.mount.ts) and read the stream themselves.
  */
 export function registerLoginForms(fastify: FastifyInstance) {
   if (fastify.hasContentTypeParser(FORM)) fastify.removeContentTypeParser(FORM);

@@ -117,8 +117,8 @@ export class MetricsService implements OnModuleInit {
   }
 
   /**
-   * Requests answered by a tenant's OpenID Provider never reach Fastify's onResponse hook (middie
-   * hands them to Koa); the mount reports them here under a bounded route template.
+   * Requests answered by a tenant's OpenID Provider never reach Fastify (the mount hands them to
+   * Koa first); the mount reports them here under a bounded route template.
    */
   observeOidcRequest(method: string, route: string, statusCode: number, seconds: number) {
     this.httpDuration.observe(

@@ -194,8 +194,9 @@ export class OidcProviders {
 
   /**
    * Every URL the provider writes (discovery, redirects, cookie paths) is built from PUBLIC_URL,
-   * never from the Host or X-Forwarded-* headers of the request. The client address comes from
-   * Fastify, which applies TRUST_PROXY (a list of proxies, which Koa cannot express).
+   * never from the Host or X-Forwarded-* headers of the request. The client address is set by
+   * the mount (oidc.mount.ts) with Fastify's TRUST_PROXY rule (a list of proxies, which Koa cannot
+   * express).
    */
   private pinOrigin(provider: Koa) {
     const url = new URL(this.config.publicUrl);
