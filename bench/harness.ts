@@ -149,11 +149,48 @@ export async function runScenario(
   };
 }
 
-export function formatResult(r: ScenarioResult, baseline?: ScenarioResult): string {
-  const ratio =
-    baseline && Number.isFinite(baseline.cpuPer1k)
-      ? ` ratio ${(r.cpuPer1k / baseline.cpuPer1k).toFixed(2)}x of bare`
-      : '';
+/** One result for several windows of the same scenario: totals, median p50, worst p99. */
+export function combineRounds(rounds: ScenarioResult[]): ScenarioResult {
+  const requests = rounds.reduce((n, r) => n + r.requests, 0);
+  const wallSeconds = rounds.reduce((n, r) => n + r.wallSeconds, 0);
+  const cpu = rounds.reduce((n, r) => n + (r.cpuPer1k * r.requests) / 1000, 0);
+  return {
+    name: rounds[0].name,
+    requests,
+    rps: requests / wallSeconds,
+    p50: percentile(
+      rounds.map((r) => r.p50).toSorted((a, b) => a - b),
+      50,
+    ),
+    p99: Math.max(...rounds.map((r) => r.p99)),
+    non2xx: rounds.reduce((n, r) => n + r.non2xx, 0),
+    errors: rounds.reduce((n, r) => n + r.errors, 0),
+    wallSeconds,
+    cpuPer1k: requests ? (cpu / requests) * 1000 : NaN,
+  };
+}
+
+/**
+ * One line per scenario. With a baseline, the ratio of CPU per request; with `ratios` (one per
+ * round of alternating windows), their median and range instead.
+ */
+export function formatResult(
+  r: ScenarioResult,
+  baseline?: ScenarioResult,
+  ratios?: number[],
+): string {
+  let ratio = '';
+  if (ratios?.length) {
+    const sorted = ratios.toSorted((a, b) => a - b);
+    const median = percentile(sorted, 50);
+    ratio =
+      ` ratio ${median.toFixed(2)}x of bare` +
+      (sorted.length > 1
+        ? ` (median of ${sorted.length} rounds, ${sorted[0].toFixed(2)}–${sorted.at(-1)!.toFixed(2)})`
+        : '');
+  } else if (baseline && Number.isFinite(baseline.cpuPer1k)) {
+    ratio = ` ratio ${(r.cpuPer1k / baseline.cpuPer1k).toFixed(2)}x of bare`;
+  }
   return (
     `${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1).padStart(6)} ms  ` +
     `p99 ${r.p99.toFixed(1).padStart(6)} ms  non-2xx ${r.non2xx + r.errors}  cpu ${r.cpuPer1k.toFixed(3)} s/1k${ratio}`
