@@ -2,42 +2,11 @@
  * Summarises a V8 .cpuprofile: top functions by self time, and top files (node_modules package
  * or project file) by self time. Usage: node dist/bench/profile-top.js <file.cpuprofile> [N]
  */
-import { readFileSync } from 'node:fs';
+import { readSamples, totals } from './profile-lib.js';
 
-interface Node {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
 const [file, n = '25'] = process.argv.slice(2);
-const profile = JSON.parse(readFileSync(file, 'utf8')) as {
-  nodes: Node[];
-  samples: number[];
-  timeDeltas: number[];
-};
-const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-const self = new Map<number, number>();
-profile.samples.forEach((id, i) =>
-  self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)),
-);
-const total = [...self.values()].reduce((a, b) => a + b, 0);
-
-const fnTotals = new Map<string, number>();
-const fileTotals = new Map<string, number>();
-for (const [id, us] of self) {
-  const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
-  const short = url.replace(/^.*node_modules\//, 'nm:').replace(/^file:\/\/.*\/dist\//, '');
-  fnTotals.set(
-    `${functionName || '(anonymous)'} ${short}:${lineNumber + 1}`,
-    (fnTotals.get(`${functionName || '(anonymous)'} ${short}:${lineNumber + 1}`) ?? 0) + us,
-  );
-  const pkg = url.includes('node_modules/')
-    ? url.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1')
-    : url
-      ? short.replace(/:.*$/, '')
-      : functionName;
-  fileTotals.set(pkg, (fileTotals.get(pkg) ?? 0) + us);
-}
+const samples = readSamples(file);
+const total = samples.reduce((a, s) => a + s.us, 0);
 const top = (m: Map<string, number>) =>
   [...m.entries()]
     .toSorted((a, b) => b[1] - a[1])
@@ -45,5 +14,5 @@ const top = (m: Map<string, number>) =>
     .map(([k, v]) => `${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`)
     .join('\n');
 console.log(
-  `total ${(total / 1e6).toFixed(2)} s sampled\n-- by function (self)\n${top(fnTotals)}\n-- by package/file (self)\n${top(fileTotals)}`,
+  `total ${(total / 1e6).toFixed(2)} s sampled\n-- by function (self)\n${top(totals(samples, (s) => s.fn))}\n-- by package/file (self)\n${top(totals(samples, (s) => s.pkg))}`,
 );
