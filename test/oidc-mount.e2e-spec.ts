@@ -38,9 +38,17 @@ describe('OIDC mount in front of Fastify', () => {
       });
       expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     }
-    const missing = await t.http('GET', `/no-such-tenant-${Date.now()}/jwks`, { key: null });
+    const unknown = `/no-such-tenant-${Date.now()}/jwks`;
+    const missing = await t.http('GET', unknown, { key: null });
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(missing.body).toEqual({
+      type: expect.stringMatching(/not-found$/),
+      title: 'Not found',
+      status: 404,
+      detail: 'Tenant not found',
+      instance: unknown,
+    });
   });
 
   it('ignores X-Forwarded-For without TRUST_PROXY: the audit records the peer address', async () => {

@@ -41,16 +41,25 @@ interface OidcTarget {
   cacheable: boolean;
 }
 
-function notFound(res: ServerResponse, path: string) {
-  res.statusCode = 404;
+/** An RFC 9457 answer written by the mount itself (the provider writes its own OAuth errors). */
+function sendProblem(
+  res: ServerResponse,
+  status: 404 | 500,
+  fields: { title: string; detail?: string; instance?: string },
+) {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.statusCode = status;
   res.setHeader('content-type', PROBLEM_CONTENT_TYPE);
   res.end(
     JSON.stringify({
-      type: problemType('not-found'),
-      title: 'Not found',
-      status: 404,
-      detail: 'Tenant not found',
-      instance: path,
+      type: problemType(status === 404 ? 'not-found' : 'internal'),
+      title: fields.title,
+      status,
+      ...(fields.detail ? { detail: fields.detail } : {}),
+      ...(fields.instance ? { instance: fields.instance } : {}),
     }),
   );
 }
@@ -95,7 +104,12 @@ function oidcHandler(
     if (req.id) res.setHeader('x-request-id', req.id);
     if (cacheable && documents.serve(tenantId, rest, res)) return;
     const tenant = await providers.get(tenantId);
-    if (!tenant) return notFound(res, (req.url ?? '/').split('?')[0]);
+    if (!tenant)
+      return sendProblem(res, 404, {
+        title: 'Not found',
+        detail: 'Tenant not found',
+        instance: (req.url ?? '/').split('?')[0],
+      });
     // Fastify never sees these requests complete (the provider answers them), so log it here.
     const started = performance.now();
     res.once('finish', () => {
@@ -116,23 +130,6 @@ function oidcHandler(
     if (cacheable) documents.capture(tenantId, rest, res);
     await tenant.handle(req, res);
   };
-}
-
-/** A 500 in the API's problem format when the mount itself fails (not the provider). */
-function serverError(res: ServerResponse) {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  res.statusCode = 500;
-  res.setHeader('content-type', PROBLEM_CONTENT_TYPE);
-  res.end(
-    JSON.stringify({
-      type: problemType('internal'),
-      title: 'Internal server error',
-      status: 500,
-    }),
-  );
 }
 
 /**
@@ -173,7 +170,7 @@ export function mountOidc(app: NestFastifyApplication, logger: Logger) {
     }
     handle(req, res, target).catch((err: unknown) => {
       logger.error({ err, reqId: req.id }, 'OIDC request failed before the provider answered');
-      serverError(res);
+      sendProblem(res, 500, { title: 'Internal server error' });
     });
   });
 }
