@@ -171,25 +171,18 @@ export function combineRounds(rounds: ScenarioResult[]): ScenarioResult {
 }
 
 /**
- * One line per scenario. With a baseline, the ratio of CPU per request; with `ratios` (one per
- * round of alternating windows), their median and range instead.
+ * One line per scenario; with `ratios` (ours ÷ bare, one per round of alternating windows), their
+ * median and range.
  */
-export function formatResult(
-  r: ScenarioResult,
-  baseline?: ScenarioResult,
-  ratios?: number[],
-): string {
+export function formatResult(r: ScenarioResult, ratios?: number[]): string {
   let ratio = '';
   if (ratios?.length) {
     const sorted = ratios.toSorted((a, b) => a - b);
-    const median = percentile(sorted, 50);
     ratio =
-      ` ratio ${median.toFixed(2)}x of bare` +
+      ` ratio ${percentile(sorted, 50).toFixed(2)}x of bare` +
       (sorted.length > 1
         ? ` (median of ${sorted.length} rounds, ${sorted[0].toFixed(2)}–${sorted.at(-1)!.toFixed(2)})`
         : '');
-  } else if (baseline && Number.isFinite(baseline.cpuPer1k)) {
-    ratio = ` ratio ${(r.cpuPer1k / baseline.cpuPer1k).toFixed(2)}x of bare`;
   }
   return (
     `${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1).padStart(6)} ms  ` +

@@ -77,7 +77,6 @@ const FORM = 'application/x-www-form-urlencoded';
 
 const tenant = 'bench';
 const issuer = `${server.url}/${tenant}`;
-const results: Array<{ r: ScenarioResult; base?: ScenarioResult; note?: string }> = [];
 
 /** One measured window of a scenario against a process. */
 const window = (sc: HttpScenario | FlowScenario, label: string, pid: number, warmup: number) =>
@@ -98,7 +97,6 @@ async function scenario(
   await settleDatabase(db);
   if (!baselineScenario) {
     const r = await window(s, name, server.process.pid!, WARMUP);
-    results.push({ r });
     console.log(formatResult(r));
     return;
   }
@@ -116,12 +114,9 @@ async function scenario(
     if (round % 2) turns.reverse();
     for (const turn of turns) await turn();
   }
-  const r = combineRounds(ours);
-  const base = combineRounds(bares);
   const ratios = ours.map((o, i) => o.cpuPer1k / bares[i].cpuPer1k);
-  results.push({ r, base });
-  console.log(formatResult(r, base, ratios));
-  console.log(formatResult(base));
+  console.log(formatResult(combineRounds(ours), ratios));
+  console.log(formatResult(combineRounds(bares)));
 }
 
 /** Walks authorize → (login) → (consent) → callback; answers the code and how many requests it took. */
