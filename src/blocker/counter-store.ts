@@ -449,12 +449,8 @@ export class RedisCounterStore implements CounterStore {
     // A change the view cannot read is a change it missed.
     if (!m) return this.stopFollowing(new Error(`unreadable blocker change: ${message}`));
     const [version, failuresMs, blockMs] = [Number(m[1]), Number(m[2]), Number(m[3])];
-    const now = Date.now();
-    const ok =
-      version > 0
-        ? this.view.apply(m[4], version, failuresMs, blockMs, now)
-        : this.view.raise(m[4], 0, 0, blockMs > 0 ? now + blockMs : 0, now);
-    if (!ok) this.overflow();
+    if (version > 0) this.note(m[4], version, failuresMs, blockMs);
+    else this.noteRunningBlock(m[4], blockMs);
   }
 
   /** Out of sync: every check goes to Redis until the next (re)subscription and resync. */
