@@ -94,8 +94,12 @@ describe('brute-force blocker: local view of the Redis counters', () => {
       false,
     ]);
     expect(await asked(a, () => a.store.blockedFor([ip, user]))).toEqual([[0, 0], false]);
+    // The same answer without waiting, which the client-authentication guard uses.
+    expect(a.store.knownStatus([ip, user], user)).toEqual({ left: [0, 0], failures: false });
     // Its own failure is known before recordFailure resolves: the next check asks Redis.
     await a.store.recordFailure(user, limits);
+    expect(a.store.knownStatus([ip, user], user)).toBeUndefined();
+    expect(a.store.knownStatus([ip], undefined)).toEqual({ left: [0], failures: false });
     expect(await asked(a, () => a.store.status([ip, user], user))).toEqual([
       { left: [0, 0], failures: true },
       true,

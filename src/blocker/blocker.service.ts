@@ -11,7 +11,12 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { BlockEntity, type BlockKind } from './block.entity.js';
-import { MemoryCounterStore, RedisCounterStore, type CounterStore } from './counter-store.js';
+import {
+  MemoryCounterStore,
+  RedisCounterStore,
+  type CounterStatus,
+  type CounterStore,
+} from './counter-store.js';
 import type { BlockDto, BlockListQuery } from './dto/block.dto.js';
 
 /** Who is trying: either part may be missing (a client secret check has no username, say). */
@@ -128,22 +133,48 @@ export class BlockerService implements OnApplicationShutdown {
 
   /** Is this IP or username blocked right now? Call before computing any password hash. */
   async check(tenantId: string, who: AttemptSubject): Promise<BlockCheck> {
+    const known = this.checkNow(tenantId, who);
+    if (known) return known;
     const subjects = this.subjects(tenantId, who);
-    if (!subjects.length) return NOT_BLOCKED;
-    let left: number[];
-    let userFailures: boolean | undefined;
+    const { keys, userKey } = BlockerService.keysOf(subjects);
     try {
-      const user = subjects.find((s) => s.kind === 'user');
-      const status = await this.store.status(
-        subjects.map((s) => s.key),
-        user?.key,
-      );
-      left = status.left;
-      userFailures = user ? status.failures : undefined;
+      return this.verdict(subjects, userKey, await this.store.status(keys, userKey));
     } catch (err) {
       this.storeFailed(err);
       return NOT_BLOCKED;
     }
+  }
+
+  /**
+   * `check` when the store can answer without a round trip (memory, or Redis's local view of
+   * keys with no state: almost every check), so a hot path need not wait; undefined otherwise.
+   */
+  checkNow(tenantId: string, who: AttemptSubject): BlockCheck | undefined {
+    const subjects = this.subjects(tenantId, who);
+    if (!subjects.length) return NOT_BLOCKED;
+    const { keys, userKey } = BlockerService.keysOf(subjects);
+    let status: CounterStatus | undefined;
+    try {
+      status = this.store.knownStatus(keys, userKey);
+    } catch {
+      return undefined;
+    }
+    return status && this.verdict(subjects, userKey, status);
+  }
+
+  private static keysOf(subjects: Array<{ kind: BlockKind; key: string }>) {
+    return {
+      keys: subjects.map((s) => s.key),
+      userKey: subjects.find((s) => s.kind === 'user')?.key,
+    };
+  }
+
+  private verdict(
+    subjects: Array<{ kind: BlockKind }>,
+    userKey: string | undefined,
+    { left, failures }: CounterStatus,
+  ): BlockCheck {
+    const userFailures = userKey === undefined ? undefined : failures;
     let worst = -1;
     for (let i = 0; i < left.length; i++)
       if (left[i] > 0 && (worst < 0 || left[i] > left[worst])) worst = i;
@@ -191,8 +222,9 @@ export class BlockerService implements OnApplicationShutdown {
 
   /** A credential check passed: the username's failures are forgiven (the IP's are not). */
   async recordSuccess(tenantId: string, who: AttemptSubject, checked?: BlockCheck): Promise<void> {
+    if (checked?.userFailures === false) return;
     const user = this.subjects(tenantId, { username: who.username })[0];
-    if (!user || checked?.userFailures === false) return;
+    if (!user) return;
     await this.store.resetFailures(user.key).catch((err) => this.storeFailed(err));
   }
 

@@ -12,6 +12,8 @@ describe('in-process counter store', () => {
     expect(await store.status(['ip', 'user'], 'user')).toEqual({ left: [0, 0], failures: false });
     await store.recordFailure('user', limits);
     expect(await store.status(['ip', 'user'], 'user')).toEqual({ left: [0, 0], failures: true });
+    // Memory always knows: the answer without waiting is the same.
+    expect(store.knownStatus(['ip', 'user'], 'user')).toEqual({ left: [0, 0], failures: true });
     expect((await store.status(['ip'], undefined)).failures).toBe(false);
     await store.resetFailures('user');
     expect((await store.status(['user'], 'user')).failures).toBe(false);

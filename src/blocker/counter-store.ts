@@ -12,6 +12,13 @@ export interface FailureOutcome {
   blockStarted: boolean;
 }
 
+export interface CounterStatus {
+  /** Milliseconds of block left per key (0: not blocked). */
+  left: number[];
+  /** Whether failures are being counted for the key asked about. */
+  failures: boolean;
+}
+
 /**
  * Sliding-window failure counters and running blocks, keyed by `<tenant>:<kind>:<subject>`.
  * Redis when configured (shared by every replica), otherwise this process's memory.
@@ -22,10 +29,12 @@ export interface CounterStore {
   /** Milliseconds of block left for each key (0 when not blocked). */
   blockedFor(keys: string[]): Promise<number[]>;
   /** Block time left per key, and whether failures are counted for `failuresOf`: one round trip. */
-  status(
-    keys: string[],
-    failuresOf: string | undefined,
-  ): Promise<{ left: number[]; failures: boolean }>;
+  status(keys: string[], failuresOf: string | undefined): Promise<CounterStatus>;
+  /**
+   * The same answer without waiting, when the store already knows it (memory always; Redis when
+   * its local view vouches that the keys are clean); undefined when only `status` can tell.
+   */
+  knownStatus(keys: string[], failuresOf: string | undefined): CounterStatus | undefined;
   /** Forgets the failures in the window (a success); a running block stays. */
   resetFailures(key: string): Promise<void>;
   /** Lifts a block and forgets the failures; answers whether a block was running. */
@@ -295,8 +304,15 @@ export class RedisCounterStore implements CounterStore {
     });
   }
 
-  async status(keys: string[], failuresOf: string | undefined) {
-    if (this.answersClean(keys, failuresOf)) return { left: keys.map(() => 0), failures: false };
+  knownStatus(keys: string[], failuresOf: string | undefined): CounterStatus | undefined {
+    return this.answersClean(keys, failuresOf)
+      ? { left: keys.map(() => 0), failures: false }
+      : undefined;
+  }
+
+  async status(keys: string[], failuresOf: string | undefined): Promise<CounterStatus> {
+    const known = this.knownStatus(keys, failuresOf);
+    if (known) return known;
     const pipeline = this.redis.pipeline();
     for (const k of keys) pipeline.pttl(this.blockKey(k));
     if (failuresOf !== undefined) pipeline.exists(this.attemptsKey(failuresOf));
@@ -537,11 +553,16 @@ export class MemoryCounterStore implements CounterStore {
     return keys.map((k) => this.leftMs(k, now));
   }
 
-  async status(keys: string[], failuresOf: string | undefined) {
+  knownStatus(keys: string[], failuresOf: string | undefined): CounterStatus {
+    const now = Date.now();
     return {
-      left: await this.blockedFor(keys),
+      left: keys.map((k) => this.leftMs(k, now)),
       failures: failuresOf !== undefined && (this.failures.get(failuresOf)?.length ?? 0) > 0,
     };
+  }
+
+  async status(keys: string[], failuresOf: string | undefined): Promise<CounterStatus> {
+    return this.knownStatus(keys, failuresOf);
   }
 
   async resetFailures(key: string): Promise<void> {

@@ -87,23 +87,38 @@ export class ProviderSecurity {
   /** Wraps the client source: the first client lookup of a client-auth request is the guard. */
   guardClients(clients: ClientSource): ClientSource {
     return {
-      getProviderMetadata: async (tenantId, clientId) => {
+      getProviderMetadata: (tenantId, clientId) => {
         const ctx = Provider.ctx;
-        const route = ctx ? oidcOf(ctx)?.route : undefined;
-        if (ctx && route && CLIENT_AUTH_ROUTES.has(route) && !this.checked.has(ctx)) {
-          const check = await this.blocker.check(tenantId, {
-            ip: ctx.ip,
-            username: clientSubject(clientId),
-          });
-          this.checked.set(ctx, check);
-          if (check.blocked) {
-            ctx.set('retry-after', String(Math.max(1, check.retryAfterSeconds)));
-            throw new TooManyClientAttempts();
-          }
+        if (!ctx || this.checked.has(ctx)) return clients.getProviderMetadata(tenantId, clientId);
+        const route = oidcOf(ctx)?.route;
+        if (!route || !CLIENT_AUTH_ROUTES.has(route))
+          return clients.getProviderMetadata(tenantId, clientId);
+        const who = { ip: ctx.ip, username: clientSubject(clientId) };
+        // Almost always answered on the spot (nothing counted for this client or address).
+        const known = this.blocker.checkNow(tenantId, who);
+        if (known && !known.blocked) {
+          this.checked.set(ctx, known);
+          return clients.getProviderMetadata(tenantId, clientId);
         }
-        return clients.getProviderMetadata(tenantId, clientId);
+        return this.guardedLookup(ctx, known ?? this.blocker.check(tenantId, who), () =>
+          clients.getProviderMetadata(tenantId, clientId),
+        );
       },
     };
+  }
+
+  private async guardedLookup<T>(
+    ctx: Ctx,
+    pending: BlockCheck | Promise<BlockCheck>,
+    lookup: () => Promise<T>,
+  ): Promise<T> {
+    const check = await pending;
+    this.checked.set(ctx, check);
+    if (check.blocked) {
+      ctx.set('retry-after', String(Math.max(1, check.retryAfterSeconds)));
+      throw new TooManyClientAttempts();
+    }
+    return lookup();
   }
 
   attach(provider: Provider, tenantId: string) {
@@ -136,11 +151,14 @@ export class ProviderSecurity {
       if (error === 'invalid_client') {
         await this.clientAuthFailed(tenantId, ctx, oidc);
       } else if (ctx.status < 400 && oidc.client && oidc.client.clientAuthMethod !== 'none') {
-        await this.blocker.recordSuccess(
-          tenantId,
-          { username: clientSubject(oidc.client.clientId) },
-          this.checked.get(ctx),
-        );
+        const checked = this.checked.get(ctx);
+        // Nothing counted against the client when it was checked: nothing to forgive.
+        if (checked?.userFailures !== false)
+          await this.blocker.recordSuccess(
+            tenantId,
+            { username: clientSubject(oidc.client.clientId) },
+            checked,
+          );
       }
     }
     if (route === 'revocation' && ctx.status === 200) this.revoked(tenantId, ctx, oidc);
