@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import pg from 'pg';
 
 export const ADMIN_PG = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -50,14 +51,18 @@ export function profileFlags(name: string): string[] {
     : [];
 }
 
-/** Starts the built server (dist/src/main.js) as a child process and waits until it is ready. */
+/**
+ * Starts the built server (`entry`: dist/src/main.js, or a wrapper that imports it) as a child
+ * process and waits until it is ready.
+ */
 export async function startServer(
   databaseUrl: string,
   port: number,
   env: Record<string, string> = {},
+  entry = 'dist/src/main.js',
 ): Promise<Server> {
   const operatorKey = 'bench-operator-' + randomBytes(16).toString('hex');
-  const child = spawn(process.execPath, [...profileFlags('server'), 'dist/src/main.js'], {
+  const child = spawn(process.execPath, [...profileFlags('server'), entry], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
@@ -94,6 +99,28 @@ export async function startServer(
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** What the bare baseline (baseline-provider.ts) serves: its issuer and one cc client per alg. */
+export interface Baseline {
+  issuer: string;
+  clients: Array<{ id: string; secret: string; alg: string }>;
+}
+
+/** Starts the bare oidc-provider baseline as its own process; resolves once it listens. */
+export async function startBaseline(port: number): Promise<Baseline & { process: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    [...profileFlags('bare'), 'dist/bench/baseline-provider.js'],
+    {
+      env: { ...process.env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const line = await new Promise<string>((resolve) =>
+    createInterface({ input: child.stdout! }).once('line', resolve),
+  );
+  return { ...(JSON.parse(line) as Baseline), process: child };
 }
 
 const USER_HZ = 100;

@@ -5,10 +5,8 @@
  * non-2xx (must be 0), and server CPU-seconds per 1,000 requests (the figure compared).
  * Env: BENCH_SECONDS (10), BENCH_WARMUP (3), BENCH_CONNECTIONS (8), BENCH_ONLY (substring filter).
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
-import { createInterface } from 'node:readline';
 import bcrypt from 'bcrypt';
 import { Browser, findForm } from '../libs/testing/browser.js';
 import {
@@ -23,8 +21,8 @@ import {
   cpuSecondsOf,
   freshDatabase,
   ownCpuSeconds,
-  profileFlags,
   settleDatabase,
+  startBaseline,
   startServer,
 } from './lib.js';
 
@@ -41,22 +39,7 @@ const db = await freshDatabase('idp_bench');
 const server = await startServer(db, 39300, {
   REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
 });
-const baseline = spawn(
-  process.execPath,
-  [...profileFlags('bare'), 'dist/bench/baseline-provider.js'],
-  {
-    env: { ...process.env, PORT: '39301' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
-const bare = JSON.parse(
-  await new Promise<string>((resolve) =>
-    createInterface({ input: baseline.stdout! }).once('line', resolve),
-  ),
-) as {
-  issuer: string;
-  clients: Array<{ id: string; secret: string; alg: string }>;
-};
+const { process: baseline, ...bare } = await startBaseline(39301);
 
 const api = async (method: string, path: string, body?: unknown) => {
   const r = await fetch(server.url + path, {
