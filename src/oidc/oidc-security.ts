@@ -151,14 +151,11 @@ export class ProviderSecurity {
       if (error === 'invalid_client') {
         await this.clientAuthFailed(tenantId, ctx, oidc);
       } else if (ctx.status < 400 && oidc.client && oidc.client.clientAuthMethod !== 'none') {
-        const checked = this.checked.get(ctx);
-        // Nothing counted against the client when it was checked: nothing to forgive.
-        if (checked?.userFailures !== false)
-          await this.blocker.recordSuccess(
-            tenantId,
-            { username: clientSubject(oidc.client.clientId) },
-            checked,
-          );
+        await this.blocker.recordSuccess(
+          tenantId,
+          { username: clientSubject(oidc.client.clientId) },
+          this.checked.get(ctx),
+        );
       }
     }
     if (route === 'revocation' && ctx.status === 200) this.revoked(tenantId, ctx, oidc);
