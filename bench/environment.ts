@@ -8,7 +8,7 @@
  * remove. Env: as `npm run bench` (BENCH_SECONDS, BENCH_WARMUP, BENCH_CONNECTIONS,
  * BENCH_ROUNDS (default 6 here), BENCH_PG_URL, BENCH_REDIS_URL).
  */
-import { combineRounds, formatResult, runScenario, type ScenarioResult } from './harness.js';
+import { alternateRounds, combineRounds, formatResult, runScenario } from './harness.js';
 import { freshDatabase, startBaseline, startServer } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -60,38 +60,21 @@ try {
       },
       body: 'grant_type=client_credentials',
     });
-    const inside: ScenarioResult[] = [];
-    const bare: ScenarioResult[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const warmupSeconds = round === 0 ? WARMUP : 1;
-      const options = { seconds: SECONDS, warmupSeconds, connections: CONNECTIONS };
-      const turns = [
-        async () =>
-          inside.push(
-            await runScenario(request(INSIDE_PORT), {
-              ...options,
-              name: `bare provider inside our server, ${alg}`,
-              pid: server.process.pid!,
-            }),
-          ),
-        async () =>
-          bare.push(
-            await runScenario(request(39301), {
-              ...options,
-              name: `bare provider alone, ${alg}`,
-              pid: alone.pid!,
-            }),
-          ),
-      ];
-      if (round % 2) turns.reverse();
-      for (const turn of turns) await turn();
-    }
-    console.log(
-      formatResult(
-        combineRounds(inside),
-        inside.map((r, i) => r.cpuPer1k / bare[i].cpuPer1k),
-      ),
+    const {
+      a: inside,
+      b: bare,
+      ratios,
+    } = await alternateRounds(ROUNDS, WARMUP, (side, warmupSeconds) =>
+      runScenario(request(side === 'a' ? INSIDE_PORT : 39301), {
+        name:
+          side === 'a' ? `bare provider inside our server, ${alg}` : `bare provider alone, ${alg}`,
+        pid: side === 'a' ? server.process.pid! : alone.pid!,
+        seconds: SECONDS,
+        warmupSeconds,
+        connections: CONNECTIONS,
+      }),
     );
+    console.log(formatResult(combineRounds(inside), ratios));
     console.log(formatResult(combineRounds(bare)));
   }
 } finally {

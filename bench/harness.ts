@@ -149,6 +149,30 @@ export async function runScenario(
   };
 }
 
+/**
+ * Two sides measured in turns for `rounds` windows each, who goes first alternating, so a slow
+ * spell of this shared VM falls on both. `measure(side, warmupSeconds)` runs one window; the
+ * first round warms up for `warmup` seconds, later ones for 1. Ratios are a ÷ b per round.
+ */
+export async function alternateRounds(
+  rounds: number,
+  warmup: number,
+  measure: (side: 'a' | 'b', warmupSeconds: number) => Promise<ScenarioResult>,
+): Promise<{ a: ScenarioResult[]; b: ScenarioResult[]; ratios: number[] }> {
+  const a: ScenarioResult[] = [];
+  const b: ScenarioResult[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const warmupSeconds = round === 0 ? warmup : 1;
+    const turns = [
+      async () => a.push(await measure('a', warmupSeconds)),
+      async () => b.push(await measure('b', warmupSeconds)),
+    ];
+    if (round % 2) turns.reverse();
+    for (const turn of turns) await turn();
+  }
+  return { a, b, ratios: a.map((r, i) => r.cpuPer1k / b[i].cpuPer1k) };
+}
+
 /** One result for several windows of the same scenario: totals, median p50, worst p99. */
 export function combineRounds(rounds: ScenarioResult[]): ScenarioResult {
   const requests = rounds.reduce((n, r) => n + r.requests, 0);

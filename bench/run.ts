@@ -10,12 +10,12 @@ import { cpus } from 'node:os';
 import bcrypt from 'bcrypt';
 import { Browser, findForm } from '../libs/testing/browser.js';
 import {
+  alternateRounds,
   combineRounds,
   formatResult,
   runScenario,
   type FlowScenario,
   type HttpScenario,
-  type ScenarioResult,
 } from './harness.js';
 import {
   cpuSecondsOf,
@@ -83,21 +83,16 @@ async function scenario(
     console.log(formatResult(r));
     return;
   }
-  // Ours and the bare provider take turns for ROUNDS windows (who goes first alternates), so a
-  // slow spell of this shared VM falls on both; the ratio is the median of the rounds' ratios.
-  const ours: ScenarioResult[] = [];
-  const bares: ScenarioResult[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const warmup = round === 0 ? WARMUP : 1;
-    const turns = [
-      async () => ours.push(await window(s, name, server.process.pid!, warmup)),
-      async () =>
-        bares.push(await window(baselineScenario, `${name} [bare]`, baseline.pid!, warmup)),
-    ];
-    if (round % 2) turns.reverse();
-    for (const turn of turns) await turn();
-  }
-  const ratios = ours.map((o, i) => o.cpuPer1k / bares[i].cpuPer1k);
+  // Ours and the bare provider take turns; the ratio is the median of the rounds' ratios.
+  const {
+    a: ours,
+    b: bares,
+    ratios,
+  } = await alternateRounds(ROUNDS, WARMUP, (side, warmup) =>
+    side === 'a'
+      ? window(s, name, server.process.pid!, warmup)
+      : window(baselineScenario, `${name} [bare]`, baseline.pid!, warmup),
+  );
   console.log(formatResult(combineRounds(ours), ratios));
   console.log(formatResult(combineRounds(bares)));
 }
