@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { AppConfig } from './config/config.js';
 
 /** Header and body fields that must never reach a log line. */
@@ -48,8 +48,15 @@ interface LoggedRequest {
   socket?: { remoteAddress?: string; remotePort?: number };
 }
 
-export function createRootLogger(config: Pick<AppConfig, 'logLevel' | 'env' | 'version'>): Logger {
-  return pino({
+/**
+ * The one logger every line goes through (request logs, Nest's own, the services'). `destination`
+ * defaults to stdout; the spec passes a sink to read what would be written.
+ */
+export function createRootLogger(
+  config: Pick<AppConfig, 'logLevel' | 'env' | 'version'>,
+  destination?: DestinationStream,
+): Logger {
+  const options: LoggerOptions = {
     level: config.logLevel,
     base: { service: 'idp', version: config.version, env: config.env },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
@@ -64,7 +71,8 @@ export function createRootLogger(config: Pick<AppConfig, 'logLevel' | 'env' | 'v
       }),
     },
     formatters: { level: (label) => ({ level: label }) },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Lets Nest's Logger write through the same pino instance as the request logs. */
