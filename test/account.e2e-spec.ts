@@ -478,6 +478,16 @@ describe('hosted login steps and the account page', () => {
       expect(page.html).toContain('alice');
       expect(page.html).toContain('this browser');
       expect(page.html).toContain('Recent sign-ins');
+      // The sign-in that brought the user here is already listed (audit writes are batched).
+      expect(page.html).not.toContain('No sign-ins recorded yet');
+      expect(page.html).toMatch(/<td>Signed in<\/td>\s*<td>password<\/td>/);
+      // Browsers ask every page for /favicon.ico: it is served, not a 404.
+      const icon = await fetch(`${t.baseUrl}/favicon.ico`);
+      expect(icon.status).toBe(200);
+      expect(icon.headers.get('content-type')).toBe('image/x-icon');
+      expect(Buffer.from(await icon.arrayBuffer()).subarray(0, 4)).toEqual(
+        Buffer.from([0, 0, 1, 0]),
+      );
       // The account client is an ordinary first-party client of the tenant.
       const c = await t.http('GET', `/api/v1/tenants/${x.tenantId}/clients/idp-account`);
       expect(c.status).toBe(200);

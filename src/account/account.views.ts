@@ -14,7 +14,7 @@ h2{font-size:1.15rem;margin:.75rem 0}
 table{width:100%;border-collapse:collapse;font-size:.9rem}
 th,td{text-align:left;padding:.4rem .3rem;border-bottom:1px solid #eee;vertical-align:top}
 td form{display:inline}
-td button,.inline button{width:auto;margin:0;padding:.35rem .7rem;font-size:.85rem}
+td button,.inline button{width:auto;margin:0;padding:.35rem .7rem;font-size:.85rem;white-space:nowrap}
 .inline{display:flex;gap:.5rem;align-items:center}
 .inline input{flex:1}
 .muted{color:#555;font-size:.85rem}
@@ -119,7 +119,7 @@ function passkeysSection(v: AccountView): string {
     .map(
       (p) => `<tr>
 <td><form method="post" action="${esc(v.base)}/passkeys/${esc(p.passkey_id)}/rename" class="inline">${csrfField(v.csrf)}
-<label for="pk-${esc(p.passkey_id)}" hidden>Name of the passkey</label>
+<label for="pk-${esc(p.passkey_id)}" class="sr-only">Name of the passkey</label>
 <input id="pk-${esc(p.passkey_id)}" type="text" name="name" value="${esc(p.name)}" maxlength="100" required>
 <button type="submit" class="secondary">Rename</button></form></td>
 <td>${when(p.created_at)}</td><td>${when(p.last_used_at)}</td>
@@ -130,7 +130,7 @@ function passkeysSection(v: AccountView): string {
     .join('');
   return `<section class="card" aria-labelledby="passkeys-h">
 <h2 id="passkeys-h">Passkeys</h2>
-${v.passkeys.length ? `<table><thead><tr><th scope="col">Name</th><th scope="col">Added</th><th scope="col">Last used</th><th scope="col"><span hidden>Actions</span></th></tr></thead><tbody>${rows}</tbody></table>` : '<p>You have no passkeys yet.</p>'}
+${v.passkeys.length ? `<table><thead><tr><th scope="col">Name</th><th scope="col">Added</th><th scope="col">Last used</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead><tbody>${rows}</tbody></table>` : '<p>You have no passkeys yet.</p>'}
 <form method="post" action="${esc(v.base)}/passkeys/register" data-passkey-register data-options="${esc(v.base)}/passkeys/options">
 ${csrfField(v.csrf)}
 <input type="hidden" name="challenge_id" value="">
@@ -190,7 +190,7 @@ function sessionsSection(v: AccountView): string {
     .join('');
   return `<section class="card" aria-labelledby="sessions-h">
 <h2 id="sessions-h">Where you are signed in</h2>
-<table><thead><tr><th scope="col">Device</th><th scope="col">IP address</th><th scope="col">Signed in</th><th scope="col">Last seen</th><th scope="col"><span hidden>Actions</span></th></tr></thead><tbody>${rows}</tbody></table>
+<table><thead><tr><th scope="col">Device</th><th scope="col">IP address</th><th scope="col">Signed in</th><th scope="col">Last seen</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead><tbody>${rows}</tbody></table>
 <form method="post" action="${esc(v.base)}/sessions/revoke-all">${csrfField(v.csrf)}
 <button type="submit" class="secondary">Sign out everywhere</button></form>
 </section>`;

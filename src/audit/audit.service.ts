@@ -323,6 +323,9 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** A user's own latest sign-in attempts (the account page shows them). */
   async recentSignIns(tenantId: string, userId: string, limit = 10): Promise<AuditEventDto[]> {
+    // Events are written in batches; the sign-in that just brought the user here may still be
+    // in the buffer, and the page must show it.
+    await this.flush();
     const rows = await this.page(
       tenantId,
       { type: 'login.*', user: userId, limit },

@@ -19,14 +19,14 @@ export interface ClientDisplay {
 
 /** Pages send no script and load nothing but images; they may not be framed. */
 export const PAGE_CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; base-uri 'none'; frame-ancestors 'none'";
 
 /**
  * Pages with a WebAuthn ceremony: scripts from this origin only (the @simplewebauthn/browser
  * bundle and our own small file, never inline), which may call back to this origin.
  */
 export const PAGE_CSP_SCRIPTS =
-  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' https: data:; base-uri 'none'; frame-ancestors 'none'";
 
 const DEFAULT_COLOR = '#2b59c3';
 
@@ -62,10 +62,13 @@ export function layout(b: Branding, title: string, body: string, lang = 'en'): s
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="/favicon.ico">
 <title>${esc(title)} · ${esc(b.displayName)}</title>
 <style>
 :root{--primary:${color(b.primaryColor)}}
 *{box-sizing:border-box}
+[hidden]{display:none!important}
+.sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;color:#1d1f23;margin:0;padding:2rem 1rem}
 main{max-width:26rem;margin:0 auto;background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.15);padding:2rem}
 header{text-align:center;margin-bottom:1rem}
