@@ -11,13 +11,15 @@ const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
 const added = [];
 for (const file of readdirSync(dir)
   .filter((f) => /^\d+-.+\.ts$/.test(f))
-  .sort()) {
+  .toSorted()) {
   if (manifest[file]) continue;
   manifest[file] = createHash('sha256')
     .update(readFileSync(join(dir, file)))
     .digest('hex');
   added.push(file);
 }
-const sorted = Object.fromEntries(Object.entries(manifest).sort(([a], [b]) => a.localeCompare(b)));
+const sorted = Object.fromEntries(
+  Object.entries(manifest).toSorted(([a], [b]) => a.localeCompare(b)),
+);
 writeFileSync(manifestPath, `${JSON.stringify(sorted, null, 2)}\n`);
 console.log(added.length ? `sealed: ${added.join(', ')}` : 'nothing new to seal');

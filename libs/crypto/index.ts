@@ -1,2 +1,3 @@
 export * from './secrets.js';
 export * from './envelope.js';
+export * from './tenant-key.js';

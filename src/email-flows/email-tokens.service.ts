@@ -5,7 +5,8 @@ import { randomToken } from '../../libs/crypto/index.js';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { ProblemException } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { deriveTenantKey, keyedHash } from '../mfa/otp-codes.js';
+import { deriveTenantKey } from '../../libs/crypto/index.js';
+import { keyedHash } from '../mfa/otp-codes.js';
 import { EmailTokenEntity, type EmailTokenPurpose } from './email-token.entity.js';
 
 const LINK_TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -40,7 +41,10 @@ export class EmailTokensService {
   ) {}
 
   hash(tenantId: string, value: string): string {
-    return keyedHash(deriveTenantKey(this.config.masterKey, 'email-tokens', tenantId), value);
+    return keyedHash(
+      deriveTenantKey(this.config.masterKey, { tenantId, purpose: 'email-tokens' }),
+      value,
+    );
   }
 
   /** A new link token (shown once, in the mail); only its keyed hash is stored. */

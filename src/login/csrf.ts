@@ -1,6 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { constantTimeEqual } from '../../libs/crypto/index.js';
-import { deriveTenantKey } from '../oidc/tenant-secrets.js';
+import {
+  constantTimeEqual,
+  deriveTenantKey,
+  type TenantKeyPurpose,
+} from '../../libs/crypto/index.js';
 
 /**
  * CSRF tokens of the hosted pages: an HMAC of the interaction uid under a per-tenant key. A
@@ -12,7 +15,10 @@ export class InteractionCsrf {
   constructor(private readonly masterKey: Buffer) {}
 
   token(tenantId: string, uid: string): string {
-    return createHmac('sha256', deriveTenantKey(this.masterKey, tenantId, 'login-csrf'))
+    return createHmac(
+      'sha256',
+      deriveTenantKey(this.masterKey, { tenantId, purpose: 'login-csrf' }),
+    )
       .update(uid)
       .digest('base64url');
   }
@@ -39,11 +45,14 @@ export function readCookie(header: string | undefined, name: string): string | u
 export class BrowserCsrf {
   constructor(
     private readonly masterKey: Buffer,
-    private readonly purpose: string,
+    private readonly purpose: TenantKeyPurpose,
   ) {}
 
   token(tenantId: string, cookieValue: string): string {
-    return createHmac('sha256', deriveTenantKey(this.masterKey, tenantId, this.purpose))
+    return createHmac(
+      'sha256',
+      deriveTenantKey(this.masterKey, { tenantId, purpose: this.purpose }),
+    )
       .update(cookieValue)
       .digest('base64url');
   }

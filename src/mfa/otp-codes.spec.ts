@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { deriveTenantKey } from '../../libs/crypto/index.js';
 import {
   base32Encode,
-  deriveTenantKey,
   keyedHash,
   newRecoveryCode,
   newTotpSecret,
@@ -45,9 +45,11 @@ describe('otp helpers', () => {
 
   it('keys hashes per tenant', () => {
     const master = randomBytes(32);
-    const a = deriveTenantKey(master, 'recovery-codes', 'a');
-    const b = deriveTenantKey(master, 'recovery-codes', 'b');
-    expect(keyedHash(a, 'x')).toBe(keyedHash(deriveTenantKey(master, 'recovery-codes', 'a'), 'x'));
+    const key = (tenantId: string) =>
+      deriveTenantKey(master, { tenantId, purpose: 'recovery-codes' });
+    const a = key('a');
+    const b = key('b');
+    expect(keyedHash(a, 'x')).toBe(keyedHash(key('a'), 'x'));
     expect(keyedHash(a, 'x')).not.toBe(keyedHash(b, 'x'));
   });
 });

@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync, randomBytes, randomInt } from 'node:crypto';
+import { createHmac, randomBytes, randomInt } from 'node:crypto';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -45,13 +45,6 @@ export function newRecoveryCode(): string {
 export function normalizeRecoveryCode(input: string): string | null {
   const raw = input.toLowerCase().replace(/[\s-]/g, '');
   return RECOVERY_PATTERN.test(raw) ? raw : null;
-}
-
-/** A key per tenant and purpose derived from the master key, so hashes of one tenant say nothing of another. */
-export function deriveTenantKey(masterKey: Buffer, purpose: string, tenantId: string): Buffer {
-  return Buffer.from(
-    hkdfSync('sha256', masterKey, Buffer.alloc(0), `idp:${purpose}:${tenantId}`, 32),
-  );
 }
 
 /**

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import QRCode from 'qrcode';
 import speakeasy from 'speakeasy';
 import { IsNull, Raw, type DataSource, type EntityManager } from 'typeorm';
-import { constantTimeEqual, SecretBox } from '../../libs/crypto/index.js';
+import { constantTimeEqual, deriveTenantKey, SecretBox } from '../../libs/crypto/index.js';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { AuditService, type AuditContext } from '../audit/audit.service.js';
 import { BlockerService, tooManyAttempts } from '../blocker/blocker.service.js';
@@ -15,7 +15,6 @@ import type { UserEntity } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { RecoveryCodeEntity, UserTotpEntity } from './mfa.entities.js';
 import {
-  deriveTenantKey,
   keyedHash,
   newRecoveryCode,
   newTotpSecret,
@@ -144,7 +143,7 @@ export class TotpService {
   }
 
   private recoveryHash(tenantId: string, userId: string, normalized: string): string {
-    const key = deriveTenantKey(this.config.masterKey, 'recovery-codes', tenantId);
+    const key = deriveTenantKey(this.config.masterKey, { tenantId, purpose: 'recovery-codes' });
     return keyedHash(key, `${userId}:${normalized}`);
   }
 

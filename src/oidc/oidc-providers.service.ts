@@ -21,7 +21,7 @@ import { reuseClientInstances, tenantAdapterFactory, type ClientSource } from '.
 import { OidcPayloadStore } from './oidc-payload.store.js';
 import { ProviderSecurity } from './oidc-security.js';
 import { brandingOf, buildProviderConfiguration, type PolicyClient } from './provider-config.js';
-import { deriveTenantKey } from './tenant-secrets.js';
+import { deriveTenantKey } from '../../libs/crypto/index.js';
 import { prefetchKey, take } from './request-prefetch.js';
 import type { Branding } from '../login/views.js';
 
@@ -133,7 +133,9 @@ export class OidcProviders {
       settings,
       jwks,
       cookieKeys: [
-        deriveTenantKey(this.config.masterKey, tenantId, 'oidc-cookies').toString('base64url'),
+        deriveTenantKey(this.config.masterKey, { tenantId, purpose: 'oidc-cookies' }).toString(
+          'base64url',
+        ),
       ],
       adapter: tenantAdapterFactory(tenantId, this.store, clients),
       findAccount: this.findAccount(tenantId),

@@ -18,7 +18,8 @@ import { page, type ListQuery, type Page } from '../common/pagination.js';
 import { forbidden, notFound, ProblemException } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { registerUniqueField } from '../database/database-errors.js';
-import { deriveTenantKey, keyedHash } from '../mfa/otp-codes.js';
+import { deriveTenantKey } from '../../libs/crypto/index.js';
+import { keyedHash } from '../mfa/otp-codes.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
@@ -296,7 +297,7 @@ export class PasskeysService {
   }
 
   private decoyCredentialId(tenantId: string, username: string): string {
-    const key = deriveTenantKey(this.config.masterKey, 'passkey-decoy', tenantId);
+    const key = deriveTenantKey(this.config.masterKey, { tenantId, purpose: 'passkey-decoy' });
     return Buffer.from(keyedHash(key, username.trim().toLowerCase()), 'hex').toString('base64url');
   }
 
