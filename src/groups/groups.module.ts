@@ -5,6 +5,7 @@ import { UserEntity } from '../users/user.entity.js';
 import { GroupAllowedClientEntity, GroupEntity, GroupMemberEntity } from './group.entity.js';
 import { GroupsController } from './groups.controller.js';
 import { GroupsService } from './groups.service.js';
+import { UserGroupsController } from './user-groups.controller.js';
 
 @Module({
   imports: [
@@ -16,7 +17,7 @@ import { GroupsService } from './groups.service.js';
       ClientEntity,
     ]),
   ],
-  controllers: [GroupsController],
+  controllers: [GroupsController, UserGroupsController],
   providers: [GroupsService],
   exports: [GroupsService],
 })

@@ -56,7 +56,10 @@ export class GroupsService {
       .getMany();
   }
 
+  /** The groups of a user of the tenant; 404 when there is no such user. */
   async groupDtosOfUser(tenantId: string, userId: string): Promise<GroupDto[]> {
+    if (!UUID.test(userId) || !(await this.users.findOne(tenantId, { user_id: userId })))
+      throw notFound('User');
     return (await this.groupsOfUser(tenantId, userId)).map(toGroupDto);
   }
 

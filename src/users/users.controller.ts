@@ -18,8 +18,6 @@ import { AuditService, requestContextOf } from '../audit/audit.service.js';
 import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
 import { notFound } from '../common/problem.js';
-import { GroupDto } from '../groups/dto/group.dto.js';
-import { GroupsService } from '../groups/groups.service.js';
 import {
   BatchCreateResultDto,
   BatchCreateUsersDto,
@@ -40,7 +38,6 @@ import { UsersService } from './users.service.js';
 export class UsersController {
   constructor(
     private readonly users: UsersService,
-    private readonly groups: GroupsService,
     private readonly audit: AuditService,
   ) {}
 
@@ -209,14 +206,6 @@ export class UsersController {
   @ApiOkResponse({ type: UserDto, description: 'marks the email address verified' })
   verifyEmail(@Param('tenant_id') tenantId: string, @Param('user_id') userId: string) {
     return this.users.markVerified(tenantId, userId);
-  }
-
-  @Get(':user_id/groups')
-  @Authenticated({ scope: 'groups:read' })
-  @ApiOkResponse({ type: [GroupDto] })
-  async userGroups(@Param('tenant_id') tenantId: string, @Param('user_id') userId: string) {
-    await this.users.get(tenantId, userId);
-    return this.groups.groupDtosOfUser(tenantId, userId);
   }
 }
 

@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TenancyModule } from '../../libs/tenancy/index.js';
-import { GroupsModule } from '../groups/groups.module.js';
 import { UserEvents } from './user-events.js';
 import { TenantUserCountEntity, UserEntity } from './user.entity.js';
 import { MeController, UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
 
 @Module({
-  imports: [TenancyModule.forFeature([UserEntity, TenantUserCountEntity]), GroupsModule],
+  imports: [TenancyModule.forFeature([UserEntity, TenantUserCountEntity])],
   controllers: [UsersController, MeController],
   providers: [UsersService, UserEvents],
   exports: [UsersService, UserEvents],
