@@ -48,8 +48,12 @@ interface LoggedRequest {
   socket?: { remoteAddress?: string; remotePort?: number };
 }
 
-export function createRootLogger(config: Pick<AppConfig, 'logLevel' | 'env' | 'version'>): Logger {
-  return pino({
+/** `destination` defaults to stdout; tests pass their own to read what was logged. */
+export function createRootLogger(
+  config: Pick<AppConfig, 'logLevel' | 'env' | 'version'>,
+  destination?: pino.DestinationStream,
+): Logger {
+  const options: pino.LoggerOptions = {
     level: config.logLevel,
     base: { service: 'idp', version: config.version, env: config.env },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
@@ -64,7 +68,8 @@ export function createRootLogger(config: Pick<AppConfig, 'logLevel' | 'env' | 'v
       }),
     },
     formatters: { level: (label) => ({ level: label }) },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Lets Nest's Logger write through the same pino instance as the request logs. */
