@@ -1,3 +1,5 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import * as client from 'openid-client';
 import { startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
 import { Browser, oauthError, signIn, tenantWithApp } from './oidc-support.js';
@@ -5,16 +7,38 @@ import { Browser, oauthError, signIn, tenantWithApp } from './oidc-support.js';
 /** Smoke test of the embedded default: no DATABASE_URL, PGlite in DATA_DIR. */
 describe('embedded PGlite default', () => {
   let t: TestApp;
+  /** Every log line of the first start, and anything written to stdout besides. */
+  const logs: string[] = [];
   beforeAll(async () => {
-    t = await startTestApp({ embedded: true, env: { IDP_BOOTSTRAP_OPERATOR_KEY: '' } });
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      logs.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    try {
+      t = await startTestApp({ embedded: true, env: { IDP_BOOTSTRAP_OPERATOR_KEY: '' }, logs });
+    } finally {
+      process.stdout.write = write;
+    }
   }, 60_000);
   afterAll(() => t?.close());
 
   it('migrates, serves health and readiness, and stores a tenant', async () => {
     expect(t.config.databaseUrl).toBeUndefined();
     expect((await t.http('GET', '/health/ready', { key: null })).status).toBe(200);
-    // no bootstrap key configured: the test key is refused, a generated one was printed instead
+    // no bootstrap key configured: the test key is refused, a generated one was written instead
     expect((await t.http('GET', '/api/v1/tenants')).status).toBe(401);
+  });
+
+  it('writes the generated operator key to a 0600 file in DATA_DIR and logs only where', async () => {
+    const file = join(t.config.dataDir, 'initial-operator-key');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const key = readFileSync(file, 'utf8').trim();
+    expect(key).toMatch(/^idp_op_/);
+    expect((await t.http('GET', '/api/v1/tenants', { key })).status).toBe(200);
+    expect(logs.some((line) => line.includes(file))).toBe(true);
+    expect(logs.filter((line) => line.includes(key))).toEqual([]);
+    expect(logs.filter((line) => line.includes(key.slice(7)))).toEqual([]);
   });
 
   it('works end to end with a bootstrap key on the same data directory', async () => {

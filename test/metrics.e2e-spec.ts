@@ -61,10 +61,11 @@ const find = (samples: Sample[], name: string, labels: Record<string, string> = 
     (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
   );
 
-describe('metrics (open when METRICS_TOKEN is unset)', () => {
+describe('metrics without METRICS_TOKEN (loopback clients only)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp();
+    // The test client is on loopback; a trusted proxy's X-Forwarded-For plays a remote client.
+    t = await startTestApp({ env: { TRUST_PROXY: '127.0.0.1' } });
   });
   afterAll(() => t.close());
 
@@ -123,10 +124,49 @@ describe('metrics (open when METRICS_TOKEN is unset)', () => {
     expect(types.get('process_cpu_user_seconds_total')).toBe('counter');
   });
 
+  it('refuses a client that is not on loopback with a 403 problem', async () => {
+    const remote = await t.http('GET', '/metrics', {
+      key: null,
+      headers: { 'x-forwarded-for': '203.0.113.7' },
+    });
+    expect(remote.status).toBe(403);
+    expect(remote.headers.get('content-type')).toMatch(/problem\+json/);
+    expect(remote.text).not.toContain('process_cpu');
+    // An IPv4-mapped or 127/8 address is loopback too; an operator key does not open it.
+    for (const ip of ['127.0.0.2', '::ffff:127.0.0.1', '::1']) {
+      const local = await t.http('GET', '/metrics', {
+        key: null,
+        headers: { 'x-forwarded-for': ip },
+      });
+      expect([ip, local.status]).toEqual([ip, 200]);
+    }
+    const withKey = await t.http('GET', '/metrics', {
+      headers: { 'x-forwarded-for': '198.51.100.1' },
+    });
+    expect(withKey.status).toBe(403);
+  });
+
   it('the strict parser refuses malformed expositions', () => {
     expect(() => parsePrometheus('# TYPE a counter\na{x="1" 1\n')).toThrow();
     expect(() => parsePrometheus('b 1\n')).toThrow(/undeclared/);
     expect(() => parsePrometheus('# TYPE a counter\na one\n')).toThrow();
+  });
+});
+
+describe('metrics with METRICS_PUBLIC=true', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { TRUST_PROXY: '127.0.0.1', METRICS_PUBLIC: 'true' } });
+  });
+  afterAll(() => t.close());
+
+  it('answers a remote client without a token', async () => {
+    const r = await t.http('GET', '/metrics', {
+      key: null,
+      headers: { 'x-forwarded-for': '203.0.113.7' },
+    });
+    expect(r.status).toBe(200);
+    expect(() => parsePrometheus(r.text)).not.toThrow();
   });
 });
 

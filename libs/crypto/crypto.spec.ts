@@ -24,6 +24,16 @@ describe('SecretBox', () => {
     expect(() => new SecretBox(randomBytes(32)).open(sealed)).toThrow();
   });
 
+  it('refuses a ciphertext whose tag was truncated', () => {
+    const sealed = box.seal('hello');
+    const parts = sealed.split('.');
+    const tag = Buffer.from(parts[2]!, 'base64url');
+    for (const length of [4, 8, 12, 15]) {
+      parts[2] = tag.subarray(0, length).toString('base64url');
+      expect(() => box.open(parts.join('.'))).toThrow('not a sealed secret');
+    }
+  });
+
   it('rejects a key of the wrong size', () => {
     expect(() => new SecretBox(randomBytes(16))).toThrow('32 bytes');
   });

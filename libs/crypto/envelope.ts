@@ -2,6 +2,8 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
+/** GCM accepts shorter tags unless told otherwise; a short tag makes forgery cheap, so pin it. */
+const TAG_BYTES = 16;
 
 /**
  * Authenticated encryption of secrets at rest with the master key (AES-256-GCM).
@@ -15,7 +17,7 @@ export class SecretBox {
 
   seal(plaintext: string | Buffer, aad = ''): string {
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(aad));
     const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     return [VERSION, iv, cipher.getAuthTag(), body]
@@ -28,9 +30,13 @@ export class SecretBox {
     if (version !== VERSION || !iv || !tag || body === undefined) {
       throw new Error('not a sealed secret');
     }
-    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
+    const authTag = Buffer.from(tag, 'base64url');
+    if (authTag.length !== TAG_BYTES) throw new Error('not a sealed secret');
+    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'), {
+      authTagLength: TAG_BYTES,
+    });
     decipher.setAAD(Buffer.from(aad));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    decipher.setAuthTag(authTag);
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]);
   }
 

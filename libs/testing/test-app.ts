@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.js';
+import { createRootLogger } from '../../src/logging.js';
 import { loadConfig, type AppConfig } from '../../src/config/config.js';
 
 export const TEST_OPERATOR_KEY = 'idp_test_operator_key_0123456789abcdef';
@@ -42,6 +43,8 @@ export async function startTestApp(
     env?: Record<string, string>;
     /** The host of PUBLIC_URL: `localhost` for WebAuthn, whose RP ID cannot be an IP address. */
     publicHost?: string;
+    /** Collects every log line (JSON) written from the start on; LOG_LEVEL defaults to info. */
+    logs?: string[];
   } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'idp-test-'));
@@ -49,7 +52,7 @@ export async function startTestApp(
     DATA_DIR: dataDir,
     PORT: '0',
     HOST: '127.0.0.1',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? (options.logs ? 'info' : 'silent'),
     NODE_ENV: 'test',
     IDP_BOOTSTRAP_OPERATOR_KEY: TEST_OPERATOR_KEY,
     BCRYPT_COST: '4',
@@ -65,7 +68,11 @@ export async function startTestApp(
     env.IDP_MASTER_KEY ??= randomBytes(32).toString('hex');
   }
   const config = loadConfig(env);
-  const { app } = await createApp(config);
+  const logs = options.logs;
+  const { app } = await createApp(
+    config,
+    logs ? createRootLogger(config, { write: (line: string) => void logs.push(line) }) : undefined,
+  );
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;

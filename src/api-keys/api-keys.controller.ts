@@ -11,6 +11,7 @@ import {
   Query,
 } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { PlatformAudit } from '../audit/platform-audit.interceptor.js';
 import { Authenticated, CurrentPrincipal, Public } from '../auth/auth.decorators.js';
 import { SCOPES, type Principal } from '../auth/scopes.js';
 import { ListQuery } from '../common/pagination.js';
@@ -102,6 +103,7 @@ export class OperatorApiKeysController {
     type: ApiKeyWithSecretDto,
     description: 'an operator key; `api_key` is shown only here',
   })
+  @PlatformAudit('operator_key.create')
   create(@CurrentPrincipal() caller: Principal, @Body() dto: CreateApiKeyDto) {
     return this.keys.create(caller, null, dto);
   }
@@ -123,6 +125,7 @@ export class OperatorApiKeysController {
   @Patch(':key_id')
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiOkResponse({ type: ApiKeyDto })
+  @PlatformAudit('operator_key.update')
   update(@Param('key_id', uuid) keyId: string, @Body() dto: UpdateApiKeyDto) {
     return this.keys.update(null, keyId, dto);
   }
@@ -131,6 +134,7 @@ export class OperatorApiKeysController {
   @HttpCode(204)
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiNoContentResponse()
+  @PlatformAudit('operator_key.delete')
   async remove(@Param('key_id', uuid) keyId: string) {
     await this.keys.remove(null, keyId);
   }
@@ -139,6 +143,7 @@ export class OperatorApiKeysController {
   @HttpCode(200)
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiOkResponse({ type: ApiKeyWithSecretDto })
+  @PlatformAudit('operator_key.regenerate')
   regenerate(@Param('key_id', uuid) keyId: string) {
     return this.keys.regenerate(null, keyId);
   }

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
@@ -28,6 +30,8 @@ const KEY_PREFIX: Record<Holder, string> = {
   user: 'idp_us_',
 };
 const BOOTSTRAP_NAME = 'bootstrap operator key';
+/** Where the first start leaves a generated operator key, inside DATA_DIR. */
+export const INITIAL_OPERATOR_KEY_FILE = 'initial-operator-key';
 /** How long a verified key is trusted without a database read; revocation here clears it at once. */
 const CACHE_TTL_MS = 5_000;
 /** last_used_at is written at most this often per key, to keep writes off the hot path. */
@@ -92,7 +96,9 @@ export class ApiKeysService implements OnApplicationBootstrap {
 
   /**
    * IDP_BOOTSTRAP_OPERATOR_KEY is stored (as a hash) so it works like any operator key; without
-   * it, the first start on an empty database prints one generated operator key, once.
+   * it, the first start on an empty database generates one operator key and writes it to a
+   * file in DATA_DIR readable by the server's user only. Only the path is logged: logs are
+   * shipped, kept and read by many, and a key in them would be an operator key for all of them.
    */
   async onApplicationBootstrap() {
     const bootstrap = this.config.bootstrapOperatorKey;
@@ -114,15 +120,35 @@ export class ApiKeysService implements OnApplicationBootstrap {
     const operators = await this.keys.count({ where: { kind: 'operator' } });
     if (operators === 0) {
       const key = KEY_PREFIX.operator + randomToken(32);
+      // The file first: a key stored but written nowhere would lock everyone out for good.
+      const file = this.writeInitialOperatorKey(key);
       await this.keys.insert(
         this.newRow('operator', null, null, 'initial operator key', ['operator'], key),
       );
-      // Printed to stdout on purpose, not logged: it is the only time the key exists in clear.
-      process.stdout.write(
-        `\nInitial operator API key (shown once, store it now):\n  ${key}\n` +
-          `Set IDP_BOOTSTRAP_OPERATOR_KEY to choose your own instead.\n\n`,
+      this.logger.warn(
+        { file },
+        `Initial operator API key written to ${file} (mode 0600): store it elsewhere and delete the file. Set IDP_BOOTSTRAP_OPERATOR_KEY to choose your own instead.`,
       );
     }
+  }
+
+  /**
+   * A fresh file created with mode 0600 (never an older file's looser mode: it is removed
+   * first, and `wx` refuses to follow anything put there in between).
+   */
+  private writeInitialOperatorKey(key: string): string {
+    const file = join(this.config.dataDir, INITIAL_OPERATOR_KEY_FILE);
+    try {
+      mkdirSync(this.config.dataDir, { recursive: true, mode: 0o700 });
+      rmSync(file, { force: true });
+      writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      throw new Error(
+        `cannot write the initial operator key to ${file} (${(err as Error).message}): make DATA_DIR writable or set IDP_BOOTSTRAP_OPERATOR_KEY`,
+        { cause: err },
+      );
+    }
+    return file;
   }
 
   private newRow(

@@ -105,6 +105,16 @@ function safeDetails(details: Record<string, unknown> | undefined): Record<strin
   }
 }
 
+/**
+ * A filter on a dotted name (event type, platform action): exact, or a prefix when it ends in
+ * `*` (`login.*`), with LIKE's own wildcards escaped.
+ */
+export function dottedNameFilter(column: string, value: string): [string, Record<string, string>] {
+  if (!value.endsWith('*')) return [`${column} = :dottedName`, { dottedName: value }];
+  const prefix = value.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`);
+  return [`${column} LIKE :dottedPrefix`, { dottedPrefix: `${prefix}%` }];
+}
+
 export function toAuditEventDto(e: AuditEventEntity): AuditEventDto {
   return {
     event_id: e.event_id,
@@ -367,12 +377,8 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
     this.checkQuery(q);
     const qb = this.events.query(tenantId, 'e');
     if (q.type) {
-      if (q.type.endsWith('*')) {
-        const prefix = q.type.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`);
-        qb.andWhere(`e.type LIKE :typePrefix`, { typePrefix: `${prefix}%` });
-      } else {
-        qb.andWhere('e.type = :type', { type: q.type });
-      }
+      const [sql, params] = dottedNameFilter('e.type', q.type);
+      qb.andWhere(sql, params);
     }
     if (q.user) qb.andWhere('(e.subject_id = :user OR e.actor_id = :user)', { user: q.user });
     if (q.outcome) qb.andWhere('e.outcome = :outcome', { outcome: q.outcome });

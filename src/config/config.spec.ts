@@ -29,6 +29,7 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'http://x' }, 'REDIS_URL'],
     [{ TRUST_PROXY: 'some host' }, 'TRUST_PROXY'],
     [{ IDP_BOOTSTRAP_OPERATOR_KEY: 'short' }, 'IDP_BOOTSTRAP_OPERATOR_KEY'],
+    [{ METRICS_PUBLIC: 'yes' }, 'METRICS_PUBLIC'],
   ])('rejects %j naming %s in one line', (env, variable) => {
     let error: unknown;
     try {

@@ -5,6 +5,7 @@ import {
   LoginUserSeenEntity,
 } from '../analytics/login-rollup.entity.js';
 import { AuditEventEntity } from '../audit/audit-event.entity.js';
+import { PlatformAuditEventEntity } from '../audit/platform-audit-event.entity.js';
 import { BlockEntity } from '../blocker/block.entity.js';
 import { ClientEntity } from '../clients/client.entity.js';
 import {
@@ -47,4 +48,5 @@ export const entities = [
   WebauthnChallengeEntity,
   EmailTokenEntity,
   SessionSignInEntity,
+  PlatformAuditEventEntity,
 ];

@@ -1,11 +1,15 @@
-import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import proxyAddr from '@fastify/proxy-addr';
+import { Controller, Get, Headers, Inject, Req, Res } from '@nestjs/common';
+import { ApiForbiddenResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { constantTimeEqual } from '../../libs/crypto/index.js';
 import { Public } from '../auth/auth.decorators.js';
-import { unauthorized } from '../common/problem.js';
+import { forbidden, unauthorized } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { MetricsService } from './metrics.service.js';
+
+/** 127.0.0.0/8 and ::1, IPv4-mapped forms included (proxy-addr's own reading). */
+const isLoopback = proxyAddr.compile('loopback');
 
 @ApiTags('platform')
 @Controller('metrics')
@@ -16,17 +20,22 @@ export class MetricsController {
   ) {}
 
   /**
-   * Public to the API-key guard: scrapers carry METRICS_TOKEN, not an API key. When
-   * METRICS_TOKEN is unset the endpoint is open (keep it off the public listener then).
+   * Public to the API-key guard: scrapers carry METRICS_TOKEN, not an API key. Without
+   * METRICS_TOKEN only a loopback client is answered (the client address as TRUST_PROXY
+   * resolves it, so a proxy on the same host does not make everyone local), unless
+   * METRICS_PUBLIC=true opens it on purpose; others get a 403 problem.
    */
   @Get()
   @Public()
   @ApiProduces('text/plain')
   @ApiOkResponse({
-    description: 'Prometheus text format; needs `Authorization: Bearer <METRICS_TOKEN>` when set',
+    description:
+      'Prometheus text format; needs `Authorization: Bearer <METRICS_TOKEN>` when set; without it, answered only to loopback clients unless METRICS_PUBLIC=true',
   })
+  @ApiForbiddenResponse({ description: 'no METRICS_TOKEN, not METRICS_PUBLIC, and not loopback' })
   async scrape(
     @Headers('authorization') authorization: string | undefined,
+    @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
     const expected = this.config.metricsToken;
@@ -35,6 +44,10 @@ export class MetricsController {
       if (!constantTimeEqual(presented, expected)) {
         throw unauthorized('Send "Authorization: Bearer <METRICS_TOKEN>"');
       }
+    } else if (!this.config.metricsPublic && !isLoopback(req.ip, 0)) {
+      throw forbidden(
+        'Without METRICS_TOKEN, metrics are served to loopback clients only (or set METRICS_PUBLIC=true)',
+      );
     }
     const { contentType, body } = await this.metrics.render();
     void reply.header('content-type', contentType);

@@ -18,6 +18,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
+import { PlatformAudit } from '../audit/platform-audit.interceptor.js';
 import { Authenticated } from '../auth/auth.decorators.js';
 import { ListQuery } from '../common/pagination.js';
 import {
@@ -44,6 +45,7 @@ export class TenantsController {
   @Post()
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiCreatedResponse({ type: TenantDto })
+  @PlatformAudit('tenant.create')
   create(@Body() dto: CreateTenantDto) {
     return this.tenants.create(dto);
   }
@@ -65,6 +67,7 @@ export class TenantsController {
   @Put(':tenant_id')
   @Authenticated({ scope: 'tenants:write' })
   @ApiOkResponse({ type: TenantDto, description: 'settings not given return to their defaults' })
+  @PlatformAudit('tenant.update')
   replace(@Param('tenant_id') tenantId: string, @Body() dto: ReplaceTenantDto) {
     return this.tenants.replace(tenantId, dto);
   }
@@ -72,6 +75,7 @@ export class TenantsController {
   @Patch(':tenant_id')
   @Authenticated({ scope: 'tenants:write' })
   @ApiOkResponse({ type: TenantDto, description: 'only the given settings change' })
+  @PlatformAudit('tenant.update')
   update(@Param('tenant_id') tenantId: string, @Body() dto: UpdateTenantDto) {
     return this.tenants.update(tenantId, dto);
   }
@@ -80,6 +84,7 @@ export class TenantsController {
   @HttpCode(204)
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiNoContentResponse({ description: 'the tenant and everything it owns are gone' })
+  @PlatformAudit('tenant.delete')
   async remove(@Param('tenant_id') tenantId: string) {
     await this.tenants.remove(tenantId);
   }
