@@ -10,32 +10,18 @@ import {
   Put,
   Query,
 } from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiPropertyOptional,
-  ApiTags,
-} from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { PlatformAudit } from '../audit/platform-audit.interceptor.js';
 import { Authenticated } from '../auth/auth.decorators.js';
-import { ListQuery } from '../common/pagination.js';
 import {
   CreateTenantDto,
   ReplaceTenantDto,
   TenantDto,
+  TenantListQuery,
   TenantPageDto,
   UpdateTenantDto,
 } from './dto/tenant.dto.js';
 import { TenantsService } from './tenants.service.js';
-
-export class TenantListQuery extends ListQuery {
-  @ApiPropertyOptional({ enum: ['created_at', 'tenant_id', 'display_name'], default: 'created_at' })
-  @IsOptional()
-  @IsIn(['created_at', 'tenant_id', 'display_name'])
-  sort_by: 'created_at' | 'tenant_id' | 'display_name' = 'created_at';
-}
 
 @ApiTags('tenants')
 @Controller('api/v1/tenants')

@@ -18,7 +18,7 @@ import type {
   TenantDto,
   UpdateTenantDto,
 } from './dto/tenant.dto.js';
-import type { TenantListQuery } from './tenants.controller.js';
+import type { TenantListQuery } from './dto/tenant.dto.js';
 
 export function toTenantDto(t: TenantEntity): TenantDto {
   return {

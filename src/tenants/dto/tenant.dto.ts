@@ -21,6 +21,7 @@ import {
 } from 'class-validator';
 import { TENANT_ID_PATTERN, tenantIdProblem } from '../../../libs/tenancy/index.js';
 import { LOGIN_FACTORS, type LoginFactor } from '../tenant-settings.js';
+import { ListQuery } from '../../common/pagination.js';
 
 function IsTenantId() {
   return (object: object, propertyName: string) =>
@@ -256,4 +257,11 @@ export class TenantPageDto {
   @ApiProperty({ type: [TenantDto] }) data: TenantDto[];
   @ApiProperty() has_next: boolean;
   @ApiProperty() total_count: number;
+}
+
+export class TenantListQuery extends ListQuery {
+  @ApiPropertyOptional({ enum: ['created_at', 'tenant_id', 'display_name'], default: 'created_at' })
+  @IsOptional()
+  @IsIn(['created_at', 'tenant_id', 'display_name'])
+  sort_by: 'created_at' | 'tenant_id' | 'display_name' = 'created_at';
 }
