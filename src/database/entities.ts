@@ -5,7 +5,7 @@ import {
   LoginUserSeenEntity,
 } from '../analytics/login-rollup.entity.js';
 import { AuditEventEntity } from '../audit/audit-event.entity.js';
-import { BlockEntity } from '../blocker/block.entity.js';
+import { BlockEntity, PlatformBlockEntity } from '../blocker/block.entity.js';
 import { ClientEntity } from '../clients/client.entity.js';
 import {
   GroupAllowedClientEntity,
@@ -36,6 +36,7 @@ export const entities = [
   SigningKeyEntity,
   AuditEventEntity,
   BlockEntity,
+  PlatformBlockEntity,
   LoginRollupEntity,
   LoginUserSeenEntity,
   LoginActiveUsersEntity,
