@@ -24,6 +24,36 @@ const basic = (id: string, secret: string) =>
   'Basic ' +
   Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
 
+/** The hosted sign-in page of a fresh authorization request. */
+async function openLogin(browser: Browser, config: client.Configuration) {
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT,
+    scope: 'openid',
+    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256',
+    state: client.randomState(),
+  });
+  let res = await browser.get(url);
+  for (let hops = 0; hops < 5 && res.location; hops++) res = await browser.get(res.location);
+  expect(res.status).toBe(200);
+  expect(res.html).toContain('name="password"');
+  return res;
+}
+
+function typePassword(browser: Browser, page: BrowserResponse, login: string, password: string) {
+  const form = findForm(page.html, '/login');
+  return browser.post(new URL(form.action, page.url), { ...form.fields, login, password });
+}
+
+/** Wrong passwords typed on the hosted page; answers the page to type on next. */
+async function fail(browser: Browser, page: BrowserResponse, logins: string[]) {
+  for (const login of logins) {
+    page = await typePassword(browser, page, login, 'wrong password');
+    expect(page.status).toBe(401);
+  }
+  return page;
+}
+
 /**
  * Each kind of subject the blocker counts (address, typed login, account, client id) is its own
  * namespace; IPv6 counts per /64; failed API keys count per address across the platform.
@@ -57,36 +87,6 @@ describe('blocker namespaces', () => {
     });
     const config = await discover(`${t.baseUrl}/${tenantId}`, app.client_id, app.client_secret);
     return { tenantId, user, config, backend };
-  }
-
-  /** The hosted sign-in page of a fresh authorization request. */
-  async function openLogin(browser: Browser, config: client.Configuration) {
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-      state: client.randomState(),
-    });
-    let res = await browser.get(url);
-    for (let hops = 0; hops < 5 && res.location; hops++) res = await browser.get(res.location);
-    expect(res.status).toBe(200);
-    expect(res.html).toContain('name="password"');
-    return res;
-  }
-
-  function typePassword(browser: Browser, page: BrowserResponse, login: string, password: string) {
-    const form = findForm(page.html, '/login');
-    return browser.post(new URL(form.action, page.url), { ...form.fields, login, password });
-  }
-
-  /** Wrong passwords typed on the hosted page; answers the page to type on next. */
-  async function fail(browser: Browser, page: BrowserResponse, logins: string[]) {
-    for (const login of logins) {
-      page = await typePassword(browser, page, login, 'wrong password');
-      expect(page.status).toBe(401);
-    }
-    return page;
   }
 
   function token(tenantId: string, ip: string, clientId: string, secret: string) {

@@ -33,23 +33,26 @@ export interface Subject {
 
 const MAX_SUBJECT = 256;
 
+/** Groups of a part of an IPv6 address (between `::`), an embedded IPv4 as two groups. */
+function parseGroups(s: string | undefined): number[] {
+  if (!s) return [];
+  const out: number[] = [];
+  for (const part of s.split(':')) {
+    if (part.includes('.')) {
+      const [a, b, c, d] = part.split('.').map(Number);
+      out.push((a << 8) | b, (c << 8) | d);
+    } else out.push(parseInt(part, 16));
+  }
+  return out;
+}
+
 /** The eight groups of an IPv6 address as numbers (isIP already said it is one). */
 function ipv6Groups(v: string): number[] {
   const [head, tail] = v.includes('::') ? v.split('::') : [v, undefined];
-  const parse = (s: string | undefined) => {
-    if (!s) return [];
-    const out: number[] = [];
-    for (const part of s.split(':')) {
-      if (part.includes('.')) {
-        const [a, b, c, d] = part.split('.').map(Number);
-        out.push((a << 8) | b, (c << 8) | d);
-      } else out.push(parseInt(part, 16));
-    }
-    return out;
-  };
-  const h = parse(head);
-  const t = parse(tail);
-  return [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+  const h = parseGroups(head);
+  const t = parseGroups(tail);
+  const zeros = Array.from({ length: 8 - h.length - t.length }, () => 0);
+  return [...h, ...zeros, ...t];
 }
 
 /** RFC 5952 text of eight groups: lowercase, the longest run of two or more zeros as `::`. */
