@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { MoreThan, type Repository } from 'typeorm';
+import { LessThan, MoreThan, type Repository } from 'typeorm';
 import type { Principal } from '../auth/scopes.js';
 import { page, type Page } from '../common/pagination.js';
 import { badRequest, notFound, ProblemException } from '../common/problem.js';
@@ -79,6 +79,8 @@ export class PlatformBlocker {
         },
         ['kind', 'subject'],
       );
+      // Blocks over for a day are history (the log has them); the table keeps running ones.
+      await this.blocks.delete({ blocked_until: LessThan(new Date(now.getTime() - 86_400_000)) });
     } catch (err) {
       // The block holds in the counter store either way; only listing misses it.
       this.logger.warn({ err }, 'could not persist a platform block');
