@@ -134,15 +134,18 @@ describe('blocker: client authentication at the OAuth endpoints', () => {
       expect(r.status).toBe(429);
     }
 
+    // Client ids are their own kind: listed and lifted as clients, never as logins.
     const users = await t.http('GET', `/api/v1/tenants/${s.tenantId}/blocked-users`, {
       key: s.key,
     });
-    expect(users.body.data.map((b: { username: string }) => b.username)).toEqual([
-      `client:${s.clientId}`,
-    ]);
+    expect(users.body.data).toEqual([]);
+    const clients = await t.http('GET', `/api/v1/tenants/${s.tenantId}/blocked-clients`, {
+      key: s.key,
+    });
+    expect(clients.body.data.map((b: { client_id: string }) => b.client_id)).toEqual([s.clientId]);
     const lifted = await t.http(
       'DELETE',
-      `/api/v1/tenants/${s.tenantId}/blocked-users/${encodeURIComponent(`client:${s.clientId}`)}`,
+      `/api/v1/tenants/${s.tenantId}/blocked-clients/${encodeURIComponent(s.clientId)}`,
       { key: s.key },
     );
     expect(lifted.status).toBe(204);

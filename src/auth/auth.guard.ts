@@ -2,6 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
+import { PlatformBlocker } from '../blocker/platform-blocker.service.js';
 import { forbidden, notFound, unauthorized } from '../common/problem.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { ACCESS_POLICY, type AccessPolicy } from './auth.decorators.js';
@@ -32,6 +33,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeysService,
     private readonly tenants: TenantsService,
+    private readonly apiKeyFailures: PlatformBlocker,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -46,7 +48,10 @@ export class AuthGuard implements CanActivate {
     const credential = presentedCredential(req);
     if (!credential) throw unauthorized('Authentication required: send an API key');
     if (credential.length > 512) throw unauthorized('The API key is missing, unknown or revoked');
-    const principal = await this.apiKeys.authenticate(credential);
+    // Failed keys count per IP across the platform; a blocked address gets 429 here.
+    const principal = await this.apiKeyFailures.guardApiKey(req.ip, () =>
+      this.apiKeys.authenticate(credential),
+    );
     req.principal = principal;
 
     const tenantId = (req.params as Record<string, string> | undefined)?.tenant_id;

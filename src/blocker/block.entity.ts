@@ -1,6 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { SubjectKind } from './subjects.js';
 
-export type BlockKind = 'ip' | 'user';
+export type BlockKind = SubjectKind;
 
 /** A block that started; the row is what listing and unblocking see from any replica. */
 @Entity({ name: 'blocks' })
@@ -8,6 +9,25 @@ export class BlockEntity {
   @PrimaryColumn({ type: 'text' })
   tenant_id: string;
 
+  @PrimaryColumn({ type: 'text' })
+  kind: BlockKind;
+
+  @PrimaryColumn({ type: 'text' })
+  subject: string;
+
+  @Column({ type: 'timestamptz' })
+  blocked_until: Date;
+
+  @Column({ type: 'integer' })
+  attempts: number;
+
+  @Column({ type: 'timestamptz', default: () => 'now()' })
+  created_at: Date;
+}
+
+/** A running platform-wide block (failed API-key authentications per IP), like `blocks`. */
+@Entity({ name: 'platform_blocks' })
+export class PlatformBlockEntity {
   @PrimaryColumn({ type: 'text' })
   kind: BlockKind;
 

@@ -6,6 +6,7 @@ import { auditContextOf } from '../audit/audit.service.js';
 import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
 import { BlockerService } from './blocker.service.js';
+import { PlatformBlocker } from './platform-blocker.service.js';
 import { BlockListQuery, BlockPageDto } from './dto/block.dto.js';
 
 @ApiTags('blocker')
@@ -27,6 +28,13 @@ export class BlockerController {
     return this.blocker.list(tenantId, 'user', q);
   }
 
+  @Get('blocked-clients')
+  @Authenticated({ scope: 'blocker:read' })
+  @ApiOkResponse({ type: BlockPageDto, description: 'running blocks of OAuth client ids' })
+  listClients(@Param('tenant_id') tenantId: string, @Query() q: BlockListQuery) {
+    return this.blocker.list(tenantId, 'client', q);
+  }
+
   @Delete('blocked-ips/:ip')
   @HttpCode(204)
   @SkipAdminAudit()
@@ -41,11 +49,27 @@ export class BlockerController {
     await this.blocker.unblock(tenantId, 'ip', ip, { principal, ...auditContextOf(req) });
   }
 
-  @Delete('blocked-users/:username')
+  @Delete('blocked-clients/:client_id')
   @HttpCode(204)
   @SkipAdminAudit()
   @Authenticated({ scope: 'blocker:write' })
   @ApiNoContentResponse({ description: 'unblocked; its failure counter is cleared too' })
+  async unblockClient(
+    @Param('tenant_id') tenantId: string,
+    @Param('client_id') clientId: string,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: FastifyRequest,
+  ) {
+    await this.blocker.unblock(tenantId, 'client', clientId, { principal, ...auditContextOf(req) });
+  }
+
+  @Delete('blocked-users/:username')
+  @HttpCode(204)
+  @SkipAdminAudit()
+  @Authenticated({ scope: 'blocker:write' })
+  @ApiNoContentResponse({
+    description: 'unblocked (the login, or the user id of an account block); counters cleared too',
+  })
   async unblockUser(
     @Param('tenant_id') tenantId: string,
     @Param('username') username: string,
@@ -53,5 +77,27 @@ export class BlockerController {
     @Req() req: FastifyRequest,
   ) {
     await this.blocker.unblock(tenantId, 'user', username, { principal, ...auditContextOf(req) });
+  }
+}
+
+/** Platform-wide blocks: addresses that failed API-key authentication too often. */
+@ApiTags('blocker')
+@Controller('api/v1/blocked-ips')
+export class PlatformBlockerController {
+  constructor(private readonly blocker: PlatformBlocker) {}
+
+  @Get()
+  @Authenticated({ scope: 'operator', holders: ['operator'] })
+  @ApiOkResponse({ type: BlockPageDto, description: 'running platform blocks, by start time' })
+  list(@Query() q: BlockListQuery) {
+    return this.blocker.list(q);
+  }
+
+  @Delete(':ip')
+  @HttpCode(204)
+  @Authenticated({ scope: 'operator', holders: ['operator'] })
+  @ApiNoContentResponse({ description: 'unblocked on /api and /scim; its counter is cleared too' })
+  async unblock(@Param('ip') ip: string, @CurrentPrincipal() principal: Principal) {
+    await this.blocker.unblock(ip, { principal });
   }
 }

@@ -1,6 +1,5 @@
 import { HttpStatus, Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { isIP } from 'node:net';
 import { DataSource, LessThan, MoreThan } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -18,13 +17,24 @@ import {
   type CounterStore,
 } from './counter-store.js';
 import type { BlockDto, BlockListQuery } from './dto/block.dto.js';
+import {
+  isIpSubject,
+  normalizeSubject,
+  subjectKey,
+  subjectsOf,
+  type AttemptSubject,
+  type Subject,
+} from './subjects.js';
 
-/** Who is trying: either part may be missing (a client secret check has no username, say). */
-export interface AttemptSubject {
-  ip?: string | null;
-  /** The login as typed (username or email); compared case-insensitively. */
-  username?: string | null;
-}
+export type { AttemptSubject } from './subjects.js';
+
+/** What a list or an unblock of the API names: a login covers the account it resolved to. */
+export type BlockListKind = 'ip' | 'user' | 'client';
+const LISTED: Record<BlockListKind, BlockKind[]> = {
+  ip: ['ip'],
+  user: ['user', 'account'],
+  client: ['client'],
+};
 
 export interface BlockCheck {
   blocked: boolean;
@@ -41,14 +51,6 @@ export interface BlockCheck {
 }
 
 const NOT_BLOCKED: BlockCheck = { blocked: false, retryAfterSeconds: 0 };
-const MAX_SUBJECT = 256;
-
-/** One key per person or address: logins compare case-insensitively, `::ffff:1.2.3.4` is 1.2.3.4. */
-export function normalizeSubject(kind: BlockKind, value: string): string {
-  const v = value.trim().toLowerCase().slice(0, MAX_SUBJECT);
-  if (kind === 'ip' && v.startsWith('::ffff:') && isIP(v.slice(7)) === 4) return v.slice(7);
-  return v;
-}
 
 /**
  * The answer an API gives a blocked caller: 429 with Retry-After. The hosted login page shows the
@@ -97,33 +99,18 @@ export class BlockerService implements OnApplicationShutdown {
     });
   }
 
+  /** The counter store, for the platform-wide blocker (which has no tenant settings). */
+  get counters(): CounterStore {
+    return this.store;
+  }
+
   /** The Redis store's change feed has a connection of its own: it must not outlive the app. */
   async onApplicationShutdown() {
     await this.redisStore?.close();
   }
 
-  private static key(tenantId: string, kind: BlockKind, subject: string) {
-    return `${tenantId}:${kind}:${subject}`;
-  }
-
-  private subjects(
-    tenantId: string,
-    who: AttemptSubject,
-  ): Array<{ kind: BlockKind; subject: string; key: string }> {
-    const out: Array<{ kind: BlockKind; subject: string; key: string }> = [];
-    for (const [kind, raw] of [
-      ['ip', who.ip],
-      ['user', who.username],
-    ] as const) {
-      if (!raw || !raw.trim()) continue;
-      const subject = normalizeSubject(kind, raw);
-      out.push({ kind, subject, key: BlockerService.key(tenantId, kind, subject) });
-    }
-    return out;
-  }
-
   /** Redis trouble must not lock every user out: log (rate-limited) and let the attempt through. */
-  private storeFailed(err: unknown) {
+  storeFailed(err: unknown) {
     const now = Date.now();
     if (now - this.lastStoreWarning > 10_000) {
       this.lastStoreWarning = now;
@@ -135,7 +122,7 @@ export class BlockerService implements OnApplicationShutdown {
   async check(tenantId: string, who: AttemptSubject): Promise<BlockCheck> {
     const known = this.checkNow(tenantId, who);
     if (known) return known;
-    const subjects = this.subjects(tenantId, who);
+    const subjects = subjectsOf(tenantId, who);
     const { keys, userKey } = BlockerService.keysOf(subjects);
     try {
       return this.verdict(subjects, userKey, await this.store.status(keys, userKey));
@@ -150,7 +137,7 @@ export class BlockerService implements OnApplicationShutdown {
    * keys with no state: almost every check), so a hot path need not wait; undefined otherwise.
    */
   checkNow(tenantId: string, who: AttemptSubject): BlockCheck | undefined {
-    const subjects = this.subjects(tenantId, who);
+    const subjects = subjectsOf(tenantId, who);
     if (!subjects.length) return NOT_BLOCKED;
     const { keys, userKey } = BlockerService.keysOf(subjects);
     let status: CounterStatus | undefined;
@@ -162,10 +149,11 @@ export class BlockerService implements OnApplicationShutdown {
     return status && this.verdict(subjects, userKey, status);
   }
 
-  private static keysOf(subjects: Array<{ kind: BlockKind; key: string }>) {
+  /** The key whose failures a success forgives: the first person or client named. */
+  private static keysOf(subjects: Subject[]) {
     return {
       keys: subjects.map((s) => s.key),
-      userKey: subjects.find((s) => s.kind === 'user')?.key,
+      userKey: subjects.find((s) => s.kind !== 'ip')?.key,
     };
   }
 
@@ -192,14 +180,14 @@ export class BlockerService implements OnApplicationShutdown {
     tenantId: string,
     who: AttemptSubject & { method?: string | null },
   ): Promise<BlockCheck> {
-    const subjects = this.subjects(tenantId, who);
+    const subjects = subjectsOf(tenantId, who);
     if (!subjects.length) return NOT_BLOCKED;
     const { block_config: limits } = await this.tenants.settings(tenantId);
     let result = NOT_BLOCKED;
     for (const s of subjects) {
       let outcome;
       try {
-        outcome = await this.store.recordFailure(s.key, limits[s.kind]);
+        outcome = await this.store.recordFailure(s.key, s.kind === 'ip' ? limits.ip : limits.user);
       } catch (err) {
         this.storeFailed(err);
         continue;
@@ -220,12 +208,15 @@ export class BlockerService implements OnApplicationShutdown {
     return result;
   }
 
-  /** A credential check passed: the username's failures are forgiven (the IP's are not). */
+  /**
+   * A credential check passed: the failures of the login, account or client are forgiven (the
+   * IP's are not). `checked` is the check made for exactly these subjects, if any.
+   */
   async recordSuccess(tenantId: string, who: AttemptSubject, checked?: BlockCheck): Promise<void> {
-    if (checked?.userFailures === false) return;
-    const user = this.subjects(tenantId, { username: who.username })[0];
-    if (!user) return;
-    await this.store.resetFailures(user.key).catch((err) => this.storeFailed(err));
+    const forgiven = subjectsOf(tenantId, { ...who, ip: null });
+    if (checked?.userFailures === false && forgiven.length === 1) return;
+    for (const s of forgiven)
+      await this.store.resetFailures(s.key).catch((err) => this.storeFailed(err));
   }
 
   private async blockStarted(
@@ -264,12 +255,12 @@ export class BlockerService implements OnApplicationShutdown {
     });
   }
 
-  async list(tenantId: string, kind: BlockKind, q: BlockListQuery): Promise<Page<BlockDto>> {
+  async list(tenantId: string, kind: BlockListKind, q: BlockListQuery): Promise<Page<BlockDto>> {
     const size = q.page_size ?? q.limit;
     const offset = q.page !== undefined ? (q.page - 1) * size : q.offset;
     const dir = q.sort_direction === -1 ? 'DESC' : 'ASC';
     const [rows, total] = await this.blocks.findAndCount(tenantId, {
-      where: { kind, blocked_until: MoreThan(new Date()) },
+      where: LISTED[kind].map((k) => ({ kind: k, blocked_until: MoreThan(new Date()) })),
       order: { created_at: dir, subject: dir },
       take: size,
       skip: offset,
@@ -281,35 +272,44 @@ export class BlockerService implements OnApplicationShutdown {
     );
   }
 
-  /** Lifts a block and clears its counter; 404 when nothing was blocked. */
+  /**
+   * Lifts a block and clears its counter; 404 when nothing was blocked. A login names both the
+   * typed-login block and an account block (by user id), so one call frees a person.
+   */
   async unblock(
     tenantId: string,
-    kind: BlockKind,
+    kind: BlockListKind,
     rawSubject: string,
     context: { principal?: Principal; ip?: string | null; userAgent?: string | null },
   ): Promise<void> {
-    if (kind === 'ip' && !isIP(rawSubject.trim())) {
+    if (kind === 'ip' && !isIpSubject(rawSubject)) {
       throw badRequest('Not an IP address', [
-        { field: 'ip', message: 'must be an IPv4 or IPv6 address' },
+        { field: 'ip', message: 'must be an IPv4 or IPv6 address (or an IPv6 /64)' },
       ]);
     }
-    const subject = normalizeSubject(kind, rawSubject);
-    const removed = await this.blocks.deleteReturning(tenantId, { kind, subject }, [
-      'blocked_until',
-    ]);
-    const wasRunning = await this.store.unblock(BlockerService.key(tenantId, kind, subject));
-    const rowWasRunning = removed.some(
-      (r) => r.blocked_until && new Date(r.blocked_until) > new Date(),
-    );
-    if (!wasRunning && !rowWasRunning)
-      throw notFound(kind === 'ip' ? 'Blocked IP' : 'Blocked user');
+    let lifted: string | undefined;
+    for (const k of LISTED[kind]) {
+      const subject = normalizeSubject(k, rawSubject);
+      const removed = await this.blocks.deleteReturning(tenantId, { kind: k, subject }, [
+        'blocked_until',
+      ]);
+      const wasRunning = await this.store.unblock(subjectKey(tenantId, k, subject));
+      const rowWasRunning = removed.some(
+        (r) => r.blocked_until && new Date(r.blocked_until) > new Date(),
+      );
+      if (wasRunning || rowWasRunning) lifted ??= subject;
+    }
+    if (lifted === undefined)
+      throw notFound(
+        kind === 'ip' ? 'Blocked IP' : kind === 'client' ? 'Blocked client' : 'Blocked user',
+      );
     this.audit.record({
       tenantId,
       type: 'blocker.unblock',
       actorType: context.principal ? 'api_key' : 'system',
       actorId: context.principal?.credentialId ?? null,
       subjectType: kind,
-      subjectId: subject,
+      subjectId: lifted,
       ip: context.ip ?? null,
       userAgent: context.userAgent ?? null,
       outcome: 'success',
@@ -318,10 +318,18 @@ export class BlockerService implements OnApplicationShutdown {
   }
 }
 
-export function toBlockDto(r: BlockEntity): BlockDto {
+export function toBlockDto(
+  r: Pick<BlockEntity, 'kind' | 'subject' | 'blocked_until' | 'attempts' | 'created_at'>,
+): BlockDto {
   const left = Math.max(0, Math.ceil((r.blocked_until.getTime() - Date.now()) / 1000));
   return {
-    ...(r.kind === 'ip' ? { ip: r.subject } : { username: r.subject }),
+    ...(r.kind === 'ip'
+      ? { ip: r.subject }
+      : r.kind === 'account'
+        ? { user_id: r.subject }
+        : r.kind === 'client'
+          ? { client_id: r.subject }
+          : { username: r.subject }),
     blocked_until: r.blocked_until.toISOString(),
     retry_after_seconds: left,
     attempts: r.attempts,

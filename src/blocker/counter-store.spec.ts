@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { normalizeSubject } from './blocker.service.js';
+import { normalizeSubject, subjectsOf } from './subjects.js';
 import { CounterView, MemoryCounterStore } from './counter-store.js';
 
 const limits = { max_attempts: 3, window_seconds: 10, block_seconds: 60 };
@@ -72,7 +72,25 @@ describe('in-process counter store', () => {
   it('normalizes subjects', () => {
     expect(normalizeSubject('user', '  Alice@Example.COM ')).toBe('alice@example.com');
     expect(normalizeSubject('ip', '::FFFF:192.0.2.1')).toBe('192.0.2.1');
-    expect(normalizeSubject('ip', '2001:DB8::1')).toBe('2001:db8::1');
+    // IPv6 counts per /64; the /64 text is its own normal form.
+    expect(normalizeSubject('ip', '2001:DB8::1')).toBe('2001:db8::/64');
+    expect(normalizeSubject('ip', '2001:db8:0:7:aaaa::1')).toBe('2001:db8:0:7::/64');
+    expect(normalizeSubject('ip', '2001:db8:0:7::/64')).toBe('2001:db8:0:7::/64');
+    expect(normalizeSubject('ip', '2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
+    expect(normalizeSubject('ip', '::1')).toBe('::/64');
+    expect(normalizeSubject('ip', '::ffff:0:1.2.3.4')).toBe('::/64');
+    expect(normalizeSubject('client', ' AbC ')).toBe('AbC');
+  });
+
+  it('keeps each kind in its own namespace: a typed login cannot name a client', () => {
+    const typed = subjectsOf('t1', { username: 'client:app' }).map((s) => s.key);
+    const client = subjectsOf('t1', { clientId: 'app' }).map((s) => s.key);
+    expect(typed).toEqual(['t1:user:client:app']);
+    expect(client).toEqual(['t1:client:app']);
+    expect(subjectsOf('t1', { accountId: 'u1', ip: '192.0.2.1' }).map((s) => s.key)).toEqual([
+      't1:ip:192.0.2.1',
+      't1:account:u1',
+    ]);
   });
 });
 

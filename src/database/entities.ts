@@ -6,7 +6,7 @@ import {
 } from '../analytics/login-rollup.entity.js';
 import { AuditEventEntity } from '../audit/audit-event.entity.js';
 import { PlatformAuditEventEntity } from '../audit/platform-audit-event.entity.js';
-import { BlockEntity } from '../blocker/block.entity.js';
+import { BlockEntity, PlatformBlockEntity } from '../blocker/block.entity.js';
 import { ClientEntity } from '../clients/client.entity.js';
 import {
   GroupAllowedClientEntity,
@@ -37,6 +37,7 @@ export const entities = [
   SigningKeyEntity,
   AuditEventEntity,
   BlockEntity,
+  PlatformBlockEntity,
   LoginRollupEntity,
   LoginUserSeenEntity,
   LoginActiveUsersEntity,

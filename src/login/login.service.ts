@@ -367,8 +367,14 @@ export class LoginService implements OnModuleInit {
     const outcome = await method.authenticate(tenantId, form, l.settings, http);
     switch (outcome.status) {
       case 'failed':
+        // Counted for the login as typed and for the account it named: a username and an
+        // email of one person share the account's counter.
         if (!method.guardsItself)
-          await this.blocker.recordFailure(tenantId, { ...who, method: method.id });
+          await this.blocker.recordFailure(tenantId, {
+            ...who,
+            accountId: outcome.accountId,
+            method: method.id,
+          });
         this.audit.record({
           ...event,
           type: 'login.failure',
@@ -386,14 +392,32 @@ export class LoginService implements OnModuleInit {
         });
         this.metrics.signIn('failure', method.id);
         return this.error(l.branding, 403, 'access_denied', outcome.description);
-      case 'success':
-        // With the check: nothing to forgive costs no store round trip.
-        if (!method.guardsItself) await this.blocker.recordSuccess(tenantId, who, check);
+      case 'success': {
+        if (!method.guardsItself) {
+          // The account is known only now: blocked under another login, the right password
+          // still fails (the same answer as a wrong one).
+          const account = { accountId: outcome.accountId };
+          const accountCheck = await this.blocker.check(tenantId, account);
+          if (accountCheck.blocked) {
+            this.audit.record({
+              ...event,
+              type: 'login.failure',
+              subjectId: outcome.accountId,
+              details: { ...event.details, reason: 'blocked' },
+            });
+            this.metrics.signIn('failure', method.id);
+            return retry(method.failureMessage);
+          }
+          // With the checks: nothing to forgive costs no store round trip.
+          await this.blocker.recordSuccess(tenantId, who, check);
+          await this.blocker.recordSuccess(tenantId, account, accountCheck);
+        }
         return this.afterFirstFactor(tenantId, l, http, {
           accountId: outcome.accountId,
           amr: outcome.amr,
           method: method.id,
         });
+      }
     }
   }
 

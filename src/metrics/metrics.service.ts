@@ -156,11 +156,11 @@ export class MetricsService implements OnModuleInit {
   }
 
   /** The blocker refused an attempt (called by BlockerService; others need not). */
-  blockedAttempt(kind: 'ip' | 'user') {
+  blockedAttempt(kind: string) {
     this.blocked.inc({ kind });
   }
 
-  blockStarted(kind: 'ip' | 'user') {
+  blockStarted(kind: string) {
     this.blocksStarted.inc({ kind });
   }
 

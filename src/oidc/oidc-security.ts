@@ -13,12 +13,6 @@ const CLIENT_AUTH_ROUTES = new Set([
   'device_authorization',
 ]);
 
-/**
- * The blocker's "username" for a client. The prefix keeps client ids and user logins apart:
- * failing a client secret with client_id=alice must not lock out the user alice.
- */
-export const clientSubject = (clientId: string) => `client:${clientId}`;
-
 /** A refused attempt from a blocked client or address: RFC 6749-style error with status 429. */
 export class TooManyClientAttempts extends errors.OIDCProviderError {
   constructor() {
@@ -93,7 +87,8 @@ export class ProviderSecurity {
         const route = oidcOf(ctx)?.route;
         if (!route || !CLIENT_AUTH_ROUTES.has(route))
           return clients.getProviderMetadata(tenantId, clientId);
-        const who = { ip: ctx.ip, username: clientSubject(clientId) };
+        // Client ids are their own blocker namespace: no typed login can reach them.
+        const who = { ip: ctx.ip, clientId };
         // Almost always answered on the spot (nothing counted for this client or address).
         const known = this.blocker.checkNow(tenantId, who);
         if (known && !known.blocked) {
@@ -153,7 +148,7 @@ export class ProviderSecurity {
       } else if (ctx.status < 400 && oidc.client && oidc.client.clientAuthMethod !== 'none') {
         await this.blocker.recordSuccess(
           tenantId,
-          { username: clientSubject(oidc.client.clientId) },
+          { clientId: oidc.client.clientId },
           this.checked.get(ctx),
         );
       }
@@ -167,7 +162,7 @@ export class ProviderSecurity {
     const method = oidc.client?.clientAuthMethod ?? 'client_secret';
     await this.blocker.recordFailure(tenantId, {
       ip: ctx.ip,
-      username: clientId ? clientSubject(clientId) : null,
+      clientId,
       method,
     });
     const description = (ctx.body as { error_description?: unknown }).error_description;

@@ -28,6 +28,8 @@ export class ScimError extends Error {
     readonly status: number,
     readonly detail: string,
     readonly scimType?: ScimType,
+    /** Response headers the error carries (Retry-After of a 429). */
+    readonly headers?: Record<string, string>,
   ) {
     super(detail);
   }
@@ -74,7 +76,12 @@ export function toScimError(error: unknown): ScimError {
     if (error.status === 409) return uniqueness(error.detail ?? error.title);
     const scimType = error.status === 400 ? 'invalidValue' : undefined;
     const fields = error.errors?.map((e) => `${e.field} ${e.message}`).join('; ');
-    return new ScimError(error.status, fields || error.detail || error.title, scimType);
+    return new ScimError(
+      error.status,
+      fields || error.detail || error.title,
+      scimType,
+      error.headers,
+    );
   }
   if (error instanceof QueryFailedError) {
     const driver = error.driverError as { code?: string; constraint?: string } | undefined;
@@ -117,6 +124,7 @@ export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 
 export function sendScimError(reply: FastifyReply, error: ScimError) {
   if (error.status === 401) reply.header('www-authenticate', 'Bearer realm="scim"');
+  for (const [name, value] of Object.entries(error.headers ?? {})) reply.header(name, value);
   void reply
     .status(error.status)
     .header('content-type', SCIM_CONTENT_TYPE)

@@ -23,9 +23,16 @@ export class BlockListQuery extends ListQuery {
 }
 
 export class BlockDto {
-  @ApiPropertyOptional({ description: 'blocked-ips only' }) ip?: string;
+  @ApiPropertyOptional({ description: 'blocked-ips only; an IPv6 block covers its /64' })
+  ip?: string;
   @ApiPropertyOptional({ description: 'blocked-users only: the login as typed, lowercased' })
   username?: string;
+  @ApiPropertyOptional({
+    description: 'blocked-users only: the user whose failures (under any login) started the block',
+  })
+  user_id?: string;
+  @ApiPropertyOptional({ description: 'blocked-clients only: the OAuth client id' })
+  client_id?: string;
   @ApiProperty({ format: 'date-time' }) blocked_until: string;
   @ApiProperty() retry_after_seconds: number;
   @ApiProperty({ description: 'failed attempts that started the block' }) attempts: number;
