@@ -12,7 +12,6 @@ import {
 import { page, type Page } from '../common/pagination.js';
 import { badRequest, conflict, notFound } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { registerUniqueField } from '../database/database-errors.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import {
   applicationType,
@@ -40,8 +39,6 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
-
-registerUniqueField('clients_pkey', 'client_id');
 
 const SETTING_KEYS: Array<keyof ClientSettings> = [
   'name',

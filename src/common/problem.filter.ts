@@ -14,7 +14,7 @@ import {
   problemType,
   type ProblemDetails,
 } from './problem.js';
-import { problemFromDatabaseError } from '../database/database-errors.js';
+import { classifyDatabaseError } from '../database/database-errors.js';
 
 const STATUS_TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -45,6 +45,37 @@ const STATUS_CODES: Record<number, string> = {
   500: 'internal',
   503: 'unavailable',
 };
+
+/** Database constraint errors as problems: unique → 409, FK → 409, bad text → 400. */
+export function problemFromDatabaseError(error: unknown): ProblemException | undefined {
+  const violation = classifyDatabaseError(error);
+  switch (violation?.kind) {
+    case 'unique':
+      return new ProblemException(
+        HttpStatus.CONFLICT,
+        'conflict',
+        'Conflict',
+        `${violation.field} is already in use`,
+        [{ field: violation.field, message: 'already in use' }],
+      );
+    case 'reference':
+      return new ProblemException(
+        HttpStatus.CONFLICT,
+        'conflict',
+        'Conflict',
+        'A referenced resource does not exist or is still referenced',
+      );
+    case 'invalid-value':
+      return new ProblemException(
+        HttpStatus.BAD_REQUEST,
+        'bad-request',
+        'Bad request',
+        'A value has an invalid format',
+      );
+    default:
+      return undefined;
+  }
+}
 
 /** Maps anything thrown into a problem; unknown errors become a bare 500 without internals. */
 export function toProblemException(error: unknown): ProblemException {

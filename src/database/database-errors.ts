@@ -1,50 +1,37 @@
-import { HttpStatus } from '@nestjs/common';
-import { QueryFailedError } from 'typeorm';
-import { ProblemException } from '../common/problem.js';
+/**
+ * What a PostgreSQL constraint error means for the caller, without any HTTP: the API layer maps
+ * it to a problem (src/common/problem.filter.ts), pages to a message.
+ */
+export type DatabaseViolation =
+  { kind: 'unique'; field: string } | { kind: 'reference' } | { kind: 'invalid-value' };
 
 /**
- * Unique-constraint names map to the API field they protect. Constraint names are part of the
- * migrations, so a new unique index adds its line here.
+ * Unique-constraint names (fixed by the migrations) and the API field each protects. A new
+ * unique index adds its line here.
  */
-const UNIQUE_FIELDS: Record<string, string> = {
+const UNIQUE_FIELDS: Readonly<Record<string, string>> = {
   tenants_pkey: 'tenant_id',
   api_keys_key_hash_key: 'api_key',
+  users_tenant_username_key: 'username',
+  users_tenant_email_key: 'email',
+  users_tenant_external_id_key: 'external_id',
+  users_pkey: 'user_id',
+  passkey_credentials_tenant_credential_key: 'credential_id',
+  user_totp_pkey: 'totp',
+  clients_pkey: 'client_id',
+  groups_tenant_name_key: 'name',
+  groups_tenant_external_id_key: 'external_id',
 };
 
-export function registerUniqueField(constraint: string, field: string) {
-  UNIQUE_FIELDS[constraint] = field;
-}
-
-/** Database constraint errors in one place: unique → 409, FK → 409/404, bad text → 400. */
-export function problemFromDatabaseError(error: QueryFailedError): ProblemException | undefined {
-  const driverError = error.driverError as { code?: string; constraint?: string } | undefined;
+/** Unique → the field in use; FK → a missing or still-used reference; bad text → invalid value. */
+export function classifyDatabaseError(error: unknown): DatabaseViolation | undefined {
+  const driverError = (error as { driverError?: { code?: string; constraint?: string } })
+    ?.driverError;
   const code = driverError?.code;
   const constraint = driverError?.constraint;
-  if (code === '23505') {
-    const field = (constraint && UNIQUE_FIELDS[constraint]) ?? 'id';
-    return new ProblemException(
-      HttpStatus.CONFLICT,
-      'conflict',
-      'Conflict',
-      `${field} is already in use`,
-      [{ field, message: 'already in use' }],
-    );
-  }
-  if (code === '23503') {
-    return new ProblemException(
-      HttpStatus.CONFLICT,
-      'conflict',
-      'Conflict',
-      'A referenced resource does not exist or is still referenced',
-    );
-  }
-  if (code === '22P02' || code === '22001' || code === '22021') {
-    return new ProblemException(
-      HttpStatus.BAD_REQUEST,
-      'bad-request',
-      'Bad request',
-      'A value has an invalid format',
-    );
-  }
+  if (code === '23505')
+    return { kind: 'unique', field: (constraint && UNIQUE_FIELDS[constraint]) ?? 'id' };
+  if (code === '23503') return { kind: 'reference' };
+  if (code === '22P02' || code === '22001' || code === '22021') return { kind: 'invalid-value' };
   return undefined;
 }

@@ -9,15 +9,11 @@ import {
 } from '../../libs/tenancy/index.js';
 import { page, type ListQuery, type Page } from '../common/pagination.js';
 import { badRequest, notFound } from '../common/problem.js';
-import { registerUniqueField } from '../database/database-errors.js';
 import { ClientEntity } from '../clients/client.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import type { GroupDto, GroupListQuery, ReplaceGroupDto, UpdateGroupDto } from './dto/group.dto.js';
 import { GroupAllowedClientEntity, GroupEntity, GroupMemberEntity } from './group.entity.js';
 import { UUID_PATTERN as UUID } from '../common/ids.js';
-
-registerUniqueField('groups_tenant_name_key', 'name');
-registerUniqueField('groups_tenant_external_id_key', 'external_id');
 
 export function toGroupDto(g: GroupEntity): GroupDto {
   return {

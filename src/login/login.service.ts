@@ -14,7 +14,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { OidcProviders, type TenantProvider } from '../oidc/oidc-providers.service.js';
 import { clientDisplay, type PolicyClient } from '../oidc/provider-config.js';
 import { ProblemException } from '../common/problem.js';
-import { problemFromDatabaseError } from '../database/database-errors.js';
+import { problemFromDatabaseError } from '../common/problem.filter.js';
 import { LoginCodeService } from '../email-flows/login-code.service.js';
 import { TotpService } from '../mfa/totp.service.js';
 import { PasskeysService } from '../passkeys/passkeys.service.js';

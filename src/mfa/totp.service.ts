@@ -9,7 +9,6 @@ import { AuditService, type AuditContext } from '../audit/audit.service.js';
 import { BlockerService, tooManyAttempts } from '../blocker/blocker.service.js';
 import { notFound, ProblemException } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { registerUniqueField } from '../database/database-errors.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
@@ -22,8 +21,6 @@ import {
   RECOVERY_CODE_COUNT,
   totpStep,
 } from './otp-codes.js';
-
-registerUniqueField('user_totp_pkey', 'totp');
 
 /** Steps accepted either side of now: tolerates 30 s of clock drift. */
 const WINDOW = 1;

@@ -17,7 +17,6 @@ import { BlockerService, tooManyAttempts } from '../blocker/blocker.service.js';
 import { page, type ListQuery, type Page } from '../common/pagination.js';
 import { forbidden, notFound, ProblemException } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { registerUniqueField } from '../database/database-errors.js';
 import { deriveTenantKey } from '../../libs/crypto/index.js';
 import { keyedHash } from '../mfa/otp-codes.js';
 import { TenantsService } from '../tenants/tenants.service.js';
@@ -30,8 +29,6 @@ import {
   type ChallengePurpose,
 } from './passkey.entities.js';
 import { UUID_PATTERN as UUID } from '../common/ids.js';
-
-registerUniqueField('passkey_credentials_tenant_credential_key', 'credential_id');
 
 const CHALLENGE_TTL_MS = 5 * 60_000;
 /** 1023 bytes in base64url. */

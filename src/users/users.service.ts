@@ -9,7 +9,6 @@ import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/ind
 import { page, type Page } from '../common/pagination.js';
 import { badRequest, notFound } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { registerUniqueField } from '../database/database-errors.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import {
   CreateUserDto,
@@ -24,11 +23,6 @@ import { passwordProblems } from './password-policy.js';
 import { UserEvents } from './user-events.js';
 import { TenantUserCountEntity, UserEntity } from './user.entity.js';
 import { isUuid } from '../common/ids.js';
-
-registerUniqueField('users_tenant_username_key', 'username');
-registerUniqueField('users_tenant_email_key', 'email');
-registerUniqueField('users_tenant_external_id_key', 'external_id');
-registerUniqueField('users_pkey', 'user_id');
 
 const EDITABLE = [
   'email',
