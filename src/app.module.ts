@@ -13,6 +13,7 @@ import { ProblemFilter } from './common/problem.filter.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './database/data-source.js';
+import { entities } from './entities.js';
 import { runMigrations } from './database/migrate.js';
 import { SigningKeysModule } from './signing-keys/signing-keys.module.js';
 import { LoginModule } from './login/login.module.js';
@@ -50,7 +51,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         TypeOrmModule.forRootAsync({
-          useFactory: () => dataSourceOptions(config),
+          useFactory: () => dataSourceOptions(config, entities),
           // Migrations run before any module touches the schema (ApiKeys bootstrap reads it).
           dataSourceFactory: async (options) => {
             const ds = await new DataSource(options!).initialize();

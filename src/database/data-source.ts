@@ -4,11 +4,14 @@ import type { DataSourceOptions } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
 import { migrations } from '../../migrations/index.js';
 import type { AppConfig } from '../config/config.js';
-import { entities } from './entities.js';
 
-/** PostgreSQL when DATABASE_URL is set; otherwise embedded PGlite in DATA_DIR/pglite. */
+/**
+ * PostgreSQL when DATABASE_URL is set; otherwise embedded PGlite in DATA_DIR/pglite. The
+ * entities come from the app wiring (src/entities.ts); migrations alone need none.
+ */
 export function dataSourceOptions(
   config: Pick<AppConfig, 'databaseUrl' | 'dataDir'>,
+  entities: DataSourceOptions['entities'] = [],
 ): DataSourceOptions {
   const common = {
     type: 'postgres' as const,

@@ -1,0 +1,49 @@
+import { ApiKeyEntity } from './api-keys/api-key.entity.js';
+import {
+  LoginActiveUsersEntity,
+  LoginRollupEntity,
+  LoginUserSeenEntity,
+} from './analytics/login-rollup.entity.js';
+import { AuditEventEntity } from './audit/audit-event.entity.js';
+import { PlatformAuditEventEntity } from './audit/platform-audit-event.entity.js';
+import { BlockEntity, PlatformBlockEntity } from './blocker/block.entity.js';
+import { ClientEntity } from './clients/client.entity.js';
+import { GroupAllowedClientEntity, GroupEntity, GroupMemberEntity } from './groups/group.entity.js';
+import { ScimGroupRow, ScimUserRow } from './scim/scim.entities.js';
+import { OidcPayloadEntity } from './oidc/oidc-payload.entity.js';
+import { SigningKeyEntity } from './signing-keys/signing-key.entity.js';
+import { TenantEntity } from './tenants/tenant.entity.js';
+import { RecoveryCodeEntity, UserTotpEntity } from './mfa/mfa.entities.js';
+import { PasskeyCredentialEntity, WebauthnChallengeEntity } from './passkeys/passkey.entities.js';
+import { EmailTokenEntity } from './email-flows/email-token.entity.js';
+import { SessionSignInEntity } from './sessions/session-sign-in.entity.js';
+import { TenantUserCountEntity, UserEntity } from './users/user.entity.js';
+
+/** Every entity; modules register here so one DataSource knows the whole schema. */
+export const entities = [
+  TenantEntity,
+  ApiKeyEntity,
+  UserEntity,
+  TenantUserCountEntity,
+  GroupEntity,
+  GroupMemberEntity,
+  GroupAllowedClientEntity,
+  OidcPayloadEntity,
+  ClientEntity,
+  SigningKeyEntity,
+  AuditEventEntity,
+  BlockEntity,
+  PlatformBlockEntity,
+  LoginRollupEntity,
+  LoginUserSeenEntity,
+  LoginActiveUsersEntity,
+  ScimUserRow,
+  ScimGroupRow,
+  UserTotpEntity,
+  RecoveryCodeEntity,
+  PasskeyCredentialEntity,
+  WebauthnChallengeEntity,
+  EmailTokenEntity,
+  SessionSignInEntity,
+  PlatformAuditEventEntity,
+];
