@@ -62,25 +62,34 @@ export class TenantApiKeysController {
   update(
     @Param('tenant_id') tenantId: string,
     @Param('key_id', uuid) keyId: string,
+    @CurrentPrincipal() caller: Principal,
     @Body() dto: UpdateApiKeyDto,
   ) {
-    return this.keys.update(tenantId, keyId, dto);
+    return this.keys.update(caller, tenantId, keyId, dto);
   }
 
   @Delete(':key_id')
   @HttpCode(204)
   @Authenticated({ scope: 'api-keys:write' })
   @ApiNoContentResponse()
-  async remove(@Param('tenant_id') tenantId: string, @Param('key_id', uuid) keyId: string) {
-    await this.keys.remove(tenantId, keyId);
+  async remove(
+    @Param('tenant_id') tenantId: string,
+    @Param('key_id', uuid) keyId: string,
+    @CurrentPrincipal() caller: Principal,
+  ) {
+    await this.keys.remove(caller, tenantId, keyId);
   }
 
   @Post(':key_id/regenerate')
   @HttpCode(200)
   @Authenticated({ scope: 'api-keys:write' })
   @ApiOkResponse({ type: ApiKeyWithSecretDto, description: 'the new `api_key`, shown only here' })
-  regenerate(@Param('tenant_id') tenantId: string, @Param('key_id', uuid) keyId: string) {
-    return this.keys.regenerate(tenantId, keyId);
+  regenerate(
+    @Param('tenant_id') tenantId: string,
+    @Param('key_id', uuid) keyId: string,
+    @CurrentPrincipal() caller: Principal,
+  ) {
+    return this.keys.regenerate(caller, tenantId, keyId);
   }
 }
 
@@ -123,23 +132,27 @@ export class OperatorApiKeysController {
   @Patch(':key_id')
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiOkResponse({ type: ApiKeyDto })
-  update(@Param('key_id', uuid) keyId: string, @Body() dto: UpdateApiKeyDto) {
-    return this.keys.update(null, keyId, dto);
+  update(
+    @Param('key_id', uuid) keyId: string,
+    @CurrentPrincipal() caller: Principal,
+    @Body() dto: UpdateApiKeyDto,
+  ) {
+    return this.keys.update(caller, null, keyId, dto);
   }
 
   @Delete(':key_id')
   @HttpCode(204)
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiNoContentResponse()
-  async remove(@Param('key_id', uuid) keyId: string) {
-    await this.keys.remove(null, keyId);
+  async remove(@Param('key_id', uuid) keyId: string, @CurrentPrincipal() caller: Principal) {
+    await this.keys.remove(caller, null, keyId);
   }
 
   @Post(':key_id/regenerate')
   @HttpCode(200)
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiOkResponse({ type: ApiKeyWithSecretDto })
-  regenerate(@Param('key_id', uuid) keyId: string) {
-    return this.keys.regenerate(null, keyId);
+  regenerate(@Param('key_id', uuid) keyId: string, @CurrentPrincipal() caller: Principal) {
+    return this.keys.regenerate(caller, null, keyId);
   }
 }
