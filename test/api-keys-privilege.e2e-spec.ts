@@ -1,6 +1,12 @@
 import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
 import { createUser } from './oidc-support.js';
 
+function expectForbidden(r: { status: number; headers: Headers; body: Record<string, unknown> }) {
+  expect(r.status).toBe(403);
+  expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(r.body).toMatchObject({ status: 403, type: expect.any(String) });
+}
+
 /**
  * A key is worth the scopes it carries: whoever may change, regenerate or delete it must hold
  * them all, as whoever created it had to. Otherwise a key with only api-keys:write reads a fresh
@@ -29,12 +35,6 @@ describe('API keys: no key manages a stronger one', () => {
       strongKey: strong.body.api_key as string,
       weakKey: weak.body.api_key as string,
     };
-  }
-
-  function expectForbidden(r: { status: number; headers: Headers; body: Record<string, unknown> }) {
-    expect(r.status).toBe(403);
-    expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(r.body).toMatchObject({ status: 403, type: expect.any(String) });
   }
 
   it('refuses to regenerate a key with more scopes than the caller, and the old value still works', async () => {
