@@ -12,7 +12,13 @@ import {
 import { badRequest, forbidden, notFound, unauthorized } from '../common/problem.js';
 import { page, type ListQuery, type Page } from '../common/pagination.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { TENANT_SCOPES, hasScope, type Holder, type Principal } from '../auth/scopes.js';
+import {
+  TENANT_SCOPES,
+  TOKEN_ONLY_SCOPES,
+  hasScope,
+  type Holder,
+  type Principal,
+} from '../auth/scopes.js';
 import { UserEvents } from '../users/user-events.js';
 import { ApiKeyEntity } from './api-key.entity.js';
 import type {
@@ -182,6 +188,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
       tenantId: k.tenant_id,
       userId: k.user_id,
       scopes: new Set(k.scopes),
+      via: 'key',
     };
   }
 
@@ -190,6 +197,15 @@ export class ApiKeysService implements OnApplicationBootstrap {
   }
 
   private assertGrantable(caller: Principal, scopes: string[], tenantId: string | null) {
+    const tokenOnly = scopes.filter((s) => TOKEN_ONLY_SCOPES.includes(s));
+    if (tokenOnly.length) {
+      throw badRequest('No API key can carry these scopes', [
+        {
+          field: 'scopes',
+          message: `${tokenOnly.join(', ')} comes only with the user's own recent sign-in`,
+        },
+      ]);
+    }
     if (tenantId !== null) {
       const bad = scopes.filter((s) => !TENANT_SCOPES.includes(s));
       if (bad.length) {

@@ -6,6 +6,7 @@ import { forbidden, notFound, unauthorized } from '../common/problem.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { ACCESS_POLICY, type AccessPolicy } from './auth.decorators.js';
 import { hasScope, type Principal } from './scopes.js';
+import { UserTokens } from './user-tokens.js';
 
 export type AuthedRequest = FastifyRequest & { principal?: Principal };
 
@@ -32,6 +33,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeysService,
     private readonly tenants: TenantsService,
+    private readonly userTokens: UserTokens,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -46,19 +48,29 @@ export class AuthGuard implements CanActivate {
     const credential = presentedCredential(req);
     if (!credential) throw unauthorized('Authentication required: send an API key');
     if (credential.length > 512) throw unauthorized('The API key is missing, unknown or revoked');
-    const principal = await this.apiKeys.authenticate(credential);
+    const tenantId = (req.params as Record<string, string> | undefined)?.tenant_id;
+    const holders = policy.holders ?? ['operator', 'tenant'];
+    // On self-service routes the user's own access token stands for the user (user-tokens.ts);
+    // anything that is not one of the tenant's live tokens is tried as an API key.
+    const principal =
+      (tenantId !== undefined &&
+      tenantId.length <= 63 &&
+      holders.includes('user') &&
+      UserTokens.mayBe(credential)
+        ? await this.userTokens.authenticate(tenantId, credential)
+        : undefined) ?? (await this.apiKeys.authenticate(credential));
     req.principal = principal;
 
-    const tenantId = (req.params as Record<string, string> | undefined)?.tenant_id;
     if (tenantId !== undefined) {
       if (principal.tenantId !== null && principal.tenantId !== tenantId) throw notFound('Tenant');
       if (tenantId.length > 63) throw notFound('Tenant');
       if (!(await this.tenants.exists(tenantId))) throw notFound('Tenant');
     }
 
-    if (!(policy.holders ?? ['operator', 'tenant']).includes(principal.holder)) {
+    if (!holders.includes(principal.holder)) {
       throw forbidden(`This route is not open to ${principal.holder} keys`);
     }
+    if (policy.recentAuth) this.userTokens.assertRecent(principal);
     if (policy.scope && !hasScope(principal, policy.scope)) {
       throw forbidden(`This route requires the scope ${policy.scope}`);
     }
