@@ -6,6 +6,16 @@ import { userToken } from './user-token-support.js';
 const PASSWORD = 'correct horse battery staple';
 const RECENT = 'urn:idp:problem:recent-authentication-required';
 
+/** The routes that add, change or remove a credential of the user. */
+function credentialCalls(base: string) {
+  return [
+    ['POST', `${base}/me/passkeys/registration-options`, undefined],
+    ['POST', `${base}/me/totp`, undefined],
+    ['POST', `${base}/me/email`, { new_email: 'mallory@example.test' }],
+    ['DELETE', `${base}/me/passkeys/00000000-0000-4000-8000-000000000000`, undefined],
+  ] as const;
+}
+
 /**
  * The self-service API (/me): every route declares a me:* scope; an admin-minted user key may
  * read and change the account but never enrol or remove a credential; that takes the user's
@@ -18,8 +28,10 @@ describe('self-service: user keys, user tokens and recent authentication', () =>
   });
   afterAll(() => t.close());
 
-  async function tenantWithUser(scopes = ['api-keys:write', 'users:write', 'me:read', 'me:write']) {
-    const tenant = await newTenant(t, scopes);
+  async function tenantWithUser(
+    tenantScopes = ['api-keys:write', 'users:write', 'me:read', 'me:write'],
+  ) {
+    const tenant = await newTenant(t, tenantScopes);
     const user = await createUser(t, tenant.tenantId, {
       username: 'alice',
       email: 'alice@example.test',
@@ -35,16 +47,6 @@ describe('self-service: user keys, user tokens and recent authentication', () =>
       return k.body.api_key as string;
     };
     return { ...tenant, userId: user.user_id, base, userKey };
-  }
-
-  /** The routes that add, change or remove a credential of the user. */
-  function credentialCalls(base: string) {
-    return [
-      ['POST', `${base}/me/passkeys/registration-options`, undefined],
-      ['POST', `${base}/me/totp`, undefined],
-      ['POST', `${base}/me/email`, { new_email: 'mallory@example.test' }],
-      ['DELETE', `${base}/me/passkeys/00000000-0000-4000-8000-000000000000`, undefined],
-    ] as const;
   }
 
   it('a scope-less user key reaches no /me route', async () => {
