@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
 import { createUser } from './oidc-support.js';
-import { userToken } from './user-token-support.js';
+import * as client from 'openid-client';
+import { userSignIn, userToken } from './user-token-support.js';
 
 const PASSWORD = 'correct horse battery staple';
 const RECENT = 'urn:idp:problem:recent-authentication-required';
@@ -129,6 +130,25 @@ describe('self-service: user keys, user tokens and recent authentication', () =>
       const r = await t.http(method, path, { key: token, body });
       expect([method, path, r.status, r.body.type]).toEqual([method, path, 403, RECENT]);
     }
+  });
+
+  it('a refreshed token keeps the time of the sign-in: refreshing never makes it recent', async () => {
+    const u = await tenantWithUser();
+    const { config, tokens } = await userSignIn(t, u.tenantId, 'alice', PASSWORD);
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
+    expect(
+      (await t.http('POST', `${u.base}/me/totp`, { key: refreshed.access_token })).status,
+    ).toBe(201);
+    // The sign-in was an hour ago: a refresh now answers a token that is just as old.
+    await t.app.get(DataSource).query(
+      `UPDATE oidc_payloads SET payload = jsonb_set(payload, '{authTime}', to_jsonb($3::int))
+         WHERE tenant_id = $1 AND model = 'RefreshToken' AND id = $2`,
+      [u.tenantId, refreshed.refresh_token, Math.floor(Date.now() / 1000) - 3600],
+    );
+    const later = await client.refreshTokenGrant(config, refreshed.refresh_token!);
+    const r = await t.http('POST', `${u.base}/me/totp`, { key: later.access_token });
+    expect([r.status, r.body.type]).toEqual([403, RECENT]);
+    expect((await t.http('GET', `${u.base}/me`, { key: later.access_token })).status).toBe(200);
   });
 
   it("another tenant's token, a revoked token and a disabled user's token are refused", async () => {

@@ -31,16 +31,16 @@ function accountApp(t: TestApp, tenantId: string): Promise<client.Configuration>
 }
 
 /**
- * The user's own access token, from a real sign-in at the hosted page (password), as an app
- * holding the account scopes gets it: what the self-service API asks for credential changes.
+ * A real sign-in at the hosted page (password) by an app holding the account scopes: the token
+ * response, and the app's configuration (to refresh with).
  */
-export async function userToken(
+export async function userSignIn(
   t: TestApp,
   tenantId: string,
   username: string,
   password: string,
   scope = ACCOUNT_SCOPE,
-): Promise<string> {
+) {
   const config = await accountApp(t, tenantId);
   const s = await signIn(new Browser(), config, {
     username,
@@ -53,5 +53,19 @@ export async function userToken(
     expectedState: s.state,
     expectedNonce: s.nonce,
   });
-  return tokens.access_token;
+  return { config, tokens };
+}
+
+/**
+ * The user's own access token from a fresh sign-in: what the self-service API asks for
+ * credential changes.
+ */
+export async function userToken(
+  t: TestApp,
+  tenantId: string,
+  username: string,
+  password: string,
+  scope = ACCOUNT_SCOPE,
+): Promise<string> {
+  return (await userSignIn(t, tenantId, username, password, scope)).tokens.access_token;
 }
