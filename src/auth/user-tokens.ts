@@ -38,7 +38,8 @@ export class UserTokens {
 
     const scopes = new Set<string>();
     for (const s of String(token.scope ?? '').split(' ')) {
-      for (const granted of ACCOUNT_TOKEN_SCOPES[s] ?? []) scopes.add(granted);
+      if (!Object.hasOwn(ACCOUNT_TOKEN_SCOPES, s)) continue;
+      for (const granted of ACCOUNT_TOKEN_SCOPES[s]) scopes.add(granted);
     }
     const extra = token.extra as { auth_time?: unknown } | undefined;
     return {
