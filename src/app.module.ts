@@ -8,6 +8,7 @@ import { BlockerModule } from './blocker/blocker.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
+import { UserTokens } from './auth/user-tokens.js';
 import { ClientsModule } from './clients/clients.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
@@ -82,6 +83,7 @@ export class AppModule {
       ],
       controllers: [HealthController, HostedAssetsController],
       providers: [
+        UserTokens,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],

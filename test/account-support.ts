@@ -2,6 +2,7 @@ import * as client from 'openid-client';
 import { generate } from 'otplib';
 import type { TestApp } from '../libs/testing/index.js';
 import { Browser, findForm, type BrowserResponse } from './oidc-support.js';
+import { userToken } from './user-token-support.js';
 
 export const REDIRECT = 'http://127.0.0.1:9999/cb';
 export const PASSWORD = 'correct horse battery staple';
@@ -92,13 +93,12 @@ export async function tokensOf(
   });
 }
 
-export async function userKey(t: TestApp, tenantId: string, tenantKey: string, userId: string) {
-  const k = await t.http('POST', `/api/v1/tenants/${tenantId}/api-keys`, {
-    key: tenantKey,
-    body: { name: 'self', scopes: [], user_id: userId },
-  });
-  if (k.status !== 201) throw new Error(`user key: ${k.status} ${k.text}`);
-  return k.body.api_key as string;
+/**
+ * The user's own access token from a fresh sign-in with PASSWORD: what the self-service API asks
+ * for credential changes (an API key is refused there).
+ */
+export function selfToken(t: TestApp, tenantId: string, username = 'alice', password = PASSWORD) {
+  return userToken(t, tenantId, username, password);
 }
 
 /** TOTP on for a user through the self-service API; answers the secret and recovery codes. */

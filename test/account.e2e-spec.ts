@@ -13,7 +13,7 @@ import {
   submit,
   tokensOf,
   totpCode,
-  userKey,
+  selfToken,
 } from './account-support.js';
 import { Browser, createClient, createUser, discover, findForm } from './oidc-support.js';
 
@@ -89,7 +89,7 @@ describe('hosted login steps and the account page', () => {
   describe('second factor', () => {
     it('asks a TOTP user for a code after the password, refuses wrong and replayed codes', async () => {
       const x = await setup();
-      const key = await userKey(t, x.tenantId, x.key, x.alice.user_id);
+      const key = await selfToken(t, x.tenantId);
       const { secret } = await enrolTotp(t, x.tenantId, key);
       const browser = new Browser();
       const s = await startLogin(browser, x.config);
@@ -133,7 +133,7 @@ describe('hosted login steps and the account page', () => {
 
     it('accepts a recovery code once and refuses it twice after', async () => {
       const x = await setup();
-      const key = await userKey(t, x.tenantId, x.key, x.alice.user_id);
+      const key = await selfToken(t, x.tenantId);
       const { recoveryCodes } = await enrolTotp(t, x.tenantId, key);
       const b = new Browser();
       const s = await startLogin(b, x.config);
@@ -158,7 +158,7 @@ describe('hosted login steps and the account page', () => {
       const x = await setup({
         block_config: { user: { max_attempts: 2, window_seconds: 300, block_seconds: 300 } },
       });
-      const key = await userKey(t, x.tenantId, x.key, x.alice.user_id);
+      const key = await selfToken(t, x.tenantId);
       const { secret } = await enrolTotp(t, x.tenantId, key);
       const b = new Browser();
       const s = await startLogin(b, x.config);

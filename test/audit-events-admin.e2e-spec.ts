@@ -1,6 +1,7 @@
 import { generate } from 'otplib';
 import { AuditService } from '../src/audit/audit.service.js';
 import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { userToken } from './user-token-support.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -219,11 +220,11 @@ describe('audit events: admin API, SCIM and self-service MFA', () => {
   it('records self-service TOTP changes with the user as actor, and admin resets with the key', async () => {
     const { tenantId, key, keyId } = await newTenant(t, ['users:write', 'api-keys:write']);
     const base = `/api/v1/tenants/${tenantId}`;
-    const user = await call(key, 'POST', `${base}/users`, { username: 'erin' });
+    const password = 'correct horse battery staple';
+    const user = await call(key, 'POST', `${base}/users`, { username: 'erin', password });
     const userId = user.body.user_id as string;
-    const userKey = (
-      await call(key, 'POST', `${base}/api-keys`, { name: 'erin', scopes: [], user_id: userId })
-    ).body.api_key as string;
+    // Erin's own token from a fresh sign-in: TOTP changes ask for it.
+    const userKey = await userToken(t, tenantId, 'erin', password);
     const totp = `${base}/me/totp`;
 
     const enrol = await call(userKey, 'POST', totp);

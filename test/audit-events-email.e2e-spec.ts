@@ -3,6 +3,7 @@ import { SMTPServer } from 'smtp-server';
 import { AuditService } from '../src/audit/audit.service.js';
 import { EmailTokensService } from '../src/email-flows/email-tokens.service.js';
 import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { userToken } from './user-token-support.js';
 
 const UA = 'audit-email-test/1.0';
 
@@ -109,12 +110,8 @@ describe('audit events: email flows', () => {
     const [verified] = await events(tenantId, 'email.verified');
     expect(verified).toMatchObject({ actor_id: userId, subject_id: userId, ip: '127.0.0.1' });
 
-    const userKey = (
-      await t.http('POST', `${base}/api-keys`, {
-        key,
-        body: { name: 'frank', scopes: [], user_id: userId },
-      })
-    ).body.api_key as string;
+    // Frank's own token from a fresh sign-in: an address change asks for it.
+    const userKey = await userToken(t, tenantId, 'frank', 'new password 456');
     const change = await t.http('POST', `${base}/me/email`, {
       key: userKey,
       body: { new_email: 'frank2@example.test' },

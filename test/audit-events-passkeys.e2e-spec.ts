@@ -1,6 +1,7 @@
 import { AuditService } from '../src/audit/audit.service.js';
 import { PasskeysService } from '../src/passkeys/passkeys.service.js';
 import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { userToken } from './user-token-support.js';
 import { SoftAuthenticator } from './webauthn-support.js';
 
 const UA = 'audit-passkeys-test/1.0';
@@ -26,15 +27,11 @@ describe('audit events: passkeys', () => {
     const { tenantId, key } = await newTenant(t, ['users:write', 'api-keys:write']);
     const user = await t.http('POST', `/api/v1/tenants/${tenantId}/users`, {
       key,
-      body: { username: 'gina' },
+      body: { username: 'gina', password: 'correct horse battery staple' },
     });
     const userId = user.body.user_id as string;
-    const userKey = (
-      await t.http('POST', `/api/v1/tenants/${tenantId}/api-keys`, {
-        key,
-        body: { name: 'gina', scopes: [], user_id: userId },
-      })
-    ).body.api_key as string;
+    // Gina's own token from a fresh sign-in: passkey changes ask for it.
+    const userKey = await userToken(t, tenantId, 'gina', 'correct horse battery staple');
     const base = `/api/v1/tenants/${tenantId}/me/passkeys`;
     const headers = { 'user-agent': UA };
 

@@ -4,6 +4,9 @@ import { ProblemException } from '../src/common/problem.js';
 import { LoginCodeService } from '../src/email-flows/login-code.service.js';
 import { PasskeysService } from '../src/passkeys/passkeys.service.js';
 import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { userToken } from './user-token-support.js';
+
+const PASSWORD = 'correct horse battery staple';
 
 const limits = (ip: number, user: number) => ({
   block_config: {
@@ -37,18 +40,15 @@ describe('blocker: credential checks outside the login pages', () => {
     const base = `/api/v1/tenants/${tenant.tenantId}`;
     const user = await t.http('POST', `${base}/users`, {
       key: tenant.key,
-      body: { username: 'alice', email: 'alice@example.test' },
+      body: { username: 'alice', email: 'alice@example.test', password: PASSWORD },
     });
     expect(user.status).toBe(201);
-    const key = await t.http('POST', `${base}/api-keys`, {
-      key: tenant.key,
-      body: { name: 'alice', scopes: [], user_id: user.body.user_id },
-    });
     return {
       ...tenant,
       base,
       userId: user.body.user_id as string,
-      userKey: key.body.api_key as string,
+      /** Alice's own token from a fresh sign-in: TOTP changes ask for it. */
+      userKey: await userToken(t, tenant.tenantId, 'alice', PASSWORD),
     };
   }
 

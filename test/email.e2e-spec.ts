@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { DataSource } from 'typeorm';
 import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { userToken } from './user-token-support.js';
 import { LoginCodeService } from '../src/email-flows/login-code.service.js';
 import { UsersService } from '../src/users/users.service.js';
 
@@ -108,7 +109,7 @@ describe('email flows', () => {
   let n = 0;
   async function setup() {
     n += 1;
-    const tenant = await newTenant(t, ['api-keys:write', 'users:write'], {
+    const tenant = await newTenant(t, ['api-keys:write', 'users:write', 'me:read'], {
       display_name: 'Acme <Mail>',
     });
     const email = `alice${n}-${tenant.tenantId}@example.test`;
@@ -119,13 +120,16 @@ describe('email flows', () => {
     expect(user.status).toBe(201);
     const key = await t.http('POST', `/api/v1/tenants/${tenant.tenantId}/api-keys`, {
       key: tenant.key,
-      body: { name: 'alice', scopes: [], user_id: user.body.user_id },
+      body: { name: 'alice', scopes: ['me:read'], user_id: user.body.user_id },
     });
     return {
       ...tenant,
       email,
       userId: user.body.user_id as string,
+      /** An admin-minted user key: it reads the account, changes no address. */
       userKey: key.body.api_key as string,
+      /** Alice's own token from a fresh sign-in, which an address change asks for. */
+      token: await userToken(t, tenant.tenantId, 'alice', 'old password 123'),
       api: `/api/v1/tenants/${tenant.tenantId}`,
     };
   }
@@ -392,7 +396,7 @@ describe('email flows', () => {
       const u = await setup();
       const next = `new-${u.email}`;
       const r = await t.http('POST', `${u.api}/me/email`, {
-        key: u.userKey,
+        key: u.token,
         body: { new_email: next },
       });
       expect(r.status).toBe(202);
@@ -426,7 +430,7 @@ describe('email flows', () => {
         body: { username: 'owner', email: taken },
       });
       const r = await t.http('POST', `${u.api}/me/email`, {
-        key: u.userKey,
+        key: u.token,
         body: { new_email: taken },
       });
       expect(r.status).toBe(202);
@@ -435,7 +439,7 @@ describe('email flows', () => {
       expect(notice.text).not.toMatch(/token=/);
 
       const later = `later-${u.tenantId}@example.test`;
-      await t.http('POST', `${u.api}/me/email`, { key: u.userKey, body: { new_email: later } });
+      await t.http('POST', `${u.api}/me/email`, { key: u.token, body: { new_email: later } });
       const token = tokenFrom(await mailTo(later), 'account/confirm-email');
       await t.http('PATCH', `${u.api}/users/${owner.body.user_id}`, {
         key: u.key,
@@ -463,13 +467,13 @@ describe('email flows', () => {
         { new_email: 5 },
         { new_email: u.email, x: 1 },
       ])
-        expect((await t.http('POST', `${u.api}/me/email`, { key: u.userKey, body })).status).toBe(
+        expect((await t.http('POST', `${u.api}/me/email`, { key: u.token, body })).status).toBe(
           400,
         );
       expect(
         (
           await t.http('POST', `${u.api}/me/email`, {
-            key: u.userKey,
+            key: u.token,
             body: { new_email: u.email.toUpperCase() },
           })
         ).status,
@@ -493,7 +497,7 @@ describe('email flows', () => {
       ).toBe(404);
 
       const next = `exp-${u.email}`;
-      await t.http('POST', `${u.api}/me/email`, { key: u.userKey, body: { new_email: next } });
+      await t.http('POST', `${u.api}/me/email`, { key: u.token, body: { new_email: next } });
       const token = tokenFrom(await mailTo(next), 'account/confirm-email');
       expect(
         (await t.http('POST', `${other.api}/email/confirm-change`, { key: null, body: { token } }))
@@ -566,12 +570,9 @@ describe('email flows without SMTP_URL', () => {
     const api = `/api/v1/tenants/${tenant.tenantId}`;
     const user = await t.http('POST', `${api}/users`, {
       key: tenant.key,
-      body: { username: 'alice', email: 'alice@example.test' },
+      body: { username: 'alice', email: 'alice@example.test', password: 'old password 123' },
     });
-    const key = await t.http('POST', `${api}/api-keys`, {
-      key: tenant.key,
-      body: { name: 'alice', scopes: [], user_id: user.body.user_id },
-    });
+    const token = await userToken(t, tenant.tenantId, 'alice', 'old password 123');
     const reset = await t.http('POST', `${api}/password-reset`, {
       key: null,
       body: { email: 'alice@example.test' },
@@ -591,7 +592,7 @@ describe('email flows without SMTP_URL', () => {
     expect(
       (
         await t.http('POST', `${api}/me/email`, {
-          key: key.body.api_key,
+          key: token,
           body: { new_email: 'b@example.test' },
         })
       ).status,

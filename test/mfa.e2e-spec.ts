@@ -2,6 +2,9 @@ import { generate } from 'otplib';
 import { DataSource } from 'typeorm';
 import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
 import { TotpService } from '../src/mfa/totp.service.js';
+import { userToken } from './user-token-support.js';
+
+const PASSWORD = 'correct horse battery staple';
 
 /** A code from an independent implementation (otplib), for the step `offset` away from now. */
 function code(secret: string, offset = 0): Promise<string> {
@@ -21,37 +24,40 @@ describe('TOTP and recovery codes', () => {
   });
   afterAll(() => t.close());
 
-  async function userWithKey(tenantScopes = ['api-keys:write', 'users:write']) {
+  async function userWithKey(tenantScopes = ['api-keys:write', 'users:write', 'me:read']) {
     const tenant = await newTenant(t, tenantScopes, { display_name: 'Acme & Co' });
     const user = await t.http('POST', `/api/v1/tenants/${tenant.tenantId}/users`, {
       key: tenant.key,
-      body: { username: 'alice', email: 'alice@example.test' },
+      body: { username: 'alice', email: 'alice@example.test', password: PASSWORD },
     });
     expect(user.status).toBe(201);
     const key = await t.http('POST', `/api/v1/tenants/${tenant.tenantId}/api-keys`, {
       key: tenant.key,
-      body: { name: 'alice', scopes: [], user_id: user.body.user_id },
+      body: { name: 'alice', scopes: ['me:read'], user_id: user.body.user_id },
     });
     expect(key.status).toBe(201);
     const base = `/api/v1/tenants/${tenant.tenantId}/me/totp`;
     return {
       ...tenant,
       userId: user.body.user_id as string,
+      /** An admin-minted user key: it may read TOTP status, never change it. */
       userKey: key.body.api_key as string,
+      /** Alice's own token from a fresh sign-in: what enrolment asks for. */
+      token: await userToken(t, tenant.tenantId, 'alice', PASSWORD),
       base,
     };
   }
 
   async function enrolled() {
     const u = await userWithKey();
-    const enrol = await t.http('POST', u.base, { key: u.userKey });
+    const enrol = await t.http('POST', u.base, { key: u.token });
     expect(enrol.status).toBe(201);
     return { ...u, secret: enrol.body.secret as string };
   }
 
   it('enrols with a secret, an otpauth URI and a QR code, stored sealed', async () => {
     const u = await userWithKey();
-    const r = await t.http('POST', u.base, { key: u.userKey });
+    const r = await t.http('POST', u.base, { key: u.token });
     expect(r.status).toBe(201);
     expect(r.body.secret).toMatch(/^[A-Z2-7]{32}$/);
     const uri = new URL(r.body.otpauth_uri);
@@ -73,7 +79,7 @@ describe('TOTP and recovery codes', () => {
     expect(row.secret_sealed).not.toContain(r.body.secret);
     expect(row.secret_sealed).toMatch(/^v1\./);
 
-    const status = await t.http('GET', u.base, { key: u.userKey });
+    const status = await t.http('GET', u.base, { key: u.token });
     expect(status.body).toEqual({
       enabled: false,
       pending: true,
@@ -90,14 +96,14 @@ describe('TOTP and recovery codes', () => {
     expect(await svc.verifyTotp(u.tenantId, u.userId, await code(u.secret))).toBe(false);
 
     const wrong = await t.http('POST', `${u.base}/confirm`, {
-      key: u.userKey,
+      key: u.token,
       body: { code: (Number(await code(u.secret, -1)) ^ 1).toString().padStart(6, '0') },
     });
     expect(wrong.status).toBe(400);
     expect(wrong.body.type).toBe('urn:idp:problem:invalid-code');
 
     const ok = await t.http('POST', `${u.base}/confirm`, {
-      key: u.userKey,
+      key: u.token,
       body: { code: await code(u.secret, -1) },
     });
     expect(ok.status).toBe(200);
@@ -107,7 +113,7 @@ describe('TOTP and recovery codes', () => {
     for (const c of ok.body.recovery_codes)
       expect(c).toMatch(/^[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{2}$/);
 
-    const status = await t.http('GET', u.base, { key: u.userKey });
+    const status = await t.http('GET', u.base, { key: u.token });
     expect(status.body).toMatchObject({ enabled: true, pending: false, recovery_codes_left: 10 });
     expect(status.text).not.toContain(ok.body.recovery_codes[0]);
     expect(await svc.hasSecondFactor(u.tenantId, u.userId)).toBe(true);
@@ -130,9 +136,9 @@ describe('TOTP and recovery codes', () => {
 
     // Confirming twice is a conflict, enrolling again too.
     expect(
-      (await t.http('POST', `${u.base}/confirm`, { key: u.userKey, body: { code: now } })).status,
+      (await t.http('POST', `${u.base}/confirm`, { key: u.token, body: { code: now } })).status,
     ).toBe(409);
-    expect((await t.http('POST', u.base, { key: u.userKey })).status).toBe(409);
+    expect((await t.http('POST', u.base, { key: u.token })).status).toBe(409);
   });
 
   it('spends recovery codes once, regenerates them (old ones die) and disables with a code', async () => {
@@ -140,7 +146,7 @@ describe('TOTP and recovery codes', () => {
     const u = await enrolled();
     const svc = t.app.get(TotpService);
     const confirmed = await t.http('POST', `${u.base}/confirm`, {
-      key: u.userKey,
+      key: u.token,
       body: { code: await code(u.secret, -1) },
     });
     const codes: string[] = confirmed.body.recovery_codes;
@@ -154,7 +160,7 @@ describe('TOTP and recovery codes', () => {
       svc.consumeRecoveryCode(u.tenantId, u.userId, codes[1]),
     ]);
     expect(both.filter(Boolean)).toHaveLength(1);
-    expect((await t.http('GET', u.base, { key: u.userKey })).body.recovery_codes_left).toBe(8);
+    expect((await t.http('GET', u.base, { key: u.token })).body.recovery_codes_left).toBe(8);
 
     // Stored as keyed hashes, never in clear.
     const db = t.app.get(DataSource);
@@ -169,12 +175,12 @@ describe('TOTP and recovery codes', () => {
 
     // Regenerating needs a current code, refuses a wrong or replayed one.
     const bad = await t.http('POST', `${u.base}/recovery-codes`, {
-      key: u.userKey,
+      key: u.token,
       body: { code: await code(u.secret, -1) },
     });
     expect(bad.status).toBe(400);
     const regen = await t.http('POST', `${u.base}/recovery-codes`, {
-      key: u.userKey,
+      key: u.token,
       body: { code: await code(u.secret) },
     });
     expect(regen.status).toBe(200);
@@ -185,22 +191,22 @@ describe('TOTP and recovery codes', () => {
     );
 
     // Disabling: a wrong code is refused; a recovery code works.
-    const wrong = await t.http('DELETE', u.base, { key: u.userKey, body: { code: '000000' } });
+    const wrong = await t.http('DELETE', u.base, { key: u.token, body: { code: '000000' } });
     expect(wrong.status).toBe(400);
     expect(
       (
         await t.http('DELETE', u.base, {
-          key: u.userKey,
+          key: u.token,
           body: { code: regen.body.recovery_codes[0] },
         })
       ).status,
     ).toBe(400);
     const off = await t.http('DELETE', u.base, {
-      key: u.userKey,
+      key: u.token,
       body: { code: regen.body.recovery_codes[1] },
     });
     expect(off.status).toBe(204);
-    expect((await t.http('GET', u.base, { key: u.userKey })).body).toMatchObject({
+    expect((await t.http('GET', u.base, { key: u.token })).body).toMatchObject({
       enabled: false,
       pending: false,
       recovery_codes_left: 0,
@@ -210,7 +216,7 @@ describe('TOTP and recovery codes', () => {
       false,
     );
     expect(
-      (await t.http('DELETE', u.base, { key: u.userKey, body: { code: '123456' } })).status,
+      (await t.http('DELETE', u.base, { key: u.token, body: { code: '123456' } })).status,
     ).toBe(409);
   });
 
@@ -222,12 +228,12 @@ describe('TOTP and recovery codes', () => {
     // Parallel guesses count as well as serial ones.
     const guesses = await Promise.all(
       [1, 2, 3, 4, 5].map(() =>
-        t.http('POST', `${u.base}/confirm`, { key: u.userKey, body: { code: wrong } }),
+        t.http('POST', `${u.base}/confirm`, { key: u.token, body: { code: wrong } }),
       ),
     );
     expect(guesses.map((g) => g.status)).toEqual([400, 400, 400, 400, 400]);
     const paused = await t.http('POST', `${u.base}/confirm`, {
-      key: u.userKey,
+      key: u.token,
       body: { code: right },
     });
     expect(paused.status).toBe(429);
@@ -240,7 +246,7 @@ describe('TOTP and recovery codes', () => {
       `UPDATE user_totp SET failed_at = now() - interval '6 minutes' WHERE tenant_id = $1`,
       [u.tenantId],
     );
-    const ok = await t.http('POST', `${u.base}/confirm`, { key: u.userKey, body: { code: right } });
+    const ok = await t.http('POST', `${u.base}/confirm`, { key: u.token, body: { code: right } });
     expect(ok.status).toBe(200);
     const svc = t.app.get(TotpService);
     for (let i = 0; i < 4; i += 1)
@@ -256,7 +262,7 @@ describe('TOTP and recovery codes', () => {
 
     // Paused, a recovery code still turns TOTP off.
     const off = await t.http('DELETE', u.base, {
-      key: u.userKey,
+      key: u.token,
       body: { code: ok.body.recovery_codes[0] },
     });
     expect(off.status).toBe(204);
@@ -266,11 +272,11 @@ describe('TOTP and recovery codes', () => {
     await freshStep();
     const u = await enrolled();
     await t.http('POST', `${u.base}/confirm`, {
-      key: u.userKey,
+      key: u.token,
       body: { code: await code(u.secret, -1) },
     });
     const off = await t.http('DELETE', u.base, {
-      key: u.userKey,
+      key: u.token,
       body: { code: await code(u.secret) },
     });
     expect(off.status).toBe(204);
@@ -280,7 +286,7 @@ describe('TOTP and recovery codes', () => {
     await freshStep();
     const u = await enrolled();
     await t.http('POST', `${u.base}/confirm`, {
-      key: u.userKey,
+      key: u.token,
       body: { code: await code(u.secret, -1) },
     });
     const path = `/api/v1/tenants/${u.tenantId}/users/${u.userId}/totp`;
@@ -309,8 +315,8 @@ describe('TOTP and recovery codes', () => {
     ).toBe(404);
 
     expect((await t.http('DELETE', path, { key: u.key })).status).toBe(204);
-    expect((await t.http('GET', u.base, { key: u.userKey })).body.enabled).toBe(false);
-    const again = await t.http('POST', u.base, { key: u.userKey });
+    expect((await t.http('GET', u.base, { key: u.token })).body.enabled).toBe(false);
+    const again = await t.http('POST', u.base, { key: u.token });
     expect(again.status).toBe(201);
     expect(again.body.secret).not.toBe(u.secret);
   });
@@ -325,7 +331,7 @@ describe('TOTP and recovery codes', () => {
       (await t.http('GET', `/api/v1/tenants/${other.tenantId}/me/totp`, { key: u.userKey })).status,
     ).toBe(404);
 
-    await t.http('POST', u.base, { key: u.userKey });
+    await t.http('POST', u.base, { key: u.token });
     for (const body of [
       undefined,
       {},
@@ -338,21 +344,21 @@ describe('TOTP and recovery codes', () => {
     ]) {
       for (const path of [`${u.base}/confirm`, `${u.base}/recovery-codes`]) {
         const r = await t.http('POST', path, {
-          key: u.userKey,
+          key: u.token,
           body,
           headers: body === 'not json' ? { 'content-type': 'application/json' } : undefined,
         });
         expect([400, 415]).toContain(r.status);
         expect(r.status).toBe(400);
       }
-      const d = await t.http('DELETE', u.base, { key: u.userKey, body });
+      const d = await t.http('DELETE', u.base, { key: u.token, body });
       expect(d.status).toBe(400);
     }
     // Not enabled yet: regenerating is a conflict, not a crash.
     expect(
       (
         await t.http('POST', `${u.base}/recovery-codes`, {
-          key: u.userKey,
+          key: u.token,
           body: { code: '123456' },
         })
       ).status,
@@ -363,7 +369,7 @@ describe('TOTP and recovery codes', () => {
     await freshStep();
     const u = await enrolled();
     await t.http('POST', `${u.base}/confirm`, {
-      key: u.userKey,
+      key: u.token,
       body: { code: await code(u.secret, -1) },
     });
     expect(

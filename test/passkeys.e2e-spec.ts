@@ -3,7 +3,10 @@ import { DataSource } from 'typeorm';
 import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
 import { ProblemException } from '../src/common/problem.js';
 import { PasskeysService } from '../src/passkeys/passkeys.service.js';
+import { userToken } from './user-token-support.js';
 import { b64u, cbor, SoftAuthenticator } from './webauthn-support.js';
+
+const PASSWORD = 'correct horse battery staple';
 
 async function expect400(p: Promise<unknown>, detail?: RegExp) {
   const err = await p.then(
@@ -37,7 +40,7 @@ describe('passkeys', () => {
   async function addUser(tenant: { tenantId: string; key: string }, username: string) {
     const user = await t.http('POST', `/api/v1/tenants/${tenant.tenantId}/users`, {
       key: tenant.key,
-      body: { username },
+      body: { username, password: PASSWORD },
     });
     expect(user.status).toBe(201);
     const key = await t.http('POST', `/api/v1/tenants/${tenant.tenantId}/api-keys`, {
@@ -46,7 +49,10 @@ describe('passkeys', () => {
     });
     return {
       userId: user.body.user_id as string,
-      userKey: key.body.api_key as string,
+      /** An admin-minted user key (no scopes): it reaches none of these routes. */
+      apiKey: key.body.api_key as string,
+      /** The user's own token from a fresh sign-in, which passkey changes ask for. */
+      userKey: await userToken(t, tenant.tenantId, username, PASSWORD),
       base: `/api/v1/tenants/${tenant.tenantId}/me/passkeys`,
     };
   }
@@ -523,7 +529,7 @@ describe('passkeys', () => {
     const listed = await t.http('GET', admin, { key: u.key });
     expect(listed.status).toBe(200);
     expect(listed.body.data.map((p: { name: string }) => p.name)).toEqual(['Old phone']);
-    expect((await t.http('GET', admin, { key: u.userKey })).status).toBe(403);
+    expect((await t.http('GET', admin, { key: u.apiKey })).status).toBe(403);
     const ro = await t.http('POST', `/api/v1/tenants/${u.tenantId}/api-keys`, {
       key: u.key,
       body: { name: 'ro', scopes: ['users:read'] },
@@ -565,7 +571,7 @@ describe('passkeys', () => {
         await t.http(
           'DELETE',
           `/api/v1/tenants/${other.tenantId}/me/passkeys/${passkey.passkey_id}`,
-          { key: u.userKey },
+          { key: u.apiKey },
         )
       ).status,
     ).toBe(404);

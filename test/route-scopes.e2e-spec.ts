@@ -47,14 +47,25 @@ describe('route access policies', () => {
   });
 
   it('every route declares a known scope or is public', () => {
+    // Self-service routes too: a user key or token reaches only what its scopes name.
     const missing = routes().filter(
-      ({ policy }) => !policy || (!policy.public && policy.scope === undefined && !policy.holders),
+      ({ policy }) => !policy || (!policy.public && policy.scope === undefined),
     );
     expect(missing.map((r) => r.route)).toEqual([]);
     const unknown = routes().filter(
       ({ policy }) => policy?.scope && !ALL_SCOPES.includes(policy.scope),
     );
     expect(unknown.map((r) => r.route)).toEqual([]);
+  });
+
+  it('every credential change needs a recent sign-in: me:credentials routes and only those', () => {
+    const credential = routes().filter(({ policy }) => policy?.scope === 'me:credentials');
+    expect(credential.length).toBeGreaterThanOrEqual(8);
+    expect(credential.filter(({ policy }) => !policy?.recentAuth).map((r) => r.route)).toEqual([]);
+    const me = routes().filter(({ route }) => /\/me(\/|$)/.test(route));
+    expect(
+      me.filter(({ policy }) => !policy?.scope?.startsWith('me:')).map((r) => r.route),
+    ).toEqual([]);
   });
 
   it('the OpenAPI document shows the same policy for every operation', async () => {

@@ -29,7 +29,7 @@ describe('sessions API', () => {
   afterAll(() => t.close());
 
   async function setup() {
-    const tenant = await newTenant(t, ['users:write', 'api-keys:write']);
+    const tenant = await newTenant(t, ['users:write', 'api-keys:write', 'me:write']);
     const { tenantId } = tenant;
     const alice = await createUser(t, tenantId, { username: 'alice', password: PASSWORD });
     const bob = await createUser(t, tenantId, { username: 'bob', password: PASSWORD });
@@ -44,7 +44,7 @@ describe('sessions API', () => {
     const userKey = async (userId: string) => {
       const k = await t.http('POST', `/api/v1/tenants/${tenantId}/api-keys`, {
         key: tenant.key,
-        body: { name: 'self', scopes: [], user_id: userId },
+        body: { name: 'self', scopes: ['me:write'], user_id: userId },
       });
       expect(k.status).toBe(201);
       return k.body.api_key as string;

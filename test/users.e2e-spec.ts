@@ -1,6 +1,6 @@
 import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
 
-const W = ['users:write', 'groups:write', 'api-keys:write', 'tenants:write'];
+const W = ['users:write', 'groups:write', 'api-keys:write', 'tenants:write', 'me:read'];
 
 const users = (tenantId: string) => `/api/v1/tenants/${tenantId}/users`;
 
@@ -461,7 +461,7 @@ describe('users', () => {
     ).body;
     const uk = await t.http('POST', `/api/v1/tenants/${tenantId}/api-keys`, {
       key,
-      body: { name: 'frank cli', scopes: [], user_id: u.user_id },
+      body: { name: 'frank cli', scopes: ['me:read'], user_id: u.user_id },
     });
     expect(uk.status).toBe(201);
     expect(uk.body).toMatchObject({

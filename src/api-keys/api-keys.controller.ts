@@ -63,25 +63,34 @@ export class TenantApiKeysController {
   update(
     @Param('tenant_id') tenantId: string,
     @Param('key_id', uuid) keyId: string,
+    @CurrentPrincipal() caller: Principal,
     @Body() dto: UpdateApiKeyDto,
   ) {
-    return this.keys.update(tenantId, keyId, dto);
+    return this.keys.update(caller, tenantId, keyId, dto);
   }
 
   @Delete(':key_id')
   @HttpCode(204)
   @Authenticated({ scope: 'api-keys:write' })
   @ApiNoContentResponse()
-  async remove(@Param('tenant_id') tenantId: string, @Param('key_id', uuid) keyId: string) {
-    await this.keys.remove(tenantId, keyId);
+  async remove(
+    @Param('tenant_id') tenantId: string,
+    @Param('key_id', uuid) keyId: string,
+    @CurrentPrincipal() caller: Principal,
+  ) {
+    await this.keys.remove(caller, tenantId, keyId);
   }
 
   @Post(':key_id/regenerate')
   @HttpCode(200)
   @Authenticated({ scope: 'api-keys:write' })
   @ApiOkResponse({ type: ApiKeyWithSecretDto, description: 'the new `api_key`, shown only here' })
-  regenerate(@Param('tenant_id') tenantId: string, @Param('key_id', uuid) keyId: string) {
-    return this.keys.regenerate(tenantId, keyId);
+  regenerate(
+    @Param('tenant_id') tenantId: string,
+    @Param('key_id', uuid) keyId: string,
+    @CurrentPrincipal() caller: Principal,
+  ) {
+    return this.keys.regenerate(caller, tenantId, keyId);
   }
 }
 
@@ -126,8 +135,12 @@ export class OperatorApiKeysController {
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiOkResponse({ type: ApiKeyDto })
   @PlatformAudit('operator_key.update')
-  update(@Param('key_id', uuid) keyId: string, @Body() dto: UpdateApiKeyDto) {
-    return this.keys.update(null, keyId, dto);
+  update(
+    @Param('key_id', uuid) keyId: string,
+    @CurrentPrincipal() caller: Principal,
+    @Body() dto: UpdateApiKeyDto,
+  ) {
+    return this.keys.update(caller, null, keyId, dto);
   }
 
   @Delete(':key_id')
@@ -135,8 +148,8 @@ export class OperatorApiKeysController {
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiNoContentResponse()
   @PlatformAudit('operator_key.delete')
-  async remove(@Param('key_id', uuid) keyId: string) {
-    await this.keys.remove(null, keyId);
+  async remove(@Param('key_id', uuid) keyId: string, @CurrentPrincipal() caller: Principal) {
+    await this.keys.remove(caller, null, keyId);
   }
 
   @Post(':key_id/regenerate')
@@ -144,7 +157,7 @@ export class OperatorApiKeysController {
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiOkResponse({ type: ApiKeyWithSecretDto })
   @PlatformAudit('operator_key.regenerate')
-  regenerate(@Param('key_id', uuid) keyId: string) {
-    return this.keys.regenerate(null, keyId);
+  regenerate(@Param('key_id', uuid) keyId: string, @CurrentPrincipal() caller: Principal) {
+    return this.keys.regenerate(caller, null, keyId);
   }
 }

@@ -14,7 +14,13 @@ import {
 import { badRequest, forbidden, notFound, unauthorized } from '../common/problem.js';
 import { page, type ListQuery, type Page } from '../common/pagination.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { TENANT_SCOPES, hasScope, type Holder, type Principal } from '../auth/scopes.js';
+import {
+  TENANT_SCOPES,
+  TOKEN_ONLY_SCOPES,
+  hasScope,
+  type Holder,
+  type Principal,
+} from '../auth/scopes.js';
 import { UserEvents } from '../users/user-events.js';
 import { ApiKeyEntity } from './api-key.entity.js';
 import type {
@@ -208,6 +214,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
       tenantId: k.tenant_id,
       userId: k.user_id,
       scopes: new Set(k.scopes),
+      via: 'key',
     };
   }
 
@@ -216,6 +223,15 @@ export class ApiKeysService implements OnApplicationBootstrap {
   }
 
   private assertGrantable(caller: Principal, scopes: string[], tenantId: string | null) {
+    const tokenOnly = scopes.filter((s) => TOKEN_ONLY_SCOPES.includes(s));
+    if (tokenOnly.length) {
+      throw badRequest('No API key can carry these scopes', [
+        {
+          field: 'scopes',
+          message: `${tokenOnly.join(', ')} comes only with the user's own recent sign-in`,
+        },
+      ]);
+    }
     if (tenantId !== null) {
       const bad = scopes.filter((s) => !TENANT_SCOPES.includes(s));
       if (bad.length) {
@@ -232,6 +248,20 @@ export class ApiKeysService implements OnApplicationBootstrap {
       );
   }
 
+  /**
+   * Changing, regenerating or deleting a key is worth as much as creating it: the caller must
+   * hold every scope of the target (and users:write for a user key), or a weak key could read a
+   * fresh value of a strong one, or revive it.
+   */
+  private assertControls(caller: Principal, key: ApiKeyEntity) {
+    const needed = key.kind === 'user' ? [...key.scopes, 'users:write'] : key.scopes;
+    const missing = needed.filter((s) => !hasScope(caller, s));
+    if (missing.length)
+      throw forbidden(
+        `Only a caller holding every scope of this key may change it; missing: ${missing.join(', ')}`,
+      );
+  }
+
   async create(
     caller: Principal,
     tenantId: string | null,
@@ -244,6 +274,9 @@ export class ApiKeysService implements OnApplicationBootstrap {
         throw badRequest('Operator keys cannot act as a user', [
           { field: 'user_id', message: 'only tenant keys can be user keys' },
         ]);
+      // A user key acts as the user: minting one is a users:write act, whatever its scopes.
+      if (!hasScope(caller, 'users:write'))
+        throw forbidden('Creating a user key requires the scope users:write');
       if (!(await this.users.userExists(tenantId, dto.user_id))) {
         throw badRequest('Unknown user', [
           { field: 'user_id', message: 'no such user in this tenant' },
@@ -283,8 +316,14 @@ export class ApiKeysService implements OnApplicationBootstrap {
     return page(rows.map(toApiKeyDto), total, q);
   }
 
-  async update(tenantId: string | null, keyId: string, dto: UpdateApiKeyDto): Promise<ApiKeyDto> {
+  async update(
+    caller: Principal,
+    tenantId: string | null,
+    keyId: string,
+    dto: UpdateApiKeyDto,
+  ): Promise<ApiKeyDto> {
     const key = await this.load(tenantId, keyId);
+    this.assertControls(caller, key);
     if (dto.name !== undefined) key.name = dto.name;
     if (dto.is_active !== undefined) key.is_active = dto.is_active;
     await this.keys.update({ key_id: key.key_id }, { name: key.name, is_active: key.is_active });
@@ -292,15 +331,21 @@ export class ApiKeysService implements OnApplicationBootstrap {
     return toApiKeyDto(key);
   }
 
-  async remove(tenantId: string | null, keyId: string): Promise<void> {
+  async remove(caller: Principal, tenantId: string | null, keyId: string): Promise<void> {
     const key = await this.load(tenantId, keyId);
+    this.assertControls(caller, key);
     await this.keys.delete({ key_id: key.key_id });
     this.forget(key.key_hash);
   }
 
   /** New secret for the same key id, name and scopes; the old value stops working at once. */
-  async regenerate(tenantId: string | null, keyId: string): Promise<ApiKeyWithSecretDto> {
+  async regenerate(
+    caller: Principal,
+    tenantId: string | null,
+    keyId: string,
+  ): Promise<ApiKeyWithSecretDto> {
     const key = await this.load(tenantId, keyId);
+    this.assertControls(caller, key);
     const value = KEY_PREFIX[key.kind] + randomToken(32);
     const oldHash = key.key_hash;
     key.key_hash = sha256Hex(value);

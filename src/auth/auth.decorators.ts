@@ -20,6 +20,8 @@ export interface AccessPolicy {
   scope?: string;
   /** Holders allowed; default operator and tenant keys (user keys only where a route says so). */
   holders?: Holder[];
+  /** Credential changes: only the user's own token from a recent sign-in (user-tokens.ts). */
+  recentAuth?: boolean;
 }
 
 /**
@@ -35,11 +37,19 @@ export function Authenticated(policy: Omit<AccessPolicy, 'public'> = {}) {
     ApiSecurity('bearer', scopes),
     ApiExtension('x-required-scope', policy.scope ?? null),
     ApiExtension('x-allowed-holders', holders),
+    ...(policy.recentAuth ? [ApiExtension('x-recent-authentication', true)] : []),
     ApiUnauthorizedResponse({ description: 'missing, unknown or inactive credential' }),
     ApiForbiddenResponse({
-      description: policy.scope ? `requires scope ${policy.scope}` : 'holder not allowed',
+      description:
+        (policy.scope ? `requires scope ${policy.scope}` : 'holder not allowed') +
+        (policy.recentAuth ? "; the user's own token from a recent sign-in" : ''),
     }),
   );
+}
+
+/** Self-service routes: user keys and the user's own access token (scopes me:*). */
+export function Self(scope: 'me:read' | 'me:write' | 'me:credentials') {
+  return Authenticated({ scope, holders: ['user'], recentAuth: scope === 'me:credentials' });
 }
 
 export function Public() {

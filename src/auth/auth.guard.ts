@@ -7,6 +7,7 @@ import { forbidden, notFound, unauthorized } from '../common/problem.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { ACCESS_POLICY, type AccessPolicy } from './auth.decorators.js';
 import { hasScope, type Principal } from './scopes.js';
+import { UserTokens } from './user-tokens.js';
 
 export type AuthedRequest = FastifyRequest & { principal?: Principal };
 
@@ -34,6 +35,7 @@ export class AuthGuard implements CanActivate {
     private readonly apiKeys: ApiKeysService,
     private readonly tenants: TenantsService,
     private readonly apiKeyFailures: PlatformBlocker,
+    private readonly userTokens: UserTokens,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -48,22 +50,31 @@ export class AuthGuard implements CanActivate {
     const credential = presentedCredential(req);
     if (!credential) throw unauthorized('Authentication required: send an API key');
     if (credential.length > 512) throw unauthorized('The API key is missing, unknown or revoked');
-    // Failed keys count per IP across the platform; a blocked address gets 429 here.
-    const principal = await this.apiKeyFailures.guardApiKey(req.ip, () =>
-      this.apiKeys.authenticate(credential),
-    );
+    const tenantId = (req.params as Record<string, string> | undefined)?.tenant_id;
+    const holders = policy.holders ?? ['operator', 'tenant'];
+    // On self-service routes the user's own access token stands for the user (user-tokens.ts);
+    // anything that is not one of the tenant's live tokens is tried as an API key, and failed
+    // keys count per IP across the platform (a blocked address gets 429 here).
+    const principal =
+      (tenantId !== undefined &&
+      tenantId.length <= 63 &&
+      holders.includes('user') &&
+      UserTokens.mayBe(credential)
+        ? await this.userTokens.authenticate(tenantId, credential)
+        : undefined) ??
+      (await this.apiKeyFailures.guardApiKey(req.ip, () => this.apiKeys.authenticate(credential)));
     req.principal = principal;
 
-    const tenantId = (req.params as Record<string, string> | undefined)?.tenant_id;
     if (tenantId !== undefined) {
       if (principal.tenantId !== null && principal.tenantId !== tenantId) throw notFound('Tenant');
       if (tenantId.length > 63) throw notFound('Tenant');
       if (!(await this.tenants.exists(tenantId))) throw notFound('Tenant');
     }
 
-    if (!(policy.holders ?? ['operator', 'tenant']).includes(principal.holder)) {
+    if (!holders.includes(principal.holder)) {
       throw forbidden(`This route is not open to ${principal.holder} keys`);
     }
+    if (policy.recentAuth) this.userTokens.assertRecent(principal);
     if (policy.scope && !hasScope(principal, policy.scope)) {
       throw forbidden(`This route requires the scope ${policy.scope}`);
     }

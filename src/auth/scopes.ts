@@ -17,12 +17,29 @@ export const SCOPES: Record<string, string> = {
   'audit:read': 'Read and export the audit log',
   'analytics:read': 'Read login analytics',
   scim: 'Provision users and groups through SCIM 2.0',
+  'me:read': "Read the caller's own account (user keys and the user's own tokens)",
+  'me:write': "Change the caller's own account: end its sessions",
+  'me:credentials':
+    "Enrol or remove the caller's own passkeys, TOTP and email; only the user's own token from a recent sign-in carries it (OIDC scope account:credentials)",
   operator: 'Everything, in every tenant (platform operators only)',
 };
 
 export type Scope = keyof typeof SCOPES & string;
 export const ALL_SCOPES = Object.keys(SCOPES);
-export const TENANT_SCOPES = ALL_SCOPES.filter((s) => s !== 'operator');
+/** Never carried by an API key: an admin-minted key must not enrol credentials for a user. */
+export const TOKEN_ONLY_SCOPES = ['me:credentials'];
+export const TENANT_SCOPES = ALL_SCOPES.filter(
+  (s) => s !== 'operator' && !TOKEN_ONLY_SCOPES.includes(s),
+);
+
+/**
+ * OIDC scopes a client may ask for on behalf of a user to call the self-service API with the
+ * user's own access token, and the API scopes each one grants.
+ */
+export const ACCOUNT_TOKEN_SCOPES: Record<string, string[]> = {
+  account: ['me:read', 'me:write'],
+  'account:credentials': ['me:credentials'],
+};
 
 export type Holder = 'operator' | 'tenant' | 'user';
 
@@ -35,6 +52,10 @@ export interface Principal {
   tenantId: string | null;
   userId: string | null;
   scopes: ReadonlySet<string>;
+  /** 'token' for the user's own OIDC access token; API keys otherwise. */
+  via?: 'key' | 'token';
+  /** For tokens: when the user signed in (seconds since the epoch), if known. */
+  authTime?: number;
 }
 
 /** `operator` grants everything; `x:write` implies `x:read`. */

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
     expect(a.databaseUrl).toBeUndefined();
     expect(a.publicUrl).toBe('http://localhost:3000');
     expect(a.masterKey).toHaveLength(32);
+    expect(a.recentAuthSeconds).toBe(300);
     expect(loadConfig({ DATA_DIR: dir }).masterKey.equals(a.masterKey)).toBe(true);
   });
 
@@ -30,6 +31,7 @@ describe('loadConfig', () => {
     [{ TRUST_PROXY: 'some host' }, 'TRUST_PROXY'],
     [{ IDP_BOOTSTRAP_OPERATOR_KEY: 'short' }, 'IDP_BOOTSTRAP_OPERATOR_KEY'],
     [{ METRICS_PUBLIC: 'yes' }, 'METRICS_PUBLIC'],
+    [{ RECENT_AUTH_SECONDS: '5' }, 'RECENT_AUTH_SECONDS'],
   ])('rejects %j naming %s in one line', (env, variable) => {
     let error: unknown;
     try {

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { auditContextOf, requestContextOf } from '../audit/audit.service.js';
-import { Authenticated, CurrentPrincipal, Public } from '../auth/auth.decorators.js';
+import { Authenticated, CurrentPrincipal, Public, Self } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
 import { notFound } from '../common/problem.js';
 import {
@@ -85,7 +85,7 @@ export class EmailFlowsController {
 
   @Post('me/email')
   @HttpCode(202)
-  @Authenticated({ holders: ['user'] })
+  @Self('me:credentials')
   @ApiAcceptedResponse({
     type: AcceptedDto,
     description: 'a confirmation link went to the new address',

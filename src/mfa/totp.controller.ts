@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nest
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { requestContextOf } from '../audit/audit.service.js';
-import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
+import { Authenticated, CurrentPrincipal, Self } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
 import { notFound } from '../common/problem.js';
 import {
@@ -26,14 +26,14 @@ export class MyTotpController {
   constructor(private readonly totp: TotpService) {}
 
   @Get()
-  @Authenticated({ holders: ['user'] })
+  @Self('me:read')
   @ApiOkResponse({ type: TotpStatusDto })
   status(@Param('tenant_id') tenantId: string, @CurrentPrincipal() me: Principal) {
     return this.totp.status(tenantId, selfId(me));
   }
 
   @Post()
-  @Authenticated({ holders: ['user'] })
+  @Self('me:credentials')
   @ApiCreatedResponse({
     type: TotpEnrolmentDto,
     description: 'a pending enrolment; confirm it with a first code',
@@ -48,7 +48,7 @@ export class MyTotpController {
 
   @Post('confirm')
   @HttpCode(200)
-  @Authenticated({ holders: ['user'] })
+  @Self('me:credentials')
   @ApiOkResponse({ type: TotpConfirmedDto, description: 'recovery codes are shown only here' })
   confirm(
     @Param('tenant_id') tenantId: string,
@@ -61,7 +61,7 @@ export class MyTotpController {
 
   @Delete()
   @HttpCode(204)
-  @Authenticated({ holders: ['user'] })
+  @Self('me:credentials')
   @ApiNoContentResponse({ description: 'TOTP and its recovery codes are gone' })
   async disable(
     @Param('tenant_id') tenantId: string,
@@ -74,7 +74,7 @@ export class MyTotpController {
 
   @Post('recovery-codes')
   @HttpCode(200)
-  @Authenticated({ holders: ['user'] })
+  @Self('me:credentials')
   @ApiOkResponse({ type: RecoveryCodesDto, description: 'new codes; the old ones stop working' })
   regenerate(
     @Param('tenant_id') tenantId: string,

@@ -7,6 +7,7 @@ import {
   type JWK,
   type KoaContextWithOIDC,
 } from 'oidc-provider';
+import { ACCOUNT_TOKEN_SCOPES } from '../auth/scopes.js';
 import type { TenantSettings } from '../tenants/tenant-settings.js';
 import {
   deviceConfirmPage,
@@ -29,8 +30,27 @@ export const CLAIMS_BY_SCOPE = {
   groups: ['groups'],
 };
 
-/** Scopes the provider itself knows; any other scope a client holds is an API scope. */
-export const PROVIDER_SCOPES = ['offline_access', ...Object.keys(CLAIMS_BY_SCOPE)];
+/**
+ * Scopes the provider itself knows; any other scope a client holds is an API scope. `account`
+ * and `account:credentials` let the user's own access token call the self-service API (/me).
+ */
+export const PROVIDER_SCOPES = [
+  'offline_access',
+  ...Object.keys(CLAIMS_BY_SCOPE),
+  ...Object.keys(ACCOUNT_TOKEN_SCOPES),
+];
+
+/**
+ * The sign-in time rides in every user access token (`extra.auth_time`), from the code, refresh
+ * token or device code it was issued from, so the self-service API can ask for a recent sign-in.
+ */
+async function authTimeClaim(ctx: KoaContextWithOIDC, token: { kind: string }) {
+  if (token.kind !== 'AccessToken') return undefined;
+  const e = (ctx?.oidc?.entities ?? {}) as Record<string, { authTime?: unknown } | undefined>;
+  const from =
+    e.AuthorizationCode ?? e.RefreshToken ?? e.DeviceCode ?? e.BackchannelAuthenticationRequest;
+  return typeof from?.authTime === 'number' ? { auth_time: from.authTime } : undefined;
+}
 
 /** Custom client properties served by ClientsService beside the standard metadata. */
 export const CLIENT_POLICY_PROPERTIES = [
@@ -239,6 +259,7 @@ export function buildProviderConfiguration(parts: ProviderParts): Configuration 
     findAccount: parts.findAccount,
     claims: { acr: null, sid: null, auth_time: null, iss: null, ...CLAIMS_BY_SCOPE },
     scopes: PROVIDER_SCOPES,
+    extraTokenClaims: authTimeClaim,
     // Apps read profile, email, roles and groups from the ID token too (most RPs expect that).
     conformIdTokenClaims: false,
     responseTypes: ['code'],

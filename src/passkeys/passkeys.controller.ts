@@ -18,7 +18,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyRequest } from 'fastify';
 import { requestContextOf } from '../audit/audit.service.js';
-import { Authenticated, CurrentPrincipal, Public } from '../auth/auth.decorators.js';
+import { Authenticated, CurrentPrincipal, Public, Self } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
 import { ListQuery } from '../common/pagination.js';
 import { notFound } from '../common/problem.js';
@@ -42,7 +42,7 @@ export class MyPasskeysController {
   constructor(private readonly passkeys: PasskeysService) {}
 
   @Get()
-  @Authenticated({ holders: ['user'] })
+  @Self('me:read')
   @ApiOkResponse({ type: PasskeyPageDto })
   list(
     @Param('tenant_id') tenantId: string,
@@ -54,14 +54,14 @@ export class MyPasskeysController {
 
   @Post('registration-options')
   @HttpCode(200)
-  @Authenticated({ holders: ['user'] })
+  @Self('me:credentials')
   @ApiOkResponse({ type: CeremonyOptionsDto, description: 'good once, for five minutes' })
   registrationOptions(@Param('tenant_id') tenantId: string, @CurrentPrincipal() me: Principal) {
     return this.passkeys.registrationOptions(tenantId, selfId(me));
   }
 
   @Post('registration')
-  @Authenticated({ holders: ['user'] })
+  @Self('me:credentials')
   @ApiCreatedResponse({ type: PasskeyDto })
   register(
     @Param('tenant_id') tenantId: string,
@@ -80,7 +80,7 @@ export class MyPasskeysController {
   }
 
   @Patch(':passkey_id')
-  @Authenticated({ holders: ['user'] })
+  @Self('me:write')
   @ApiOkResponse({ type: PasskeyDto })
   rename(
     @Param('tenant_id') tenantId: string,
@@ -100,7 +100,7 @@ export class MyPasskeysController {
 
   @Delete(':passkey_id')
   @HttpCode(204)
-  @Authenticated({ holders: ['user'] })
+  @Self('me:credentials')
   @ApiNoContentResponse()
   async remove(
     @Param('tenant_id') tenantId: string,

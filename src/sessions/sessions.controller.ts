@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
+import { Authenticated, CurrentPrincipal, Self } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
 import { ListQuery } from '../common/pagination.js';
 import { notFound } from '../common/problem.js';
@@ -19,7 +19,7 @@ export class MySessionsController {
   constructor(private readonly sessions: SessionsService) {}
 
   @Get()
-  @Authenticated({ holders: ['user'] })
+  @Self('me:read')
   @ApiOkResponse({ type: SessionPageDto, description: 'newest activity first by default' })
   list(
     @Param('tenant_id') tenantId: string,
@@ -31,7 +31,7 @@ export class MySessionsController {
 
   @Delete(':session_id')
   @HttpCode(204)
-  @Authenticated({ holders: ['user'] })
+  @Self('me:write')
   @ApiNoContentResponse({ description: 'the session, its grants and their tokens are gone' })
   async revoke(
     @Param('tenant_id') tenantId: string,
@@ -42,7 +42,7 @@ export class MySessionsController {
   }
 
   @Delete()
-  @Authenticated({ holders: ['user'] })
+  @Self('me:write')
   @ApiOkResponse({ type: RevokedSessionsDto })
   async revokeAll(
     @Param('tenant_id') tenantId: string,

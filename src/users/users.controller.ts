@@ -15,7 +15,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from
 import type { FastifyRequest } from 'fastify';
 import { SkipAdminAudit } from '../audit/admin-audit.interceptor.js';
 import { AuditService, requestContextOf } from '../audit/audit.service.js';
-import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
+import { Authenticated, CurrentPrincipal, Self } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
 import { notFound } from '../common/problem.js';
 import {
@@ -215,7 +215,7 @@ export class MeController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
-  @Authenticated({ holders: ['user'] })
+  @Self('me:read')
   @ApiOkResponse({ type: UserDto, description: 'the user a user key (or user token) acts as' })
   async me(@Param('tenant_id') tenantId: string, @CurrentPrincipal() principal: Principal) {
     if (!principal.userId) throw notFound('User');
