@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ProblemException } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { OidcPayloadStore } from '../oidc/oidc-payload.store.js';
-import { ACCOUNT_TOKEN_SCOPES, type Principal } from './scopes.js';
+import { ACCOUNT_TOKEN_SCOPES, type Principal } from '../auth/scopes.js';
 
 /** oidc-provider's opaque token values: base64url, 43 characters by default. */
 const OPAQUE_TOKEN = /^[A-Za-z0-9_-]{20,128}$/;

@@ -5,8 +5,8 @@ import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { PlatformBlocker } from '../blocker/platform-blocker.service.js';
 import { forbidden, notFound, unauthorized } from '../common/problem.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-import { ACCESS_POLICY, type AccessPolicy } from './auth.decorators.js';
-import { hasScope, type Principal } from './scopes.js';
+import { ACCESS_POLICY, type AccessPolicy } from '../auth/auth.decorators.js';
+import { hasScope, type Principal } from '../auth/scopes.js';
 import { UserTokens } from './user-tokens.js';
 
 export type AuthedRequest = FastifyRequest & { principal?: Principal };
