@@ -21,7 +21,7 @@ import { LoginModule } from './login/login.module.js';
 import { OidcModule } from './oidc/oidc.module.js';
 import { EventsModule } from './events/events.module.js';
 import { HealthController } from './health/health.controller.js';
-import { HostedAssetsController } from './hosted/assets.controller.js';
+import { HostedAssetsController } from './hosted/assets/assets.controller.js';
 import { TenantsModule } from './tenants/tenants.module.js';
 import { GroupsModule } from './groups/groups.module.js';
 import { UsersModule } from './users/users.module.js';

@@ -8,7 +8,7 @@ import { requestIdOf } from './common/request-id.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.js';
 import { createRootLogger, PinoNestLogger } from './logging.js';
-import { registerLoginForms } from './login/form-body.js';
+import { registerLoginForms } from './hosted/kit/form-body.js';
 import { mountOidc } from './oidc/oidc.mount.js';
 import { setupOpenApi } from './openapi.js';
 

@@ -1,6 +1,6 @@
 import type { AuditEventDto } from '../audit/dto/audit.dto.js';
 import { recoveryCodesBlock, STEP_STYLE, WEBAUTHN_SCRIPTS } from '../login/step-views.js';
-import { alertBlock, esc, layout, type Branding } from '../login/views.js';
+import { alertBlock, esc, layout, type Branding } from '../hosted/kit/layout.js';
 import type { TotpStatus } from '../mfa/totp.service.js';
 import type { PasskeyDto } from '../passkeys/dto/passkey.dto.js';
 import type { SessionView } from '../sessions/sessions.service.js';

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/auth.decorators.js';
 import { auditContextOf } from '../audit/audit.service.js';
 import { LoginService, type PageRequest, type PageResult } from './login.service.js';
-import { PAGE_CSP, PAGE_CSP_SCRIPTS } from './views.js';
+import { PAGE_CSP, PAGE_CSP_SCRIPTS } from '../hosted/kit/layout.js';
 
 export function send(reply: FastifyReply, page: PageResult) {
   void reply

@@ -12,7 +12,7 @@ import { LoginController } from './login.controller.js';
 import { LoginMethods } from './login-methods.js';
 import { LoginService } from './login.service.js';
 import { PasskeyLoginMethod } from './passkey.method.js';
-import { PasswordResetController, LoginAssetsController } from './password-reset.controller.js';
+import { PasswordResetController } from './password-reset.controller.js';
 import { PasswordResetPages } from './password-reset.pages.js';
 import { PasswordLoginMethod } from './password.method.js';
 
@@ -31,7 +31,7 @@ import { PasswordLoginMethod } from './password.method.js';
     EmailFlowsModule,
     MailModule,
   ],
-  controllers: [LoginController, PasswordResetController, LoginAssetsController],
+  controllers: [LoginController, PasswordResetController],
   providers: [
     LoginService,
     LoginMethods,

@@ -22,7 +22,7 @@ import { SessionsService } from '../sessions/sessions.service.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { CreateUserDto } from '../users/dto/user.dto.js';
 import { UsersService } from '../users/users.service.js';
-import { InteractionCsrf } from './csrf.js';
+import { InteractionCsrf } from '../hosted/kit/csrf.js';
 import { EmailCodeLoginMethod } from './email-code.method.js';
 import { LoginMethods, type LoginMethod, type Settings } from './login-methods.js';
 import { PasskeyLoginMethod } from './passkey.method.js';
@@ -44,7 +44,7 @@ import {
   messagePage,
   type Branding,
   type ClientDisplay,
-} from './views.js';
+} from '../hosted/kit/layout.js';
 
 /**
  * What a hosted-page request answers: a page (`scripts` when it runs a WebAuthn ceremony), a

@@ -4,7 +4,7 @@ import { ProblemException } from '../common/problem.js';
 import { PasskeysService } from '../passkeys/passkeys.service.js';
 import type { LoginMethod, LoginMethodView, LoginOutcome, Settings } from './login-methods.js';
 import { WEBAUTHN_SCRIPTS } from './step-views.js';
-import { esc } from './views.js';
+import { esc } from '../hosted/kit/layout.js';
 
 const FAILED = 'The passkey could not be verified. Try again or use another way to sign in.';
 /** An assertion is a few kilobytes; anything far larger is not one. */

@@ -6,7 +6,6 @@ import { auditContextOf } from '../audit/audit.service.js';
 import { form, send } from './login.controller.js';
 import type { PageResult } from './login.service.js';
 import { PasswordResetPages, type CookieOut } from './password-reset.pages.js';
-import { WEBAUTHN_SCRIPT } from './webauthn-script.js';
 
 /** The password reset pages of each tenant (HTML). */
 @ApiExcludeController()
@@ -63,19 +62,5 @@ export class PasswordResetController {
     return this.run(reply, (out) =>
       this.pages.reset(tenantId, form(body), req.headers.cookie, out, auditContextOf(req)),
     );
-  }
-}
-
-@ApiTags('assets')
-@Controller('assets')
-export class LoginAssetsController {
-  @Get('idp-webauthn.js')
-  @Public()
-  @Header('content-type', 'text/javascript; charset=utf-8')
-  @Header('cache-control', 'public, max-age=3600')
-  @Header('x-content-type-options', 'nosniff')
-  @ApiOkResponse({ description: 'the passkey ceremonies of the hosted pages' })
-  script(): string {
-    return WEBAUTHN_SCRIPT;
   }
 }

@@ -8,10 +8,10 @@ import { EmailFlowsService } from '../email-flows/email-flows.service.js';
 import { OidcProviders } from '../oidc/oidc-providers.service.js';
 import { brandingOf } from '../oidc/provider-config.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-import { BrowserCsrf, readCookie } from './csrf.js';
+import { BrowserCsrf, readCookie } from '../hosted/kit/csrf.js';
 import type { PageResult } from './login.service.js';
 import { badLinkPage, forgotPage, resetPage } from './step-views.js';
-import { errorPage, messagePage, type Branding } from './views.js';
+import { errorPage, messagePage, type Branding } from '../hosted/kit/layout.js';
 
 const COOKIE = 'idp_form';
 const TOKEN = /^[A-Za-z0-9_-]{16,200}$/;

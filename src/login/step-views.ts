@@ -2,12 +2,15 @@
  * Pages of the steps around the login form: second factor, enrolment at sign-in, sign-up,
  * password reset. Plain forms; only the passkey parts need JavaScript (webauthn.js).
  */
-import { SIMPLEWEBAUTHN_BROWSER_URL } from '../passkeys/passkeys.controller.js';
-import { alertBlock, esc, layout, type Branding } from './views.js';
+import {
+  IDP_WEBAUTHN_URL,
+  SIMPLEWEBAUTHN_BROWSER_URL,
+} from '../hosted/assets/assets.controller.js';
+import { alertBlock, esc, layout, type Branding } from '../hosted/kit/layout.js';
 
 /** The scripts of a page with a WebAuthn ceremony (both same-origin files, see PAGE_CSP_SCRIPTS). */
 export const WEBAUTHN_SCRIPTS = `<script src="${esc(SIMPLEWEBAUTHN_BROWSER_URL)}"></script>
-<script src="/assets/idp-webauthn.js"></script>`;
+<script src="${esc(IDP_WEBAUTHN_URL)}"></script>`;
 
 /** Styles of the step pages only (the shared layout stays small). */
 export const STEP_STYLE = `<style>

@@ -23,7 +23,7 @@ import { ProviderSecurity } from './oidc-security.js';
 import { brandingOf, buildProviderConfiguration, type PolicyClient } from './provider-config.js';
 import { deriveTenantKey } from '../../libs/crypto/index.js';
 import { prefetchKey, take } from './request-prefetch.js';
-import type { Branding } from '../login/views.js';
+import type { Branding } from '../hosted/kit/layout.js';
 
 export const CLIENT_SOURCE = Symbol('OIDC_CLIENT_SOURCE');
 export const KEY_SOURCE = Symbol('OIDC_KEY_SOURCE');

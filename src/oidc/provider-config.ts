@@ -18,7 +18,7 @@ import {
   PAGE_CSP,
   type Branding,
   type ClientDisplay,
-} from '../login/views.js';
+} from '../hosted/kit/layout.js';
 
 /** Claims by scope; `tenant_id` rides with `openid` so every token names its realm. */
 export const CLAIMS_BY_SCOPE = {

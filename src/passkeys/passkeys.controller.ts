@@ -140,33 +140,3 @@ export class UserPasskeysAdminController {
     await this.passkeys.remove(tenantId, userId, passkeyId);
   }
 }
-
-const BROWSER_PACKAGE = '@simplewebauthn/browser';
-const browserRoot = dirname(dirname(createRequire(import.meta.url).resolve(BROWSER_PACKAGE)));
-const BROWSER_BUNDLE = join(browserRoot, 'dist', 'bundle', 'index.umd.min.js');
-const BROWSER_VERSION = (
-  JSON.parse(readFileSync(join(browserRoot, 'package.json'), 'utf8')) as { version: string }
-).version;
-
-/**
- * Where pages load @simplewebauthn/browser from (it defines `SimpleWebAuthnBrowser`). The
- * version in the query makes the long cache safe across upgrades.
- */
-export const SIMPLEWEBAUTHN_BROWSER_URL = `/assets/simplewebauthn-browser.js?v=${BROWSER_VERSION}`;
-
-@ApiTags('assets')
-@Controller('assets')
-export class PasskeyAssetsController {
-  private bundle?: string;
-
-  @Get('simplewebauthn-browser.js')
-  @Public()
-  @Header('content-type', 'text/javascript; charset=utf-8')
-  @Header('cache-control', 'public, max-age=31536000, immutable')
-  @Header('x-content-type-options', 'nosniff')
-  @ApiOkResponse({ description: `@simplewebauthn/browser ${BROWSER_VERSION}, UMD bundle` })
-  browserBundle(): string {
-    this.bundle ??= readFileSync(BROWSER_BUNDLE, 'utf8');
-    return this.bundle;
-  }
-}

@@ -3,11 +3,7 @@ import { TenancyModule } from '../../libs/tenancy/index.js';
 import { BlockerModule } from '../blocker/blocker.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { PasskeyCredentialEntity, WebauthnChallengeEntity } from './passkey.entities.js';
-import {
-  MyPasskeysController,
-  PasskeyAssetsController,
-  UserPasskeysAdminController,
-} from './passkeys.controller.js';
+import { MyPasskeysController, UserPasskeysAdminController } from './passkeys.controller.js';
 import { PasskeysService } from './passkeys.service.js';
 
 /** Passkeys; PasskeysService.authenticationOptions / verifyAuthentication serve the hosted login. */
@@ -17,7 +13,7 @@ import { PasskeysService } from './passkeys.service.js';
     UsersModule,
     BlockerModule,
   ],
-  controllers: [MyPasskeysController, UserPasskeysAdminController, PasskeyAssetsController],
+  controllers: [MyPasskeysController, UserPasskeysAdminController],
   providers: [PasskeysService],
   exports: [PasskeysService],
 })

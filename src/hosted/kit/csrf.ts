@@ -3,7 +3,7 @@ import {
   constantTimeEqual,
   deriveTenantKey,
   type TenantKeyPurpose,
-} from '../../libs/crypto/index.js';
+} from '../../../libs/crypto/index.js';
 
 /**
  * CSRF tokens of the hosted pages: an HMAC of the interaction uid under a per-tenant key. A
