@@ -19,6 +19,7 @@ import { TenantEntity } from '../tenants/tenant.entity.js';
 import { RecoveryCodeEntity, UserTotpEntity } from '../mfa/mfa.entities.js';
 import { PasskeyCredentialEntity, WebauthnChallengeEntity } from '../passkeys/passkey.entities.js';
 import { EmailTokenEntity } from '../email-flows/email-token.entity.js';
+import { MailRequestEntity } from '../email-flows/mail-request.entity.js';
 import { SessionSignInEntity } from '../sessions/session-sign-in.entity.js';
 import { TenantUserCountEntity, UserEntity } from '../users/user.entity.js';
 
@@ -46,5 +47,6 @@ export const entities = [
   PasskeyCredentialEntity,
   WebauthnChallengeEntity,
   EmailTokenEntity,
+  MailRequestEntity,
   SessionSignInEntity,
 ];
