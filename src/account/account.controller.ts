@@ -54,8 +54,12 @@ export class AccountController {
   }
 
   @Get('signin')
-  signin(@Param('tenant_id') t: string, @Res() reply: FastifyReply) {
-    return this.reply(reply, this.account.signin(t));
+  signin(
+    @Param('tenant_id') t: string,
+    @Query('reauth') reauth: unknown,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.reply(reply, this.account.signin(t, reauth === '1'));
   }
 
   @Get('callback')

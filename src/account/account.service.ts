@@ -156,8 +156,11 @@ export class AccountService {
     }
   }
 
-  /** GET signin: an authorization request of the account client; the state rides in a cookie. */
-  async signin(tenantId: string): Promise<AccountResult> {
+  /**
+   * GET signin: an authorization request of the account client; the state rides in a cookie.
+   * With `reauth`, the provider asks for a new sign-in even when the session is live.
+   */
+  async signin(tenantId: string, reauth = false): Promise<AccountResult> {
     if (!isValidTenantId(tenantId) || !(await this.providers.get(tenantId))) return this.notFound();
     await this.ensureClient(tenantId);
     const state = randomBytes(18).toString('base64url');
@@ -172,6 +175,7 @@ export class AccountService {
       state,
       code_challenge: challenge,
       code_challenge_method: 'S256',
+      ...(reauth ? { prompt: 'login' } : {}),
     }).toString();
     const secure = this.config.publicUrl.startsWith('https:') ? '; Secure' : '';
     return {
@@ -426,7 +430,20 @@ export class AccountService {
     }
   }
 
+  /**
+   * Adding a passkey adds a way in that skips the password: a session older than
+   * RECENT_AUTH_SECONDS (a forgotten browser, a stolen cookie) signs in again first.
+   */
   async passkeyOptions(s: Signed): Promise<AccountResult> {
+    const age = Date.now() / 1000 - (s.loginTs ?? 0);
+    if (age > this.config.recentAuthSeconds)
+      return {
+        status: 401,
+        json: {
+          error: 'Sign in again to add a passkey.',
+          reauthenticate: `${this.base(s.tenantId)}/signin?reauth=1`,
+        },
+      };
     try {
       return {
         status: 200,

@@ -26,6 +26,8 @@ export interface AppConfig {
   bcryptCost: number;
   providerCacheSize: number;
   metricsToken?: string;
+  /** How old a sign-in may be for adding a credential (passkey); older sessions sign in again. */
+  recentAuthSeconds: number;
 }
 
 /** One clear line naming the variable; main prints it and exits. */
@@ -178,5 +180,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     bcryptCost: int(env, 'BCRYPT_COST', 12, 4, 15),
     providerCacheSize: int(env, 'PROVIDER_CACHE_SIZE', 500, 1, 100000),
     metricsToken: str(env, 'METRICS_TOKEN'),
+    recentAuthSeconds: int(env, 'RECENT_AUTH_SECONDS', 300, 1, 86_400),
   };
 }
