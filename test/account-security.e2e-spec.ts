@@ -16,6 +16,8 @@ import { SoftAuthenticator } from './webauthn-support.js';
 /** Small enough to outwait in a test, large enough for a sign-in to finish inside it. */
 const RECENT_AUTH_SECONDS = 5;
 
+const notices = (mails: Mail[]) => mails.filter((m) => /sign-in method was added/.test(m.subject));
+
 describe('account security: recent sign-in, credential notices, reset, email changes', () => {
   let t: TestApp;
   const smtp = new MailCatcher();
@@ -75,9 +77,6 @@ describe('account security: recent sign-in, credential notices, reset, email cha
     });
     expect(r.status).toBe(201);
   }
-
-  const notices = (mails: Mail[]) =>
-    mails.filter((m) => /sign-in method was added/.test(m.subject));
 
   it('sends an old account-page session to sign in again before it hands out passkey options', async () => {
     const x = await setup();
