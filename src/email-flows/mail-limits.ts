@@ -28,7 +28,7 @@ export const tooManyMailRequests = () =>
   );
 
 /** An IPv6 caller can change the low 64 bits at will: count the /64. */
-function ipSubject(ip: string): string {
+export function ipSubject(ip: string): string {
   const v = ip.trim().toLowerCase();
   if (v.startsWith('::ffff:') && isIP(v.slice(7)) === 4) return `ip:${v.slice(7)}`;
   if (isIP(v) !== 6) return `ip:${v}`;
