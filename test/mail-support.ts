@@ -77,7 +77,7 @@ export class MailCatcher {
   }
 
   /** Waits until `address` has `count` mails (or the time is up) and answers them all. */
-  async waitFor(address: string, count = 1, timeoutMs = 5000): Promise<Mail[]> {
+  async waitFor(address: string, count = 1, timeoutMs = 15_000): Promise<Mail[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.to(address).length < count && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 25));

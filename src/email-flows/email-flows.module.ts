@@ -11,12 +11,12 @@ import { EmailTokensService } from './email-tokens.service.js';
 import { LoginCodeService } from './login-code.service.js';
 import { MailLimits } from './mail-limits.js';
 import { SecurityNotices } from './security-notices.js';
-import { MailRequestEntity } from './mail-request.entity.js';
+import { MailLimitEntity } from './mail-limit.entity.js';
 
 /** Mailed links and codes; LoginCodeService serves the hosted login. */
 @Module({
   imports: [
-    TenancyModule.forFeature([EmailTokenEntity, MailRequestEntity]),
+    TenancyModule.forFeature([EmailTokenEntity, MailLimitEntity]),
     MailModule,
     UsersModule,
     BlockerModule,

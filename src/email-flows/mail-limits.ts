@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import { LessThan } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { ProblemException } from '../common/problem.js';
 import { EmailTokensService } from './email-tokens.service.js';
-import { MailRequestEntity } from './mail-request.entity.js';
+import { MailLimitEntity } from './mail-limit.entity.js';
 
 export interface MailLimit {
   max: number;
@@ -46,15 +45,18 @@ export function ipSubject(ip: string): string {
 
 /**
  * Counts the public requests that send mail, in PostgreSQL so every replica sees the same
- * counts: one conditional INSERT takes a slot only while the subject is under its limit.
+ * counts. One upsert per request on the subject's row is the whole check: concurrent requests
+ * for one subject queue on that row, and each sees the count the previous one left, so a
+ * burst cannot slip past the limit. A window opens with the first request after the last one
+ * ran out.
  */
 @Injectable()
 export class MailLimits {
   private taken = 0;
 
   constructor(
-    @InjectTenantRepository(MailRequestEntity)
-    private readonly requests: TenantRepository<MailRequestEntity>,
+    @InjectTenantRepository(MailLimitEntity)
+    private readonly limits: TenantRepository<MailLimitEntity>,
     private readonly tokens: EmailTokensService,
   ) {}
 
@@ -71,22 +73,24 @@ export class MailLimits {
   }
 
   private async take(tenantId: string, subject: string, limit: MailLimit): Promise<boolean> {
-    const rows = await this.requests.sql(
+    const over = `l.window_start <= now() - $3::int * interval '1 second'`;
+    const rows = await this.limits.sql(
       tenantId,
-      'mail_request_take',
-      `INSERT INTO mail_requests (tenant_id, request_id, subject, created_at)
-       SELECT $1, $2, $3, now()
-       WHERE (SELECT count(*) FROM mail_requests
-              WHERE tenant_id = $1 AND subject = $3
-                AND created_at > now() - $4::int * interval '1 second') < $5::int
-       RETURNING request_id`,
-      [randomUUID(), subject, limit.windowSeconds, limit.max],
+      'mail_limit_take',
+      `INSERT INTO mail_limits AS l (tenant_id, subject, window_start, count)
+       VALUES ($1, $2, now(), 1)
+       ON CONFLICT (tenant_id, subject) DO UPDATE SET
+         count = CASE WHEN ${over} THEN 1 ELSE l.count + 1 END,
+         window_start = CASE WHEN ${over} THEN now() ELSE l.window_start END
+       WHERE l.tenant_id = $1 AND (${over} OR l.count < $4::int)
+       RETURNING count`,
+      [subject, limit.windowSeconds, limit.max],
     );
-    // Rows past every window are useless; sweep the tenant's now and then instead of a job.
+    // Rows whose window is long over are useless; sweep the tenant's now and then, not in a job.
     this.taken += 1;
     if (this.taken % 100 === 0)
-      await this.requests.delete(tenantId, {
-        created_at: LessThan(new Date(Date.now() - 86_400_000)),
+      await this.limits.delete(tenantId, {
+        window_start: LessThan(new Date(Date.now() - 86_400_000)),
       });
     return rows.length === 1;
   }
