@@ -16,6 +16,7 @@ import { TenantEntity } from './tenants/tenant.entity.js';
 import { RecoveryCodeEntity, UserTotpEntity } from './mfa/mfa.entities.js';
 import { PasskeyCredentialEntity, WebauthnChallengeEntity } from './passkeys/passkey.entities.js';
 import { EmailTokenEntity } from './email-flows/email-token.entity.js';
+import { MailLimitEntity } from './email-flows/mail-limit.entity.js';
 import { SessionSignInEntity } from './sessions/session-sign-in.entity.js';
 import { TenantUserCountEntity, UserEntity } from './users/user.entity.js';
 
@@ -44,6 +45,7 @@ export const entities = [
   PasskeyCredentialEntity,
   WebauthnChallengeEntity,
   EmailTokenEntity,
+  MailLimitEntity,
   SessionSignInEntity,
   PlatformAuditEventEntity,
 ];

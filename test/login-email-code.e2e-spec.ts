@@ -84,11 +84,11 @@ describe('hosted login: sign-in code by email', () => {
 
   const mailsTo = (address: string) => mails.filter((m) => m.to.includes(address));
 
-  /** The code of the `n`th mail to `address` (1-based), waiting for it to arrive. */
+  /** The code of the `n`th code mail to `address` (1-based), waiting for it to arrive. */
   async function codeFor(address: string, n = 1): Promise<string> {
     for (let i = 0; i < 100; i++) {
-      const mail = mailsTo(address)[n - 1];
-      const code = mail && /sign-in code is (\d{6})/.exec(mail.text)?.[1];
+      const codes = mailsTo(address).filter((m) => /sign-in code is/.test(m.text));
+      const code = codes[n - 1] && /sign-in code is (\d{6})/.exec(codes[n - 1].text)?.[1];
       if (code) return code;
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/auth.decorators.js';
 import { auditContextOf } from '../audit/audit.service.js';
 import { form, send } from '../login/login.controller.js';
+import { AccountPasskeys } from './account-passkeys.js';
 import { EmailLinkPages } from './email-link.pages.js';
 import {
   AccountService,
@@ -25,6 +26,7 @@ export class AccountController {
   constructor(
     private readonly account: AccountService,
     private readonly links: EmailLinkPages,
+    private readonly accountPasskeys: AccountPasskeys,
   ) {}
 
   private async reply(reply: FastifyReply, result: Promise<AccountResult>) {
@@ -54,8 +56,12 @@ export class AccountController {
   }
 
   @Get('signin')
-  signin(@Param('tenant_id') t: string, @Res() reply: FastifyReply) {
-    return this.reply(reply, this.account.signin(t));
+  signin(
+    @Param('tenant_id') t: string,
+    @Query('reauth') reauth: unknown,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.reply(reply, this.account.signin(t, reauth === '1'));
   }
 
   @Get('callback')
@@ -181,7 +187,7 @@ export class AccountController {
     @Req() q: FastifyRequest,
     @Res() r: FastifyReply,
   ) {
-    return this.post(t, q, r, b, (s) => this.account.passkeyOptions(s));
+    return this.post(t, q, r, b, (s) => this.accountPasskeys.options(s));
   }
 
   @Post('passkeys/register')
@@ -191,7 +197,7 @@ export class AccountController {
     @Req() q: FastifyRequest,
     @Res() r: FastifyReply,
   ) {
-    return this.post(t, q, r, b, (s, f) => this.account.passkeyRegister(s, f));
+    return this.post(t, q, r, b, (s, f) => this.accountPasskeys.register(s, f));
   }
 
   @Post('passkeys/:passkey_id/rename')
@@ -202,7 +208,7 @@ export class AccountController {
     @Req() q: FastifyRequest,
     @Res() r: FastifyReply,
   ) {
-    return this.post(t, q, r, b, (s, f) => this.account.passkeyRename(s, id, f));
+    return this.post(t, q, r, b, (s, f) => this.accountPasskeys.rename(s, id, f));
   }
 
   @Post('passkeys/:passkey_id/delete')
@@ -213,7 +219,7 @@ export class AccountController {
     @Req() q: FastifyRequest,
     @Res() r: FastifyReply,
   ) {
-    return this.post(t, q, r, b, (s) => this.account.passkeyDelete(s, id));
+    return this.post(t, q, r, b, (s) => this.accountPasskeys.remove(s, id));
   }
 
   @Post('sessions/revoke-all')

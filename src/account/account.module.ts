@@ -7,6 +7,7 @@ import { PasskeysModule } from '../passkeys/passkeys.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AccountController } from './account.controller.js';
+import { AccountPasskeys } from './account-passkeys.js';
 import { AccountService } from './account.service.js';
 import { EmailLinkPages } from './email-link.pages.js';
 import { EmailFlowsModule } from '../email-flows/email-flows.module.js';
@@ -24,6 +25,6 @@ import { EmailFlowsModule } from '../email-flows/email-flows.module.js';
     EmailFlowsModule,
   ],
   controllers: [AccountController],
-  providers: [AccountService, EmailLinkPages],
+  providers: [AccountService, AccountPasskeys, EmailLinkPages],
 })
 export class AccountModule {}

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import QRCode from 'qrcode';
@@ -156,8 +155,11 @@ export class AccountService {
     }
   }
 
-  /** GET signin: an authorization request of the account client; the state rides in a cookie. */
-  async signin(tenantId: string): Promise<AccountResult> {
+  /**
+   * GET signin: an authorization request of the account client; the state rides in a cookie.
+   * With `reauth`, the provider asks for a new sign-in even when the session is live.
+   */
+  async signin(tenantId: string, reauth = false): Promise<AccountResult> {
     if (!isValidTenantId(tenantId) || !(await this.providers.get(tenantId))) return this.notFound();
     await this.ensureClient(tenantId);
     const state = randomBytes(18).toString('base64url');
@@ -172,6 +174,7 @@ export class AccountService {
       state,
       code_challenge: challenge,
       code_challenge_method: 'S256',
+      ...(reauth ? { prompt: 'login' } : {}),
     }).toString();
     const secure = this.config.publicUrl.startsWith('https:') ? '; Secure' : '';
     return {
@@ -426,72 +429,6 @@ export class AccountService {
     }
   }
 
-  async passkeyOptions(s: Signed): Promise<AccountResult> {
-    try {
-      return {
-        status: 200,
-        json: await this.passkeys.registrationOptions(s.tenantId, s.user.user_id),
-      };
-    } catch (err) {
-      if (err instanceof ProblemException)
-        return { status: err.status, json: { error: err.detail ?? err.message } };
-      throw err;
-    }
-  }
-
-  async passkeyRegister(s: Signed, form: Record<string, string>): Promise<Extras> {
-    const raw = str(form.response);
-    let response: RegistrationResponseJSON | undefined;
-    try {
-      response =
-        raw && raw.length < 64 * 1024 ? (JSON.parse(raw) as RegistrationResponseJSON) : undefined;
-    } catch {
-      response = undefined;
-    }
-    if (!response || typeof response !== 'object')
-      return { status: 400, error: 'The passkey could not be added. Try again.' };
-    try {
-      const p = await this.passkeys.verifyRegistration(
-        s.tenantId,
-        s.user.user_id,
-        str(form.challenge_id),
-        response,
-        deviceName(s),
-        s.ctx,
-      );
-      return { message: `Passkey "${p.name}" added.` };
-    } catch (err) {
-      if (err instanceof ProblemException)
-        return { status: 400, error: 'The passkey could not be added. Try again.' };
-      throw err;
-    }
-  }
-
-  async passkeyRename(s: Signed, passkeyId: string, form: Record<string, string>): Promise<Extras> {
-    const name = str(form.name).trim();
-    if (!name || name.length > 100)
-      return { status: 400, error: 'A passkey name has 1 to 100 characters.' };
-    try {
-      await this.passkeys.rename(s.tenantId, s.user.user_id, passkeyId, name, s.ctx);
-      return { message: 'Passkey renamed.' };
-    } catch (err) {
-      if (err instanceof ProblemException)
-        return { status: err.status, error: 'That passkey is not yours or is gone.' };
-      throw err;
-    }
-  }
-
-  async passkeyDelete(s: Signed, passkeyId: string): Promise<Extras> {
-    try {
-      await this.passkeys.remove(s.tenantId, s.user.user_id, passkeyId, s.ctx);
-      return { message: 'Passkey deleted.' };
-    } catch (err) {
-      if (err instanceof ProblemException)
-        return { status: err.status, error: 'That passkey is not yours or is gone.' };
-      throw err;
-    }
-  }
-
   async revokeSession(s: Signed, sessionId: string): Promise<Extras | AccountResult> {
     try {
       await this.sessions.revoke(s.tenantId, s.user.user_id, sessionId);
@@ -521,10 +458,6 @@ export class AccountService {
   }
 }
 
-function str(v: unknown): string {
+export function str(v: unknown): string {
   return typeof v === 'string' ? v.slice(0, 64 * 1024) : '';
-}
-
-function deviceName(_s: Signed): string {
-  return `Passkey added ${new Date().toISOString().slice(0, 10)}`;
 }

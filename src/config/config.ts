@@ -25,7 +25,7 @@ export interface AppConfig {
   logLevel: LogLevel;
   bcryptCost: number;
   providerCacheSize: number;
-  /** How old a sign-in may be for credential changes through the self-service API (seconds). */
+  /** How old a sign-in may be for adding or removing a credential (API and account page), in seconds. */
   recentAuthSeconds: number;
   metricsToken?: string;
   /** Without METRICS_TOKEN, /metrics answers only loopback clients unless this is true. */
@@ -190,7 +190,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel,
     bcryptCost: int(env, 'BCRYPT_COST', 12, 4, 15),
     providerCacheSize: int(env, 'PROVIDER_CACHE_SIZE', 500, 1, 100000),
-    recentAuthSeconds: int(env, 'RECENT_AUTH_SECONDS', 300, 30, 86400),
+    recentAuthSeconds: int(env, 'RECENT_AUTH_SECONDS', 300, 1, 86400),
     metricsToken: str(env, 'METRICS_TOKEN'),
     metricsPublic: bool(env, 'METRICS_PUBLIC', false),
   };

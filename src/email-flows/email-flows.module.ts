@@ -2,18 +2,28 @@ import { Module } from '@nestjs/common';
 import { TenancyModule } from '../../libs/tenancy/index.js';
 import { BlockerModule } from '../blocker/blocker.module.js';
 import { MailModule } from '../mail/mail.module.js';
+import { PasskeysModule } from '../passkeys/passkeys.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { EmailFlowsController } from './email-flows.controller.js';
 import { EmailFlowsService } from './email-flows.service.js';
 import { EmailTokenEntity } from './email-token.entity.js';
 import { EmailTokensService } from './email-tokens.service.js';
 import { LoginCodeService } from './login-code.service.js';
+import { MailLimits } from './mail-limits.js';
+import { SecurityNotices } from './security-notices.js';
+import { MailLimitEntity } from './mail-limit.entity.js';
 
 /** Mailed links and codes; LoginCodeService serves the hosted login. */
 @Module({
-  imports: [TenancyModule.forFeature([EmailTokenEntity]), MailModule, UsersModule, BlockerModule],
+  imports: [
+    TenancyModule.forFeature([EmailTokenEntity, MailLimitEntity]),
+    MailModule,
+    UsersModule,
+    BlockerModule,
+    PasskeysModule,
+  ],
   controllers: [EmailFlowsController],
-  providers: [EmailTokensService, EmailFlowsService, LoginCodeService],
+  providers: [EmailTokensService, EmailFlowsService, LoginCodeService, MailLimits, SecurityNotices],
   exports: [EmailFlowsService, LoginCodeService],
 })
 export class EmailFlowsModule {}

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditService, type AuditContext } from '../audit/audit.service.js';
 import { BlockerService, tooManyAttempts } from '../blocker/blocker.service.js';
+import { ListQuery } from '../common/pagination.js';
 import { ProblemException, badRequest, notFound } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { MailService } from '../mail/mail.service.js';
@@ -12,11 +13,13 @@ import {
   verifyEmailMail,
   type Template,
 } from '../mail/templates.js';
+import { PasskeysService } from '../passkeys/passkeys.service.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import type { EmailTokenEntity } from './email-token.entity.js';
 import { EmailTokensService, invalidToken } from './email-tokens.service.js';
+import { MailLimits } from './mail-limits.js';
 
 const VERIFY_TTL_HOURS = 24;
 const CHANGE_TTL_HOURS = 24;
@@ -47,6 +50,8 @@ export class EmailFlowsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
     private readonly blocker: BlockerService,
+    private readonly limits: MailLimits,
+    private readonly passkeys: PasskeysService,
   ) {}
 
   private record(
@@ -155,12 +160,14 @@ export class EmailFlowsService {
 
   /**
    * Always the same quick answer: the lookup and the mail happen after it, so neither the
-   * answer nor its timing says whether an account has the address.
+   * answer nor its timing says whether an account has the address. Past the per-IP limit the
+   * answer is 429; past the per-address limit it is the same answer, and no mail goes out.
    */
   async requestPasswordReset(tenantId: string, email: string, ctx?: AuditContext): Promise<void> {
     await this.assertTenant(tenantId);
     await this.ipGuard(tenantId, ctx);
     this.mail.assertEnabled();
+    await this.limits.takeIp(tenantId, ctx?.ip);
     if (ctx?.ip)
       await this.blocker.recordFailure(tenantId, { ip: ctx.ip, method: 'password_reset_request' });
     setImmediate(() => {
@@ -175,6 +182,8 @@ export class EmailFlowsService {
     email: string,
     ctx: AuditContext | undefined,
   ): Promise<void> {
+    // Counted before the lookup, so known and unknown addresses run out alike.
+    if (!(await this.limits.takeAddress(tenantId, 'reset', email))) return;
     const user = await this.userByEmail(tenantId, email);
     if (!user || user.is_disabled || !user.email) return;
     // Nobody is signed in: the requester is anonymous, the account is the subject.
@@ -197,8 +206,16 @@ export class EmailFlowsService {
         display_name,
         this.link(tenantId, 'login/reset', token),
         RESET_TTL_MINUTES,
+        await this.passkeyNames(tenantId, user.user_id),
       ),
     });
+  }
+
+  /** The user's passkeys by name, newest first (the reset mail lists them). */
+  private async passkeyNames(tenantId: string, userId: string): Promise<string[]> {
+    const all = Object.assign(new ListQuery(), { limit: 50, offset: 0, sort_direction: -1 });
+    const { data } = await this.passkeys.list(tenantId, userId, all);
+    return data.map((p) => p.name);
   }
 
   async confirmPasswordReset(

@@ -37,4 +37,8 @@ export class EmailTokenEntity {
 
   @Column({ type: 'timestamptz', nullable: true })
   consumed_at: Date | null;
+
+  /** A sign-in code sealed with the master key, so a repeated request resends it; null for links. */
+  @Column({ type: 'text', nullable: true })
+  secret_sealed: string | null;
 }

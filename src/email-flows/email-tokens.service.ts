@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { IsNull, LessThan, Not, Raw } from 'typeorm';
-import { randomToken } from '../../libs/crypto/index.js';
+import { randomToken, SecretBox } from '../../libs/crypto/index.js';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { ProblemException } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
@@ -33,12 +33,29 @@ export const expiredToken = () =>
 @Injectable()
 export class EmailTokensService {
   private issued = 0;
+  private readonly box: SecretBox;
 
   constructor(
     @InjectTenantRepository(EmailTokenEntity)
     private readonly tokens: TenantRepository<EmailTokenEntity>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.box = new SecretBox(config.masterKey);
+  }
+
+  private secretAad(tenantId: string, tokenId: string) {
+    return `tenant:${tenantId}:email-token:${tokenId}`;
+  }
+
+  /** The sealed secret of a token (a sign-in code), or null when none was kept or it fails. */
+  openSecret(row: EmailTokenEntity): string | null {
+    if (!row.secret_sealed) return null;
+    try {
+      return this.box.openString(row.secret_sealed, this.secretAad(row.tenant_id, row.token_id));
+    } catch {
+      return null;
+    }
+  }
 
   hash(tenantId: string, value: string): string {
     return keyedHash(
@@ -67,10 +84,13 @@ export class EmailTokensService {
     tokenHash: string,
     email: string | null,
     ttlMs: number,
+    /** Kept sealed (master key) so it can be sent again while live; codes only, never links. */
+    secret?: string,
   ): Promise<void> {
     const now = Date.now();
+    const tokenId = randomUUID();
     await this.tokens.insert(tenantId, {
-      token_id: randomUUID(),
+      token_id: tokenId,
       token_hash: tokenHash,
       user_id: userId,
       purpose,
@@ -79,6 +99,7 @@ export class EmailTokensService {
       created_at: new Date(now),
       expires_at: new Date(now + ttlMs),
       consumed_at: null,
+      secret_sealed: secret ? this.box.seal(secret, this.secretAad(tenantId, tokenId)) : null,
     });
     // Spent and expired tokens are useless; sweep the tenant's now and then instead of a job.
     this.issued += 1;

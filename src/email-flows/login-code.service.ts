@@ -8,14 +8,18 @@ import { loginCodeMail } from '../mail/templates.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { EmailFlowsService } from './email-flows.service.js';
 import { EmailTokensService } from './email-tokens.service.js';
+import { MailLimits } from './mail-limits.js';
 
 const CODE_TTL_MINUTES = 10;
 const MAX_TRIES = 5;
 const CODE = /^\d{6}$/;
 
 /**
- * One-time sign-in codes by mail (6 digits, 10 minutes, 5 guesses). A new code replaces the
- * user's previous one. For the hosted login: issue() never tells whether the address exists.
+ * One-time sign-in codes by mail (6 digits, 10 minutes, 5 guesses). Asking again while a code
+ * is live resends that code (kept sealed with the master key), so a stranger's request cannot
+ * kill the code a user is typing; only a spent, expired or exhausted code is replaced. Requests
+ * are limited per IP (429) and per address (silently: no mail). For the hosted login: issue()
+ * never tells whether the address exists.
  */
 @Injectable()
 export class LoginCodeService {
@@ -27,6 +31,7 @@ export class LoginCodeService {
     private readonly mail: MailService,
     private readonly tenants: TenantsService,
     private readonly blocker: BlockerService,
+    private readonly limits: MailLimits,
   ) {}
 
   private hash(tenantId: string, userId: string, code: string) {
@@ -35,10 +40,12 @@ export class LoginCodeService {
 
   /**
    * Answers at once (503 problem when mail is off); the lookup and the mail follow, so the
-   * caller's answer and timing are the same for every address.
+   * caller's answer and timing are the same for every address. A caller over the per-IP limit
+   * gets the 429 problem instead (it says nothing about the address).
    */
-  async issue(tenantId: string, email: string): Promise<void> {
+  async issue(tenantId: string, email: string, ip?: string | null): Promise<void> {
     this.mail.assertEnabled();
+    await this.limits.takeIp(tenantId, ip);
     setImmediate(() => {
       this.deliver(tenantId, email).catch((err: unknown) => {
         this.logger.warn({ err, tenantId }, 'sign-in code mail failed');
@@ -47,23 +54,38 @@ export class LoginCodeService {
   }
 
   private async deliver(tenantId: string, email: string): Promise<void> {
+    // Counted before the lookup, so known and unknown addresses run out alike.
+    if (!(await this.limits.takeAddress(tenantId, 'login', email))) return;
     const user = await this.flows.userByEmail(tenantId, email);
     if (!user || user.is_disabled || !user.email) return;
-    const code = randomInt(0, 1_000_000).toString().padStart(6, '0');
-    await this.tokens.spendOthers(tenantId, user.user_id, 'login');
-    await this.tokens.insert(
-      tenantId,
-      user.user_id,
-      'login',
-      this.hash(tenantId, user.user_id, code),
-      user.email,
-      CODE_TTL_MINUTES * 60_000,
-    );
+    const { code, minutes } = await this.liveOrNewCode(tenantId, user.user_id, user.email);
     const { display_name } = await this.tenants.settings(tenantId);
     await this.mail.send({
       to: user.email,
-      ...loginCodeMail(display_name, code, CODE_TTL_MINUTES),
+      ...loginCodeMail(display_name, code, minutes),
     });
+  }
+
+  /** The live code with its remaining minutes, or a new one replacing a used-up code. */
+  private async liveOrNewCode(tenantId: string, userId: string, email: string) {
+    const live = await this.tokens.latestOpen(tenantId, userId, 'login');
+    const kept = live && live.attempts < MAX_TRIES ? this.tokens.openSecret(live) : null;
+    if (live && kept) {
+      const left = Math.ceil((live.expires_at.getTime() - Date.now()) / 60_000);
+      return { code: kept, minutes: Math.max(1, left) };
+    }
+    const code = randomInt(0, 1_000_000).toString().padStart(6, '0');
+    await this.tokens.spendOthers(tenantId, userId, 'login');
+    await this.tokens.insert(
+      tenantId,
+      userId,
+      'login',
+      this.hash(tenantId, userId, code),
+      email,
+      CODE_TTL_MINUTES * 60_000,
+      code,
+    );
+    return { code, minutes: CODE_TTL_MINUTES };
   }
 
   /**

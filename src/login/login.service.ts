@@ -522,7 +522,19 @@ export class LoginService implements OnModuleInit {
     const email = str(form.email).trim();
     if (!email || email.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(email))
       return this.renderEmailCodeRequest(tenantId, l, email, 'Enter your email address.', 400);
-    await this.loginCodes.issue(tenantId, email);
+    try {
+      await this.loginCodes.issue(tenantId, email, http.ip);
+    } catch (err) {
+      // Over the per-IP limit: it is about the network, never about the address.
+      if (!(err instanceof ProblemException) || err.status !== 429) throw err;
+      return this.renderEmailCodeRequest(
+        tenantId,
+        l,
+        email,
+        'Too many requests from your network. Try again later.',
+        429,
+      );
+    }
     return this.renderEmailCodeEntry(tenantId, l, email);
   }
 

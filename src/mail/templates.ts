@@ -50,17 +50,52 @@ export function verifyEmailMail(tenant: string, url: string, hours: number): Tem
   };
 }
 
-export function passwordResetMail(tenant: string, url: string, minutes: number): Template {
+/**
+ * `passkeys` names the account's passkeys: each signs in without the password, so a reset after
+ * a compromise is not over until the user has checked them.
+ */
+export function passwordResetMail(
+  tenant: string,
+  url: string,
+  minutes: number,
+  passkeys: string[] = [],
+): Template {
   const name = oneLine(tenant);
   const lines = [
     'Someone asked to reset the password of your account. Open the link below to choose a new one.',
     `The link works once and expires in ${minutes} minutes. If it was not you, ignore this message: your password stays as it is.`,
+    'A new password signs you out everywhere: every session and app access of the account ends.',
+    passkeys.length
+      ? `Passkeys on this account (each signs in without a password): ${passkeys.map(oneLine).join(', ')}. Remove any you do not recognise from your account page.`
+      : 'This account has no passkeys.',
   ];
   return {
     fromName: name,
     subject: `${name}: reset your password`,
     text: text(name, lines, url),
     html: layout(name, lines, { label: 'Choose a new password', url }),
+  };
+}
+
+/** Sent when a way to sign in is added, so an intruder's addition does not go unnoticed. */
+export function credentialAddedMail(
+  tenant: string,
+  credential: { kind: 'passkey' | 'totp'; name?: string },
+): Template {
+  const name = oneLine(tenant);
+  const what =
+    credential.kind === 'passkey'
+      ? `A passkey${credential.name ? ` ("${oneLine(credential.name)}")` : ''} was added to your account.`
+      : 'Two-step verification with an authenticator app was turned on for your account.';
+  const lines = [
+    what,
+    'If this was not you, sign in, remove it from your account page, change your password and contact your administrator.',
+  ];
+  return {
+    fromName: name,
+    subject: `${name}: a sign-in method was added to your account`,
+    text: text(name, lines),
+    html: layout(name, lines),
   };
 }
 

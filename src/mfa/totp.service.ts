@@ -11,6 +11,7 @@ import { notFound, ProblemException } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import type { UserEntity } from '../users/user.entity.js';
+import { UserEvents } from '../users/user-events.js';
 import { UsersService } from '../users/users.service.js';
 import { RecoveryCodeEntity, UserTotpEntity } from './mfa.entities.js';
 import {
@@ -84,6 +85,7 @@ export class TotpService {
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
     private readonly blocker: BlockerService,
+    private readonly userEvents: UserEvents,
   ) {
     this.box = new SecretBox(config.masterKey);
   }
@@ -214,6 +216,12 @@ export class TotpService {
       return this.replaceRecoveryCodes(tenantId, userId, m);
     });
     this.record(tenantId, userId, 'mfa.totp.confirmed', ctx);
+    await this.userEvents.emit({
+      type: 'credential_added',
+      tenantId,
+      userId,
+      credential: { kind: 'totp' },
+    });
     return { enabled: true, recovery_codes };
   }
 

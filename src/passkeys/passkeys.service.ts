@@ -21,6 +21,7 @@ import { deriveTenantKey } from '../../libs/crypto/index.js';
 import { keyedHash } from '../mfa/otp-codes.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import type { UserEntity } from '../users/user.entity.js';
+import { UserEvents } from '../users/user-events.js';
 import { UsersService } from '../users/users.service.js';
 import type { PasskeyDto } from './dto/passkey.dto.js';
 import {
@@ -83,6 +84,7 @@ export class PasskeysService {
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
     private readonly blocker: BlockerService,
+    private readonly userEvents: UserEvents,
   ) {}
 
   /** Read per call: PUBLIC_URL is fixed in production, but tests learn their port after start. */
@@ -244,6 +246,12 @@ export class PasskeysService {
     this.record(tenantId, userId, 'passkey.registered', ctx, {
       passkey_id: row.passkey_id,
       name: row.name,
+    });
+    await this.userEvents.emit({
+      type: 'credential_added',
+      tenantId,
+      userId,
+      credential: { kind: 'passkey', name: row.name },
     });
     return toPasskeyDto(row);
   }

@@ -9,7 +9,7 @@ import { GroupMemberEntity } from '../groups/group.entity.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { passwordProblems } from '../users/password-policy.js';
 import { UserEvents, type UserEvent } from '../users/user-events.js';
-import { UsersService } from '../users/users.service.js';
+import { sameAddress, UsersService } from '../users/users.service.js';
 import { normalizeResource, type ScimDoc } from './scim.document.js';
 import { ScimGroupRow, ScimUserRow } from './scim.entities.js';
 import { invalidValue, scimNotFound, uniqueness } from './scim.errors.js';
@@ -353,6 +353,8 @@ export class ScimUsersService {
       const write = userWriteFromDoc(next(current));
       await this.assertManager(tenantId, write.manager_id, current.user_id, m);
       const changes = await this.columns(tenantId, write);
+      // SCIM carries no verified flag: a new address (not just a new case) is not proven yet.
+      if (!sameAddress(changes.email, current.email)) changes.is_verified = false;
       await this.users.update(tenantId, { user_id: current.user_id }, changes, m);
       return {
         before: previous,

@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 
 export type UserEvent = {
-  type: 'disabled' | 'enabled' | 'deleted' | 'password_changed';
+  /** `credential_added`: a way to sign in was added (the user is told by mail). */
+  type: 'disabled' | 'enabled' | 'deleted' | 'password_changed' | 'credential_added';
   tenantId: string;
   userId: string;
+  /** With `credential_added`: which one. */
+  credential?: { kind: 'passkey' | 'totp'; name?: string };
 };
 
 /**

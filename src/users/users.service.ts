@@ -68,6 +68,11 @@ export function toUserDto(u: UserEntity): UserDto {
 }
 
 /** Escapes LIKE metacharacters so a prefix filter matches literally. */
+/** Whether a write leaves the address as it is (undefined: not written; case does not count). */
+export function sameAddress(next: string | null | undefined, current: string | null): boolean {
+  return next === undefined || (next?.toLowerCase() ?? null) === (current?.toLowerCase() ?? null);
+}
+
 function likePrefix(value: string): string {
   return value.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
 }
@@ -264,7 +269,11 @@ export class UsersService {
     const { previous, after } = await this.dataSource.transaction(async (m) => {
       const current = await this.load(tenantId, userId, m);
       const snapshot = { ...current };
-      Object.assign(current, changes(), { updated_at: new Date() });
+      const next = changes();
+      // A new address is not proven yet, unless the caller says so in the same request.
+      if (next.is_verified === undefined && !sameAddress(next.email, current.email))
+        next.is_verified = false;
+      Object.assign(current, next, { updated_at: new Date() });
       await this.users.save(tenantId, current, m);
       return { previous: snapshot, after: current };
     });

@@ -23,6 +23,12 @@ export const WEBAUTHN_SCRIPT = `(function () {
       credentials: 'same-origin',
       headers: { accept: 'application/json' }
     }).then(function (r) {
+      // An old sign-in: the server names where to sign in again before a passkey is added.
+      if (r.status === 401) return r.json().then(function (j) {
+        if (!j || !j.reauthenticate) throw new Error('Sign in again, then try again.');
+        window.location.assign(j.reauthenticate);
+        return new Promise(function () {});
+      });
       if (!r.ok) throw new Error('The passkey request failed. Reload the page and try again.');
       return r.json();
     });
