@@ -74,7 +74,7 @@ export class MetricsService implements OnModuleInit {
   });
   private readonly passwordOps = new Counter({
     name: 'idp_password_hash_operations_total',
-    help: 'bcrypt operations started, by operation (hash, compare) and queue (interactive, bulk)',
+    help: 'bcrypt operations finished, by operation (hash, compare) and queue (interactive, bulk)',
     labelNames: ['op', 'priority'] as const,
     registers: [this.registry],
   });
@@ -202,7 +202,7 @@ export class MetricsService implements OnModuleInit {
     if (count > 0) this.auditWritten.inc(count);
   }
 
-  /** A bcrypt operation got its slot (called by PasswordHasher only). */
+  /** A bcrypt operation finished (called by PasswordHasher only). */
   passwordHashOperation(op: 'hash' | 'compare', priority: 'interactive' | 'bulk') {
     this.passwordOps.inc({ op, priority });
   }

@@ -47,10 +47,9 @@ export class PasswordHasher implements OnModuleInit {
 
   /** A new hash; `bulk` for provisioning, `interactive` for a user's own change. */
   hash(tenantId: string, password: string, priority: HashPriority): Promise<string> {
-    return this.limiter.run(priority, tenantId, () => {
-      this.metrics.passwordHashOperation('hash', priority);
-      return bcrypt.hash(password, this.config.bcryptCost);
-    });
+    return this.run('hash', priority, tenantId, () =>
+      bcrypt.hash(password, this.config.bcryptCost),
+    );
   }
 
   /**
@@ -62,10 +61,21 @@ export class PasswordHasher implements OnModuleInit {
   async verify(tenantId: string, stored: string | null, password: string): Promise<boolean> {
     const tooLong = Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES;
     const against = stored ?? (await this.dummyHash());
-    const same = await this.limiter.run('interactive', tenantId, () => {
-      this.metrics.passwordHashOperation('compare', 'interactive');
-      return bcrypt.compare(password, against);
-    });
+    const same = await this.run('compare', 'interactive', tenantId, () =>
+      bcrypt.compare(password, against),
+    );
     return stored !== null && !tooLong && same;
+  }
+
+  /** One bcrypt operation in its queue, counted in /metrics when it has finished. */
+  private run<T>(
+    op: 'hash' | 'compare',
+    priority: HashPriority,
+    tenantId: string,
+    task: () => Promise<T>,
+  ): Promise<T> {
+    return this.limiter.run(priority, tenantId, () =>
+      task().finally(() => this.metrics.passwordHashOperation(op, priority)),
+    );
   }
 }
