@@ -33,7 +33,7 @@ describe('password hashing budget', () => {
         // A cost at which a 60-password Bulk lasts long enough to sign in during it.
         BCRYPT_COST: '8',
         PASSWORD_HASH_CONCURRENCY: '3',
-        PASSWORD_HASH_TENANT_CONCURRENCY: '1',
+        PASSWORD_HASH_PER_TENANT: '1',
         PASSWORD_MAX_PER_REQUEST: String(LIMIT),
       },
     });
@@ -86,7 +86,7 @@ describe('password hashing budget', () => {
     expect(one.status).toBe(200);
     expect(one.body.Operations.every((o: { status: string }) => o.status === '201')).toBe(true);
     expect((await bulkHashes()) - before).toBe(LIMIT);
-    // One tenant's Bulk: at most PASSWORD_HASH_TENANT_CONCURRENCY (1) at once.
+    // One tenant's Bulk: at most PASSWORD_HASH_PER_TENANT (1) at once.
     expect(await peak()).toBe(1);
 
     const [ra, rb] = await Promise.all([

@@ -199,7 +199,7 @@ function passwordHashConfig(env: Env): AppConfig['passwordHash'] {
     concurrency,
     tenantConcurrency: int(
       env,
-      'PASSWORD_HASH_TENANT_CONCURRENCY',
+      'PASSWORD_HASH_PER_TENANT',
       Math.max(1, Math.floor(concurrency / 2)),
       1,
       1024,
