@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
+import { findForm, type Browser } from '../libs/testing/browser.js';
 
 export const ADMIN_PG = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -184,4 +185,64 @@ export async function timeCalls(
   }
   times.sort((a, b) => a - b);
   return { median: percentile(times, 50), p95: percentile(times, 95) };
+}
+
+/**
+ * Walks authorize → (login) → (consent) → callback like a browser, signing in with `login` and
+ * `password` on the hosted page; answers the code, its PKCE verifier and how many requests it took.
+ */
+export async function authorizeCode(
+  browser: Browser,
+  o: {
+    issuer: string;
+    clientId: string;
+    scope: string;
+    redirectUri: string;
+    login: string;
+    password: string;
+  },
+): Promise<{ code: string; verifier: string; requests: number }> {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const url =
+    `${o.issuer}/authorize?` +
+    new URLSearchParams({
+      client_id: o.clientId,
+      redirect_uri: o.redirectUri,
+      response_type: 'code',
+      scope: o.scope,
+      state: randomBytes(8).toString('hex'),
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    }).toString();
+  let res = await browser.get(url);
+  let requests = 1;
+  for (let hop = 0; hop < 12; hop++) {
+    if (res.status === 200 && res.html.includes('name="password"')) {
+      const f = findForm(res.html, '/login');
+      res = await browser.post(new URL(f.action, res.url), {
+        ...f.fields,
+        login: o.login,
+        password: o.password,
+      });
+      requests++;
+      continue;
+    }
+    if (res.status === 200 && res.html.includes('/consent')) {
+      const f = findForm(res.html, '/consent');
+      res = await browser.post(new URL(f.action, res.url), f.fields);
+      requests++;
+      continue;
+    }
+    if (res.status !== 302 && res.status !== 303)
+      throw new Error(`authorize: ${res.status} at ${res.url}`);
+    if (res.location!.startsWith(o.redirectUri)) {
+      const code = new URL(res.location!).searchParams.get('code');
+      if (!code) throw new Error(`no code: ${res.location}`);
+      return { code, verifier, requests };
+    }
+    res = await browser.get(res.location!);
+    requests++;
+  }
+  throw new Error('too many hops');
 }

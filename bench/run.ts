@@ -5,10 +5,9 @@
  * non-2xx (must be 0), and server CPU-seconds per 1,000 requests (the figure compared).
  * Env: BENCH_SECONDS (10), BENCH_WARMUP (3), BENCH_CONNECTIONS (8), BENCH_ONLY (substring filter).
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import bcrypt from 'bcrypt';
-import { Browser, findForm } from '../libs/testing/browser.js';
+import { Browser } from '../libs/testing/browser.js';
 import {
   alternateRounds,
   combineRounds,
@@ -18,6 +17,7 @@ import {
   type HttpScenario,
 } from './harness.js';
 import {
+  authorizeCode,
   cpuSecondsOf,
   freshDatabase,
   ownCpuSeconds,
@@ -97,55 +97,16 @@ async function scenario(
   console.log(formatResult(combineRounds(bares)));
 }
 
-/** Walks authorize → (login) → (consent) → callback; answers the code and how many requests it took. */
-async function authorize(
-  browser: Browser,
-  clientId: string,
-  scope: string,
-): Promise<{ code: string; verifier: string; requests: number }> {
-  const verifier = randomBytes(32).toString('base64url');
-  const challenge = createHash('sha256').update(verifier).digest('base64url');
-  const url =
-    `${issuer}/authorize?` +
-    form({
-      client_id: clientId,
-      redirect_uri: REDIRECT,
-      response_type: 'code',
-      scope,
-      state: randomBytes(8).toString('hex'),
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
-    });
-  let res = await browser.get(url);
-  let requests = 1;
-  for (let hop = 0; hop < 12; hop++) {
-    if (res.status === 200 && res.html.includes('name="password"')) {
-      const f = findForm(res.html, '/login');
-      res = await browser.post(new URL(f.action, res.url), {
-        ...f.fields,
-        login: 'alice',
-        password: PASSWORD,
-      });
-      requests++;
-      continue;
-    }
-    if (res.status === 200 && res.html.includes('/consent')) {
-      const f = findForm(res.html, '/consent');
-      res = await browser.post(new URL(f.action, res.url), f.fields);
-      requests++;
-      continue;
-    }
-    if (res.status !== 302 && res.status !== 303)
-      throw new Error(`authorize: ${res.status} at ${res.url}`);
-    if (res.location!.startsWith(REDIRECT)) {
-      const code = new URL(res.location!).searchParams.get('code');
-      if (!code) throw new Error(`no code: ${res.location}`);
-      return { code, verifier, requests };
-    }
-    res = await browser.get(res.location!);
-    requests++;
-  }
-  throw new Error('too many hops');
+/** The hosted sign-in as alice (bench/lib.ts authorizeCode). */
+function authorize(browser: Browser, clientId: string, scope: string) {
+  return authorizeCode(browser, {
+    issuer,
+    clientId,
+    scope,
+    redirectUri: REDIRECT,
+    login: 'alice',
+    password: PASSWORD,
+  });
 }
 
 async function tokenFromCode(

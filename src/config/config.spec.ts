@@ -18,6 +18,23 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATA_DIR: dir }).masterKey.equals(a.masterKey)).toBe(true);
   });
 
+  it('sizes the password hashing budget from the thread pool unless told', () => {
+    const dir = dataDir();
+    expect(loadConfig({ DATA_DIR: dir }).passwordHash).toEqual({
+      concurrency: 3,
+      tenantConcurrency: 1,
+      maxPerRequest: 100,
+    });
+    expect(loadConfig({ DATA_DIR: dir, UV_THREADPOOL_SIZE: '9' }).passwordHash).toMatchObject({
+      concurrency: 8,
+      tenantConcurrency: 4,
+    });
+    expect(
+      loadConfig({ DATA_DIR: dir, PASSWORD_HASH_CONCURRENCY: '2', PASSWORD_HASH_PER_TENANT: '2' })
+        .passwordHash,
+    ).toMatchObject({ concurrency: 2, tenantConcurrency: 2 });
+  });
+
   it.each([
     [{ PORT: 'abc' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
@@ -32,6 +49,8 @@ describe('loadConfig', () => {
     [{ IDP_BOOTSTRAP_OPERATOR_KEY: 'short' }, 'IDP_BOOTSTRAP_OPERATOR_KEY'],
     [{ METRICS_PUBLIC: 'yes' }, 'METRICS_PUBLIC'],
     [{ RECENT_AUTH_SECONDS: '0' }, 'RECENT_AUTH_SECONDS'],
+    [{ PASSWORD_HASH_CONCURRENCY: '0' }, 'PASSWORD_HASH_CONCURRENCY'],
+    [{ PASSWORD_MAX_PER_REQUEST: '1001' }, 'PASSWORD_MAX_PER_REQUEST'],
   ])('rejects %j naming %s in one line', (env, variable) => {
     let error: unknown;
     try {

@@ -24,6 +24,15 @@ export interface AppConfig {
   trustProxy: boolean | string[];
   logLevel: LogLevel;
   bcryptCost: number;
+  /** Password hashing budget: see src/users/hash-limiter.ts and decision 0012. */
+  passwordHash: {
+    /** bcrypt operations at once in this process (they run on libuv's thread pool). */
+    concurrency: number;
+    /** Of those, at most this many for one tenant's provisioning (bulk) hashing. */
+    tenantConcurrency: number;
+    /** Passwords one provisioning request (SCIM Bulk, users batch) may carry. */
+    maxPerRequest: number;
+  };
   providerCacheSize: number;
   /** How old a sign-in may be for adding or removing a credential (API and account page), in seconds. */
   recentAuthSeconds: number;
@@ -189,9 +198,27 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: parseTrustProxy(env),
     logLevel,
     bcryptCost: int(env, 'BCRYPT_COST', 12, 4, 15),
+    passwordHash: passwordHashConfig(env),
     providerCacheSize: int(env, 'PROVIDER_CACHE_SIZE', 500, 1, 100000),
     recentAuthSeconds: int(env, 'RECENT_AUTH_SECONDS', 300, 1, 86400),
     metricsToken: str(env, 'METRICS_TOKEN'),
     metricsPublic: bool(env, 'METRICS_PUBLIC', false),
+  };
+}
+
+/** libuv runs 4 threads unless UV_THREADPOOL_SIZE says otherwise; bcrypt leaves one free. */
+function passwordHashConfig(env: Env): AppConfig['passwordHash'] {
+  const threads = int(env, 'UV_THREADPOOL_SIZE', 4, 1, 1024);
+  const concurrency = int(env, 'PASSWORD_HASH_CONCURRENCY', Math.max(1, threads - 1), 1, 1024);
+  return {
+    concurrency,
+    tenantConcurrency: int(
+      env,
+      'PASSWORD_HASH_PER_TENANT',
+      Math.max(1, Math.floor(concurrency / 2)),
+      1,
+      1024,
+    ),
+    maxPerRequest: int(env, 'PASSWORD_MAX_PER_REQUEST', 100, 1, 1000),
   };
 }

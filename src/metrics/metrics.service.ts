@@ -72,6 +72,28 @@ export class MetricsService implements OnModuleInit {
     help: 'Audit events dropped because the write buffer was full or the database refused them',
     registers: [this.registry],
   });
+  private readonly passwordOps = new Counter({
+    name: 'idp_password_hash_operations_total',
+    help: 'bcrypt operations finished, by operation (hash, compare) and queue (interactive, bulk)',
+    labelNames: ['op', 'priority'] as const,
+    registers: [this.registry],
+  });
+  private readonly passwordInFlight = new Gauge({
+    name: 'idp_password_hash_in_flight',
+    help: 'bcrypt operations running now (bounded by PASSWORD_HASH_CONCURRENCY)',
+    registers: [this.registry],
+  });
+  private readonly passwordPeak = new Gauge({
+    name: 'idp_password_hash_in_flight_peak',
+    help: 'The most bcrypt operations that ever ran at once in this process',
+    registers: [this.registry],
+  });
+  private readonly passwordWaiting = new Gauge({
+    name: 'idp_password_hash_waiting',
+    help: 'bcrypt operations waiting for a slot, by queue',
+    labelNames: ['priority'] as const,
+    registers: [this.registry],
+  });
   /** Read at scrape time from the pg pool. */
   private readonly poolGauge: Gauge<'state'>;
   private readonly auditWritten = new Counter({
@@ -178,6 +200,23 @@ export class MetricsService implements OnModuleInit {
 
   auditEventsWritten(count: number) {
     if (count > 0) this.auditWritten.inc(count);
+  }
+
+  /** A bcrypt operation finished (called by PasswordHasher only). */
+  passwordHashOperation(op: 'hash' | 'compare', priority: 'interactive' | 'bulk') {
+    this.passwordOps.inc({ op, priority });
+  }
+
+  passwordHashState(s: {
+    inFlight: number;
+    peak: number;
+    waitingInteractive: number;
+    waitingBulk: number;
+  }) {
+    this.passwordInFlight.set(s.inFlight);
+    this.passwordPeak.set(s.peak);
+    this.passwordWaiting.set({ priority: 'interactive' }, s.waitingInteractive);
+    this.passwordWaiting.set({ priority: 'bulk' }, s.waitingBulk);
   }
 
   /** Prometheus text exposition of every metric of this application. */

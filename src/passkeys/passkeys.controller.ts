@@ -1,12 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import {
   Body,
   Controller,
   Delete,
   Get,
-  Header,
   HttpCode,
   Param,
   Patch,
@@ -18,7 +14,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyRequest } from 'fastify';
 import { requestContextOf } from '../audit/audit.service.js';
-import { Authenticated, CurrentPrincipal, Public, Self } from '../auth/auth.decorators.js';
+import { Authenticated, CurrentPrincipal, Self } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
 import { ListQuery } from '../common/pagination.js';
 import { notFound } from '../common/problem.js';

@@ -8,6 +8,7 @@ import { etagOf } from './scim-users.mapper.js';
 import { LIMITS, SCHEMA_BULK_REQUEST, SCHEMA_BULK_RESPONSE } from './scim.schemas.js';
 import { ScimGroupsService } from './scim-groups.service.js';
 import { ScimUsersService, type Written } from './scim-users.service.js';
+import { PasswordHasher, tooManyPasswords } from '../users/password-hasher.js';
 
 type Method = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -63,6 +64,23 @@ function substitute(value: unknown, ids: Map<string, string>): unknown {
   return value;
 }
 
+/**
+ * Whether an operation's data sets a password: a "password" attribute anywhere in it, or a
+ * PATCH operation whose path is "password" (attribute names are case-insensitive in SCIM).
+ */
+const PASSWORD_ATTR = /(^|:)password$/i;
+
+function carriesPassword(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(carriesPassword);
+  if (!isObject(value)) return false;
+  return Object.entries(value).some(
+    ([k, v]) =>
+      PASSWORD_ATTR.test(k) ||
+      (k.toLowerCase() === 'path' && typeof v === 'string' && PASSWORD_ATTR.test(v.trim())) ||
+      carriesPassword(v),
+  );
+}
+
 class StopAt extends Error {
   constructor(readonly position: number) {
     super('bulk cut');
@@ -81,6 +99,7 @@ export class ScimBulkService {
     private readonly users: ScimUsersService,
     private readonly groups: ScimGroupsService,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly hasher: PasswordHasher,
   ) {}
 
   async run(tenantId: string, body: unknown) {
@@ -97,6 +116,10 @@ export class ScimBulkService {
         'tooMany',
       );
     }
+    // Each password is a bcrypt hash: bound what one request may queue (decision 0012).
+    const passwords = rawOps.filter((op) => carriesPassword(op)).length;
+    if (passwords > this.hasher.maxPerRequest)
+      throw new ScimError(413, tooManyPasswords(passwords, this.hasher.maxPerRequest), 'tooMany');
     const failOnErrors = field('failOnErrors');
     if (
       failOnErrors !== undefined &&

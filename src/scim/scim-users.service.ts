@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import bcrypt from 'bcrypt';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { GroupMemberEntity } from '../groups/group.entity.js';
 import { TenantsService } from '../tenants/tenants.service.js';
+import { PasswordHasher } from '../users/password-hasher.js';
 import { passwordProblems } from '../users/password-policy.js';
 import { UserEvents, type UserEvent } from '../users/user-events.js';
 import { sameAddress, UsersService } from '../users/users.service.js';
@@ -66,6 +66,7 @@ export class ScimUsersService {
     private readonly tenants: TenantsService,
     private readonly events: UserEvents,
     private readonly directory: UsersService,
+    private readonly hasher: PasswordHasher,
   ) {}
 
   base(tenantId: string) {
@@ -203,7 +204,7 @@ export class ScimUsersService {
     const problems = passwordProblems(password, password_min_length);
     if (problems.length)
       throw invalidValue(`password ${problems.map((p) => p.message).join('; ')}`);
-    return bcrypt.hash(password, this.config.bcryptCost);
+    return this.hasher.hash(tenantId, password, 'bulk');
   }
 
   private async assertManager(

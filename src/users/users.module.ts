@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TenancyModule } from '../../libs/tenancy/index.js';
+import { PasswordHasher } from './password-hasher.js';
 import { UserEvents } from './user-events.js';
 import { TenantUserCountEntity, UserEntity } from './user.entity.js';
 import { MeController, UsersController } from './users.controller.js';
@@ -8,7 +9,7 @@ import { UsersService } from './users.service.js';
 @Module({
   imports: [TenancyModule.forFeature([UserEntity, TenantUserCountEntity])],
   controllers: [UsersController, MeController],
-  providers: [UsersService, UserEvents],
-  exports: [UsersService, UserEvents],
+  providers: [UsersService, UserEvents, PasswordHasher],
+  exports: [UsersService, UserEvents, PasswordHasher],
 })
 export class UsersModule {}

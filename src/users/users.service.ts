@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import bcrypt from 'bcrypt';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { page, type Page } from '../common/pagination.js';
-import { badRequest, notFound } from '../common/problem.js';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { badRequest, notFound, ProblemException } from '../common/problem.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import {
   CreateUserDto,
@@ -19,6 +17,8 @@ import {
   type UserDto,
   type UserListQuery,
 } from './dto/user.dto.js';
+import type { HashPriority } from './hash-limiter.js';
+import { PasswordHasher, tooManyPasswords } from './password-hasher.js';
 import { passwordProblems } from './password-policy.js';
 import { UserEvents } from './user-events.js';
 import { TenantUserCountEntity, UserEntity } from './user.entity.js';
@@ -80,17 +80,14 @@ function likePrefix(value: string): string {
 /** The directory: users of a tenant, their passwords and their state. */
 @Injectable()
 export class UsersService {
-  /** Compared against when the user does not exist, so timing does not reveal existence. */
-  private dummyHash?: Promise<string>;
-
   constructor(
     @InjectTenantRepository(UserEntity) private readonly users: TenantRepository<UserEntity>,
     @InjectTenantRepository(TenantUserCountEntity)
     private readonly counts: TenantRepository<TenantUserCountEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly tenants: TenantsService,
     private readonly events: UserEvents,
+    private readonly hasher: PasswordHasher,
   ) {}
 
   // ---- reads used by other modules (login, OIDC, SCIM, API keys)
@@ -141,18 +138,9 @@ export class UsersService {
       .getOne();
   }
 
-  async verifyPassword(
-    _tenantId: string,
-    user: UserEntity | null,
-    password: string,
-  ): Promise<boolean> {
-    if (!user || !user.password_hash) {
-      this.dummyHash ??= bcrypt.hash('timing-equaliser', this.config.bcryptCost);
-      await bcrypt.compare(password, await this.dummyHash);
-      return false;
-    }
-    if (Buffer.byteLength(password, 'utf8') > 72) return false;
-    return bcrypt.compare(password, user.password_hash);
+  /** One full bcrypt compare on every path (unknown user, no password, too long): see PasswordHasher. */
+  verifyPassword(tenantId: string, user: UserEntity | null, password: string): Promise<boolean> {
+    return this.hasher.verify(tenantId, user?.password_hash ?? null, password);
   }
 
   // ---- management API
@@ -182,17 +170,17 @@ export class UsersService {
   private async hashPassword(
     tenantId: string,
     password: string,
-    field = 'password',
+    priority: HashPriority,
   ): Promise<string> {
     const { password_min_length } = await this.tenants.settings(tenantId);
-    const problems = passwordProblems(password, password_min_length, field);
+    const problems = passwordProblems(password, password_min_length);
     if (problems.length) throw badRequest('The password does not meet the policy', problems);
-    return bcrypt.hash(password, this.config.bcryptCost);
+    return this.hasher.hash(tenantId, password, priority);
   }
 
   async create(tenantId: string, dto: CreateUserDto): Promise<UserDto> {
     const password_hash =
-      dto.password !== undefined ? await this.hashPassword(tenantId, dto.password) : null;
+      dto.password !== undefined ? await this.hashPassword(tenantId, dto.password, 'bulk') : null;
     const row = this.newRow(tenantId, dto, password_hash);
     await this.users.insert(tenantId, row);
     return toUserDto(row);
@@ -301,7 +289,7 @@ export class UsersService {
 
   async setPassword(tenantId: string, userId: string, password: string): Promise<void> {
     await this.load(tenantId, userId);
-    const password_hash = await this.hashPassword(tenantId, password);
+    const password_hash = await this.hashPassword(tenantId, password, 'interactive');
     const now = new Date();
     await this.users.update(
       tenantId,
@@ -325,6 +313,18 @@ export class UsersService {
    * so a concurrent writer cannot turn a duplicate into an error for the whole batch.
    */
   async batchCreate(tenantId: string, items: unknown[]): Promise<BatchCreateResultDto> {
+    const passwords = items.filter(
+      (i) => i && typeof i === 'object' && (i as { password?: unknown }).password !== undefined,
+    ).length;
+    const limit = this.hasher.maxPerRequest;
+    if (passwords > limit) {
+      throw new ProblemException(
+        HttpStatus.PAYLOAD_TOO_LARGE,
+        'too-many-passwords',
+        'Too many passwords',
+        tooManyPasswords(passwords, limit),
+      );
+    }
     const result: BatchCreateResultDto = {
       success_created_count: 0,
       fail_create_usernames: [],
@@ -394,14 +394,14 @@ export class UsersService {
       candidates.push({ index, dto });
     }
 
-    // Password hashing is the slow part: run it on the thread pool in parallel.
+    // Password hashing is the slow part: the hasher's bulk queue bounds how much runs at once.
     const rows = await Promise.all(
       candidates.map(async ({ dto }) =>
         this.newRow(
           tenantId,
           dto,
           dto.password !== undefined
-            ? await bcrypt.hash(dto.password, this.config.bcryptCost)
+            ? await this.hasher.hash(tenantId, dto.password, 'bulk')
             : null,
         ),
       ),

@@ -165,7 +165,9 @@ export class UserListQuery extends ListQuery {
 export class BatchCreateUsersDto {
   @ApiProperty({
     type: [Object],
-    description: 'up to 1,000 users (CreateUser shape); each is validated on its own',
+    description:
+      'up to 1,000 users (CreateUser shape); each is validated on its own. At most ' +
+      'PASSWORD_MAX_PER_REQUEST (default 100) may carry a password: more is refused whole (413)',
   })
   @IsArray()
   @ArrayMinSize(1)
