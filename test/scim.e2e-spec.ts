@@ -229,6 +229,9 @@ describe('SCIM 2.0 service provider (RFC 7643/7644)', () => {
         .andWhere(`(${where})`, p.params)
         .getQueryAndParameters();
       return db.transaction(async (m) => {
+        // Fresh statistics: other suites in the run may have just bulk-loaded this table, and
+        // with stale ones two equally cheap-looking indexes tie.
+        await m.query(`ANALYZE ${kind === 'User' ? 'users' : 'groups'}`);
         await m.query('SET LOCAL enable_seqscan = off');
         const rows: Array<{ 'QUERY PLAN': string }> = await m.query(`EXPLAIN ${sql}`, params);
         return rows.map((r) => r['QUERY PLAN']).join('\n');
