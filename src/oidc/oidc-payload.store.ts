@@ -51,7 +51,7 @@ type WriteOp =
       uid: string | null;
       expires_at: string | null;
     }
-  | { op: 'consume' | 'destroy'; model: string; id: string }
+  | { op: 'destroy'; model: string; id: string }
   | { op: 'revoke_grant'; model: string; grant_id: string };
 
 interface RequestWrites {
@@ -85,6 +85,16 @@ interface PendingFind {
 const CLEANUP_EVERY_MS = 5 * 60_000;
 const CLEANUP_BATCH = 1000;
 const CLEANUP_TENANT_PAGE = 500;
+
+/**
+ * Whether a key can reach PostgreSQL: `text` cannot hold NUL, and a key with one (a token
+ * or code sent as `%00`) can name nothing stored, so it is not looked up at all.
+ */
+function storable(key: string): boolean {
+  return !key.includes('\0');
+}
+
+const NOT_FOUND: FoundPayload = { payload: undefined };
 
 function epoch(date: Date): number {
   return Math.floor(date.getTime() / 1000);
@@ -143,15 +153,57 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  consume(tenantId: string, model: string, id: string): Promise<void> {
-    return this.write(tenantId, { op: 'consume', model, id });
+  /**
+   * Marks a one-time artefact (code, refresh token, device code) consumed unless it already is:
+   * one conditional statement sent at once, not deferred with the request's other writes, so
+   * of concurrent redemptions exactly one wins. Answers whether this call consumed it.
+   */
+  async consumeOnce(tenantId: string, model: string, id: string): Promise<boolean> {
+    if (!storable(id)) return false;
+    await this.settle();
+    // The CTE makes the answer a SELECT's rows with either driver (an UPDATE's shape differs).
+    const rows = await this.payloads.sql<{ n: number }>(
+      tenantId,
+      'oidc_payload_consume_once',
+      `WITH c AS (UPDATE oidc_payloads SET consumed_at = now()
+                  WHERE tenant_id = $1 AND model = $2 AND id = $3 AND consumed_at IS NULL
+                  RETURNING 1)
+       SELECT count(*)::int AS n FROM c`,
+      [model, id],
+    );
+    return Number(rows[0]?.n) === 1;
+  }
+
+  /**
+   * Deletes, at once, the grant an artefact belongs to and everything issued from it (what
+   * oidc-provider's revocation of a reused token does, in one statement). Answers the grant id,
+   * or null when the artefact names none or is already gone.
+   */
+  async revokeGrantOf(tenantId: string, model: string, id: string): Promise<string | null> {
+    if (!storable(id)) return null;
+    await this.settle();
+    const rows = await this.payloads.sql<{ grant_id: string }>(
+      tenantId,
+      'oidc_payload_revoke_grant_of',
+      `WITH g AS (SELECT grant_id FROM oidc_payloads
+                  WHERE tenant_id = $1 AND model = $2 AND id = $3 AND grant_id IS NOT NULL),
+            d AS (DELETE FROM oidc_payloads p USING g
+                  WHERE p.tenant_id = $1
+                    AND (p.grant_id = g.grant_id OR (p.model = 'Grant' AND p.id = g.grant_id))
+                  RETURNING 1)
+       SELECT g.grant_id, (SELECT count(*) FROM d) AS n FROM g`,
+      [model, id],
+    );
+    return rows[0]?.grant_id ?? null;
   }
 
   destroy(tenantId: string, model: string, id: string): Promise<void> {
+    if (!storable(id)) return Promise.resolve();
     return this.write(tenantId, { op: 'destroy', model, id });
   }
 
   revokeByGrantId(tenantId: string, model: string, grantId: string): Promise<void> {
+    if (!storable(grantId)) return Promise.resolve();
     return this.write(tenantId, { op: 'revoke_grant', model, grant_id: grantId });
   }
 
@@ -263,6 +315,7 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
    * bound to and its user, which the request needs next (see request-prefetch.ts).
    */
   find(tenantId: string, model: string, id: string): Promise<FoundPayload> {
+    if (!storable(id)) return Promise.resolve(NOT_FOUND);
     const settling = this.settle();
     if (settling) return settling.then(() => this.enqueueFind(tenantId, model, id));
     return this.enqueueFind(tenantId, model, id);
@@ -330,6 +383,7 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
   }
 
   async findByUid(tenantId: string, model: string, uid: string): Promise<Payload | undefined> {
+    if (!storable(uid)) return undefined;
     await this.settle();
     const rows = await this.payloads.sql<
       Pick<OidcPayloadEntity, 'payload' | 'expires_at' | 'consumed_at'>
@@ -347,6 +401,7 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
     model: string,
     userCode: string,
   ): Promise<Payload | undefined> {
+    if (!storable(userCode)) return undefined;
     await this.settle();
     return this.toPayload(await this.payloads.findOne(tenantId, { model, user_code: userCode }));
   }

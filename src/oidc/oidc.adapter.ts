@@ -1,9 +1,23 @@
-import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import Provider, {
+  errors,
+  type Adapter,
+  type AdapterFactory,
+  type AdapterPayload,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
 import type { OidcPayloadStore } from './oidc-payload.store.js';
 import { PROVIDER_SCOPES } from './provider-config.js';
 import { forgetArtefacts, prefetchKey, remember, take } from './request-prefetch.js';
 
 const KNOWN_SCOPES = new Set(PROVIDER_SCOPES);
+
+/** How an invalid_grant names a one-time artefact that was already redeemed. */
+const CONSUMED_LABELS: Record<string, string> = {
+  AuthorizationCode: 'authorization code',
+  RefreshToken: 'refresh token',
+  DeviceCode: 'device code',
+  BackchannelAuthenticationRequest: 'backchannel authentication request',
+};
 
 /**
  * Where a tenant's clients come from: the clients table, read-only for the provider. The answer
@@ -14,6 +28,17 @@ export interface ClientSource {
     tenantId: string,
     clientId: string,
   ): Promise<Record<string, unknown> | undefined>;
+}
+
+/** Whether a JSON value holds U+0000 in any string or key (PostgreSQL text and jsonb refuse it). */
+export function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value))
+      if (key.includes('\0') || holdsNul(v)) return true;
+  }
+  return false;
 }
 
 /**
@@ -84,6 +109,14 @@ class PayloadAdapter implements Adapter {
 
   upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     forgetArtefacts();
+    // Request parameters travel in payloads (an interaction keeps the authorization request),
+    // and a jsonb value cannot hold NUL: refused here, as the client's mistake it is, rather
+    // than failing the write at the end of the request.
+    if (holdsNul(payload)) {
+      return Promise.reject(
+        new errors.InvalidRequest('parameters must not contain NUL characters'),
+      );
+    }
     return this.store.upsert(
       this.tenantId,
       this.model,
@@ -119,9 +152,22 @@ class PayloadAdapter implements Adapter {
       AdapterPayload | undefined;
   }
 
-  consume(id: string): Promise<void> {
+  /**
+   * A conditional, immediate write (OidcPayloadStore.consumeOnce). oidc-provider checks
+   * `consumed` on what it read and then consumes; two concurrent requests both pass that check,
+   * and the one that loses here is a reuse like a sequential one: the grant is revoked with all
+   * it issued (the winner's tokens too) and the request fails with invalid_grant.
+   */
+  async consume(id: string): Promise<void> {
     forgetArtefacts();
-    return this.store.consume(this.tenantId, this.model, id);
+    if (await this.store.consumeOnce(this.tenantId, this.model, id)) return;
+    if (this.model === 'PushedAuthorizationRequest') {
+      throw new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used');
+    }
+    const grantId = await this.store.revokeGrantOf(this.tenantId, this.model, id);
+    const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
+    if (grantId && ctx?.oidc) ctx.oidc.provider.emit('grant.revoked', ctx, grantId);
+    throw new errors.InvalidGrant(`${CONSUMED_LABELS[this.model] ?? 'grant'} already used`);
   }
 
   destroy(id: string): Promise<void> {

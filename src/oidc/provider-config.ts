@@ -222,6 +222,30 @@ function loadExistingGrant(parts: ProviderParts) {
   };
 }
 
+/**
+ * oidc-provider's device pages render an error (a POST without a session cookie, GET
+ * /device/<unknown>) after its session middleware has finished, yet give a brand-new session a
+ * form secret there; its last step then refuses to re-save a session that was never saved, and
+ * the answer became a plain 500. Such a session is saved here, as the middleware would have,
+ * so the form on the error page works too.
+ */
+async function keepNewSession(
+  ctx: KoaContextWithOIDC,
+  cookie: Record<string, unknown>,
+  ttl: number,
+): Promise<void> {
+  const session = ctx.oidc.session as
+    | (KoaContextWithOIDC['oidc']['session'] & {
+        id: string;
+        touched?: boolean;
+        destroyed?: boolean;
+      })
+    | undefined;
+  if (!session?.touched || session.destroyed || typeof session.exp === 'number') return;
+  ctx.oidc.cookies.set(ctx.oidc.provider.cookieName('session'), session.id, cookie);
+  await session.save(ttl);
+}
+
 /** Everything one tenant's Provider is configured with. */
 export function buildProviderConfiguration(parts: ProviderParts): Configuration {
   const s = parts.settings;
@@ -317,6 +341,7 @@ export function buildProviderConfiguration(parts: ProviderParts): Configuration 
         charset: 'base-20',
         mask: '****-****',
         userCodeInputSource: async (ctx, form, _out, err) => {
+          await keepNewSession(ctx, long, s.session_ttl);
           const { action, xsrf } = formFields(form);
           let error: string | undefined;
           if (err && ((err as { userCode?: string }).userCode || err.name === 'NoCodeError')) {
