@@ -7,6 +7,7 @@ import { Scim1763900005000 } from './1763900005000-scim.js';
 import { StrongAuth1763900006000 } from './1763900006000-strong-auth.js';
 import { Sessions1763900007000 } from './1763900007000-sessions.js';
 import { OidcApply1763900008000 } from './1763900008000-oidc-apply.js';
+import { OidcConsumeOnce1764000300000 } from './1764000300000-oidc-consume-once.js';
 
 /** Every migration, in order. Explicit imports: ESM builds have no glob loading. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   StrongAuth1763900006000,
   Sessions1763900007000,
   OidcApply1763900008000,
+  OidcConsumeOnce1764000300000,
 ];

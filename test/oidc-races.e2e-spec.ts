@@ -24,11 +24,14 @@ function split(answers: Array<{ status: number; body: Record<string, string> }>)
  * concurrent redemptions of one value exactly one wins, and each loser is treated as a reuse,
  * which revokes the grant, so the winner's tokens die too.
  */
-describe('OIDC one-time values redeemed in parallel', () => {
+describe.each([
+  ['PostgreSQL', false],
+  ['embedded PGlite', true],
+])('OIDC one-time values redeemed in parallel (%s)', (_name, embedded) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp();
-  });
+    t = await startTestApp({ embedded });
+  }, 60_000);
   afterAll(() => t.close());
 
   /** Sends one token request with the client's secret (Basic), as plain fetch. */

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 import { In, type DataSource } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { UUID_PATTERN } from '../common/ids.js';
@@ -51,7 +51,7 @@ type WriteOp =
       uid: string | null;
       expires_at: string | null;
     }
-  | { op: 'destroy'; model: string; id: string }
+  | { op: 'consume' | 'consume_once' | 'destroy'; model: string; id: string }
   | { op: 'revoke_grant'; model: string; grant_id: string };
 
 interface RequestWrites {
@@ -95,6 +95,37 @@ function storable(key: string): boolean {
 }
 
 const NOT_FOUND: FoundPayload = { payload: undefined };
+
+/** Artefacts redeemed once: consumed only if still unconsumed (see OidcPayloadStore.consume). */
+const ONE_TIME_MODELS = new Set([
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+]);
+
+/**
+ * A code, refresh token or device code was already consumed when this request's writes were
+ * applied: another request redeemed it first. Nothing of the request's writes was stored. To
+ * oidc-provider an invalid_grant; OidcProviders treats it as a reuse (the grant is revoked).
+ */
+export class AlreadyConsumed extends errors.InvalidGrant {
+  constructor(
+    readonly model: string,
+    readonly id: string,
+  ) {
+    super(`${model} already consumed`);
+  }
+
+  /** The error oidc_payloads_apply raises for a lost race (SQLSTATE IDP01), as this class. */
+  static from(err: unknown): AlreadyConsumed | undefined {
+    const e = err as { code?: string; detail?: string; driverError?: typeof e } | null;
+    const source = e?.code === 'IDP01' ? e : e?.driverError;
+    if (source?.code !== 'IDP01' || typeof source.detail !== 'string') return undefined;
+    const { model, id } = JSON.parse(source.detail) as { model: string; id: string };
+    return new AlreadyConsumed(model, id);
+  }
+}
 
 function epoch(date: Date): number {
   return Math.floor(date.getTime() / 1000);
@@ -154,24 +185,14 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Marks a one-time artefact (code, refresh token, device code) consumed unless it already is:
-   * one conditional statement sent at once, not deferred with the request's other writes, so
-   * of concurrent redemptions exactly one wins. Answers whether this call consumed it.
+   * Codes, refresh tokens and device codes are consumed only if nobody did before, in the same
+   * call as the tokens the request then writes (migration 1764000300000): of concurrent
+   * redemptions exactly one commits, and each other one fails as a whole with AlreadyConsumed
+   * (nothing it was about to hand out is stored). Other artefacts are marked as before.
    */
-  async consumeOnce(tenantId: string, model: string, id: string): Promise<boolean> {
-    if (!storable(id)) return false;
-    await this.settle();
-    // The CTE makes the answer a SELECT's rows with either driver (an UPDATE's shape differs).
-    const rows = await this.payloads.sql<{ n: number }>(
-      tenantId,
-      'oidc_payload_consume_once',
-      `WITH c AS (UPDATE oidc_payloads SET consumed_at = now()
-                  WHERE tenant_id = $1 AND model = $2 AND id = $3 AND consumed_at IS NULL
-                  RETURNING 1)
-       SELECT count(*)::int AS n FROM c`,
-      [model, id],
-    );
-    return Number(rows[0]?.n) === 1;
+  consume(tenantId: string, model: string, id: string): Promise<void> {
+    const op = ONE_TIME_MODELS.has(model) ? 'consume_once' : 'consume';
+    return this.write(tenantId, { op, model, id });
   }
 
   /**
@@ -292,12 +313,16 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
   }
 
   private async run(tenantId: string, ops: WriteOp[]): Promise<void> {
-    await this.payloads.sql(
-      tenantId,
-      'oidc_payloads_apply',
-      'SELECT oidc_payloads_apply($1, $2::jsonb)',
-      [JSON.stringify(ops)],
-    );
+    try {
+      await this.payloads.sql(
+        tenantId,
+        'oidc_payloads_apply',
+        'SELECT oidc_payloads_apply($1, $2::jsonb)',
+        [JSON.stringify(ops)],
+      );
+    } catch (err) {
+      throw AlreadyConsumed.from(err) ?? err;
+    }
   }
 
   private toPayload(row: Row | null | undefined): Payload | undefined {

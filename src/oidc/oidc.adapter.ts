@@ -1,23 +1,9 @@
-import Provider, {
-  errors,
-  type Adapter,
-  type AdapterFactory,
-  type AdapterPayload,
-  type KoaContextWithOIDC,
-} from 'oidc-provider';
+import { errors, type Adapter, type AdapterFactory, type AdapterPayload } from 'oidc-provider';
 import type { OidcPayloadStore } from './oidc-payload.store.js';
 import { PROVIDER_SCOPES } from './provider-config.js';
 import { forgetArtefacts, prefetchKey, remember, take } from './request-prefetch.js';
 
 const KNOWN_SCOPES = new Set(PROVIDER_SCOPES);
-
-/** How an invalid_grant names a one-time artefact that was already redeemed. */
-const CONSUMED_LABELS: Record<string, string> = {
-  AuthorizationCode: 'authorization code',
-  RefreshToken: 'refresh token',
-  DeviceCode: 'device code',
-  BackchannelAuthenticationRequest: 'backchannel authentication request',
-};
 
 /**
  * Where a tenant's clients come from: the clients table, read-only for the provider. The answer
@@ -153,21 +139,13 @@ class PayloadAdapter implements Adapter {
   }
 
   /**
-   * A conditional, immediate write (OidcPayloadStore.consumeOnce). oidc-provider checks
-   * `consumed` on what it read and then consumes; two concurrent requests both pass that check,
-   * and the one that loses here is a reuse like a sequential one: the grant is revoked with all
-   * it issued (the winner's tokens too) and the request fails with invalid_grant.
+   * Conditional for codes, refresh tokens and device codes (OidcPayloadStore.consume). Marking
+   * one consumed changes no grant, session or user, so what was kept for the request stays: the
+   * device grant reads its grant after consuming, and that read would otherwise apply the
+   * consume on its own, ahead of the tokens it must commit with.
    */
-  async consume(id: string): Promise<void> {
-    forgetArtefacts();
-    if (await this.store.consumeOnce(this.tenantId, this.model, id)) return;
-    if (this.model === 'PushedAuthorizationRequest') {
-      throw new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used');
-    }
-    const grantId = await this.store.revokeGrantOf(this.tenantId, this.model, id);
-    const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
-    if (grantId && ctx?.oidc) ctx.oidc.provider.emit('grant.revoked', ctx, grantId);
-    throw new errors.InvalidGrant(`${CONSUMED_LABELS[this.model] ?? 'grant'} already used`);
+  consume(id: string): Promise<void> {
+    return this.store.consume(this.tenantId, this.model, id);
   }
 
   destroy(id: string): Promise<void> {
