@@ -26,6 +26,8 @@ export interface AppConfig {
   bcryptCost: number;
   providerCacheSize: number;
   metricsToken?: string;
+  /** OUTBOUND_ALLOW_PRIVATE: URLs the server fetches may be http and internal (tests only). */
+  outboundAllowPrivate: boolean;
 }
 
 /** One clear line naming the variable; main prints it and exits. */
@@ -52,6 +54,15 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
     throw new ConfigError(name, `must be an integer from ${min} to ${max} (got "${raw}")`);
   }
   return Number(raw);
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  if (raw !== 'true' && raw !== 'false') {
+    throw new ConfigError(name, `must be true or false (got "${raw}")`);
+  }
+  return raw === 'true';
 }
 
 function url(env: Env, name: string, protocols: string[]): string | undefined {
@@ -178,5 +189,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     bcryptCost: int(env, 'BCRYPT_COST', 12, 4, 15),
     providerCacheSize: int(env, 'PROVIDER_CACHE_SIZE', 500, 1, 100000),
     metricsToken: str(env, 'METRICS_TOKEN'),
+    outboundAllowPrivate: bool(env, 'OUTBOUND_ALLOW_PRIVATE', false),
   };
 }

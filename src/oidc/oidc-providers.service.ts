@@ -139,6 +139,7 @@ export class OidcProviders {
       findAccount: this.findAccount(tenantId),
       mayUseClient: (accountId, client) => this.mayUseClient(tenantId, accountId, client),
       previousGrant: (accountId, clientId) => this.store.latestGrant(tenantId, accountId, clientId),
+      outbound: { allowPrivate: this.config.outboundAllowPrivate },
     });
     const provider = new Provider(issuer, configuration) as Koa;
     provider.proxy = Boolean(this.config.trustProxy);

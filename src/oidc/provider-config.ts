@@ -7,6 +7,7 @@ import {
   type JWK,
   type KoaContextWithOIDC,
 } from 'oidc-provider';
+import { guardedFetch, MAX_FETCHED_BYTES, type OutboundPolicy } from '../common/outbound-url.js';
 import type { TenantSettings } from '../tenants/tenant-settings.js';
 import {
   deviceConfirmPage,
@@ -75,6 +76,8 @@ export interface ProviderParts {
     accountId: string,
     clientId: string,
   ) => Promise<Record<string, unknown> | undefined>;
+  /** Rules for the URLs the provider fetches (a client's jwks_uri). */
+  outbound: OutboundPolicy;
 }
 
 export function brandingOf(
@@ -260,6 +263,14 @@ export function buildProviderConfiguration(parts: ProviderParts): Configuration 
   return {
     adapter: parts.adapter,
     jwks: parts.jwks,
+    // A client's jwks_uri is fetched: https, public addresses only (checked on the connection's
+    // own DNS answer), no redirects, a 2.5 s timeout and a size cap (common/outbound-url.ts).
+    fetch: guardedFetch(parts.outbound),
+    fetchResponseBodyLimits: {
+      jwks_uri: MAX_FETCHED_BYTES,
+      sector_identifier_uri: MAX_FETCHED_BYTES,
+      'client_id metadata document': 5 * 1024,
+    },
     findAccount: parts.findAccount,
     claims: { acr: null, sid: null, auth_time: null, iss: null, ...CLAIMS_BY_SCOPE },
     scopes: PROVIDER_SCOPES,
