@@ -1,5 +1,6 @@
 import * as client from 'openid-client';
 import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { AuditService } from '../src/audit/audit.service.js';
 import { Browser, tenantWithApp } from './oidc-support.js';
 
 const REDIRECT = 'http://127.0.0.1:9999/cb';
@@ -390,5 +391,20 @@ describe('OIDC endpoints under bad input', () => {
     }
     await all(requests);
     expect(summary(failures)).toEqual([]);
+  });
+  it('records a failed client authentication whose client id holds NUL', async () => {
+    const tenant = `/${app.tenantId}`;
+    const answer = await send('POST', `${tenant}/token`, {
+      body: 'grant_type=client_credentials&client_id=evil%00client&client_secret=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(answer.status).toBe(401);
+    // One event holding NUL used to fail its whole batch: every event in it was lost.
+    await t.app.get(AuditService).flush();
+    const r = await t.http(
+      'GET',
+      `/api/v1/tenants/${app.tenantId}/audit-events?type=client_auth.failure`,
+    );
+    expect(r.body.data).toContainEqual(expect.objectContaining({ actor_id: 'evil\uFFFDclient' }));
   });
 });
