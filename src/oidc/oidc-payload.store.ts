@@ -1,11 +1,12 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import Provider, { errors } from 'oidc-provider';
+import Provider from 'oidc-provider';
 import { In, type DataSource } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { UUID_PATTERN } from '../common/ids.js';
 import { CLAIM_COLUMNS, type ClaimsUser } from '../users/user.entity.js';
 import { OidcPayloadEntity } from './oidc-payload.entity.js';
+import { AlreadyConsumed, NOT_FOUND, ONE_TIME_MODELS, storable } from './payload-rules.js';
 
 export type Payload = Record<string, unknown>;
 
@@ -85,47 +86,6 @@ interface PendingFind {
 const CLEANUP_EVERY_MS = 5 * 60_000;
 const CLEANUP_BATCH = 1000;
 const CLEANUP_TENANT_PAGE = 500;
-
-/**
- * Whether a key can reach PostgreSQL: `text` cannot hold NUL, and a key with one (a token
- * or code sent as `%00`) can name nothing stored, so it is not looked up at all.
- */
-function storable(key: string): boolean {
-  return !key.includes('\0');
-}
-
-const NOT_FOUND: FoundPayload = { payload: undefined };
-
-/** Artefacts redeemed once: consumed only if still unconsumed (see OidcPayloadStore.consume). */
-const ONE_TIME_MODELS = new Set([
-  'AuthorizationCode',
-  'RefreshToken',
-  'DeviceCode',
-  'BackchannelAuthenticationRequest',
-]);
-
-/**
- * A code, refresh token or device code was already consumed when this request's writes were
- * applied: another request redeemed it first. Nothing of the request's writes was stored. To
- * oidc-provider an invalid_grant; OidcProviders treats it as a reuse (the grant is revoked).
- */
-export class AlreadyConsumed extends errors.InvalidGrant {
-  constructor(
-    readonly model: string,
-    readonly id: string,
-  ) {
-    super(`${model} already consumed`);
-  }
-
-  /** The error oidc_payloads_apply raises for a lost race (SQLSTATE IDP01), as this class. */
-  static from(err: unknown): AlreadyConsumed | undefined {
-    const e = err as { code?: string; detail?: string; driverError?: typeof e } | null;
-    const source = e?.code === 'IDP01' ? e : e?.driverError;
-    if (source?.code !== 'IDP01' || typeof source.detail !== 'string') return undefined;
-    const { model, id } = JSON.parse(source.detail) as { model: string; id: string };
-    return new AlreadyConsumed(model, id);
-  }
-}
 
 function epoch(date: Date): number {
   return Math.floor(date.getTime() / 1000);
@@ -212,7 +172,7 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
                   WHERE p.tenant_id = $1
                     AND (p.grant_id = g.grant_id OR (p.model = 'Grant' AND p.id = g.grant_id))
                   RETURNING 1)
-       SELECT g.grant_id, (SELECT count(*) FROM d) AS n FROM g`,
+       SELECT grant_id FROM g`,
       [model, id],
     );
     return rows[0]?.grant_id ?? null;
