@@ -8,6 +8,7 @@ import { StrongAuth1763900006000 } from './1763900006000-strong-auth.js';
 import { Sessions1763900007000 } from './1763900007000-sessions.js';
 import { OidcApply1763900008000 } from './1763900008000-oidc-apply.js';
 import { BlockerNamespaces1764000200000 } from './1764000200000-blocker-namespaces.js';
+import { OidcConsumeOnce1764000300000 } from './1764000300000-oidc-consume-once.js';
 import { MailLimits1764000500000 } from './1764000500000-mail-limits.js';
 import { PlatformAudit1764000600000 } from './1764000600000-platform-audit.js';
 
@@ -23,6 +24,7 @@ export const migrations = [
   Sessions1763900007000,
   OidcApply1763900008000,
   BlockerNamespaces1764000200000,
+  OidcConsumeOnce1764000300000,
   MailLimits1764000500000,
   PlatformAudit1764000600000,
 ];

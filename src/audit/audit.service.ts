@@ -88,8 +88,14 @@ const PURGE_BATCH = 5_000;
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 const CURSOR = /^(\d{1,20})\.([0-9a-f-]{36})$/;
 
+/**
+ * PostgreSQL text cannot hold NUL, and one such value fails its whole batch (other tenants'
+ * events too): a NUL someone typed (a client id, a login) becomes U+FFFD.
+ */
+const noNul = (v: string): string => (v.includes('\0') ? v.replaceAll('\0', '\uFFFD') : v);
+
 const clip = (v: string | null | undefined, max: number): string | null =>
-  v === undefined || v === null ? null : v.length > max ? v.slice(0, max) : v;
+  v === undefined || v === null ? null : noNul(v.length > max ? v.slice(0, max) : v);
 
 const MAX_DETAILS_BYTES = 8_192;
 
@@ -99,7 +105,9 @@ function safeDetails(details: Record<string, unknown> | undefined): Record<strin
   try {
     const text = JSON.stringify(details);
     if (text.length > MAX_DETAILS_BYTES) return { truncated: true };
-    return JSON.parse(text) as Record<string, unknown>;
+    return JSON.parse(text, (_key, value: unknown) =>
+      typeof value === 'string' ? noNul(value) : value,
+    ) as Record<string, unknown>;
   } catch {
     return { unserializable: true };
   }

@@ -9,6 +9,7 @@ import {
   TenantEvents,
   TenantRepository,
 } from '../../libs/tenancy/index.js';
+import { outboundUrlProblem, type OutboundPolicy } from '../common/outbound-url.js';
 import { page, type Page } from '../common/pagination.js';
 import { badRequest, conflict, notFound } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
@@ -123,6 +124,7 @@ function newClientId(): string {
 @Injectable()
 export class ClientsService {
   private readonly box: SecretBox;
+  private readonly outbound: OutboundPolicy;
   private readonly metadata = new LRUCache<string, { value?: Record<string, unknown> }>({
     max: 20_000,
     ttl: METADATA_TTL_MS,
@@ -138,6 +140,7 @@ export class ClientsService {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.box = new SecretBox(config.masterKey);
+    this.outbound = { allowPrivate: config.outboundAllowPrivate };
     events.subscribe((e) => this.forgetTenant(e.tenantId));
   }
 
@@ -157,6 +160,20 @@ export class ClientsService {
     return `tenant:${tenantId}:client:${clientId}:secret`;
   }
 
+  /**
+   * A jwks_uri is fetched by the server: it must be https and resolve to public addresses only
+   * (common/outbound-url.ts), checked when it is set. Unchanged URLs are not looked up again.
+   */
+  private async assertFetchable(jwksUri: string | null | undefined) {
+    if (typeof jwksUri !== 'string') return;
+    const problem = await outboundUrlProblem(jwksUri, this.outbound);
+    if (problem) {
+      throw badRequest('1 client setting failed validation', [
+        { field: 'jwks_uri', message: problem },
+      ]);
+    }
+  }
+
   private assertValid(s: ClientSettings) {
     const errors = clientProblems(s);
     if (errors.length) {
@@ -173,6 +190,7 @@ export class ClientsService {
       dto,
     );
     this.assertValid(settings);
+    await this.assertFetchable(settings.jwks_uri);
     const clientId = dto.client_id ?? newClientId();
     const secret = settings.client_type === 'confidential' ? randomToken(32) : undefined;
     const now = new Date();
@@ -247,6 +265,7 @@ export class ClientsService {
         { field: 'client_id', message: 'must equal the client id in the path' },
       ]);
     }
+    await this.assertFetchable((dto as { jwks_uri?: string | null }).jwks_uri);
     // Row lock: two concurrent PATCHes of different fields both land.
     const saved = await this.dataSource.transaction(async (m) => {
       const current = await this.load(tenantId, clientId, m);

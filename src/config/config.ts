@@ -39,6 +39,8 @@ export interface AppConfig {
   metricsToken?: string;
   /** Without METRICS_TOKEN, /metrics answers only loopback clients unless this is true. */
   metricsPublic: boolean;
+  /** OUTBOUND_ALLOW_PRIVATE: URLs the server fetches may be http and internal (tests only). */
+  outboundAllowPrivate: boolean;
 }
 
 /** One clear line naming the variable; main prints it and exits. */
@@ -203,6 +205,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     recentAuthSeconds: int(env, 'RECENT_AUTH_SECONDS', 300, 1, 86400),
     metricsToken: str(env, 'METRICS_TOKEN'),
     metricsPublic: bool(env, 'METRICS_PUBLIC', false),
+    outboundAllowPrivate: bool(env, 'OUTBOUND_ALLOW_PRIVATE', false),
   };
 }
 

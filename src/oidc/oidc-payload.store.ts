@@ -6,6 +6,7 @@ import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/ind
 import { UUID_PATTERN } from '../common/ids.js';
 import { CLAIM_COLUMNS, type ClaimsUser } from '../users/user.entity.js';
 import { OidcPayloadEntity } from './oidc-payload.entity.js';
+import { AlreadyConsumed, NOT_FOUND, ONE_TIME_MODELS, storable } from './payload-rules.js';
 
 export type Payload = Record<string, unknown>;
 
@@ -51,7 +52,7 @@ type WriteOp =
       uid: string | null;
       expires_at: string | null;
     }
-  | { op: 'consume' | 'destroy'; model: string; id: string }
+  | { op: 'consume' | 'consume_once' | 'destroy'; model: string; id: string }
   | { op: 'revoke_grant'; model: string; grant_id: string };
 
 interface RequestWrites {
@@ -143,15 +144,47 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /**
+   * Codes, refresh tokens and device codes are consumed only if nobody did before, in the same
+   * call as the tokens the request then writes (migration 1764000300000): of concurrent
+   * redemptions exactly one commits, and each other one fails as a whole with AlreadyConsumed
+   * (nothing it was about to hand out is stored). Other artefacts are marked as before.
+   */
   consume(tenantId: string, model: string, id: string): Promise<void> {
-    return this.write(tenantId, { op: 'consume', model, id });
+    const op = ONE_TIME_MODELS.has(model) ? 'consume_once' : 'consume';
+    return this.write(tenantId, { op, model, id });
+  }
+
+  /**
+   * Deletes, at once, the grant an artefact belongs to and everything issued from it (what
+   * oidc-provider's revocation of a reused token does, in one statement). Answers the grant id,
+   * or null when the artefact names none or is already gone.
+   */
+  async revokeGrantOf(tenantId: string, model: string, id: string): Promise<string | null> {
+    if (!storable(id)) return null;
+    await this.settle();
+    const rows = await this.payloads.sql<{ grant_id: string }>(
+      tenantId,
+      'oidc_payload_revoke_grant_of',
+      `WITH g AS (SELECT grant_id FROM oidc_payloads
+                  WHERE tenant_id = $1 AND model = $2 AND id = $3 AND grant_id IS NOT NULL),
+            d AS (DELETE FROM oidc_payloads p USING g
+                  WHERE p.tenant_id = $1
+                    AND (p.grant_id = g.grant_id OR (p.model = 'Grant' AND p.id = g.grant_id))
+                  RETURNING 1)
+       SELECT grant_id FROM g`,
+      [model, id],
+    );
+    return rows[0]?.grant_id ?? null;
   }
 
   destroy(tenantId: string, model: string, id: string): Promise<void> {
+    if (!storable(id)) return Promise.resolve();
     return this.write(tenantId, { op: 'destroy', model, id });
   }
 
   revokeByGrantId(tenantId: string, model: string, grantId: string): Promise<void> {
+    if (!storable(grantId)) return Promise.resolve();
     return this.write(tenantId, { op: 'revoke_grant', model, grant_id: grantId });
   }
 
@@ -240,12 +273,16 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
   }
 
   private async run(tenantId: string, ops: WriteOp[]): Promise<void> {
-    await this.payloads.sql(
-      tenantId,
-      'oidc_payloads_apply',
-      'SELECT oidc_payloads_apply($1, $2::jsonb)',
-      [JSON.stringify(ops)],
-    );
+    try {
+      await this.payloads.sql(
+        tenantId,
+        'oidc_payloads_apply',
+        'SELECT oidc_payloads_apply($1, $2::jsonb)',
+        [JSON.stringify(ops)],
+      );
+    } catch (err) {
+      throw AlreadyConsumed.from(err) ?? err;
+    }
   }
 
   private toPayload(row: Row | null | undefined): Payload | undefined {
@@ -263,6 +300,7 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
    * bound to and its user, which the request needs next (see request-prefetch.ts).
    */
   find(tenantId: string, model: string, id: string): Promise<FoundPayload> {
+    if (!storable(id)) return Promise.resolve(NOT_FOUND);
     const settling = this.settle();
     if (settling) return settling.then(() => this.enqueueFind(tenantId, model, id));
     return this.enqueueFind(tenantId, model, id);
@@ -330,6 +368,7 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
   }
 
   async findByUid(tenantId: string, model: string, uid: string): Promise<Payload | undefined> {
+    if (!storable(uid)) return undefined;
     await this.settle();
     const rows = await this.payloads.sql<
       Pick<OidcPayloadEntity, 'payload' | 'expires_at' | 'consumed_at'>
@@ -347,6 +386,7 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
     model: string,
     userCode: string,
   ): Promise<Payload | undefined> {
+    if (!storable(userCode)) return undefined;
     await this.settle();
     return this.toPayload(await this.payloads.findOne(tenantId, { model, user_code: userCode }));
   }

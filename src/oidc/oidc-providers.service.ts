@@ -19,6 +19,7 @@ import type { ClaimsUser } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { reuseClientInstances, tenantAdapterFactory, type ClientSource } from './oidc.adapter.js';
 import { OidcPayloadStore } from './oidc-payload.store.js';
+import { AlreadyConsumed } from './payload-rules.js';
 import { ProviderSecurity } from './oidc-security.js';
 import { brandingOf, buildProviderConfiguration, type PolicyClient } from './provider-config.js';
 import { deriveTenantKey } from '../../libs/crypto/index.js';
@@ -141,6 +142,7 @@ export class OidcProviders {
       findAccount: this.findAccount(tenantId),
       mayUseClient: (accountId, client) => this.mayUseClient(tenantId, accountId, client),
       previousGrant: (accountId, clientId) => this.store.latestGrant(tenantId, accountId, clientId),
+      outbound: { allowPrivate: this.config.outboundAllowPrivate },
     });
     const provider = new Provider(issuer, configuration) as Koa;
     provider.proxy = Boolean(this.config.trustProxy);
@@ -183,6 +185,8 @@ export class OidcProviders {
       try {
         await this.store.endRequest(ctx);
       } catch (err) {
+        if (err instanceof AlreadyConsumed)
+          return this.lostRace(provider, ctx as KoaContextWithOIDC, tenantId, err);
         this.logger.error({ err, tenantId }, 'could not save what an OIDC request wrote');
         for (const name of Object.keys(ctx.response.headers)) ctx.remove(name);
         ctx.status = 500;
@@ -192,6 +196,26 @@ export class OidcProviders {
       }
       if (failure) throw failure;
     });
+  }
+
+  /**
+   * Another request redeemed the same code, refresh token or device code first: a reuse like
+   * a sequential one (oidc-provider's own check only sees what it read before), so the grant is
+   * revoked with everything issued from it, the winner's tokens included, and the answer is
+   * invalid_grant. Nothing this request prepared was stored.
+   */
+  private async lostRace(
+    provider: Koa,
+    ctx: KoaContextWithOIDC,
+    tenantId: string,
+    err: AlreadyConsumed,
+  ) {
+    const grantId = await this.store.revokeGrantOf(tenantId, err.model, err.id);
+    if (grantId) provider.emit('grant.revoked', ctx, grantId);
+    for (const name of Object.keys(ctx.response.headers)) ctx.remove(name);
+    ctx.status = 400;
+    ctx.set('cache-control', 'no-store');
+    ctx.body = { error: err.error, error_description: err.error_description };
   }
 
   /**

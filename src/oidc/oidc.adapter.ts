@@ -1,4 +1,4 @@
-import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterFactory, type AdapterPayload } from 'oidc-provider';
 import type { OidcPayloadStore } from './oidc-payload.store.js';
 import { PROVIDER_SCOPES } from './provider-config.js';
 import { forgetArtefacts, prefetchKey, remember, take } from './request-prefetch.js';
@@ -14,6 +14,17 @@ export interface ClientSource {
     tenantId: string,
     clientId: string,
   ): Promise<Record<string, unknown> | undefined>;
+}
+
+/** Whether a JSON value holds U+0000 in any string or key (PostgreSQL text and jsonb refuse it). */
+export function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value))
+      if (key.includes('\0') || holdsNul(v)) return true;
+  }
+  return false;
 }
 
 /**
@@ -84,6 +95,14 @@ class PayloadAdapter implements Adapter {
 
   upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     forgetArtefacts();
+    // Request parameters travel in payloads (an interaction keeps the authorization request),
+    // and a jsonb value cannot hold NUL: refused here, as the client's mistake it is, rather
+    // than failing the write at the end of the request.
+    if (holdsNul(payload)) {
+      return Promise.reject(
+        new errors.InvalidRequest('parameters must not contain NUL characters'),
+      );
+    }
     return this.store.upsert(
       this.tenantId,
       this.model,
@@ -119,8 +138,13 @@ class PayloadAdapter implements Adapter {
       AdapterPayload | undefined;
   }
 
+  /**
+   * Conditional for codes, refresh tokens and device codes (OidcPayloadStore.consume). Marking
+   * one consumed changes no grant, session or user, so what was kept for the request stays: the
+   * device grant reads its grant after consuming, and that read would otherwise apply the
+   * consume on its own, ahead of the tokens it must commit with.
+   */
   consume(id: string): Promise<void> {
-    forgetArtefacts();
     return this.store.consume(this.tenantId, this.model, id);
   }
 

@@ -41,6 +41,26 @@ interface OidcTarget {
   cacheable: boolean;
 }
 
+/**
+ * Endpoints oidc-provider serves for POST only (OPTIONS is CORS). Another method would reach a
+ * GET route that merely shares the prefix (`/device/auth` is `/device/:uid` to it); it gets an
+ * OAuth error with 405 instead.
+ */
+const POST_ONLY = new Set(['/token', '/revoke', '/introspect', '/request', '/device/auth']);
+
+function sendMethodNotAllowed(res: ServerResponse) {
+  res.statusCode = 405;
+  res.setHeader('allow', 'POST, OPTIONS');
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('cache-control', 'no-store');
+  res.end(
+    JSON.stringify({
+      error: 'invalid_request',
+      error_description: 'this endpoint accepts POST requests only',
+    }),
+  );
+}
+
 /** An RFC 9457 answer written by the mount itself (the provider writes its own OAuth errors). */
 function sendProblem(
   res: ServerResponse,
@@ -103,6 +123,9 @@ function oidcHandler(
     const { tenantId, rest, query, cacheable } = target;
     if (req.id) res.setHeader('x-request-id', req.id);
     if (cacheable && documents.serve(tenantId, rest, res)) return;
+    if (req.method !== 'POST' && req.method !== 'OPTIONS' && POST_ONLY.has(rest)) {
+      return sendMethodNotAllowed(res);
+    }
     const tenant = await providers.get(tenantId);
     if (!tenant)
       return sendProblem(res, 404, {

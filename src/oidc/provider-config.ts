@@ -8,6 +8,7 @@ import {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import { ACCOUNT_TOKEN_SCOPES } from '../auth/scopes.js';
+import { guardedFetch, MAX_FETCHED_BYTES, type OutboundPolicy } from '../common/outbound-url.js';
 import type { TenantSettings } from '../tenants/tenant-settings.js';
 import {
   deviceConfirmPage,
@@ -95,6 +96,8 @@ export interface ProviderParts {
     accountId: string,
     clientId: string,
   ) => Promise<Record<string, unknown> | undefined>;
+  /** Rules for the URLs the provider fetches (a client's jwks_uri). */
+  outbound: OutboundPolicy;
 }
 
 export function brandingOf(
@@ -242,6 +245,30 @@ function loadExistingGrant(parts: ProviderParts) {
   };
 }
 
+/**
+ * oidc-provider's device pages render an error (a POST without a session cookie, GET
+ * /device/<unknown>) after its session middleware has finished, yet give a brand-new session a
+ * form secret there; its last step then refuses to re-save a session that was never saved, and
+ * the answer became a plain 500. Such a session is saved here, as the middleware would have,
+ * so the form on the error page works too.
+ */
+async function keepNewSession(
+  ctx: KoaContextWithOIDC,
+  cookie: Record<string, unknown>,
+  ttl: number,
+): Promise<void> {
+  const session = ctx.oidc.session as
+    | (KoaContextWithOIDC['oidc']['session'] & {
+        id: string;
+        touched?: boolean;
+        destroyed?: boolean;
+      })
+    | undefined;
+  if (!session?.touched || session.destroyed || typeof session.exp === 'number') return;
+  ctx.oidc.cookies.set(ctx.oidc.provider.cookieName('session'), session.id, cookie);
+  await session.save(ttl);
+}
+
 /** Everything one tenant's Provider is configured with. */
 export function buildProviderConfiguration(parts: ProviderParts): Configuration {
   const s = parts.settings;
@@ -256,6 +283,14 @@ export function buildProviderConfiguration(parts: ProviderParts): Configuration 
   return {
     adapter: parts.adapter,
     jwks: parts.jwks,
+    // A client's jwks_uri is fetched: https, public addresses only (checked on the connection's
+    // own DNS answer), no redirects, a 2.5 s timeout and a size cap (common/outbound-url.ts).
+    fetch: guardedFetch(parts.outbound),
+    fetchResponseBodyLimits: {
+      jwks_uri: MAX_FETCHED_BYTES,
+      sector_identifier_uri: MAX_FETCHED_BYTES,
+      'client_id metadata document': 5 * 1024,
+    },
     findAccount: parts.findAccount,
     claims: { acr: null, sid: null, auth_time: null, iss: null, ...CLAIMS_BY_SCOPE },
     scopes: PROVIDER_SCOPES,
@@ -338,6 +373,7 @@ export function buildProviderConfiguration(parts: ProviderParts): Configuration 
         charset: 'base-20',
         mask: '****-****',
         userCodeInputSource: async (ctx, form, _out, err) => {
+          await keepNewSession(ctx, long, s.session_ttl);
           const { action, xsrf } = formFields(form);
           let error: string | undefined;
           if (err && ((err as { userCode?: string }).userCode || err.name === 'NoCodeError')) {
