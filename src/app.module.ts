@@ -17,11 +17,12 @@ import { dataSourceOptions } from './database/data-source.js';
 import { entities } from './entities.js';
 import { runMigrations } from './database/migrate.js';
 import { SigningKeysModule } from './signing-keys/signing-keys.module.js';
-import { LoginModule } from './login/login.module.js';
+import { LoginModule } from './hosted/interaction/login.module.js';
 import { OidcModule } from './oidc/oidc.module.js';
 import { EventsModule } from './events/events.module.js';
 import { HealthController } from './health/health.controller.js';
 import { HostedAssetsController } from './hosted/assets/assets.controller.js';
+import { HostedPagesModule } from './hosted/hosted-pages.module.js';
 import { TenantsModule } from './tenants/tenants.module.js';
 import { GroupsModule } from './groups/groups.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -30,7 +31,7 @@ import { MfaModule } from './mfa/mfa.module.js';
 import { PasskeysModule } from './passkeys/passkeys.module.js';
 import { EmailFlowsModule } from './email-flows/email-flows.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
-import { AccountModule } from './account/account.module.js';
+import { AccountModule } from './hosted/account/account.module.js';
 
 @Global()
 @Module({})
@@ -51,6 +52,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        HostedPagesModule,
         TypeOrmModule.forRootAsync({
           useFactory: () => dataSourceOptions(config, entities),
           // Migrations run before any module touches the schema (ApiKeys bootstrap reads it).

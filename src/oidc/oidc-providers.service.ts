@@ -21,10 +21,11 @@ import { reuseClientInstances, tenantAdapterFactory, type ClientSource } from '.
 import { OidcPayloadStore } from './oidc-payload.store.js';
 import { AlreadyConsumed } from './payload-rules.js';
 import { ProviderSecurity } from './oidc-security.js';
-import { brandingOf, buildProviderConfiguration, type PolicyClient } from './provider-config.js';
+import { buildProviderConfiguration, type PolicyClient } from './provider-config.js';
+import { brandingOf, type Branding } from '../tenants/branding.js';
+import { PROVIDER_PAGES, type ProviderPages } from './provider-pages.port.js';
 import { deriveTenantKey } from '../../libs/crypto/index.js';
 import { prefetchKey, take } from './request-prefetch.js';
-import type { Branding } from '../hosted/kit/layout.js';
 
 export const CLIENT_SOURCE = Symbol('OIDC_CLIENT_SOURCE');
 export const KEY_SOURCE = Symbol('OIDC_KEY_SOURCE');
@@ -67,6 +68,7 @@ export class OidcProviders {
     private readonly store: OidcPayloadStore,
     @Inject(CLIENT_SOURCE) private readonly clients: ClientSource,
     @Inject(KEY_SOURCE) private readonly keys: KeySource,
+    @Inject(PROVIDER_PAGES) private readonly pages: ProviderPages,
     private readonly users: UsersService,
     private readonly groups: GroupsService,
     private readonly metrics: MetricsService,
@@ -143,6 +145,7 @@ export class OidcProviders {
       mayUseClient: (accountId, client) => this.mayUseClient(tenantId, accountId, client),
       previousGrant: (accountId, clientId) => this.store.latestGrant(tenantId, accountId, clientId),
       outbound: { allowPrivate: this.config.outboundAllowPrivate },
+      pages: this.pages,
     });
     const provider = new Provider(issuer, configuration) as Koa;
     provider.proxy = Boolean(this.config.trustProxy);

@@ -10,16 +10,8 @@ import {
 import { ACCOUNT_TOKEN_SCOPES } from '../auth/scopes.js';
 import { guardedFetch, MAX_FETCHED_BYTES, type OutboundPolicy } from '../common/outbound-url.js';
 import type { TenantSettings } from '../tenants/tenant-settings.js';
-import {
-  deviceConfirmPage,
-  deviceInputPage,
-  errorPage,
-  logoutPage,
-  messagePage,
-  PAGE_CSP,
-  type Branding,
-  type ClientDisplay,
-} from '../hosted/kit/layout.js';
+import { brandingOf } from '../tenants/branding.js';
+import type { ClientDisplay, ProviderPages } from './provider-pages.port.js';
 
 /** Claims by scope; `tenant_id` rides with `openid` so every token names its realm. */
 export const CLAIMS_BY_SCOPE = {
@@ -98,18 +90,8 @@ export interface ProviderParts {
   ) => Promise<Record<string, unknown> | undefined>;
   /** Rules for the URLs the provider fetches (a client's jwks_uri). */
   outbound: OutboundPolicy;
-}
-
-export function brandingOf(
-  tenantId: string,
-  settings: TenantSettings & { display_name: string },
-): Branding {
-  return {
-    tenantId,
-    displayName: settings.display_name,
-    logoUrl: settings.logo_url,
-    primaryColor: settings.primary_color,
-  };
+  /** The pages the provider renders itself (device flow, sign-out, errors). */
+  pages: ProviderPages;
 }
 
 export function clientDisplay(client: PolicyClient | undefined): ClientDisplay | undefined {
@@ -131,9 +113,9 @@ export function refusal(description: string): errors.OIDCProviderError {
   return err;
 }
 
-function html(ctx: KoaContextWithOIDC, body: string) {
+function html(ctx: KoaContextWithOIDC, pages: ProviderPages, body: string) {
   ctx.type = 'html';
-  ctx.set('content-security-policy', PAGE_CSP);
+  ctx.set('content-security-policy', pages.csp);
   ctx.set('x-frame-options', 'DENY');
   ctx.body = body;
 }
@@ -273,6 +255,7 @@ async function keepNewSession(
 export function buildProviderConfiguration(parts: ProviderParts): Configuration {
   const s = parts.settings;
   const branding = brandingOf(parts.tenantId, s);
+  const pages = parts.pages;
   const issuerPath = new URL(parts.issuer).pathname;
   const short = { signed: true, httpOnly: true, sameSite: 'lax' as const };
   // Tenants share the host: the session cookie stays under the tenant's path. The short-lived
@@ -349,7 +332,7 @@ export function buildProviderConfiguration(parts: ProviderParts): Configuration 
         (uri) => URL.parse(uri)?.origin === origin,
       ),
     renderError: async (ctx, out) => {
-      html(ctx, errorPage(branding, out.error, out.error_description));
+      html(ctx, pages, pages.error(branding, out.error, out.error_description));
     },
     features: {
       devInteractions: { enabled: false },
@@ -386,13 +369,14 @@ export function buildProviderConfiguration(parts: ProviderParts): Configuration 
           } else if (err) {
             error = 'The request could not be completed. Try again.';
           }
-          html(ctx, deviceInputPage(branding, { action, xsrf, error }));
+          html(ctx, pages, pages.deviceInput(branding, { action, xsrf, error }));
         },
         userCodeConfirmSource: async (ctx, form, client, _deviceInfo, userCode) => {
           const { action, xsrf } = formFields(form);
           html(
             ctx,
-            deviceConfirmPage(branding, {
+            pages,
+            pages.deviceConfirm(branding, {
               action,
               xsrf,
               userCode,
@@ -403,7 +387,8 @@ export function buildProviderConfiguration(parts: ProviderParts): Configuration 
         successSource: async (ctx) => {
           html(
             ctx,
-            messagePage(
+            pages,
+            pages.message(
               branding,
               'Device connected',
               'You are signed in. You can close this page and go back to your device.',
@@ -417,13 +402,15 @@ export function buildProviderConfiguration(parts: ProviderParts): Configuration 
           const { action, xsrf } = formFields(form);
           html(
             ctx,
-            logoutPage(branding, { action, xsrf, client: clientDisplay(policyClient(ctx)) }),
+            pages,
+            pages.logout(branding, { action, xsrf, client: clientDisplay(policyClient(ctx)) }),
           );
         },
         postLogoutSuccessSource: async (ctx) => {
           html(
             ctx,
-            messagePage(branding, 'Signed out', `You are signed out of ${s.display_name}.`),
+            pages,
+            pages.message(branding, 'Signed out', `You are signed out of ${s.display_name}.`),
           );
         },
       },

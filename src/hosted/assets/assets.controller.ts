@@ -1,25 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../auth/auth.decorators.js';
+import { BROWSER_BUNDLE, BROWSER_VERSION } from './urls.js';
 import { drawFavicon } from './favicon.js';
 import { WEBAUTHN_SCRIPT } from './webauthn-script.js';
-
-const BROWSER_PACKAGE = '@simplewebauthn/browser';
-const browserRoot = dirname(dirname(createRequire(import.meta.url).resolve(BROWSER_PACKAGE)));
-const BROWSER_BUNDLE = join(browserRoot, 'dist', 'bundle', 'index.umd.min.js');
-const BROWSER_VERSION = (
-  JSON.parse(readFileSync(join(browserRoot, 'package.json'), 'utf8')) as { version: string }
-).version;
-
-/**
- * Where pages load @simplewebauthn/browser from (it defines `SimpleWebAuthnBrowser`). The
- * version in the query makes the long cache safe across upgrades.
- */
-export const SIMPLEWEBAUTHN_BROWSER_URL = `/assets/simplewebauthn-browser.js?v=${BROWSER_VERSION}`;
-export const IDP_WEBAUTHN_URL = '/assets/idp-webauthn.js';
 
 const FAVICON = drawFavicon();
 

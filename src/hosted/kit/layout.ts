@@ -1,21 +1,13 @@
 /**
- * Server-rendered pages of the hosted login: plain HTML forms that work without JavaScript.
- * Every value that reaches the page goes through `esc` (text and attributes alike).
+ * The kit every hosted page is drawn with: the layout (branding, styles), the escaper, the
+ * page CSPs, and the small blocks several areas share. Plain HTML forms that work without
+ * JavaScript; every value that reaches a page goes through `esc` (text and attributes alike).
  */
 
-export interface Branding {
-  tenantId: string;
-  displayName: string;
-  logoUrl: string | null;
-  primaryColor: string | null;
-}
-
-export interface ClientDisplay {
-  name: string;
-  logoUri?: string;
-  policyUri?: string;
-  tosUri?: string;
-}
+export type { Branding } from '../../tenants/branding.js';
+export type { ClientDisplay } from '../../oidc/provider-pages.port.js';
+import type { Branding } from '../../tenants/branding.js';
+import type { ClientDisplay } from '../../oidc/provider-pages.port.js';
 
 /** Pages send no script and load nothing but images; they may not be framed. */
 export const PAGE_CSP =
@@ -121,81 +113,6 @@ export function alertBlock(message: string | undefined): string {
   return message ? `<p class="alert" role="alert">${esc(message)}</p>` : '';
 }
 
-/** The login page: one section per sign-in method the tenant's policy enables. */
-export function loginPage(
-  b: Branding,
-  opts: {
-    client?: ClientDisplay;
-    methods: string[];
-    error?: string;
-    abortAction: string;
-    csrf: string;
-    /** Links under the methods (forgot password, create an account). */
-    links?: Array<{ href: string; text: string }>;
-  },
-): string {
-  const links = opts.links?.length
-    ? `<p class="links">${opts.links.map((l) => `<a href="${esc(l.href)}">${esc(l.text)}</a>`).join('')}</p>`
-    : '';
-  return layout(
-    b,
-    'Sign in',
-    `<h1>Sign in</h1>
-${clientBlock(opts.client)}
-${alertBlock(opts.error)}
-${opts.methods.join('\n')}
-${links}
-<form method="post" action="${esc(opts.abortAction)}">
-<input type="hidden" name="csrf" value="${esc(opts.csrf)}">
-<button type="submit" class="secondary">Cancel</button>
-</form>
-${clientLinks(opts.client)}`,
-  );
-}
-
-const SCOPE_TEXT: Record<string, string> = {
-  openid: 'Know who you are',
-  profile: 'See your name, username and language',
-  email: 'See your email address',
-  roles: 'See your roles',
-  groups: 'See the groups you belong to',
-  offline_access: 'Stay signed in when you are not using it',
-};
-
-export function consentPage(
-  b: Branding,
-  opts: {
-    client?: ClientDisplay;
-    scopes: string[];
-    claims: string[];
-    action: string;
-    abortAction: string;
-    csrf: string;
-  },
-): string {
-  const items = [
-    ...opts.scopes.map((s) => SCOPE_TEXT[s] ?? `Use the permission "${s}"`),
-    ...opts.claims.map((c) => `See your ${c.replace(/_/g, ' ')}`),
-  ];
-  return layout(
-    b,
-    'Allow access',
-    `<h1>Allow access?</h1>
-${clientBlock(opts.client)}
-<p>This application would like to:</p>
-<ul class="scopes">${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>
-<form method="post" action="${esc(opts.action)}">
-<input type="hidden" name="csrf" value="${esc(opts.csrf)}">
-<button type="submit">Allow</button>
-</form>
-<form method="post" action="${esc(opts.abortAction)}">
-<input type="hidden" name="csrf" value="${esc(opts.csrf)}">
-<button type="submit" class="secondary">Deny</button>
-</form>
-${clientLinks(opts.client)}`,
-  );
-}
-
 export function errorPage(b: Branding, error: string, description?: string): string {
   return layout(
     b,
@@ -207,63 +124,6 @@ export function errorPage(b: Branding, error: string, description?: string): str
   );
 }
 
-export function logoutPage(
-  b: Branding,
-  opts: { action: string; xsrf: string; client?: ClientDisplay },
-): string {
-  return layout(
-    b,
-    'Sign out',
-    `<h1>Sign out?</h1>
-${opts.client ? `<p class="client">You are leaving <strong>${esc(opts.client.name)}</strong>.</p>` : ''}
-<p>Do you want to sign out of ${esc(b.displayName)}?</p>
-<form method="post" action="${esc(opts.action)}">
-<input type="hidden" name="xsrf" value="${esc(opts.xsrf)}">
-<button type="submit" name="logout" value="yes">Yes, sign me out</button>
-<button type="submit" class="secondary">No, stay signed in</button>
-</form>`,
-  );
-}
-
 export function messagePage(b: Branding, title: string, message: string): string {
   return layout(b, title, `<h1>${esc(title)}</h1>\n<p>${esc(message)}</p>`);
-}
-
-export function deviceInputPage(
-  b: Branding,
-  opts: { action: string; xsrf: string; error?: string; code?: string },
-): string {
-  return layout(
-    b,
-    'Connect a device',
-    `<h1>Connect a device</h1>
-${alertBlock(opts.error)}
-<form method="post" action="${esc(opts.action)}">
-<input type="hidden" name="xsrf" value="${esc(opts.xsrf)}">
-<label for="user_code">Code shown on your device</label>
-<input id="user_code" type="text" name="user_code" value="${esc(opts.code ?? '')}" autocomplete="off" autocapitalize="characters" required autofocus>
-<button type="submit">Continue</button>
-</form>`,
-  );
-}
-
-export function deviceConfirmPage(
-  b: Branding,
-  opts: { action: string; xsrf: string; userCode: string; client?: ClientDisplay },
-): string {
-  return layout(
-    b,
-    'Confirm device',
-    `<h1>Confirm the device</h1>
-${clientBlock(opts.client)}
-<p>Check that your device shows this code:</p>
-<code class="user-code">${esc(opts.userCode)}</code>
-<form method="post" action="${esc(opts.action)}">
-<input type="hidden" name="xsrf" value="${esc(opts.xsrf)}">
-<input type="hidden" name="user_code" value="${esc(opts.userCode)}">
-<input type="hidden" name="confirm" value="yes">
-<button type="submit">Continue</button>
-<button type="submit" class="secondary" name="abort" value="yes">Cancel</button>
-</form>`,
-  );
 }

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import { ProblemException } from '../common/problem.js';
-import { PasskeysService } from '../passkeys/passkeys.service.js';
+import { ProblemException } from '../../common/problem.js';
+import { PasskeysService } from '../../passkeys/passkeys.service.js';
 import type { LoginMethod, LoginMethodView, LoginOutcome, Settings } from './login-methods.js';
-import { WEBAUTHN_SCRIPTS } from './step-views.js';
-import { esc } from '../hosted/kit/layout.js';
+import { WEBAUTHN_SCRIPTS } from '../kit/steps.js';
+import { esc } from '../kit/layout.js';
 
 const FAILED = 'The passkey could not be verified. Try again or use another way to sign in.';
 /** An assertion is a few kilobytes; anything far larger is not one. */

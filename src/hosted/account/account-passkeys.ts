@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
-import { ProblemException } from '../common/problem.js';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { PasskeysService } from '../passkeys/passkeys.service.js';
+import { ProblemException } from '../../common/problem.js';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { PasskeysService } from '../../passkeys/passkeys.service.js';
 import {
   AccountService,
   str,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { AuditContext } from '../audit/audit.service.js';
-import type { TenantSettings } from '../tenants/tenant-settings.js';
+import type { AuditContext } from '../../audit/audit.service.js';
+import type { TenantSettings } from '../../tenants/tenant-settings.js';
 
 export type Settings = TenantSettings & { display_name: string };
 

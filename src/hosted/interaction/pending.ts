@@ -1,4 +1,4 @@
-import { SecretBox } from '../../libs/crypto/index.js';
+import { SecretBox } from '../../../libs/crypto/index.js';
 
 /**
  * Where a sign-in stands between its steps (password done, second factor or enrolment next),

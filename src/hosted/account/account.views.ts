@@ -1,10 +1,10 @@
-import type { AuditEventDto } from '../audit/dto/audit.dto.js';
-import { recoveryCodesBlock, STEP_STYLE, WEBAUTHN_SCRIPTS } from '../login/step-views.js';
-import { alertBlock, esc, layout, type Branding } from '../hosted/kit/layout.js';
-import type { TotpStatus } from '../mfa/totp.service.js';
-import type { PasskeyDto } from '../passkeys/dto/passkey.dto.js';
-import type { SessionView } from '../sessions/sessions.service.js';
-import type { UserEntity } from '../users/user.entity.js';
+import type { AuditEventDto } from '../../audit/dto/audit.dto.js';
+import { recoveryCodesBlock, STEP_STYLE, WEBAUTHN_SCRIPTS } from '../kit/steps.js';
+import { alertBlock, esc, layout, type Branding } from '../kit/layout.js';
+import type { TotpStatus } from '../../mfa/totp.service.js';
+import type { PasskeyDto } from '../../passkeys/dto/passkey.dto.js';
+import type { SessionView } from '../../sessions/sessions.service.js';
+import type { UserEntity } from '../../users/user.entity.js';
 
 /** The account page is wider than the sign-in card and has tables. */
 const ACCOUNT_STYLE = `<style>

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { AuditContext } from '../audit/audit.service.js';
-import { LoginCodeService } from '../email-flows/login-code.service.js';
-import { MailService } from '../mail/mail.service.js';
+import type { AuditContext } from '../../audit/audit.service.js';
+import { LoginCodeService } from '../../email-flows/login-code.service.js';
+import { MailService } from '../../mail/mail.service.js';
 import type { LoginMethod, LoginMethodView, LoginOutcome, Settings } from './login-methods.js';
-import { esc } from '../hosted/kit/layout.js';
+import { esc } from '../kit/layout.js';
 
 const WRONG = 'The code is wrong, has expired or was already used.';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { UsersService } from '../users/users.service.js';
+import { UsersService } from '../../users/users.service.js';
 import type { LoginMethod, LoginMethodView, LoginOutcome, Settings } from './login-methods.js';
-import { esc } from '../hosted/kit/layout.js';
+import { esc } from '../kit/layout.js';
 
 const WRONG = 'The username or password is incorrect.';
 

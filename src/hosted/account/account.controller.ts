@@ -1,11 +1,11 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Public } from '../auth/auth.decorators.js';
-import { auditContextOf } from '../audit/audit.service.js';
-import { form, send } from '../login/login.controller.js';
+import { Public } from '../../auth/auth.decorators.js';
+import { auditContextOf } from '../../audit/audit.service.js';
+import { form, send } from '../kit/page-reply.js';
 import { AccountPasskeys } from './account-passkeys.js';
-import { EmailLinkPages } from './email-link.pages.js';
+import { EmailLinkPages } from '../email-links/email-link.pages.js';
 import {
   AccountService,
   type AccountResult,

@@ -1,16 +1,16 @@
 import { Module } from '@nestjs/common';
-import { BlockerModule } from '../blocker/blocker.module.js';
-import { ClientsModule } from '../clients/clients.module.js';
-import { MfaModule } from '../mfa/mfa.module.js';
-import { OidcModule } from '../oidc/oidc.module.js';
-import { PasskeysModule } from '../passkeys/passkeys.module.js';
-import { SessionsModule } from '../sessions/sessions.module.js';
-import { UsersModule } from '../users/users.module.js';
+import { BlockerModule } from '../../blocker/blocker.module.js';
+import { ClientsModule } from '../../clients/clients.module.js';
+import { MfaModule } from '../../mfa/mfa.module.js';
+import { OidcModule } from '../../oidc/oidc.module.js';
+import { PasskeysModule } from '../../passkeys/passkeys.module.js';
+import { SessionsModule } from '../../sessions/sessions.module.js';
+import { UsersModule } from '../../users/users.module.js';
 import { AccountController } from './account.controller.js';
 import { AccountPasskeys } from './account-passkeys.js';
 import { AccountService } from './account.service.js';
-import { EmailLinkPages } from './email-link.pages.js';
-import { EmailFlowsModule } from '../email-flows/email-flows.module.js';
+import { EmailLinkPages } from '../email-links/email-link.pages.js';
+import { EmailFlowsModule } from '../../email-flows/email-flows.module.js';
 
 /** The self-service account page at /<tenant_id>/account, and the mailed links that land there. */
 @Module({

@@ -1,10 +1,10 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Public } from '../auth/auth.decorators.js';
-import { auditContextOf } from '../audit/audit.service.js';
-import { form, send } from './login.controller.js';
-import type { PageResult } from './login.service.js';
+import { Public } from '../../auth/auth.decorators.js';
+import { auditContextOf } from '../../audit/audit.service.js';
+import { form, send } from '../kit/page-reply.js';
+import type { PageResult } from '../kit/page-reply.js';
 import { PasswordResetPages, type CookieOut } from './password-reset.pages.js';
 
 /** The password reset pages of each tenant (HTML). */

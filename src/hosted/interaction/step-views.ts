@@ -1,25 +1,9 @@
 /**
  * Pages of the steps around the login form: second factor, enrolment at sign-in, sign-up,
- * password reset. Plain forms; only the passkey parts need JavaScript (webauthn.js).
+ * email code. Plain forms; only the passkey parts need JavaScript (idp-webauthn.js).
  */
-import {
-  IDP_WEBAUTHN_URL,
-  SIMPLEWEBAUTHN_BROWSER_URL,
-} from '../hosted/assets/assets.controller.js';
-import { alertBlock, esc, layout, type Branding } from '../hosted/kit/layout.js';
-
-/** The scripts of a page with a WebAuthn ceremony (both same-origin files, see PAGE_CSP_SCRIPTS). */
-export const WEBAUTHN_SCRIPTS = `<script src="${esc(SIMPLEWEBAUTHN_BROWSER_URL)}"></script>
-<script src="${esc(IDP_WEBAUTHN_URL)}"></script>`;
-
-/** Styles of the step pages only (the shared layout stays small). */
-export const STEP_STYLE = `<style>
-.note{color:#444;font-size:.9rem}
-.secret{font-family:ui-monospace,monospace;word-break:break-all;background:#f4f5f7;padding:.5rem;border-radius:4px}
-.qr{display:block;margin:1rem auto;width:200px;height:200px}
-ol.codes{columns:2;font-family:ui-monospace,monospace;font-size:1.05rem}
-.ok{border:1px solid #1e7b34;background:#e8f5ec;color:#14502a;padding:.75rem;border-radius:4px}
-</style>`;
+import { alertBlock, esc, layout, type Branding } from '../kit/layout.js';
+import { recoveryCodesBlock, STEP_STYLE, WEBAUTHN_SCRIPTS } from '../kit/steps.js';
 
 function hidden(fields: Record<string, string>): string {
   return Object.entries(fields)
@@ -88,11 +72,6 @@ ${hidden(o.fields)}
 </form>
 ${cancelForm(o.abortAction, o.fields.csrf)}`,
   );
-}
-
-export function recoveryCodesBlock(codes: string[]): string {
-  return `<p>Keep these recovery codes somewhere safe. Each one signs you in once if you lose your device. They are shown only now.</p>
-<ol class="codes" aria-label="Recovery codes">${codes.map((c) => `<li><code>${esc(c)}</code></li>`).join('')}</ol>`;
 }
 
 export function recoveryCodesPage(
@@ -174,79 +153,6 @@ ${hidden(o.fields)}
 <button type="submit" class="secondary">Not now, continue</button>
 </form>
 ${WEBAUTHN_SCRIPTS}`,
-  );
-}
-
-export function forgotPage(
-  b: Branding,
-  o: { action: string; csrf: string; sent?: boolean; error?: string; loginHref?: string },
-): string {
-  const body = o.sent
-    ? `<p class="ok" role="status">If an account has this address, we sent it a link to choose a new password. The link works for a limited time.</p>`
-    : `${alertBlock(o.error)}
-<p>Enter the email address of your account and we will send you a link to choose a new password.</p>
-<form method="post" action="${esc(o.action)}">
-<input type="hidden" name="csrf" value="${esc(o.csrf)}">
-<label for="email">Email</label>
-<input id="email" type="email" name="email" autocomplete="email" required autofocus>
-<button type="submit">Send the link</button>
-</form>`;
-  return layout(b, 'Reset your password', `${STEP_STYLE}\n<h1>Reset your password</h1>\n${body}`);
-}
-
-export function resetPage(
-  b: Branding,
-  o: { action: string; csrf: string; token: string; minLength: number; error?: string },
-): string {
-  return layout(
-    b,
-    'Choose a new password',
-    `${STEP_STYLE}
-<h1>Choose a new password</h1>
-${alertBlock(o.error)}
-<form method="post" action="${esc(o.action)}">
-<input type="hidden" name="csrf" value="${esc(o.csrf)}">
-<input type="hidden" name="token" value="${esc(o.token)}">
-<label for="password">New password</label>
-<p class="note" id="password-help">At least ${o.minLength} characters.</p>
-<input id="password" type="password" name="password" autocomplete="new-password" minlength="${o.minLength}" aria-describedby="password-help" required autofocus>
-<label for="password2">Repeat the new password</label>
-<input id="password2" type="password" name="password2" autocomplete="new-password" required>
-<button type="submit">Save the password</button>
-</form>`,
-  );
-}
-
-/** A mailed link that no longer works, with the way to get a new one. */
-export function badLinkPage(
-  b: Branding,
-  againHref: string,
-  againText = 'Ask for a new link',
-): string {
-  return layout(
-    b,
-    'Link not valid',
-    `<h1>This link does not work</h1>
-<p class="alert" role="alert">This link is invalid, expired or already used.</p>
-<p class="links"><a href="${esc(againHref)}">${esc(againText)}</a></p>`,
-  );
-}
-
-/** A mailed link's landing page: one button, so a mail scanner following the link spends nothing. */
-export function confirmLinkPage(
-  b: Branding,
-  o: { title: string; text: string; action: string; csrf: string; token: string; button: string },
-): string {
-  return layout(
-    b,
-    o.title,
-    `<h1>${esc(o.title)}</h1>
-<p>${esc(o.text)}</p>
-<form method="post" action="${esc(o.action)}">
-<input type="hidden" name="csrf" value="${esc(o.csrf)}">
-<input type="hidden" name="token" value="${esc(o.token)}">
-<button type="submit">${esc(o.button)}</button>
-</form>`,
   );
 }
 

@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { plainToInstance } from 'class-transformer';
@@ -6,23 +5,23 @@ import { validate } from 'class-validator';
 import QRCode from 'qrcode';
 import type { InteractionResults } from 'oidc-provider';
 import { QueryFailedError } from 'typeorm';
-import { isValidTenantId } from '../../libs/tenancy/index.js';
-import { AuditService } from '../audit/audit.service.js';
-import { BlockerService } from '../blocker/blocker.service.js';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import { OidcProviders, type TenantProvider } from '../oidc/oidc-providers.service.js';
-import { clientDisplay, type PolicyClient } from '../oidc/provider-config.js';
-import { ProblemException } from '../common/problem.js';
-import { problemFromDatabaseError } from '../common/problem.filter.js';
-import { LoginCodeService } from '../email-flows/login-code.service.js';
-import { TotpService } from '../mfa/totp.service.js';
-import { PasskeysService } from '../passkeys/passkeys.service.js';
-import { SessionsService } from '../sessions/sessions.service.js';
-import { TenantsService } from '../tenants/tenants.service.js';
-import { CreateUserDto } from '../users/dto/user.dto.js';
-import { UsersService } from '../users/users.service.js';
-import { InteractionCsrf } from '../hosted/kit/csrf.js';
+import { isValidTenantId } from '../../../libs/tenancy/index.js';
+import { AuditService } from '../../audit/audit.service.js';
+import { BlockerService } from '../../blocker/blocker.service.js';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
+import { OidcProviders, type TenantProvider } from '../../oidc/oidc-providers.service.js';
+import { clientDisplay, type PolicyClient } from '../../oidc/provider-config.js';
+import { ProblemException } from '../../common/problem.js';
+import { problemFromDatabaseError } from '../../common/problem.filter.js';
+import { LoginCodeService } from '../../email-flows/login-code.service.js';
+import { TotpService } from '../../mfa/totp.service.js';
+import { PasskeysService } from '../../passkeys/passkeys.service.js';
+import { SessionsService } from '../../sessions/sessions.service.js';
+import { TenantsService } from '../../tenants/tenants.service.js';
+import { CreateUserDto } from '../../users/dto/user.dto.js';
+import { UsersService } from '../../users/users.service.js';
+import { InteractionCsrf } from '../kit/csrf.js';
 import { EmailCodeLoginMethod } from './email-code.method.js';
 import { LoginMethods, type LoginMethod, type Settings } from './login-methods.js';
 import { PasskeyLoginMethod } from './passkey.method.js';
@@ -37,31 +36,9 @@ import {
   signupPasskeyPage,
   totpStepPage,
 } from './step-views.js';
-import {
-  consentPage,
-  errorPage,
-  loginPage,
-  messagePage,
-  type Branding,
-  type ClientDisplay,
-} from '../hosted/kit/layout.js';
-
-/**
- * What a hosted-page request answers: a page (`scripts` when it runs a WebAuthn ceremony), a
- * redirect back into the provider, or the JSON options of a ceremony.
- */
-export type PageResult =
-  | { status: number; html: string; scripts?: boolean }
-  | { status: 303; location: string }
-  | { status: number; json: unknown };
-
-/** The request as the pages need it: raw objects for oidc-provider, the caller for audit and blocker. */
-export interface PageRequest {
-  req: IncomingMessage;
-  res: ServerResponse;
-  ip: string | null;
-  userAgent: string | null;
-}
+import { errorPage, messagePage, type Branding, type ClientDisplay } from '../kit/layout.js';
+import { consentPage, loginPage } from './views.js';
+import type { PageRequest, PageResult } from '../kit/page-reply.js';
 
 type Interaction = Awaited<ReturnType<TenantProvider['provider']['interactionDetails']>>;
 

@@ -1,39 +1,9 @@
 import { Body, Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Public } from '../auth/auth.decorators.js';
-import { auditContextOf } from '../audit/audit.service.js';
-import { LoginService, type PageRequest, type PageResult } from './login.service.js';
-import { PAGE_CSP, PAGE_CSP_SCRIPTS } from '../hosted/kit/layout.js';
-
-export function send(reply: FastifyReply, page: PageResult) {
-  void reply
-    .header('cache-control', 'no-store')
-    .header('referrer-policy', 'no-referrer')
-    .header('x-frame-options', 'DENY')
-    .header('x-content-type-options', 'nosniff')
-    .header(
-      'content-security-policy',
-      'scripts' in page && page.scripts ? PAGE_CSP_SCRIPTS : PAGE_CSP,
-    );
-  if ('location' in page) {
-    void reply.status(303).header('location', page.location).send();
-    return;
-  }
-  if ('json' in page) {
-    void reply.status(page.status).type('application/json').send(JSON.stringify(page.json));
-    return;
-  }
-  void reply.status(page.status).type('text/html; charset=utf-8').send(page.html);
-}
-
-export function pageRequest(req: FastifyRequest, reply: FastifyReply): PageRequest {
-  return { req: req.raw, res: reply.raw, ...auditContextOf(req) };
-}
-
-export function form(body: unknown): Record<string, string> {
-  return body && typeof body === 'object' ? (body as Record<string, string>) : {};
-}
+import { Public } from '../../auth/auth.decorators.js';
+import { LoginService } from './login.service.js';
+import { form, pageRequest, send, type PageResult } from '../kit/page-reply.js';
 
 /** The hosted sign-in pages of each tenant (HTML, not part of the JSON API). */
 @ApiExcludeController()
