@@ -129,7 +129,9 @@ export async function signIn(
   let res = await browser.get(url);
   for (let hops = 0; hops < 10; hops++) {
     if (res.status !== 303 && res.status !== 302) {
-      throw new Error(`unexpected ${res.status} at ${res.url}:\n${res.html.slice(0, 2000)}`);
+      throw new Error(
+        `unexpected ${res.status} at ${res.url}:\n${res.html.replace(/<style>[\s\S]*?<\/style>/g, '').slice(0, 2000)}`,
+      );
     }
     const next = new URL(res.location!);
     if (next.href.startsWith(opts.redirectUri)) return { callback: next, verifier, state, nonce };
