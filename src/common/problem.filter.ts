@@ -8,10 +8,12 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
+import { DomainError } from './domain-error.js';
 import {
   PROBLEM_CONTENT_TYPE,
   ProblemException,
   problemType,
+  STATUS_OF_KIND,
   type ProblemDetails,
 } from './problem.js';
 import { classifyDatabaseError } from '../database/database-errors.js';
@@ -24,6 +26,7 @@ const STATUS_TITLES: Record<number, string> = {
   405: 'Method not allowed',
   406: 'Not acceptable',
   409: 'Conflict',
+  412: 'Precondition failed',
   413: 'Payload too large',
   415: 'Unsupported media type',
   422: 'Unprocessable content',
@@ -80,6 +83,19 @@ export function problemFromDatabaseError(error: unknown): ProblemException | und
 /** Maps anything thrown into a problem; unknown errors become a bare 500 without internals. */
 export function toProblemException(error: unknown): ProblemException {
   if (error instanceof ProblemException) return error;
+  if (error instanceof DomainError) {
+    const status = STATUS_OF_KIND[error.kind];
+    return new ProblemException(
+      status,
+      error.code,
+      STATUS_TITLES[status] ?? 'Error',
+      error.message,
+      error.fields,
+      error.retryAfterSeconds !== undefined
+        ? { 'retry-after': String(error.retryAfterSeconds) }
+        : undefined,
+    );
+  }
   if (error instanceof QueryFailedError) {
     const mapped = problemFromDatabaseError(error);
     if (mapped) return mapped;

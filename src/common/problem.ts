@@ -1,9 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
+import { DomainError, type DomainErrorKind, type FieldError } from './domain-error.js';
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export type { FieldError } from './domain-error.js';
 
 export interface ProblemDetails {
   type: string;
@@ -20,20 +18,45 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 /** Stable problem type URIs: clients switch on `type`, humans read `title`/`detail`. */
 export const problemType = (code: string) => `urn:idp:problem:${code}`;
 
+/** The kind of domain error each status stands for, and the status each kind is answered with. */
+const KIND_OF_STATUS: Record<number, DomainErrorKind> = {
+  400: 'invalid',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not-found',
+  409: 'conflict',
+  412: 'precondition-failed',
+  413: 'too-large',
+  429: 'too-many',
+  503: 'unavailable',
+};
+export const STATUS_OF_KIND: Record<DomainErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  'precondition-failed': 412,
+  'too-large': 413,
+  'too-many': 429,
+  unavailable: 503,
+};
+
 /**
- * The one error every module throws. `code` becomes the problem type; the filter renders it
- * as RFC 9457 problem+json.
+ * An error as the HTTP API answers it: `code` becomes the problem type; the filter renders it
+ * as RFC 9457 problem+json. It is also a DomainError (kind from the status), so pages and
+ * services handle both alike while services move to throwing plain DomainErrors.
  */
-export class ProblemException extends Error {
+export class ProblemException extends DomainError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: string,
     readonly title: string,
     readonly detail?: string,
     readonly errors?: FieldError[],
     readonly headers?: Record<string, string>,
   ) {
-    super(detail ?? title);
+    super(KIND_OF_STATUS[status] ?? 'invalid', code, detail ?? title, errors);
   }
 
   toProblem(instance?: string): ProblemDetails {
