@@ -1,6 +1,6 @@
 /**
  * `npm run bench:bulk-signin`: password sign-in latency alone, then while a SCIM Bulk creates
- * 1,000 users with passwords in another tenant (decision 0012). A sign-in is the whole hosted
+ * 1,000 users with passwords in another tenant (decision 0016). A sign-in is the whole hosted
  * flow: authorize, the login page, the password POST (one bcrypt compare), the redirect with a
  * code. Reports p50/p95/max of each phase and how long the Bulk took.
  * Env: BCRYPT_COST (8 here, 12 in production: the Bulk's length scales with 2^cost, the sign-in's

@@ -24,7 +24,7 @@ export interface AppConfig {
   trustProxy: boolean | string[];
   logLevel: LogLevel;
   bcryptCost: number;
-  /** Password hashing budget: see src/users/hash-limiter.ts and decision 0012. */
+  /** Password hashing budget: see src/users/hash-limiter.ts and decision 0016. */
   passwordHash: {
     /** bcrypt operations at once in this process (they run on libuv's thread pool). */
     concurrency: number;

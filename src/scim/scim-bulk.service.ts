@@ -116,7 +116,7 @@ export class ScimBulkService {
         'tooMany',
       );
     }
-    // Each password is a bcrypt hash: bound what one request may queue (decision 0012).
+    // Each password is a bcrypt hash: bound what one request may queue (decision 0016).
     const passwords = rawOps.filter((op) => carriesPassword(op)).length;
     if (passwords > this.hasher.maxPerRequest)
       throw new ScimError(413, tooManyPasswords(passwords, this.hasher.maxPerRequest), 'tooMany');

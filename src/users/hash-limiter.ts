@@ -1,5 +1,5 @@
 /**
- * How many bcrypt operations run at once, and whose go first (decision 0012).
+ * How many bcrypt operations run at once, and whose go first (decision 0016).
  *
  * bcrypt runs on libuv's thread pool, which the whole process shares. Unbounded, one SCIM Bulk
  * of 1,000 passwords queues 1,000 hashes there and every sign-in of every tenant waits behind

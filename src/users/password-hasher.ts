@@ -14,7 +14,7 @@ export function tooManyPasswords(count: number, limit: number): string {
 }
 
 /**
- * Every bcrypt hash and compare of the application goes through here (decision 0012): one
+ * Every bcrypt hash and compare of the application goes through here (decision 0016): one
  * limiter bounds them, and a verification costs one full compare whatever the answer.
  * One application runs per process (src/main.ts), so this limiter is the process's.
  */
