@@ -30,6 +30,7 @@ import {
   type ChallengePurpose,
 } from './passkey.entities.js';
 import { UUID_PATTERN as UUID } from '../common/ids.js';
+import { describe, toPasskeyDto, webauthnFailed, type CeremonyOptions } from './passkey-values.js';
 
 const CHALLENGE_TTL_MS = 5 * 60_000;
 /** 1023 bytes in base64url. */
@@ -37,32 +38,6 @@ const MAX_CREDENTIAL_ID_CHARS = 1364;
 const TRANSPORTS = new Set(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb']);
 /** A user id no user has: a challenge for a username that does not exist matches no credential. */
 const NOBODY = '00000000-0000-0000-0000-000000000000';
-
-export interface CeremonyOptions<T> {
-  /** Send back with the authenticator's response. */
-  challenge_id: string;
-  /** Hand to @simplewebauthn/browser (startRegistration / startAuthentication). */
-  options: T;
-}
-
-export const webauthnFailed = (detail: string) =>
-  new ProblemException(400, 'webauthn-failed', 'Passkey verification failed', detail);
-
-export function toPasskeyDto(c: PasskeyCredentialEntity): PasskeyDto {
-  return {
-    passkey_id: c.passkey_id,
-    credential_id: c.credential_id,
-    user_id: c.user_id,
-    name: c.name,
-    transports: c.transports,
-    backed_up: c.backed_up,
-    device_type: c.device_type,
-    aaguid: c.aaguid,
-    counter: Number(c.counter),
-    created_at: c.created_at.toISOString(),
-    last_used_at: c.last_used_at?.toISOString() ?? null,
-  };
-}
 
 /**
  * WebAuthn passkeys with @simplewebauthn/server. The relying party is PUBLIC_URL (RP ID its
@@ -474,11 +449,4 @@ export class PasskeysService {
   async hasPasskey(tenantId: string, userId: string): Promise<boolean> {
     return (await this.credentials.count(tenantId, { user_id: userId })) > 0;
   }
-}
-
-/** The library's messages say what failed without secrets; anything odd becomes a plain line. */
-function describe(err: unknown): string {
-  const message = err instanceof Error ? err.message : '';
-  if (!message || err instanceof TypeError) return 'The response is malformed';
-  return message.slice(0, 300);
 }
