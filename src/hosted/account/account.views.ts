@@ -18,7 +18,7 @@ td button,.inline button{width:auto;margin:0;padding:.35rem .7rem;font-size:.85r
 .inline{display:flex;gap:.5rem;align-items:center}
 .inline input{flex:1}
 .muted{color:#555;font-size:.85rem}
-.badge{background:#e8f5ec;color:#14502a;border-radius:3px;padding:0 .35rem;font-size:.8rem}
+.badge{background:#e8f5ec;color:#14502a;border-radius:3px;padding:0 .35rem;font-size:.8rem;white-space:nowrap}
 </style>`;
 
 export interface AccountView {
