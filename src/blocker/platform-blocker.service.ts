@@ -88,9 +88,7 @@ export class PlatformBlocker {
   }
 
   async list(q: BlockListQuery): Promise<Page<BlockDto>> {
-    const size = q.page_size ?? q.limit;
-    const offset = q.page !== undefined ? (q.page - 1) * size : q.offset;
-    const dir = q.sort_direction === -1 ? 'DESC' : 'ASC';
+    const { size, offset, dir } = q.window();
     const [rows, total] = await this.blocks.findAndCount({
       where: { kind: 'ip', blocked_until: MoreThan(new Date()) },
       order: { created_at: dir, subject: dir },

@@ -20,6 +20,13 @@ export class BlockListQuery extends ListQuery {
   @Min(1)
   @Max(500)
   page_size?: number;
+
+  /** The page asked for, whichever way it was asked: rows to take, rows to skip, and the order. */
+  window(): { size: number; offset: number; dir: 'ASC' | 'DESC' } {
+    const size = this.page_size ?? this.limit;
+    const offset = this.page !== undefined ? (this.page - 1) * size : this.offset;
+    return { size, offset, dir: this.sort_direction === -1 ? 'DESC' : 'ASC' };
+  }
 }
 
 export class BlockDto {
