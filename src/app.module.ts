@@ -13,6 +13,7 @@ import { ClientsModule } from './clients/clients.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { DataSource } from 'typeorm';
+import { Drain } from './common/drain.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { entities } from './entities.js';
 import { runMigrations } from './database/migrate.js';
@@ -86,6 +87,7 @@ export class AppModule {
       controllers: [HealthController, HostedAssetsController],
       providers: [
         UserTokens,
+        Drain,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],

@@ -35,7 +35,6 @@ export async function createApp(
     abortOnError: false,
   });
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
   // The API speaks JSON only; anything else is 415, not a string that fails validation oddly.

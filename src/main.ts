@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
+import { installSignalHandlers } from './shutdown.js';
 
 async function main() {
   let config: AppConfig;
@@ -15,6 +16,7 @@ async function main() {
   }
   const { app, logger } = await createApp(config);
   await app.listen({ port: config.port, host: config.host });
+  installSignalHandlers(app, logger, config);
   logger.info(
     {
       startup_ms: Math.round(performance.now()),

@@ -34,6 +34,8 @@ export interface AppConfig {
     maxPerRequest: number;
   };
   providerCacheSize: number;
+  /** On SIGTERM/SIGINT: how long requests in flight may take before connections are cut (ms). */
+  shutdownDrainMs: number;
   /** How old a sign-in may be for adding or removing a credential (API and account page), in seconds. */
   recentAuthSeconds: number;
   metricsToken?: string;
@@ -202,6 +204,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     bcryptCost: int(env, 'BCRYPT_COST', 12, 4, 15),
     passwordHash: passwordHashConfig(env),
     providerCacheSize: int(env, 'PROVIDER_CACHE_SIZE', 500, 1, 100000),
+    shutdownDrainMs: int(env, 'SHUTDOWN_DRAIN_SECONDS', 10, 0, 300) * 1000,
     recentAuthSeconds: int(env, 'RECENT_AUTH_SECONDS', 300, 1, 86400),
     metricsToken: str(env, 'METRICS_TOKEN'),
     metricsPublic: bool(env, 'METRICS_PUBLIC', false),

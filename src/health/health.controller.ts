@@ -8,6 +8,7 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { Public } from '../auth/auth.decorators.js';
+import { Drain } from '../common/drain.js';
 import { ProblemException } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 
@@ -28,6 +29,7 @@ export class HealthController {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly db: DataSource,
+    private readonly drain: Drain,
   ) {}
 
   @Get()
@@ -40,8 +42,17 @@ export class HealthController {
   @Get('ready')
   @Public()
   @ApiOkResponse({ type: ReadyDto, description: 'readiness: the database answers' })
-  @ApiServiceUnavailableResponse({ description: 'the database does not answer' })
+  @ApiServiceUnavailableResponse({
+    description: 'the database does not answer, or the server is shutting down',
+  })
   async ready(): Promise<ReadyDto> {
+    if (this.drain.draining)
+      throw new ProblemException(
+        503,
+        'unavailable',
+        'Service unavailable',
+        'The server is shutting down',
+      );
     try {
       await Promise.race([
         this.db.query('SELECT 1'),

@@ -4,6 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import { isValidTenantId, TenantEvents } from '../../libs/tenancy/index.js';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../common/problem.js';
+import { Drain } from '../common/drain.js';
 import { requestIdOf } from '../common/request-id.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -179,7 +180,9 @@ export function mountOidc(app: NestFastifyApplication, logger: Logger) {
   server.removeListener('request', fastify);
   const trusted = trustFunction(config.trustProxy);
   const logsRequests = logger.isLevelEnabled('info');
+  const drain = app.get(Drain);
   server.on('request', (req: Req, res: ServerResponse) => {
+    drain.track(res);
     const target = oidcTarget(req);
     if (!target) return fastify.call(server, req, res);
     req.id = requestIdOf(req.headers);
