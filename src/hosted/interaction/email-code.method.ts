@@ -7,7 +7,7 @@ import { esc } from '../kit/layout.js';
 
 const WRONG = 'The code is wrong, has expired or was already used.';
 
-/** The login route's sibling where the user asks for a code (see LoginController). */
+/** The login route's sibling where the user asks for a code (EmailCodeStep). */
 export function emailCodeAction(loginAction: string): string {
   return `${loginAction}/email-code`;
 }
@@ -23,6 +23,7 @@ export class EmailCodeLoginMethod implements LoginMethod {
   readonly id = 'email_code';
   readonly failureMessage = WRONG;
   readonly guardsItself = true;
+  readonly ownStep = true;
 
   constructor(
     private readonly codes: LoginCodeService,

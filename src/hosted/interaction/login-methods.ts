@@ -39,6 +39,11 @@ export interface LoginMethod {
    * still checks the blocker first and audits, but counts nothing twice.
    */
   readonly guardsItself?: boolean;
+  /**
+   * The method's form goes to its own step pages (a mailed code: EmailCodeStep), never to the
+   * login post; its section on the login page links there.
+   */
+  readonly ownStep?: boolean;
   enabled(settings: Settings): boolean;
   /** The login as typed (username or email), counted by the brute-force blocker; none if the method has no such field. */
   loginName(form: Record<string, string>): string | undefined;

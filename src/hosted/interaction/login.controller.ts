@@ -2,22 +2,41 @@ import { Body, Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../auth/auth.decorators.js';
-import { LoginService } from './login.service.js';
+import { ConsentStep } from './consent.step.js';
+import { EmailCodeStep } from './email-code.step.js';
+import { EnrolmentStep } from './enrolment.step.js';
+import { FirstFactorStep } from './first-factor.step.js';
+import { InteractionContext } from './interaction-context.js';
+import { SignInProgress } from './progress.js';
+import { SecondFactorStep } from './second-factor.step.js';
+import { SignupStep } from './signup.step.js';
 import { form, pageRequest, send, type PageResult } from '../kit/page-reply.js';
 
-/** The hosted sign-in pages of each tenant (HTML, not part of the JSON API). */
+/**
+ * The hosted sign-in pages of each tenant (HTML, not part of the JSON API): each route hands
+ * its request to the step that owns it; an unexpected error still answers an HTML page.
+ */
 @ApiExcludeController()
 @Public()
 @Controller(':tenant_id/interaction/:uid')
 export class LoginController {
-  constructor(private readonly login: LoginService) {}
+  constructor(
+    private readonly context: InteractionContext,
+    private readonly firstFactor: FirstFactorStep,
+    private readonly emailCode: EmailCodeStep,
+    private readonly secondFactor: SecondFactorStep,
+    private readonly enrolment: EnrolmentStep,
+    private readonly progress: SignInProgress,
+    private readonly signup: SignupStep,
+    private readonly consent: ConsentStep,
+  ) {}
 
   private async run(reply: FastifyReply, step: () => Promise<PageResult>) {
     let page: PageResult;
     try {
       page = await step();
     } catch (err) {
-      page = this.login.unexpected(err);
+      page = this.context.unexpected(err);
     }
     send(reply, page);
   }
@@ -29,7 +48,7 @@ export class LoginController {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    return this.run(reply, () => this.login.show(tenantId, uid, pageRequest(req, reply)));
+    return this.run(reply, () => this.context.show(tenantId, uid, pageRequest(req, reply)));
   }
 
   @Post('login')
@@ -41,7 +60,7 @@ export class LoginController {
     @Res() reply: FastifyReply,
   ) {
     return this.run(reply, () =>
-      this.login.login(tenantId, uid, form(body), pageRequest(req, reply)),
+      this.firstFactor.submit(tenantId, uid, form(body), pageRequest(req, reply)),
     );
   }
 
@@ -54,7 +73,7 @@ export class LoginController {
     @Res() reply: FastifyReply,
   ) {
     return this.run(reply, () =>
-      this.login.consent(tenantId, uid, form(body), pageRequest(req, reply)),
+      this.consent.submit(tenantId, uid, form(body), pageRequest(req, reply)),
     );
   }
 
@@ -67,7 +86,7 @@ export class LoginController {
     @Res() reply: FastifyReply,
   ) {
     return this.run(reply, () =>
-      this.login.passkeyLoginOptions(tenantId, uid, form(body), pageRequest(req, reply)),
+      this.firstFactor.passkeyOptions(tenantId, uid, form(body), pageRequest(req, reply)),
     );
   }
 
@@ -78,7 +97,7 @@ export class LoginController {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    return this.run(reply, () => this.login.showEmailCode(tenantId, uid, pageRequest(req, reply)));
+    return this.run(reply, () => this.emailCode.show(tenantId, uid, pageRequest(req, reply)));
   }
 
   @Post('login/email-code')
@@ -90,7 +109,7 @@ export class LoginController {
     @Res() reply: FastifyReply,
   ) {
     return this.run(reply, () =>
-      this.login.requestEmailCode(tenantId, uid, form(body), pageRequest(req, reply)),
+      this.emailCode.request(tenantId, uid, form(body), pageRequest(req, reply)),
     );
   }
 
@@ -103,7 +122,7 @@ export class LoginController {
     @Res() reply: FastifyReply,
   ) {
     return this.run(reply, () =>
-      this.login.verifyEmailCode(tenantId, uid, form(body), pageRequest(req, reply)),
+      this.emailCode.verify(tenantId, uid, form(body), pageRequest(req, reply)),
     );
   }
 
@@ -116,7 +135,7 @@ export class LoginController {
     @Res() reply: FastifyReply,
   ) {
     return this.run(reply, () =>
-      this.login.secondFactor(tenantId, uid, form(body), pageRequest(req, reply)),
+      this.secondFactor.submit(tenantId, uid, form(body), pageRequest(req, reply)),
     );
   }
 
@@ -129,7 +148,7 @@ export class LoginController {
     @Res() reply: FastifyReply,
   ) {
     return this.run(reply, () =>
-      this.login.enrol(tenantId, uid, form(body), pageRequest(req, reply)),
+      this.enrolment.submit(tenantId, uid, form(body), pageRequest(req, reply)),
     );
   }
 
@@ -142,7 +161,7 @@ export class LoginController {
     @Res() reply: FastifyReply,
   ) {
     return this.run(reply, () =>
-      this.login.continue(tenantId, uid, form(body), pageRequest(req, reply)),
+      this.progress.continue(tenantId, uid, form(body), pageRequest(req, reply)),
     );
   }
 
@@ -153,7 +172,7 @@ export class LoginController {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    return this.run(reply, () => this.login.showSignup(tenantId, uid, pageRequest(req, reply)));
+    return this.run(reply, () => this.signup.show(tenantId, uid, pageRequest(req, reply)));
   }
 
   @Post('signup')
@@ -165,7 +184,7 @@ export class LoginController {
     @Res() reply: FastifyReply,
   ) {
     return this.run(reply, () =>
-      this.login.signup(tenantId, uid, form(body), pageRequest(req, reply)),
+      this.signup.submit(tenantId, uid, form(body), pageRequest(req, reply)),
     );
   }
 
@@ -178,7 +197,7 @@ export class LoginController {
     @Res() reply: FastifyReply,
   ) {
     return this.run(reply, () =>
-      this.login.signupPasskeyOptions(tenantId, uid, form(body), pageRequest(req, reply)),
+      this.signup.passkeyOptions(tenantId, uid, form(body), pageRequest(req, reply)),
     );
   }
 
@@ -191,7 +210,7 @@ export class LoginController {
     @Res() reply: FastifyReply,
   ) {
     return this.run(reply, () =>
-      this.login.signupPasskey(tenantId, uid, form(body), pageRequest(req, reply)),
+      this.signup.passkey(tenantId, uid, form(body), pageRequest(req, reply)),
     );
   }
 
@@ -204,7 +223,7 @@ export class LoginController {
     @Res() reply: FastifyReply,
   ) {
     return this.run(reply, () =>
-      this.login.abort(tenantId, uid, form(body), pageRequest(req, reply)),
+      this.context.abort(tenantId, uid, form(body), pageRequest(req, reply)),
     );
   }
 }

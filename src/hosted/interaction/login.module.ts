@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
 import { BlockerModule } from '../../blocker/blocker.module.js';
 import { EmailFlowsModule } from '../../email-flows/email-flows.module.js';
 import { MailModule } from '../../mail/mail.module.js';
@@ -7,18 +7,28 @@ import { OidcModule } from '../../oidc/oidc.module.js';
 import { PasskeysModule } from '../../passkeys/passkeys.module.js';
 import { SessionsModule } from '../../sessions/sessions.module.js';
 import { UsersModule } from '../../users/users.module.js';
+import { SignInCompletion } from './completion.js';
+import { ConsentStep } from './consent.step.js';
 import { EmailCodeLoginMethod } from './email-code.method.js';
+import { EmailCodeStep } from './email-code.step.js';
+import { EnrolmentStep } from './enrolment.step.js';
+import { FirstFactorStep } from './first-factor.step.js';
+import { InteractionContext } from './interaction-context.js';
 import { LoginController } from './login.controller.js';
 import { LoginMethods } from './login-methods.js';
-import { LoginService } from './login.service.js';
 import { PasskeyLoginMethod } from './passkey.method.js';
 import { PasswordResetController } from '../email-links/password-reset.controller.js';
 import { PasswordResetPages } from '../email-links/password-reset.pages.js';
 import { PasswordLoginMethod } from './password.method.js';
+import { SignInProgress } from './progress.js';
+import { SecondFactorStep } from './second-factor.step.js';
+import { SignupStep } from './signup.step.js';
 
 /**
- * Hosted sign-in pages: the login form and its steps (second factor, enrolment, sign-up),
- * password reset; other modules add sign-in methods through LoginMethods.
+ * Hosted sign-in pages: the interaction context, one step per stage (first factor, email code,
+ * second factor, enrolment, sign-up, consent), password reset. Sign-in methods are plug-ins
+ * of LoginMethods, registered here in the order the login page shows them; other modules may
+ * add theirs.
  */
 @Module({
   imports: [
@@ -33,7 +43,15 @@ import { PasswordLoginMethod } from './password.method.js';
   ],
   controllers: [LoginController, PasswordResetController],
   providers: [
-    LoginService,
+    InteractionContext,
+    SignInCompletion,
+    FirstFactorStep,
+    EmailCodeStep,
+    SecondFactorStep,
+    EnrolmentStep,
+    SignInProgress,
+    SignupStep,
+    ConsentStep,
     LoginMethods,
     PasswordLoginMethod,
     PasskeyLoginMethod,
@@ -42,4 +60,17 @@ import { PasswordLoginMethod } from './password.method.js';
   ],
   exports: [LoginMethods],
 })
-export class LoginModule {}
+export class LoginModule implements OnModuleInit {
+  constructor(
+    private readonly methods: LoginMethods,
+    private readonly password: PasswordLoginMethod,
+    private readonly passkey: PasskeyLoginMethod,
+    private readonly emailCode: EmailCodeLoginMethod,
+  ) {}
+
+  onModuleInit() {
+    this.methods.register(this.password);
+    this.methods.register(this.passkey);
+    this.methods.register(this.emailCode);
+  }
+}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import { ProblemException } from '../../common/problem.js';
+import { isDomainError } from '../../common/domain-error.js';
 import { PasskeysService } from '../../passkeys/passkeys.service.js';
 import type { LoginMethod, LoginMethodView, LoginOutcome, Settings } from './login-methods.js';
 import { WEBAUTHN_SCRIPTS } from '../kit/steps.js';
@@ -72,7 +72,7 @@ ${WEBAUTHN_SCRIPTS}`;
       // User verification is required: possession and a PIN or biometric, two factors in one.
       return { status: 'success', accountId: userId, amr: ['hwk', 'mfa'] };
     } catch (err) {
-      if (err instanceof ProblemException) return { status: 'failed', message: FAILED };
+      if (isDomainError(err)) return { status: 'failed', message: FAILED };
       throw err;
     }
   }

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { TotpService } from '../../mfa/totp.service.js';
+import type { PageRequest, PageResult } from '../kit/page-reply.js';
+import { SignInCompletion } from './completion.js';
+import { EnrolmentStep } from './enrolment.step.js';
+import { InteractionContext, isPage, type Loaded, type SignedIn } from './interaction-context.js';
+import { SecondFactorStep } from './second-factor.step.js';
+
+/** What comes after a first factor (or a new account): the second factor, enrolment, or done. */
+@Injectable()
+export class SignInProgress {
+  constructor(
+    private readonly context: InteractionContext,
+    private readonly totp: TotpService,
+    private readonly secondFactor: SecondFactorStep,
+    private readonly enrolment: EnrolmentStep,
+    private readonly completion: SignInCompletion,
+  ) {}
+
+  /**
+   * A first factor passed. A passkey (possession plus user verification) is enough on its
+   * own; a password is followed by the user's TOTP, or by enrolment when the tenant requires
+   * a second factor the user does not have yet.
+   */
+  async next(l: Loaded, http: PageRequest, state: SignedIn): Promise<PageResult> {
+    const strong = state.amr.includes('hwk');
+    if (!strong && (await this.totp.hasSecondFactor(l.tenantId, state.accountId))) {
+      return this.secondFactor.render(l, { ...state, stage: 'totp' });
+    }
+    if (!strong && l.settings.is_2fa) return this.enrolment.begin(l, state);
+    return this.completion.complete(l, http, state);
+  }
+
+  /** POST continue: after the recovery codes (done), or past the passkey offer of sign-up. */
+  async continue(
+    tenantId: string,
+    uid: string,
+    form: Record<string, string>,
+    http: PageRequest,
+  ): Promise<PageResult> {
+    const step = await this.context.loadStep(tenantId, uid, form, http, ['done', 'signup']);
+    if (isPage(step)) return step;
+    const { l, state } = step;
+    const next = { accountId: state.accountId, amr: state.amr, method: state.method };
+    if (state.stage === 'signup') return this.next(l, http, next);
+    return this.completion.complete(l, http, next);
+  }
+}
