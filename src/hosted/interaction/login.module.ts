@@ -12,13 +12,11 @@ import { LoginController } from './login.controller.js';
 import { LoginMethods } from './login-methods.js';
 import { LoginService } from './login.service.js';
 import { PasskeyLoginMethod } from './passkey.method.js';
-import { PasswordResetController } from '../email-links/password-reset.controller.js';
-import { PasswordResetPages } from '../email-links/password-reset.pages.js';
 import { PasswordLoginMethod } from './password.method.js';
 
 /**
- * Hosted sign-in pages: the login form and its steps (second factor, enrolment, sign-up),
- * password reset; other modules add sign-in methods through LoginMethods.
+ * Hosted sign-in pages: the login form and its steps (second factor, enrolment, sign-up);
+ * other modules add sign-in methods through LoginMethods.
  */
 @Module({
   imports: [
@@ -31,14 +29,13 @@ import { PasswordLoginMethod } from './password.method.js';
     EmailFlowsModule,
     MailModule,
   ],
-  controllers: [LoginController, PasswordResetController],
+  controllers: [LoginController],
   providers: [
     LoginService,
     LoginMethods,
     PasswordLoginMethod,
     PasskeyLoginMethod,
     EmailCodeLoginMethod,
-    PasswordResetPages,
   ],
   exports: [LoginMethods],
 })
