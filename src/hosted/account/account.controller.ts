@@ -6,6 +6,7 @@ import { auditContextOf } from '../../audit/audit.service.js';
 import { PageErrorBoundary } from '../kit/page-errors.js';
 import { form, type PageReply } from '../kit/page-reply.js';
 import { AccountPasskeys } from './account-passkeys.js';
+import { AccountTotp } from './account-totp.js';
 import { AccountService, type Extras, type HttpIn, type Signed } from './account.service.js';
 
 function httpIn(req: FastifyRequest, reply: FastifyReply): HttpIn {
@@ -23,6 +24,7 @@ export class AccountController {
   constructor(
     private readonly account: AccountService,
     private readonly accountPasskeys: AccountPasskeys,
+    private readonly accountTotp: AccountTotp,
   ) {}
 
   private readonly boundary = new PageErrorBoundary('Account');
@@ -94,7 +96,7 @@ export class AccountController {
     @Req() q: FastifyRequest,
     @Res() r: FastifyReply,
   ) {
-    return this.post(t, q, r, b, (s) => this.account.totpEnrol(s));
+    return this.post(t, q, r, b, (s) => this.accountTotp.totpEnrol(s));
   }
 
   @Post('totp/confirm')
@@ -104,7 +106,7 @@ export class AccountController {
     @Req() q: FastifyRequest,
     @Res() r: FastifyReply,
   ) {
-    return this.post(t, q, r, b, (s, f) => this.account.totpConfirm(s, f));
+    return this.post(t, q, r, b, (s, f) => this.accountTotp.totpConfirm(s, f));
   }
 
   @Post('totp/disable')
@@ -114,7 +116,7 @@ export class AccountController {
     @Req() q: FastifyRequest,
     @Res() r: FastifyReply,
   ) {
-    return this.post(t, q, r, b, (s, f) => this.account.totpDisable(s, f));
+    return this.post(t, q, r, b, (s, f) => this.accountTotp.totpDisable(s, f));
   }
 
   @Post('recovery-codes')
@@ -124,7 +126,7 @@ export class AccountController {
     @Req() q: FastifyRequest,
     @Res() r: FastifyReply,
   ) {
-    return this.post(t, q, r, b, (s, f) => this.account.recoveryCodes(s, f));
+    return this.post(t, q, r, b, (s, f) => this.accountTotp.recoveryCodes(s, f));
   }
 
   @Post('passkeys/options')

@@ -8,6 +8,7 @@ import { SessionsModule } from '../../sessions/sessions.module.js';
 import { UsersModule } from '../../users/users.module.js';
 import { AccountController } from './account.controller.js';
 import { AccountPasskeys } from './account-passkeys.js';
+import { AccountTotp } from './account-totp.js';
 import { AccountService } from './account.service.js';
 import { EmailLinksModule } from '../email-links/email-links.module.js';
 
@@ -24,6 +25,6 @@ import { EmailLinksModule } from '../email-links/email-links.module.js';
     EmailLinksModule,
   ],
   controllers: [AccountController],
-  providers: [AccountService, AccountPasskeys],
+  providers: [AccountService, AccountPasskeys, AccountTotp],
 })
 export class AccountModule {}

@@ -3,7 +3,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import QRCode from 'qrcode';
 import { isValidTenantId } from '../../../libs/tenancy/index.js';
 import { AuditService, type AuditContext } from '../../audit/audit.service.js';
 import { BlockerService } from '../../blocker/blocker.service.js';
@@ -13,7 +12,7 @@ import { isDomainError } from '../../common/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { tenantBranding } from '../kit/branding.js';
 import { BrowserCsrf, cookieHeader, readCookie } from '../kit/csrf.js';
-import { messageOf, notFoundPage, statusOf } from '../kit/page-errors.js';
+import { notFoundPage, statusOf } from '../kit/page-errors.js';
 import type { PageReply } from '../kit/page-reply.js';
 import { errorPage, messagePage, type Branding } from '../kit/layout.js';
 import { TotpService } from '../../mfa/totp.service.js';
@@ -34,9 +33,6 @@ import { accountPage, type AccountView } from './account.views.js';
  */
 export const ACCOUNT_CLIENT_ID = 'idp-account';
 const STATE_COOKIE = 'idp_account_state';
-
-/** What a refused code reads as on the page, by kind (others: the error's own message). */
-const CODE_MESSAGES = { 'too-many': 'Too many wrong codes. Wait a few minutes, then try again.' };
 
 export interface HttpIn {
   req: IncomingMessage;
@@ -362,67 +358,6 @@ export class AccountService {
         'Your password is changed and you are signed out everywhere. Open your account page again to sign in with the new password.',
       ),
     };
-  }
-
-  private async enrolmentView(secret: string, uri: string) {
-    return { secret, uri, qr: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M' }) };
-  }
-
-  async totpEnrol(s: Signed): Promise<Extras> {
-    try {
-      const e = await this.totp.enrol(s.tenantId, s.user.user_id, s.ctx);
-      return { enrolment: await this.enrolmentView(e.secret, e.otpauth_uri) };
-    } catch (err) {
-      if (!isDomainError(err)) throw err;
-      return { status: statusOf(err), error: err.message };
-    }
-  }
-
-  private codeError(err: unknown): Extras {
-    if (!isDomainError(err)) throw err;
-    if (err.kind === 'too-many' || err.kind === 'conflict')
-      return { status: statusOf(err), error: messageOf(err, CODE_MESSAGES, err.message) };
-    return { status: 400, error: 'That code is wrong, expired or already used.' };
-  }
-
-  async totpConfirm(s: Signed, form: Record<string, string>): Promise<Extras> {
-    try {
-      const { recovery_codes } = await this.totp.confirm(
-        s.tenantId,
-        s.user.user_id,
-        str(form.code),
-        s.ctx,
-      );
-      return { message: 'Two-step verification is on.', recoveryCodes: recovery_codes };
-    } catch (err) {
-      return this.codeError(err);
-    }
-  }
-
-  async totpDisable(s: Signed, form: Record<string, string>): Promise<Extras> {
-    try {
-      await this.totp.disable(s.tenantId, s.user.user_id, str(form.code), s.ctx);
-      return { message: 'Two-step verification is off.' };
-    } catch (err) {
-      return this.codeError(err);
-    }
-  }
-
-  async recoveryCodes(s: Signed, form: Record<string, string>): Promise<Extras> {
-    try {
-      const { recovery_codes } = await this.totp.regenerateRecoveryCodes(
-        s.tenantId,
-        s.user.user_id,
-        str(form.code),
-        s.ctx,
-      );
-      return {
-        message: 'New recovery codes made; the old ones no longer work.',
-        recoveryCodes: recovery_codes,
-      };
-    } catch (err) {
-      return this.codeError(err);
-    }
   }
 
   async revokeSession(s: Signed, sessionId: string): Promise<Extras | PageReply> {
