@@ -48,9 +48,10 @@ export function cookieHeader(
 }
 
 /**
- * CSRF for hosted pages outside an interaction (password reset): a double-submit token, the
- * HMAC of a random per-browser cookie under a per-tenant key. A page of another site can
- * neither read the cookie nor forge the HMAC.
+ * CSRF for hosted pages outside an interaction: the HMAC, under a per-tenant key, of a value
+ * only this browser has (the account page: its session's uid; mailed links and password reset:
+ * the random cookie of DoubleSubmitCsrf). A page of another site can neither read the value nor
+ * forge the HMAC.
  */
 export class BrowserCsrf {
   constructor(
