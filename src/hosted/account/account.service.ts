@@ -20,7 +20,6 @@ import { OidcProviders } from '../../oidc/oidc-providers.service.js';
 import { brandingOf } from '../../tenants/branding.js';
 import { PasskeysService } from '../../passkeys/passkeys.service.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
-import type { Settings } from '../interaction/login-methods.js';
 import { TenantsService } from '../../tenants/tenants.service.js';
 import { UpdateUserDto } from '../../users/dto/user.dto.js';
 import type { UserEntity } from '../../users/user.entity.js';
@@ -44,7 +43,8 @@ export interface HttpIn {
 
 export interface Signed {
   tenantId: string;
-  settings: Settings;
+  /** The tenant's settings, as TenantsService reads them. */
+  settings: Awaited<ReturnType<TenantsService['settings']>>;
   branding: Branding;
   user: UserEntity;
   sessionId: string;
