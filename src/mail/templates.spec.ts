@@ -1,4 +1,5 @@
-import { escapeHtml, passwordResetMail, verifyEmailMail } from './templates.js';
+import { escapeHtml } from '../common/html.js';
+import { passwordResetMail, verifyEmailMail } from './templates.js';
 
 describe('mail templates', () => {
   it('escapes the tenant name and the link in HTML', () => {

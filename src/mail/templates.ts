@@ -1,18 +1,7 @@
+import { escapeHtml } from '../common/html.js';
 import type { MailMessage } from './mail.service.js';
 
 export type Template = Omit<MailMessage, 'to'>;
-
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
-}
 
 /** Header lines must stay one line: a tenant name cannot inject headers. */
 function oneLine(value: string): string {

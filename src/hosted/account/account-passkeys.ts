@@ -1,15 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
-import { ProblemException } from '../../common/problem.js';
+import { isDomainError } from '../../common/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { PasskeysService } from '../../passkeys/passkeys.service.js';
-import {
-  AccountService,
-  str,
-  type AccountResult,
-  type Extras,
-  type Signed,
-} from './account.service.js';
+import { statusOf } from '../kit/page-errors.js';
+import type { PageReply } from '../kit/page-reply.js';
+import { AccountService, str, type Extras, type Signed } from './account.service.js';
 
 /** The account page's passkey actions: add (after a recent sign-in), rename, delete. */
 @Injectable()
@@ -24,7 +20,7 @@ export class AccountPasskeys {
    * Adding a passkey adds a way in that skips the password: a session older than
    * RECENT_AUTH_SECONDS (a forgotten browser, a stolen cookie) signs in again first.
    */
-  async options(s: Signed): Promise<AccountResult> {
+  async options(s: Signed): Promise<PageReply> {
     const age = Date.now() / 1000 - (s.loginTs ?? 0);
     if (age > this.config.recentAuthSeconds)
       return {
@@ -40,9 +36,8 @@ export class AccountPasskeys {
         json: await this.passkeys.registrationOptions(s.tenantId, s.user.user_id),
       };
     } catch (err) {
-      if (err instanceof ProblemException)
-        return { status: err.status, json: { error: err.detail ?? err.message } };
-      throw err;
+      if (!isDomainError(err)) throw err;
+      return { status: statusOf(err), json: { error: err.message } };
     }
   }
 
@@ -68,9 +63,8 @@ export class AccountPasskeys {
       );
       return { message: `Passkey "${p.name}" added.` };
     } catch (err) {
-      if (err instanceof ProblemException)
-        return { status: 400, error: 'The passkey could not be added. Try again.' };
-      throw err;
+      if (!isDomainError(err)) throw err;
+      return { status: 400, error: 'The passkey could not be added. Try again.' };
     }
   }
 
@@ -82,9 +76,8 @@ export class AccountPasskeys {
       await this.passkeys.rename(s.tenantId, s.user.user_id, passkeyId, name, s.ctx);
       return { message: 'Passkey renamed.' };
     } catch (err) {
-      if (err instanceof ProblemException)
-        return { status: err.status, error: 'That passkey is not yours or is gone.' };
-      throw err;
+      if (!isDomainError(err)) throw err;
+      return { status: statusOf(err), error: 'That passkey is not yours or is gone.' };
     }
   }
 
@@ -93,9 +86,8 @@ export class AccountPasskeys {
       await this.passkeys.remove(s.tenantId, s.user.user_id, passkeyId, s.ctx);
       return { message: 'Passkey deleted.' };
     } catch (err) {
-      if (err instanceof ProblemException)
-        return { status: err.status, error: 'That passkey is not yours or is gone.' };
-      throw err;
+      if (!isDomainError(err)) throw err;
+      return { status: statusOf(err), error: 'That passkey is not yours or is gone.' };
     }
   }
 }

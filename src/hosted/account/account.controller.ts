@@ -3,36 +3,34 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../auth/auth.decorators.js';
 import { auditContextOf } from '../../audit/audit.service.js';
-import { form, send } from '../kit/page-reply.js';
+import { PageErrorBoundary } from '../kit/page-errors.js';
+import { form, type PageReply } from '../kit/page-reply.js';
 import { AccountPasskeys } from './account-passkeys.js';
-import { EmailLinkPages } from '../email-links/email-link.pages.js';
-import {
-  AccountService,
-  type AccountResult,
-  type Extras,
-  type HttpIn,
-  type Signed,
-} from './account.service.js';
+import { AccountTotp } from './account-totp.js';
+import { AccountService, type Extras, type HttpIn, type Signed } from './account.service.js';
 
 function httpIn(req: FastifyRequest, reply: FastifyReply): HttpIn {
   return { req: req.raw, res: reply.raw, cookie: req.headers.cookie, ...auditContextOf(req) };
 }
 
-/** The account page of each tenant (HTML; the signed-in user is the tenant's OIDC session). */
+/**
+ * The account page of each tenant (HTML; the signed-in user is the tenant's OIDC session). The
+ * landing pages of its mailed links are email-links/'s.
+ */
 @ApiExcludeController()
 @Public()
 @Controller(':tenant_id/account')
 export class AccountController {
   constructor(
     private readonly account: AccountService,
-    private readonly links: EmailLinkPages,
     private readonly accountPasskeys: AccountPasskeys,
+    private readonly accountTotp: AccountTotp,
   ) {}
 
-  private async reply(reply: FastifyReply, result: Promise<AccountResult>) {
-    const page = await result;
-    if (page.setCookie) void reply.header('set-cookie', page.setCookie);
-    send(reply, page);
+  private readonly boundary = new PageErrorBoundary('Account');
+
+  private reply(reply: FastifyReply, step: () => Promise<PageReply>) {
+    return this.boundary.reply(reply, step);
   }
 
   private post(
@@ -40,19 +38,16 @@ export class AccountController {
     req: FastifyRequest,
     reply: FastifyReply,
     body: unknown,
-    action: (s: Signed, f: Record<string, string>, http: HttpIn) => Promise<Extras | AccountResult>,
+    action: (s: Signed, f: Record<string, string>, http: HttpIn) => Promise<Extras | PageReply>,
   ) {
     const http = httpIn(req, reply);
     const f = form(body);
-    return this.reply(
-      reply,
-      this.account.post(tenantId, http, f, (s) => action(s, f, http)),
-    );
+    return this.reply(reply, () => this.account.post(tenantId, http, f, (s) => action(s, f, http)));
   }
 
   @Get()
   show(@Param('tenant_id') t: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.reply(reply, this.account.show(t, httpIn(req, reply)));
+    return this.reply(reply, () => this.account.show(t, httpIn(req, reply)));
   }
 
   @Get('signin')
@@ -61,7 +56,7 @@ export class AccountController {
     @Query('reauth') reauth: unknown,
     @Res() reply: FastifyReply,
   ) {
-    return this.reply(reply, this.account.signin(t, reauth === '1'));
+    return this.reply(reply, () => this.account.signin(t, reauth === '1'));
   }
 
   @Get('callback')
@@ -71,53 +66,7 @@ export class AccountController {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    return this.reply(reply, this.account.callback(t, query, httpIn(req, reply)));
-  }
-
-  @Get('verify-email')
-  showVerify(
-    @Param('tenant_id') t: string,
-    @Query('token') token: unknown,
-    @Req() q: FastifyRequest,
-    @Res() r: FastifyReply,
-  ) {
-    return this.reply(r, this.links.show(t, 'verify-email', token, q.headers.cookie));
-  }
-
-  @Post('verify-email')
-  verify(
-    @Param('tenant_id') t: string,
-    @Body() b: unknown,
-    @Req() q: FastifyRequest,
-    @Res() r: FastifyReply,
-  ) {
-    return this.reply(
-      r,
-      this.links.confirm(t, 'verify-email', form(b), q.headers.cookie, auditContextOf(q)),
-    );
-  }
-
-  @Get('confirm-email')
-  showConfirmEmail(
-    @Param('tenant_id') t: string,
-    @Query('token') token: unknown,
-    @Req() q: FastifyRequest,
-    @Res() r: FastifyReply,
-  ) {
-    return this.reply(r, this.links.show(t, 'confirm-email', token, q.headers.cookie));
-  }
-
-  @Post('confirm-email')
-  confirmEmail(
-    @Param('tenant_id') t: string,
-    @Body() b: unknown,
-    @Req() q: FastifyRequest,
-    @Res() r: FastifyReply,
-  ) {
-    return this.reply(
-      r,
-      this.links.confirm(t, 'confirm-email', form(b), q.headers.cookie, auditContextOf(q)),
-    );
+    return this.reply(reply, () => this.account.callback(t, query, httpIn(req, reply)));
   }
 
   @Post('profile')
@@ -147,7 +96,7 @@ export class AccountController {
     @Req() q: FastifyRequest,
     @Res() r: FastifyReply,
   ) {
-    return this.post(t, q, r, b, (s) => this.account.totpEnrol(s));
+    return this.post(t, q, r, b, (s) => this.accountTotp.totpEnrol(s));
   }
 
   @Post('totp/confirm')
@@ -157,7 +106,7 @@ export class AccountController {
     @Req() q: FastifyRequest,
     @Res() r: FastifyReply,
   ) {
-    return this.post(t, q, r, b, (s, f) => this.account.totpConfirm(s, f));
+    return this.post(t, q, r, b, (s, f) => this.accountTotp.totpConfirm(s, f));
   }
 
   @Post('totp/disable')
@@ -167,7 +116,7 @@ export class AccountController {
     @Req() q: FastifyRequest,
     @Res() r: FastifyReply,
   ) {
-    return this.post(t, q, r, b, (s, f) => this.account.totpDisable(s, f));
+    return this.post(t, q, r, b, (s, f) => this.accountTotp.totpDisable(s, f));
   }
 
   @Post('recovery-codes')
@@ -177,7 +126,7 @@ export class AccountController {
     @Req() q: FastifyRequest,
     @Res() r: FastifyReply,
   ) {
-    return this.post(t, q, r, b, (s, f) => this.account.recoveryCodes(s, f));
+    return this.post(t, q, r, b, (s, f) => this.accountTotp.recoveryCodes(s, f));
   }
 
   @Post('passkeys/options')

@@ -8,9 +8,9 @@ import { SessionsModule } from '../../sessions/sessions.module.js';
 import { UsersModule } from '../../users/users.module.js';
 import { AccountController } from './account.controller.js';
 import { AccountPasskeys } from './account-passkeys.js';
+import { AccountTotp } from './account-totp.js';
 import { AccountService } from './account.service.js';
-import { EmailLinkPages } from '../email-links/email-link.pages.js';
-import { EmailFlowsModule } from '../../email-flows/email-flows.module.js';
+import { EmailLinksModule } from '../email-links/email-links.module.js';
 
 /** The self-service account page at /<tenant_id>/account, and the mailed links that land there. */
 @Module({
@@ -22,9 +22,9 @@ import { EmailFlowsModule } from '../../email-flows/email-flows.module.js';
     PasskeysModule,
     SessionsModule,
     BlockerModule,
-    EmailFlowsModule,
+    EmailLinksModule,
   ],
   controllers: [AccountController],
-  providers: [AccountService, AccountPasskeys, EmailLinkPages],
+  providers: [AccountService, AccountPasskeys, AccountTotp],
 })
 export class AccountModule {}

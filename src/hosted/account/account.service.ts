@@ -3,23 +3,23 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import QRCode from 'qrcode';
 import { isValidTenantId } from '../../../libs/tenancy/index.js';
 import { AuditService, type AuditContext } from '../../audit/audit.service.js';
 import { BlockerService } from '../../blocker/blocker.service.js';
 import { ClientsService } from '../../clients/clients.service.js';
 import { ListQuery } from '../../common/pagination.js';
-import { ProblemException } from '../../common/problem.js';
+import { isDomainError } from '../../common/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
-import { BrowserCsrf, readCookie } from '../kit/csrf.js';
-import type { PageResult } from '../kit/page-reply.js';
+import { tenantBranding } from '../kit/branding.js';
+import { BrowserCsrf, cookieHeader, readCookie } from '../kit/csrf.js';
+import { notFoundPage, statusOf } from '../kit/page-errors.js';
+import type { PageReply } from '../kit/page-reply.js';
 import { errorPage, messagePage, type Branding } from '../kit/layout.js';
 import { TotpService } from '../../mfa/totp.service.js';
 import { OidcProviders } from '../../oidc/oidc-providers.service.js';
 import { brandingOf } from '../../tenants/branding.js';
 import { PasskeysService } from '../../passkeys/passkeys.service.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
-import type { Settings } from '../interaction/login-methods.js';
 import { TenantsService } from '../../tenants/tenants.service.js';
 import { UpdateUserDto } from '../../users/dto/user.dto.js';
 import type { UserEntity } from '../../users/user.entity.js';
@@ -43,7 +43,8 @@ export interface HttpIn {
 
 export interface Signed {
   tenantId: string;
-  settings: Settings;
+  /** The tenant's settings, as TenantsService reads them. */
+  settings: Awaited<ReturnType<TenantsService['settings']>>;
   branding: Branding;
   user: UserEntity;
   sessionId: string;
@@ -56,9 +57,6 @@ export interface Signed {
 export type Extras = Pick<AccountView, 'message' | 'error' | 'recoveryCodes' | 'enrolment'> & {
   status?: number;
 };
-
-/** A page, plus a cookie to set when the step needs one. */
-export type AccountResult = PageResult & { setCookie?: string };
 
 /**
  * The account page of a tenant. Who is signed in is read from the tenant's own oidc-provider
@@ -89,17 +87,6 @@ export class AccountService {
 
   base(tenantId: string): string {
     return `${new URL(this.providers.issuerOf(tenantId)).pathname}/account`;
-  }
-
-  private notFound(): AccountResult {
-    return {
-      status: 404,
-      html: messagePage(
-        { tenantId: '', displayName: 'Account', logoUrl: null, primaryColor: null },
-        'Page not found',
-        'There is nothing here.',
-      ),
-    };
   }
 
   /** The signed-in user of this browser in the tenant, from the provider's session. */
@@ -151,7 +138,7 @@ export class AccountService {
       } as never);
     } catch (err) {
       // Made by a concurrent first visit: fine.
-      if (!(err instanceof ProblemException && err.status === 409)) throw err;
+      if (!(isDomainError(err) && err.kind === 'conflict')) throw err;
     }
   }
 
@@ -159,8 +146,9 @@ export class AccountService {
    * GET signin: an authorization request of the account client; the state rides in a cookie.
    * With `reauth`, the provider asks for a new sign-in even when the session is live.
    */
-  async signin(tenantId: string, reauth = false): Promise<AccountResult> {
-    if (!isValidTenantId(tenantId) || !(await this.providers.get(tenantId))) return this.notFound();
+  async signin(tenantId: string, reauth = false): Promise<PageReply> {
+    if (!isValidTenantId(tenantId) || !(await this.providers.get(tenantId)))
+      return notFoundPage('Account');
     await this.ensureClient(tenantId);
     const state = randomBytes(18).toString('base64url');
     // PKCE is required of public clients; the code is never redeemed (the session is what counts).
@@ -176,11 +164,14 @@ export class AccountService {
       code_challenge_method: 'S256',
       ...(reauth ? { prompt: 'login' } : {}),
     }).toString();
-    const secure = this.config.publicUrl.startsWith('https:') ? '; Secure' : '';
     return {
       status: 303,
       location: url.href,
-      setCookie: `${STATE_COOKIE}=${state}; Path=${this.base(tenantId)}; HttpOnly; SameSite=Lax; Max-Age=600${secure}`,
+      setCookie: cookieHeader(STATE_COOKIE, state, {
+        path: this.base(tenantId),
+        secure: this.config.publicUrl.startsWith('https:'),
+        maxAge: 600,
+      }),
     };
   }
 
@@ -189,13 +180,16 @@ export class AccountService {
     tenantId: string,
     query: Record<string, unknown>,
     http: HttpIn,
-  ): Promise<AccountResult> {
-    if (!isValidTenantId(tenantId) || !(await this.tenants.exists(tenantId)))
-      return this.notFound();
-    const branding = brandingOf(tenantId, await this.tenants.settings(tenantId));
+  ): Promise<PageReply> {
+    const branding = await tenantBranding(this.tenants, tenantId);
+    if (!branding) return notFoundPage('Account');
     const expected = readCookie(http.cookie, STATE_COOKIE);
     const state = typeof query.state === 'string' ? query.state : '';
-    const clear = `${STATE_COOKIE}=; Path=${this.base(tenantId)}; HttpOnly; SameSite=Lax; Max-Age=0`;
+    const clear = cookieHeader(STATE_COOKIE, '', {
+      path: this.base(tenantId),
+      secure: false,
+      maxAge: 0,
+    });
     if (!expected || !state || expected !== state) {
       return {
         status: 400,
@@ -221,7 +215,7 @@ export class AccountService {
     return { status: 303, location: this.base(tenantId), setCookie: clear };
   }
 
-  private async view(s: Signed, extras: Extras = {}): Promise<AccountResult> {
+  private async view(s: Signed, extras: Extras = {}): Promise<PageReply> {
     const all = Object.assign(new ListQuery(), { limit: 100, offset: 0, sort_direction: -1 });
     const [passkeys, totp, sessions, signIns] = await Promise.all([
       s.settings.passkey_enabled
@@ -258,9 +252,9 @@ export class AccountService {
   }
 
   /** GET: the page, or off to sign in. */
-  async show(tenantId: string, http: HttpIn): Promise<AccountResult> {
+  async show(tenantId: string, http: HttpIn): Promise<PageReply> {
     const s = await this.signedIn(tenantId, http);
-    if (s === 'no-tenant') return this.notFound();
+    if (s === 'no-tenant') return notFoundPage('Account');
     if (!s) return { status: 303, location: `${this.base(tenantId)}/signin` };
     await this.sessions.touch(tenantId, s.user.user_id, s.loginTs);
     return this.view(s);
@@ -274,10 +268,10 @@ export class AccountService {
     tenantId: string,
     http: HttpIn,
     form: Record<string, string>,
-    action: (s: Signed) => Promise<Extras | AccountResult>,
-  ): Promise<AccountResult> {
+    action: (s: Signed) => Promise<Extras | PageReply>,
+  ): Promise<PageReply> {
     const s = await this.signedIn(tenantId, http);
-    if (s === 'no-tenant') return this.notFound();
+    if (s === 'no-tenant') return notFoundPage('Account');
     if (!s) return { status: 303, location: `${this.base(tenantId)}/signin` };
     if (!this.csrf.verify(tenantId, s.sessionId, form.csrf)) {
       return {
@@ -318,7 +312,7 @@ export class AccountService {
     s: Signed,
     form: Record<string, string>,
     http: HttpIn,
-  ): Promise<Extras | AccountResult> {
+  ): Promise<Extras | PageReply> {
     if (!s.settings.password_enabled)
       return { status: 403, error: 'Passwords are turned off here.' };
     const current = typeof form.current_password === 'string' ? form.current_password : '';
@@ -337,7 +331,7 @@ export class AccountService {
     try {
       await this.users.setPassword(s.tenantId, s.user.user_id, next);
     } catch (err) {
-      if (err instanceof ProblemException && err.status === 400)
+      if (isDomainError(err) && err.kind === 'invalid')
         return {
           status: 400,
           error: `The new password does not meet the policy: at least ${s.settings.password_min_length} characters.`,
@@ -366,87 +360,23 @@ export class AccountService {
     };
   }
 
-  private async enrolmentView(secret: string, uri: string) {
-    return { secret, uri, qr: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M' }) };
-  }
-
-  async totpEnrol(s: Signed): Promise<Extras> {
-    try {
-      const e = await this.totp.enrol(s.tenantId, s.user.user_id, s.ctx);
-      return { enrolment: await this.enrolmentView(e.secret, e.otpauth_uri) };
-    } catch (err) {
-      if (err instanceof ProblemException)
-        return { status: err.status, error: err.detail ?? err.message };
-      throw err;
-    }
-  }
-
-  private codeError(err: unknown): Extras {
-    if (!(err instanceof ProblemException)) throw err;
-    if (err.status === 429)
-      return { status: 429, error: 'Too many wrong codes. Wait a few minutes, then try again.' };
-    if (err.status === 409) return { status: 409, error: err.detail ?? err.message };
-    return { status: 400, error: 'That code is wrong, expired or already used.' };
-  }
-
-  async totpConfirm(s: Signed, form: Record<string, string>): Promise<Extras> {
-    try {
-      const { recovery_codes } = await this.totp.confirm(
-        s.tenantId,
-        s.user.user_id,
-        str(form.code),
-        s.ctx,
-      );
-      return { message: 'Two-step verification is on.', recoveryCodes: recovery_codes };
-    } catch (err) {
-      return this.codeError(err);
-    }
-  }
-
-  async totpDisable(s: Signed, form: Record<string, string>): Promise<Extras> {
-    try {
-      await this.totp.disable(s.tenantId, s.user.user_id, str(form.code), s.ctx);
-      return { message: 'Two-step verification is off.' };
-    } catch (err) {
-      return this.codeError(err);
-    }
-  }
-
-  async recoveryCodes(s: Signed, form: Record<string, string>): Promise<Extras> {
-    try {
-      const { recovery_codes } = await this.totp.regenerateRecoveryCodes(
-        s.tenantId,
-        s.user.user_id,
-        str(form.code),
-        s.ctx,
-      );
-      return {
-        message: 'New recovery codes made; the old ones no longer work.',
-        recoveryCodes: recovery_codes,
-      };
-    } catch (err) {
-      return this.codeError(err);
-    }
-  }
-
-  async revokeSession(s: Signed, sessionId: string): Promise<Extras | AccountResult> {
+  async revokeSession(s: Signed, sessionId: string): Promise<Extras | PageReply> {
     try {
       await this.sessions.revoke(s.tenantId, s.user.user_id, sessionId);
     } catch (err) {
-      if (err instanceof ProblemException)
-        return { status: err.status, error: 'That session is already over.' };
-      throw err;
+      if (!isDomainError(err)) throw err;
+      return { status: statusOf(err), error: 'That session is already over.' };
     }
     if (sessionId === s.sessionId) return this.signedOut(s);
     return { message: 'Session ended.' };
   }
 
-  async revokeAll(s: Signed): Promise<AccountResult> {
+  async revokeAll(s: Signed): Promise<PageReply> {
     await this.sessions.revokeAll(s.tenantId, s.user.user_id);
     return this.signedOut(s);
   }
 
-  private signedOut(s: Signed): AccountResult {
+  private signedOut(s: Signed): PageReply {
     return {
       status: 200,
       html: messagePage(

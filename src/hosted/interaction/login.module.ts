@@ -17,8 +17,6 @@ import { InteractionContext } from './interaction-context.js';
 import { LoginController } from './login.controller.js';
 import { LoginMethods } from './login-methods.js';
 import { PasskeyLoginMethod } from './passkey.method.js';
-import { PasswordResetController } from '../email-links/password-reset.controller.js';
-import { PasswordResetPages } from '../email-links/password-reset.pages.js';
 import { PasswordLoginMethod } from './password.method.js';
 import { SignInProgress } from './progress.js';
 import { SecondFactorStep } from './second-factor.step.js';
@@ -26,7 +24,7 @@ import { SignupStep } from './signup.step.js';
 
 /**
  * Hosted sign-in pages: the interaction context, one step per stage (first factor, email code,
- * second factor, enrolment, sign-up, consent), password reset. Sign-in methods are plug-ins
+ * second factor, enrolment, sign-up, consent). Sign-in methods are plug-ins
  * of LoginMethods, registered here in the order the login page shows them; other modules may
  * add theirs.
  */
@@ -41,7 +39,7 @@ import { SignupStep } from './signup.step.js';
     EmailFlowsModule,
     MailModule,
   ],
-  controllers: [LoginController, PasswordResetController],
+  controllers: [LoginController],
   providers: [
     InteractionContext,
     SignInCompletion,
@@ -56,7 +54,6 @@ import { SignupStep } from './signup.step.js';
     PasswordLoginMethod,
     PasskeyLoginMethod,
     EmailCodeLoginMethod,
-    PasswordResetPages,
   ],
   exports: [LoginMethods],
 })

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import {
   constantTimeEqual,
   deriveTenantKey,
@@ -37,10 +37,21 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
+/** A cookie of the hosted pages: HttpOnly, SameSite=Lax, scoped to the pages that read it. */
+export function cookieHeader(
+  name: string,
+  value: string,
+  o: { path: string; secure: boolean; maxAge?: number },
+): string {
+  const maxAge = o.maxAge === undefined ? '' : `; Max-Age=${o.maxAge}`;
+  return `${name}=${value}; Path=${o.path}; HttpOnly; SameSite=Lax${maxAge}${o.secure ? '; Secure' : ''}`;
+}
+
 /**
- * CSRF for hosted pages outside an interaction (password reset): a double-submit token, the
- * HMAC of a random per-browser cookie under a per-tenant key. A page of another site can
- * neither read the cookie nor forge the HMAC.
+ * CSRF for hosted pages outside an interaction: the HMAC, under a per-tenant key, of a value
+ * only this browser has (the account page: its session's uid; mailed links and password reset:
+ * the random cookie of DoubleSubmitCsrf). A page of another site can neither read the value nor
+ * forge the HMAC.
  */
 export class BrowserCsrf {
   constructor(
@@ -64,5 +75,45 @@ export class BrowserCsrf {
       typeof presented === 'string' &&
       constantTimeEqual(presented, this.token(tenantId, cookieValue))
     );
+  }
+}
+
+const COOKIE_VALUE = /^[A-Za-z0-9_-]{16,64}$/;
+
+/**
+ * The double-submit CSRF of the plain browser forms (mailed links, password reset): the token
+ * of a form is bound to a random cookie of the browser, read from the request or minted with
+ * the page that carries the form.
+ */
+export class DoubleSubmitCsrf {
+  private readonly hmac: BrowserCsrf;
+
+  constructor(
+    masterKey: Buffer,
+    purpose: TenantKeyPurpose,
+    private readonly cookie: string,
+    private readonly secure: boolean,
+  ) {
+    this.hmac = new BrowserCsrf(masterKey, purpose);
+  }
+
+  /** The token for a form, and the Set-Cookie (Path `path`) when the browser has no cookie yet. */
+  issue(
+    tenantId: string,
+    cookieHeaderIn: string | undefined,
+    path: string,
+  ): { token: string; setCookie?: string } {
+    const existing = readCookie(cookieHeaderIn, this.cookie);
+    if (existing && COOKIE_VALUE.test(existing))
+      return { token: this.hmac.token(tenantId, existing) };
+    const value = randomBytes(24).toString('base64url');
+    return {
+      token: this.hmac.token(tenantId, value),
+      setCookie: cookieHeader(this.cookie, value, { path, secure: this.secure }),
+    };
+  }
+
+  verify(tenantId: string, cookieHeaderIn: string | undefined, presented: unknown): boolean {
+    return this.hmac.verify(tenantId, readCookie(cookieHeaderIn, this.cookie), presented);
   }
 }

@@ -6,6 +6,8 @@
 
 export type { Branding } from '../../tenants/branding.js';
 export type { ClientDisplay } from '../../oidc/provider-pages.port.js';
+import { escapeHtml } from '../../common/html.js';
+import { DEFAULT_PRIMARY_COLOR } from './branding.js';
 import type { Branding } from '../../tenants/branding.js';
 import type { ClientDisplay } from '../../oidc/provider-pages.port.js';
 
@@ -20,16 +22,8 @@ export const PAGE_CSP =
 export const PAGE_CSP_SCRIPTS =
   "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' https: data:; base-uri 'none'; frame-ancestors 'none'";
 
-const DEFAULT_COLOR = '#2b59c3';
-
-export function esc(value: unknown): string {
-  return String(value ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+/** The app's one escaper (src/common/html.ts), under the short name the page templates use. */
+export const esc = escapeHtml;
 
 /** Only http(s) URLs become links or images: never `javascript:` or `data:` from metadata. */
 export function safeUrl(url: string | null | undefined): string | undefined {
@@ -43,7 +37,7 @@ export function safeUrl(url: string | null | undefined): string | undefined {
 }
 
 function color(value: string | null): string {
-  return value && /^#[0-9a-fA-F]{3,8}$/.test(value) ? value : DEFAULT_COLOR;
+  return value && /^#[0-9a-fA-F]{3,8}$/.test(value) ? value : DEFAULT_PRIMARY_COLOR;
 }
 
 export function layout(b: Branding, title: string, body: string, lang = 'en'): string {

@@ -12,6 +12,9 @@ export type PageResult =
   | { status: 303; location: string }
   | { status: number; json: unknown };
 
+/** A page result, plus a cookie to set when the step needs one. */
+export type PageReply = PageResult & { setCookie?: string };
+
 /** The request as the pages need it: raw objects for oidc-provider, the caller for audit and blocker. */
 export interface PageRequest {
   req: IncomingMessage;
@@ -21,7 +24,8 @@ export interface PageRequest {
 }
 
 /** Writes a page result with the headers every hosted page carries. */
-export function send(reply: FastifyReply, page: PageResult) {
+export function send(reply: FastifyReply, page: PageReply) {
+  if (page.setCookie) void reply.header('set-cookie', page.setCookie);
   void reply
     .header('cache-control', 'no-store')
     .header('referrer-policy', 'no-referrer')
