@@ -6,10 +6,11 @@ import { OidcProviders, type TenantProvider } from '../../oidc/oidc-providers.se
 import { clientDisplay, type PolicyClient } from '../../oidc/provider-config.js';
 import { TenantsService } from '../../tenants/tenants.service.js';
 import { InteractionCsrf } from '../kit/csrf.js';
-import { errorPage, messagePage, type Branding, type ClientDisplay } from '../kit/layout.js';
+import { errorPage, type Branding, type ClientDisplay } from '../kit/layout.js';
 import type { PageRequest, PageResult } from '../kit/page-reply.js';
 import type { Settings } from './login-methods.js';
 import { PendingLogins, type PendingLogin, type PendingStage } from './pending.js';
+import { notFoundPage } from '../kit/page-errors.js';
 
 type Interaction = Awaited<ReturnType<TenantProvider['provider']['interactionDetails']>>;
 
@@ -62,12 +63,6 @@ export interface Loaded {
 export type PromptPage = (l: Loaded, http: PageRequest) => Promise<PageResult> | PageResult;
 
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
-const FALLBACK: Branding = {
-  tenantId: '',
-  displayName: 'Sign in',
-  logoUrl: null,
-  primaryColor: null,
-};
 const EXPIRED =
   'This sign-in request has expired or was started in another browser. Go back to the application and sign in again.';
 const STEP_EXPIRED = 'This step has expired. Go back to the application and sign in again.';
@@ -108,9 +103,9 @@ export class InteractionContext {
 
   /** Loads the tenant and this browser's interaction; a page to show instead when it cannot. */
   async load(tenantId: string, uid: string, http: PageRequest): Promise<Loaded | PageResult> {
-    if (!isValidTenantId(tenantId) || !UID.test(uid)) return this.notFound();
+    if (!isValidTenantId(tenantId) || !UID.test(uid)) return notFoundPage('Sign in');
     const tenant = await this.providers.get(tenantId);
-    if (!tenant) return this.notFound();
+    if (!tenant) return notFoundPage('Sign in');
     const settings = await this.tenants.settings(tenantId);
     const branding = tenant.branding;
     let interaction: Interaction;
@@ -274,23 +269,6 @@ export class InteractionContext {
       actorType: 'user' as const,
       actorId: state.accountId,
     };
-  }
-
-  /** Unexpected failures still answer a page, never a JSON problem in the middle of a sign-in. */
-  unexpected(err: unknown): PageResult {
-    this.logger.error({ err }, 'hosted login page failed');
-    return {
-      status: 500,
-      html: errorPage(
-        FALLBACK,
-        'server_error',
-        'Something went wrong on our side. Try again later.',
-      ),
-    };
-  }
-
-  private notFound(): PageResult {
-    return { status: 404, html: messagePage(FALLBACK, 'Page not found', 'There is nothing here.') };
   }
 
   private badCsrf(l: Loaded): PageResult {

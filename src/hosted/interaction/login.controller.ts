@@ -10,7 +10,8 @@ import { InteractionContext } from './interaction-context.js';
 import { SignInProgress } from './progress.js';
 import { SecondFactorStep } from './second-factor.step.js';
 import { SignupStep } from './signup.step.js';
-import { form, pageRequest, send, type PageResult } from '../kit/page-reply.js';
+import { form, pageRequest, type PageResult } from '../kit/page-reply.js';
+import { PageErrorBoundary } from '../kit/page-errors.js';
 
 /**
  * The hosted sign-in pages of each tenant (HTML, not part of the JSON API): each route hands
@@ -31,14 +32,10 @@ export class LoginController {
     private readonly consent: ConsentStep,
   ) {}
 
-  private async run(reply: FastifyReply, step: () => Promise<PageResult>) {
-    let page: PageResult;
-    try {
-      page = await step();
-    } catch (err) {
-      page = this.context.unexpected(err);
-    }
-    send(reply, page);
+  private readonly boundary = new PageErrorBoundary('Sign in');
+
+  private run(reply: FastifyReply, step: () => Promise<PageResult>) {
+    return this.boundary.reply(reply, step);
   }
 
   @Get()
