@@ -8,7 +8,7 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import type { DataSource, EntityManager } from 'typeorm';
-import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { crossTenant, InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import type { Principal } from '../auth/scopes.js';
 import { badRequest } from '../common/problem.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -299,8 +299,10 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
   private async writeBatch(events: AuditEventEntity[]) {
     const col = <K extends keyof AuditEventEntity>(k: K) => events.map((e) => e[k]);
     await this.dataSource.transaction(async (m) => {
-      // unnest keeps the statement at 13 parameters whatever the batch size.
-      await m.query(
+      // unnest keeps the statement at 13 parameters whatever the batch size; one batch carries
+      // many tenants' events, so the insert is cross-tenant by design.
+      await crossTenant(m).sql(
+        'audit_events_add',
         `INSERT INTO audit_events (tenant_id, event_id, occurred_at, type, actor_type, actor_id,
            subject_type, subject_id, ip, user_agent, outcome, method, details)
          SELECT t, e, o, ty, at, ai, st, si, ip, ua, oc, me, d::jsonb
@@ -410,22 +412,22 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** Retention: per tenant, removes events older than its retention in bounded batches. */
   async purgeExpired(now: Date = new Date()): Promise<number> {
-    const tenants: Array<{ tenant_id: string }> = await this.dataSource.query(
-      'SELECT tenant_id FROM tenants ORDER BY tenant_id',
-    );
+    const tenants = await crossTenant(this.dataSource).tenantIds();
     let removed = 0;
-    for (const { tenant_id: tenantId } of tenants) {
+    for (const tenantId of tenants) {
       const cutoff = new Date(now.getTime() - this.retentionDays(tenantId) * 86_400_000);
       for (;;) {
         // Small batches by ctid: each statement holds its locks briefly and the index on
         // (tenant_id, occurred_at) finds them without scanning the table.
-        const [{ n }]: Array<{ n: number }> = await this.dataSource.query(
+        const [{ n }] = await this.events.sql<{ n: number }>(
+          tenantId,
+          'audit_events_purge',
           `WITH gone AS (
              DELETE FROM audit_events WHERE ctid IN (
                SELECT ctid FROM audit_events WHERE tenant_id = $1 AND occurred_at < $2 LIMIT ${PURGE_BATCH})
              RETURNING 1)
            SELECT count(*)::int AS n FROM gone`,
-          [tenantId, cutoff],
+          [cutoff],
         );
         removed += n;
         if (n < PURGE_BATCH) break;
@@ -433,6 +435,27 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
       for (const hook of this.purgeHooks) await hook(tenantId, cutoff, this.dataSource.manager);
     }
     return removed;
+  }
+
+  /** Per minute of [start, end) (epoch ms), how many distinct subjects had an event of `type`. */
+  async distinctSubjectsPerMinute(
+    tenantId: string,
+    type: string,
+    start: number,
+    end: number,
+  ): Promise<Array<{ bucket: number; users: number }>> {
+    const rows = await this.events.sql<{ minute: string; users: number }>(
+      tenantId,
+      'audit_events_subjects_per_minute',
+      `SELECT floor(extract(epoch from occurred_at) / 60)::bigint::text AS minute,
+              count(DISTINCT subject_id)::int AS users
+       FROM audit_events
+       WHERE tenant_id = $1 AND type = $2 AND occurred_at >= $3 AND occurred_at < $4
+         AND subject_id IS NOT NULL
+       GROUP BY 1`,
+      [type, new Date(start), new Date(end)],
+    );
+    return rows.map((r) => ({ bucket: Number(r.minute) * 60_000, users: Number(r.users) }));
   }
 
   /** Tenants have no retention setting yet: every tenant keeps the default. */

@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { InjectDataSource } from '@nestjs/typeorm';
 import Provider from 'oidc-provider';
 import { In, type DataSource } from 'typeorm';
-import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { crossTenant, InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { UUID_PATTERN } from '../common/ids.js';
 import { CLAIM_COLUMNS, type ClaimsUser } from '../users/user.entity.js';
 import { OidcPayloadEntity } from './oidc-payload.entity.js';
@@ -432,7 +432,7 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
   /**
    * Deletes expired rows of every tenant in bounded batches, a page of tenants at a time so each
    * statement walks the (tenant_id, expires_at) index. A maintenance job across tenants, hence
-   * plain SQL rather than a tenant repository. Answers how many rows went.
+   * cross-tenant SQL rather than a tenant repository. Answers how many rows went.
    */
   purgeExpired(): Promise<number> {
     this.cleaning ??= this.runPurge().finally(() => (this.cleaning = undefined));
@@ -442,16 +442,14 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
   private async runPurge(): Promise<number> {
     let total = 0;
     let after = '';
+    const maintenance = crossTenant(this.dataSource);
     try {
       for (;;) {
-        const tenants: Array<{ tenant_id: string }> = await this.dataSource.query(
-          'SELECT tenant_id FROM tenants WHERE tenant_id > $1 ORDER BY tenant_id LIMIT $2',
-          [after, CLEANUP_TENANT_PAGE],
-        );
-        if (!tenants.length) break;
-        const ids = tenants.map((t) => t.tenant_id);
+        const ids = await maintenance.tenantIds(after, CLEANUP_TENANT_PAGE);
+        if (!ids.length) break;
         for (;;) {
-          const result: [unknown, number] = await this.dataSource.query(
+          const result = await maintenance.sql<[unknown, number]>(
+            'oidc_payloads_purge_expired',
             `DELETE FROM oidc_payloads WHERE ctid = ANY(ARRAY(
                SELECT ctid FROM oidc_payloads
                WHERE tenant_id = ANY($1) AND expires_at < now() LIMIT ${CLEANUP_BATCH}))`,
