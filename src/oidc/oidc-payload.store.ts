@@ -2,10 +2,11 @@ import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { InjectDataSource } from '@nestjs/typeorm';
 import Provider from 'oidc-provider';
 import { In, type DataSource } from 'typeorm';
-import { crossTenant, InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { UUID_PATTERN } from '../common/ids.js';
 import { CLAIM_COLUMNS, type ClaimsUser } from '../users/user.entity.js';
 import { OidcPayloadEntity } from './oidc-payload.entity.js';
+import { purgeExpiredPayloads } from './oidc-payload-purge.js';
 import { AlreadyConsumed, NOT_FOUND, ONE_TIME_MODELS, storable } from './payload-rules.js';
 
 export type Payload = Record<string, unknown>;
@@ -84,8 +85,6 @@ interface PendingFind {
 }
 
 const CLEANUP_EVERY_MS = 5 * 60_000;
-const CLEANUP_BATCH = 1000;
-const CLEANUP_TENANT_PAGE = 500;
 
 function epoch(date: Date): number {
   return Math.floor(date.getTime() / 1000);
@@ -435,35 +434,9 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
    * cross-tenant SQL rather than a tenant repository. Answers how many rows went.
    */
   purgeExpired(): Promise<number> {
-    this.cleaning ??= this.runPurge().finally(() => (this.cleaning = undefined));
+    this.cleaning ??= purgeExpiredPayloads(this.dataSource, this.logger).finally(
+      () => (this.cleaning = undefined),
+    );
     return this.cleaning;
-  }
-
-  private async runPurge(): Promise<number> {
-    let total = 0;
-    let after = '';
-    const maintenance = crossTenant(this.dataSource);
-    try {
-      for (;;) {
-        const ids = await maintenance.tenantIds(after, CLEANUP_TENANT_PAGE);
-        if (!ids.length) break;
-        for (;;) {
-          const result = await maintenance.sql<[unknown, number]>(
-            'oidc_payloads_purge_expired',
-            `DELETE FROM oidc_payloads WHERE ctid = ANY(ARRAY(
-               SELECT ctid FROM oidc_payloads
-               WHERE tenant_id = ANY($1) AND expires_at < now() LIMIT ${CLEANUP_BATCH}))`,
-            [ids],
-          );
-          const deleted = Number(result[1] ?? 0);
-          total += deleted;
-          if (deleted < CLEANUP_BATCH) break;
-        }
-        after = ids[ids.length - 1];
-      }
-    } catch (err) {
-      this.logger.warn({ err }, 'expired OIDC artefact cleanup failed; retried on the next run');
-    }
-    return total;
   }
 }
