@@ -14,6 +14,19 @@ import type {
 /** `SELECT some_function($1, ...)`: a function scoped by its first argument, the tenant. */
 const TENANT_FUNCTION_CALL = /^\s*SELECT\s+[a-z_][a-z0-9_]*\(\s*\$1\s*[,)]/i;
 
+/** `INSERT INTO t (tenant_id, ...) VALUES ($1, ...)`: one row, written for the tenant in $1. */
+const TENANT_ROW_INSERT =
+  /^\s*INSERT\s+INTO\s+[a-z_][a-z0-9_]*\s*\(\s*tenant_id\s*,[^)]*\)\s*VALUES\s*\(\s*\$1\s*[,)]/i;
+
+/** Whether a statement is confined to the tenant passed as `$1`. */
+export function isTenantScopedSql(text: string): boolean {
+  return (
+    /\btenant_id\s*=\s*\$1\b/.test(text) ||
+    TENANT_FUNCTION_CALL.test(text) ||
+    TENANT_ROW_INSERT.test(text)
+  );
+}
+
 /** Every tenant-owned entity has this column; the repository writes and filters on it. */
 export interface TenantOwned {
   tenant_id: string | null;
@@ -150,19 +163,22 @@ export class TenantRepository<T extends TenantOwned & ObjectLiteral> {
   /**
    * Hot-path SQL without the query builder: a named prepared statement on the PostgreSQL pool
    * (parsed once per connection), or a plain query on the embedded database. The statement must
-   * filter on `tenant_id = $1`, or be one call of a function that takes the tenant as its first
-   * argument (`SELECT f($1, ...)`); the tenant is always the first parameter.
+   * filter on `tenant_id = $1`, be one call of a function that takes the tenant as its first
+   * argument (`SELECT f($1, ...)`), or insert one row whose first column is `tenant_id` = `$1`;
+   * the tenant is always the first parameter. With `manager` it runs inside that transaction.
    */
   async sql<R = Record<string, unknown>>(
     tenantId: string,
     name: string,
     text: string,
     params: unknown[] = [],
+    manager?: EntityManager,
   ): Promise<R[]> {
     if (!tenantId) throw new Error('tenant id is required for a tenant-owned query');
-    if (!/\btenant_id\s*=\s*\$1\b/.test(text) && !TENANT_FUNCTION_CALL.test(text))
+    if (!isTenantScopedSql(text))
       throw new Error(`statement ${name} does not filter on tenant_id = $1`);
     const values = [tenantId, ...params];
+    if (manager) return manager.query(text, values);
     const pool = (this.dataSource.driver as { master?: { query?: unknown; totalCount?: number } })
       .master;
     if (pool && typeof pool.query === 'function' && typeof pool.totalCount === 'number') {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { crossTenant, InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import type { AuditEventEntity } from '../audit/audit-event.entity.js';
 import { AuditService } from '../audit/audit.service.js';
 import { badRequest } from '../common/problem.js';
@@ -15,6 +15,7 @@ import type {
 import {
   LoginActiveUsersEntity,
   LoginRollupEntity,
+  LoginUserSeenEntity,
   type ActiveGranularity,
   type RollupGranularity,
 } from './login-rollup.entity.js';
@@ -49,6 +50,7 @@ const nextMonth = (ms: number) => {
 
 const ROLLUP_GRANULARITIES: RollupGranularity[] = ['minute', 'hour', 'day'];
 const ACTIVE_GRANULARITIES: ActiveGranularity[] = ['hour', 'day', 'month'];
+const TABLES = ['login_rollups', 'login_user_seen', 'login_active_users'] as const;
 
 /**
  * Sign-in analytics from the audit log. Counts are rolled up as events are written (inside the
@@ -63,9 +65,11 @@ export class AnalyticsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectTenantRepository(LoginRollupEntity)
     private readonly rollups: TenantRepository<LoginRollupEntity>,
+    @InjectTenantRepository(LoginUserSeenEntity)
+    private readonly seenUsers: TenantRepository<LoginUserSeenEntity>,
     @InjectTenantRepository(LoginActiveUsersEntity)
     private readonly active: TenantRepository<LoginActiveUsersEntity>,
-    audit: AuditService,
+    private readonly audit: AuditService,
   ) {
     audit.onFlush((events, m) => this.rollUp(events, m));
     audit.onPurge((tenantId, cutoff, m) => this.purge(tenantId, cutoff, m));
@@ -94,7 +98,10 @@ export class AnalyticsService {
     if (!counts.size) return;
     // Shared with other flushes, exclusive with rebuild(): a rebuild never sees half a batch.
     const tenants = [...new Set(events.map((e) => e.tenant_id))].toSorted();
-    await m.query(
+    // One batch carries many tenants' rows: these statements are cross-tenant by design.
+    const batch = crossTenant(m);
+    await batch.sql(
+      'login_rollups_lock_shared',
       `SELECT pg_advisory_xact_lock_shared(hashtext('login-rollups:' || t)) FROM unnest($1::text[]) AS t`,
       [tenants],
     );
@@ -102,7 +109,8 @@ export class AnalyticsService {
       // Sorted, so two replicas flushing at once take row locks in one order (no deadlock).
       const rows = [...counts.entries()].toSorted(([a], [b]) => (a < b ? -1 : 1));
       const cols = rows.map(([k]) => JSON.parse(k) as [string, string, number, string]);
-      await m.query(
+      await batch.sql(
+        'login_rollups_add',
         `INSERT INTO login_rollups (tenant_id, granularity, bucket, method, successes, failures)
          SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::bigint[], $6::bigint[])
          ON CONFLICT (tenant_id, granularity, bucket, method)
@@ -124,7 +132,8 @@ export class AnalyticsService {
         .map((k) => JSON.parse(k) as [string, string, number, string]);
       // Only users not yet seen in a bucket raise its figure; a concurrent flush of the same
       // user waits on the unique key and then counts nothing.
-      await m.query(
+      await batch.sql(
+        'login_user_seen_add',
         `WITH fresh AS (
            INSERT INTO login_user_seen (tenant_id, granularity, bucket, user_id)
            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[])
@@ -145,12 +154,21 @@ export class AnalyticsService {
     }
   }
 
+  /** The tenant repository of each rollup table (the raw statements below name the table). */
+  private repoOf(table: (typeof TABLES)[number]): TenantRepository<{ tenant_id: string }> {
+    if (table === 'login_rollups') return this.rollups;
+    return table === 'login_user_seen' ? this.seenUsers : this.active;
+  }
+
   private async purge(tenantId: string, cutoff: Date, m: EntityManager) {
-    for (const table of ['login_rollups', 'login_user_seen', 'login_active_users']) {
-      await m.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND bucket < $2`, [
+    for (const table of TABLES) {
+      await this.repoOf(table).sql(
         tenantId,
-        cutoff,
-      ]);
+        `${table}_purge`,
+        `DELETE FROM ${table} WHERE tenant_id = $1 AND bucket < $2`,
+        [cutoff],
+        m,
+      );
     }
   }
 
@@ -160,11 +178,24 @@ export class AnalyticsService {
    */
   async rebuild(tenantId: string): Promise<void> {
     await this.dataSource.transaction(async (m) => {
-      await m.query(`SELECT pg_advisory_xact_lock(hashtext('login-rollups:' || $1))`, [tenantId]);
-      for (const table of ['login_rollups', 'login_user_seen', 'login_active_users']) {
-        await m.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [tenantId]);
+      await crossTenant(m).sql(
+        'login_rollups_lock',
+        `SELECT pg_advisory_xact_lock(hashtext('login-rollups:' || $1))`,
+        [tenantId],
+      );
+      for (const table of TABLES) {
+        await this.repoOf(table).sql(
+          tenantId,
+          `${table}_clear`,
+          `DELETE FROM ${table} WHERE tenant_id = $1`,
+          [],
+          m,
+        );
       }
-      await m.query(
+      // Rebuilt from the audit log in the database: the events never travel to the app.
+      await this.rollups.sql(
+        tenantId,
+        'login_rollups_rebuild',
         `INSERT INTO login_rollups (tenant_id, granularity, bucket, method, successes, failures)
          SELECT e.tenant_id, g.g, date_trunc(g.g, e.occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
                 coalesce(e.method, 'unknown'),
@@ -173,21 +204,28 @@ export class AnalyticsService {
          WHERE e.tenant_id = $1 AND e.type IN ($2, $3)
          GROUP BY 1, 2, 3, 4
          ORDER BY 1, 2, 3, 4`,
-        [tenantId, LOGIN_SUCCESS, LOGIN_FAILURE],
+        [LOGIN_SUCCESS, LOGIN_FAILURE],
+        m,
       );
-      await m.query(
+      await this.seenUsers.sql(
+        tenantId,
+        'login_user_seen_rebuild',
         `INSERT INTO login_user_seen (tenant_id, granularity, bucket, user_id)
          SELECT DISTINCT e.tenant_id, g.g, date_trunc(g.g, e.occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
                 e.subject_id
          FROM audit_events e CROSS JOIN (VALUES ('hour'), ('day'), ('month')) AS g (g)
          WHERE e.tenant_id = $1 AND e.type = $2 AND e.subject_id IS NOT NULL`,
-        [tenantId, LOGIN_SUCCESS],
+        [LOGIN_SUCCESS],
+        m,
       );
-      await m.query(
+      await this.active.sql(
+        tenantId,
+        'login_active_users_rebuild',
         `INSERT INTO login_active_users (tenant_id, granularity, bucket, users)
          SELECT tenant_id, granularity, bucket, count(*) FROM login_user_seen
          WHERE tenant_id = $1 GROUP BY 1, 2, 3`,
-        [tenantId],
+        [],
+        m,
       );
     });
   }
@@ -248,7 +286,7 @@ export class AnalyticsService {
         })
         .getRawMany<{ bucket: string; method: string; successes: number; failures: number }>(),
       resolution === 'minute'
-        ? this.minuteUniques(tenantId, start, end)
+        ? this.audit.distinctSubjectsPerMinute(tenantId, LOGIN_SUCCESS, start, end)
         : this.activeRows(tenantId, resolution, start, end),
       this.activeRows(tenantId, 'day', dayStart, dayEnd),
       this.activeRows(tenantId, 'month', monthStart, monthEnd),
@@ -311,22 +349,5 @@ export class AnalyticsService {
       })
       .getRawMany<{ bucket: string; users: number }>();
     return rows.map((r) => ({ bucket: Number(r.bucket) * 1000, users: Number(r.users) }));
-  }
-
-  private async minuteUniques(
-    tenantId: string,
-    start: number,
-    end: number,
-  ): Promise<Array<{ bucket: number; users: number }>> {
-    const rows: Array<{ minute: string; users: number }> = await this.dataSource.query(
-      `SELECT floor(extract(epoch from occurred_at) / 60)::bigint::text AS minute,
-              count(DISTINCT subject_id)::int AS users
-       FROM audit_events
-       WHERE tenant_id = $1 AND type = $2 AND occurred_at >= $3 AND occurred_at < $4
-         AND subject_id IS NOT NULL
-       GROUP BY 1`,
-      [tenantId, LOGIN_SUCCESS, new Date(start), new Date(end)],
-    );
-    return rows.map((r) => ({ bucket: Number(r.minute) * MINUTE, users: Number(r.users) }));
   }
 }

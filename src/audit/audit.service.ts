@@ -8,12 +8,22 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import type { DataSource, EntityManager } from 'typeorm';
-import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { crossTenant, InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import type { Principal } from '../auth/scopes.js';
 import { badRequest } from '../common/problem.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AuditEventEntity, type ActorType, type AuditOutcome } from './audit-event.entity.js';
+import {
+  clip,
+  decodeCursor,
+  dottedNameFilter,
+  encodeCursor,
+  safeDetails,
+  toAuditEventDto,
+} from './audit-format.js';
 import type { AuditEventDto, AuditEventPageDto, AuditQuery } from './dto/audit.dto.js';
+
+export { dottedNameFilter, toAuditEventDto } from './audit-format.js';
 
 /** What a module hands to `AuditService.record`. Only `tenantId` and `type` are required. */
 export interface AuditEventInput {
@@ -86,73 +96,6 @@ const MAX_WRITE_ATTEMPTS = 3;
 export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
 const PURGE_BATCH = 5_000;
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
-const CURSOR = /^(\d{1,20})\.([0-9a-f-]{36})$/;
-
-/**
- * PostgreSQL text cannot hold NUL, and one such value fails its whole batch (other tenants'
- * events too): a NUL someone typed (a client id, a login) becomes U+FFFD.
- */
-const noNul = (v: string): string => (v.includes('\0') ? v.replaceAll('\0', '\uFFFD') : v);
-
-const clip = (v: string | null | undefined, max: number): string | null =>
-  v === undefined || v === null ? null : noNul(v.length > max ? v.slice(0, max) : v);
-
-const MAX_DETAILS_BYTES = 8_192;
-
-/** Details are copied now (a caller may mutate its object later) and must be plain, small JSON. */
-function safeDetails(details: Record<string, unknown> | undefined): Record<string, unknown> {
-  if (!details) return {};
-  try {
-    const text = JSON.stringify(details);
-    if (text.length > MAX_DETAILS_BYTES) return { truncated: true };
-    return JSON.parse(text, (_key, value: unknown) =>
-      typeof value === 'string' ? noNul(value) : value,
-    ) as Record<string, unknown>;
-  } catch {
-    return { unserializable: true };
-  }
-}
-
-/**
- * A filter on a dotted name (event type, platform action): exact, or a prefix when it ends in
- * `*` (`login.*`), with LIKE's own wildcards escaped.
- */
-export function dottedNameFilter(column: string, value: string): [string, Record<string, string>] {
-  if (!value.endsWith('*')) return [`${column} = :dottedName`, { dottedName: value }];
-  const prefix = value.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`);
-  return [`${column} LIKE :dottedPrefix`, { dottedPrefix: `${prefix}%` }];
-}
-
-export function toAuditEventDto(e: AuditEventEntity): AuditEventDto {
-  return {
-    event_id: e.event_id,
-    tenant_id: e.tenant_id,
-    occurred_at: e.occurred_at.toISOString(),
-    type: e.type,
-    actor_type: e.actor_type,
-    actor_id: e.actor_id,
-    subject_type: e.subject_type,
-    subject_id: e.subject_id,
-    ip: e.ip,
-    user_agent: e.user_agent,
-    outcome: e.outcome,
-    method: e.method,
-    details: e.details,
-  };
-}
-
-function encodeCursor(micros: string, eventId: string): string {
-  return Buffer.from(`${micros}.${eventId}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { micros: string; eventId: string } {
-  const m = CURSOR.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!m)
-    throw badRequest('Invalid cursor', [
-      { field: 'cursor', message: 'is not a cursor this API issued' },
-    ]);
-  return { micros: m[1], eventId: m[2] };
-}
 
 /**
  * The audit log. `record` never waits and never throws: events are buffered and written in
@@ -299,8 +242,10 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
   private async writeBatch(events: AuditEventEntity[]) {
     const col = <K extends keyof AuditEventEntity>(k: K) => events.map((e) => e[k]);
     await this.dataSource.transaction(async (m) => {
-      // unnest keeps the statement at 13 parameters whatever the batch size.
-      await m.query(
+      // unnest keeps the statement at 13 parameters whatever the batch size; one batch carries
+      // many tenants' events, so the insert is cross-tenant by design.
+      await crossTenant(m).sql(
+        'audit_events_add',
         `INSERT INTO audit_events (tenant_id, event_id, occurred_at, type, actor_type, actor_id,
            subject_type, subject_id, ip, user_agent, outcome, method, details)
          SELECT t, e, o, ty, at, ai, st, si, ip, ua, oc, me, d::jsonb
@@ -410,22 +355,22 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** Retention: per tenant, removes events older than its retention in bounded batches. */
   async purgeExpired(now: Date = new Date()): Promise<number> {
-    const tenants: Array<{ tenant_id: string }> = await this.dataSource.query(
-      'SELECT tenant_id FROM tenants ORDER BY tenant_id',
-    );
+    const tenants = await crossTenant(this.dataSource).tenantIds();
     let removed = 0;
-    for (const { tenant_id: tenantId } of tenants) {
+    for (const tenantId of tenants) {
       const cutoff = new Date(now.getTime() - this.retentionDays(tenantId) * 86_400_000);
       for (;;) {
         // Small batches by ctid: each statement holds its locks briefly and the index on
         // (tenant_id, occurred_at) finds them without scanning the table.
-        const [{ n }]: Array<{ n: number }> = await this.dataSource.query(
+        const [{ n }] = await this.events.sql<{ n: number }>(
+          tenantId,
+          'audit_events_purge',
           `WITH gone AS (
              DELETE FROM audit_events WHERE ctid IN (
                SELECT ctid FROM audit_events WHERE tenant_id = $1 AND occurred_at < $2 LIMIT ${PURGE_BATCH})
              RETURNING 1)
            SELECT count(*)::int AS n FROM gone`,
-          [tenantId, cutoff],
+          [cutoff],
         );
         removed += n;
         if (n < PURGE_BATCH) break;
@@ -433,6 +378,27 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
       for (const hook of this.purgeHooks) await hook(tenantId, cutoff, this.dataSource.manager);
     }
     return removed;
+  }
+
+  /** Per minute of [start, end) (epoch ms), how many distinct subjects had an event of `type`. */
+  async distinctSubjectsPerMinute(
+    tenantId: string,
+    type: string,
+    start: number,
+    end: number,
+  ): Promise<Array<{ bucket: number; users: number }>> {
+    const rows = await this.events.sql<{ minute: string; users: number }>(
+      tenantId,
+      'audit_events_subjects_per_minute',
+      `SELECT floor(extract(epoch from occurred_at) / 60)::bigint::text AS minute,
+              count(DISTINCT subject_id)::int AS users
+       FROM audit_events
+       WHERE tenant_id = $1 AND type = $2 AND occurred_at >= $3 AND occurred_at < $4
+         AND subject_id IS NOT NULL
+       GROUP BY 1`,
+      [type, new Date(start), new Date(end)],
+    );
+    return rows.map((r) => ({ bucket: Number(r.minute) * 60_000, users: Number(r.users) }));
   }
 
   /** Tenants have no retention setting yet: every tenant keeps the default. */

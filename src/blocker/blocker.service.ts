@@ -1,6 +1,5 @@
 import { HttpStatus, Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, LessThan, MoreThan } from 'typeorm';
+import { LessThan, MoreThan } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/scopes.js';
@@ -81,7 +80,6 @@ export class BlockerService implements OnApplicationShutdown {
 
   constructor(
     @Inject(REDIS_CLIENT) redis: RedisClient,
-    @InjectDataSource() private readonly dataSource: DataSource,
     @InjectTenantRepository(BlockEntity) private readonly blocks: TenantRepository<BlockEntity>,
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
@@ -230,13 +228,15 @@ export class BlockerService implements OnApplicationShutdown {
     this.metrics.blockStarted(kind);
     const now = new Date();
     try {
-      await this.dataSource.query(
+      await this.blocks.sql(
+        tenantId,
+        'blocks_upsert',
         `INSERT INTO blocks (tenant_id, kind, subject, blocked_until, attempts, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (tenant_id, kind, subject)
          DO UPDATE SET blocked_until = EXCLUDED.blocked_until, attempts = EXCLUDED.attempts,
                        created_at = EXCLUDED.created_at`,
-        [tenantId, kind, subject, new Date(now.getTime() + blockMs), attempts, now],
+        [kind, subject, new Date(now.getTime() + blockMs), attempts, now],
       );
     } catch (err) {
       // The block holds in the counter store either way; only listing misses it.

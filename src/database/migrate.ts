@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { crossTenant } from '../../libs/tenancy/index.js';
 import type { AppConfig } from '../config/config.js';
 import { dataSourceOptions } from './data-source.js';
 
@@ -10,11 +11,15 @@ export async function runMigrations(dataSource: DataSource, shared: boolean): Pr
   // Replicas starting together on one PostgreSQL: one migrates, the others wait and find nothing to do.
   const lock = dataSource.createQueryRunner();
   await lock.connect();
+  // A session-level lock: it must be taken and released on this one connection.
+  const sql = crossTenant(lock);
   try {
-    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await sql.sql('migration_lock', 'SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     return (await dataSource.runMigrations({ transaction: 'all' })).map((m) => m.name);
   } finally {
-    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await sql
+      .sql('migration_unlock', 'SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK])
+      .catch(() => undefined);
     await lock.release();
   }
 }

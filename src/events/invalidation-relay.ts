@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { TenantEvents, type TenantEvent } from '../../libs/tenancy/index.js';
+import { crossTenant, TenantEvents, type TenantEvent } from '../../libs/tenancy/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 
 const CHANNEL = 'idp_tenant_events';
@@ -57,7 +57,7 @@ export class InvalidationRelay implements OnApplicationBootstrap, OnApplicationS
       });
       this.listener.on('error', (err) => this.warn(err));
       await this.listener.connect();
-      await this.listener.query(`LISTEN ${CHANNEL}`);
+      await crossTenant(this.listener).sql('tenant_events_listen', `LISTEN ${CHANNEL}`);
       this.listener.on('notification', (n) => n.payload && this.receive(n.payload));
       this.notifier = new pg.Pool({
         connectionString: this.config.databaseUrl,
@@ -66,9 +66,9 @@ export class InvalidationRelay implements OnApplicationBootstrap, OnApplicationS
       });
       this.events.setRelay(
         (e) =>
-          void this.notifier!.query('SELECT pg_notify($1, $2)', [CHANNEL, this.encode(e)]).catch(
-            (err) => this.warn(err),
-          ),
+          void crossTenant(this.notifier!)
+            .sql('tenant_events_notify', 'SELECT pg_notify($1, $2)', [CHANNEL, this.encode(e)])
+            .catch((err) => this.warn(err)),
       );
     }
   }

@@ -3,6 +3,7 @@ import { TenancyModule } from '../../libs/tenancy/index.js';
 import { ClientEntity } from '../clients/client.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { GroupAllowedClientEntity, GroupEntity, GroupMemberEntity } from './group.entity.js';
+import { GroupMembersService } from './group-members.service.js';
 import { GroupsController } from './groups.controller.js';
 import { GroupsService } from './groups.service.js';
 import { UserGroupsController } from './user-groups.controller.js';
@@ -18,7 +19,7 @@ import { UserGroupsController } from './user-groups.controller.js';
     ]),
   ],
   controllers: [GroupsController, UserGroupsController],
-  providers: [GroupsService],
-  exports: [GroupsService],
+  providers: [GroupsService, GroupMembersService],
+  exports: [GroupsService, GroupMembersService],
 })
 export class GroupsModule {}

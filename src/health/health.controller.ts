@@ -7,6 +7,7 @@ import {
 } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { crossTenant } from '../../libs/tenancy/index.js';
 import { Public } from '../auth/auth.decorators.js';
 import { Drain } from '../common/drain.js';
 import { ProblemException } from '../common/problem.js';
@@ -55,7 +56,7 @@ export class HealthController {
       );
     try {
       await Promise.race([
-        this.db.query('SELECT 1'),
+        crossTenant(this.db).sql('health_ping', 'SELECT 1'),
         new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
       ]);
     } catch {

@@ -6,6 +6,7 @@ import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/ind
 import { UUID_PATTERN } from '../common/ids.js';
 import { CLAIM_COLUMNS, type ClaimsUser } from '../users/user.entity.js';
 import { OidcPayloadEntity } from './oidc-payload.entity.js';
+import { purgeExpiredPayloads } from './oidc-payload-purge.js';
 import { AlreadyConsumed, NOT_FOUND, ONE_TIME_MODELS, storable } from './payload-rules.js';
 
 export type Payload = Record<string, unknown>;
@@ -84,8 +85,6 @@ interface PendingFind {
 }
 
 const CLEANUP_EVERY_MS = 5 * 60_000;
-const CLEANUP_BATCH = 1000;
-const CLEANUP_TENANT_PAGE = 500;
 
 function epoch(date: Date): number {
   return Math.floor(date.getTime() / 1000);
@@ -432,40 +431,12 @@ export class OidcPayloadStore implements OnModuleInit, OnModuleDestroy {
   /**
    * Deletes expired rows of every tenant in bounded batches, a page of tenants at a time so each
    * statement walks the (tenant_id, expires_at) index. A maintenance job across tenants, hence
-   * plain SQL rather than a tenant repository. Answers how many rows went.
+   * cross-tenant SQL rather than a tenant repository. Answers how many rows went.
    */
   purgeExpired(): Promise<number> {
-    this.cleaning ??= this.runPurge().finally(() => (this.cleaning = undefined));
+    this.cleaning ??= purgeExpiredPayloads(this.dataSource, this.logger).finally(
+      () => (this.cleaning = undefined),
+    );
     return this.cleaning;
-  }
-
-  private async runPurge(): Promise<number> {
-    let total = 0;
-    let after = '';
-    try {
-      for (;;) {
-        const tenants: Array<{ tenant_id: string }> = await this.dataSource.query(
-          'SELECT tenant_id FROM tenants WHERE tenant_id > $1 ORDER BY tenant_id LIMIT $2',
-          [after, CLEANUP_TENANT_PAGE],
-        );
-        if (!tenants.length) break;
-        const ids = tenants.map((t) => t.tenant_id);
-        for (;;) {
-          const result: [unknown, number] = await this.dataSource.query(
-            `DELETE FROM oidc_payloads WHERE ctid = ANY(ARRAY(
-               SELECT ctid FROM oidc_payloads
-               WHERE tenant_id = ANY($1) AND expires_at < now() LIMIT ${CLEANUP_BATCH}))`,
-            [ids],
-          );
-          const deleted = Number(result[1] ?? 0);
-          total += deleted;
-          if (deleted < CLEANUP_BATCH) break;
-        }
-        after = ids[ids.length - 1];
-      }
-    } catch (err) {
-      this.logger.warn({ err }, 'expired OIDC artefact cleanup failed; retried on the next run');
-    }
-    return total;
   }
 }

@@ -9,6 +9,7 @@ import { SigningKeysService } from '../signing-keys/signing-keys.service.js';
 import { UsersModule } from '../users/users.module.js';
 import { OidcPayloadEntity } from './oidc-payload.entity.js';
 import { OidcPayloadStore } from './oidc-payload.store.js';
+import { OidcSessions } from './oidc-sessions.js';
 import { CLIENT_SOURCE, KEY_SOURCE, OidcProviders } from './oidc-providers.service.js';
 
 /**
@@ -26,10 +27,11 @@ import { CLIENT_SOURCE, KEY_SOURCE, OidcProviders } from './oidc-providers.servi
   ],
   providers: [
     OidcPayloadStore,
+    OidcSessions,
     OidcProviders,
     { provide: CLIENT_SOURCE, useExisting: ClientsService },
     { provide: KEY_SOURCE, useExisting: SigningKeysService },
   ],
-  exports: [OidcProviders, OidcPayloadStore],
+  exports: [OidcProviders, OidcPayloadStore, OidcSessions],
 })
 export class OidcModule {}

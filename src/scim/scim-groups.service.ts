@@ -9,7 +9,7 @@ import {
 } from '../../libs/tenancy/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { GROUP_NAME_PATTERN } from '../groups/dto/group.dto.js';
-import { GroupMemberEntity } from '../groups/group.entity.js';
+import { GroupMembersService } from '../groups/group-members.service.js';
 import { coerceAttr, normalizeResource, type ScimDoc } from './scim.document.js';
 import { ScimGroupRow, ScimUserRow } from './scim.entities.js';
 import { invalidValue, mutability, scimNotFound } from './scim.errors.js';
@@ -82,8 +82,7 @@ export class ScimGroupsService {
   constructor(
     @InjectTenantRepository(ScimGroupRow) private readonly groups: TenantRepository<ScimGroupRow>,
     @InjectTenantRepository(ScimUserRow) private readonly users: TenantRepository<ScimUserRow>,
-    @InjectTenantRepository(GroupMemberEntity)
-    private readonly members: TenantRepository<GroupMemberEntity>,
+    private readonly members: GroupMembersService,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly tenantEvents: TenantEvents,
@@ -129,16 +128,11 @@ export class ScimGroupsService {
     const members = new Map<string, Array<Record<string, unknown>>>();
     const base = this.base(tenantId);
     if (wants(projection, GROUP_RESOURCE, 'members')) {
-      const raw: Array<{ group_id: string; user_id: string; display: string }> = await this.members
-        .query(tenantId, 'gm', m)
-        .innerJoin(ScimUserRow, 'u', 'u.tenant_id = gm.tenant_id AND u.user_id = gm.user_id')
-        .andWhere('gm.group_id IN (:...ids)', { ids: rows.map((r) => r.group_id) })
-        .select('gm.group_id', 'group_id')
-        .addSelect('gm.user_id', 'user_id')
-        .addSelect('coalesce(u.display_name, u.username)', 'display')
-        .orderBy('gm.created_at')
-        .addOrderBy('gm.user_id')
-        .getRawMany();
+      const raw = await this.members.membersOfGroups(
+        tenantId,
+        rows.map((r) => r.group_id),
+        m,
+      );
       for (const r of raw) {
         const list = members.get(r.group_id) ?? [];
         list.push({
@@ -237,19 +231,12 @@ export class ScimGroupsService {
   private async addMembers(tenantId: string, groupId: string, ids: string[], m: EntityManager) {
     if (!ids.length) return;
     await this.assertUsers(tenantId, ids, m);
-    const now = new Date();
-    await this.members.insertIgnoringConflicts(
-      tenantId,
-      ids.map((user_id) => ({ group_id: groupId, user_id, created_at: now })),
-      ['user_id'],
-      m,
-    );
+    await this.members.add(tenantId, groupId, ids, new Date(), m);
   }
 
   private async removeMembers(tenantId: string, groupId: string, ids: string[], m: EntityManager) {
     const valid = ids.filter((id) => UUID.test(id));
-    if (valid.length)
-      await this.members.delete(tenantId, { group_id: groupId, user_id: In(valid) }, m);
+    if (valid.length) await this.members.remove(tenantId, groupId, valid, m);
   }
 
   async create(tenantId: string, body: unknown): Promise<Written> {
@@ -275,7 +262,7 @@ export class ScimGroupsService {
     const attrs = this.attributes(doc);
     const ids = doc.members === undefined ? [] : memberIds(doc.members);
     return this.write(tenantId, id, ifMatch, async (current, m) => {
-      await this.members.delete(tenantId, { group_id: current.group_id }, m);
+      await this.members.remove(tenantId, current.group_id, undefined, m);
       await this.addMembers(tenantId, current.group_id, ids, m);
       return attrs;
     });
@@ -339,7 +326,7 @@ export class ScimGroupsService {
         return this.removeMembers(tenantId, groupId, c.ids, m);
       case 'set': {
         await this.assertUsers(tenantId, c.ids, m);
-        await this.members.delete(tenantId, { group_id: groupId }, m);
+        await this.members.remove(tenantId, groupId, undefined, m);
         return this.addMembers(tenantId, groupId, c.ids, m);
       }
       case 'removeWhere': {

@@ -4,14 +4,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { GroupMemberEntity } from '../groups/group.entity.js';
+import { GroupMembersService } from '../groups/group-members.service.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { PasswordHasher } from '../users/password-hasher.js';
 import { passwordProblems } from '../users/password-policy.js';
 import { UserEvents, type UserEvent } from '../users/user-events.js';
 import { sameAddress, UsersService } from '../users/users.service.js';
 import { normalizeResource, type ScimDoc } from './scim.document.js';
-import { ScimGroupRow, ScimUserRow } from './scim.entities.js';
+import { ScimUserRow } from './scim.entities.js';
 import { invalidValue, scimNotFound, uniqueness } from './scim.errors.js';
 import { parseFilter } from './scim.filter.js';
 import { applyPatch, parsePatchRequest } from './scim.patch.js';
@@ -59,8 +59,7 @@ export async function countedTotal(
 export class ScimUsersService {
   constructor(
     @InjectTenantRepository(ScimUserRow) private readonly users: TenantRepository<ScimUserRow>,
-    @InjectTenantRepository(GroupMemberEntity)
-    private readonly members: TenantRepository<GroupMemberEntity>,
+    private readonly members: GroupMembersService,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly tenants: TenantsService,
@@ -110,15 +109,10 @@ export class ScimUsersService {
     if (!rows.length) return [];
     const groups = new Map<string, Array<{ id: string; display: string }>>();
     if (wants(projection, USER_RESOURCE, 'groups')) {
-      const raw: Array<{ user_id: string; group_id: string; display: string }> = await this.members
-        .query(tenantId, 'gm')
-        .innerJoin(ScimGroupRow, 'g', 'g.tenant_id = gm.tenant_id AND g.group_id = gm.group_id')
-        .andWhere('gm.user_id IN (:...ids)', { ids: rows.map((r) => r.user_id) })
-        .select('gm.user_id', 'user_id')
-        .addSelect('gm.group_id', 'group_id')
-        .addSelect('coalesce(g.display_name, g.name)', 'display')
-        .orderBy('g.created_at')
-        .getRawMany();
+      const raw = await this.members.groupsOfUsers(
+        tenantId,
+        rows.map((r) => r.user_id),
+      );
       for (const r of raw) {
         const list = groups.get(r.user_id) ?? [];
         list.push({ id: r.group_id, display: r.display });

@@ -2,7 +2,7 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { TenancyModule } from '../../libs/tenancy/index.js';
-import { GroupMemberEntity } from '../groups/group.entity.js';
+import { GroupsModule } from '../groups/groups.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { ScimController } from './scim.controller.js';
 import { ScimGroupRow, ScimUserRow } from './scim.entities.js';
@@ -13,7 +13,7 @@ import { ScimUsersService } from './scim-users.service.js';
 
 /** Inbound provisioning (SCIM 2.0) into the tenant's directory. */
 @Module({
-  imports: [TenancyModule.forFeature([ScimUserRow, ScimGroupRow, GroupMemberEntity]), UsersModule],
+  imports: [TenancyModule.forFeature([ScimUserRow, ScimGroupRow]), UsersModule, GroupsModule],
   controllers: [ScimController],
   providers: [ScimUsersService, ScimGroupsService, ScimBulkService],
 })

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { TenancyModule } from '../../libs/tenancy/index.js';
-import { OidcPayloadEntity } from '../oidc/oidc-payload.entity.js';
 import { OidcModule } from '../oidc/oidc.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { SessionSignInEntity } from './session-sign-in.entity.js';
@@ -9,11 +8,7 @@ import { SessionsService } from './sessions.service.js';
 
 /** Users' OIDC sessions: list and revoke (API, account page); the login records sign-ins here. */
 @Module({
-  imports: [
-    TenancyModule.forFeature([OidcPayloadEntity, SessionSignInEntity]),
-    OidcModule,
-    UsersModule,
-  ],
+  imports: [TenancyModule.forFeature([SessionSignInEntity]), OidcModule, UsersModule],
   controllers: [MySessionsController, UserSessionsAdminController],
   providers: [SessionsService],
   exports: [SessionsService],

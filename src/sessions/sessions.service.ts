@@ -3,8 +3,8 @@ import { In, LessThan } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { page, type ListQuery, type Page } from '../common/pagination.js';
 import { notFound } from '../common/problem.js';
-import { OidcPayloadEntity } from '../oidc/oidc-payload.entity.js';
 import { OidcPayloadStore } from '../oidc/oidc-payload.store.js';
+import { OidcSessions } from '../oidc/oidc-sessions.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { isUuid } from '../common/ids.js';
 import type { SessionDto } from './dto/session.dto.js';
@@ -44,11 +44,10 @@ export interface SessionView extends SessionDto {
 @Injectable()
 export class SessionsService {
   constructor(
-    @InjectTenantRepository(OidcPayloadEntity)
-    private readonly payloads: TenantRepository<OidcPayloadEntity>,
     @InjectTenantRepository(SessionSignInEntity)
     private readonly signIns: TenantRepository<SessionSignInEntity>,
     private readonly store: OidcPayloadStore,
+    private readonly sessions: OidcSessions,
     private readonly tenants: TenantsService,
   ) {}
 
@@ -106,18 +105,9 @@ export class SessionsService {
     });
   }
 
-  private async sessionRows(tenantId: string, accountId: string) {
-    return this.payloads
-      .query(tenantId, 'p')
-      .andWhere('p.model = :model', { model: 'Session' })
-      .andWhere(`p.payload->>'accountId' = :accountId`, { accountId })
-      .andWhere('(p.expires_at IS NULL OR p.expires_at > now())')
-      .getMany();
-  }
-
   async views(tenantId: string, accountId: string): Promise<SessionView[]> {
     if (!isUuid(accountId)) return [];
-    const rows = await this.sessionRows(tenantId, accountId);
+    const rows = await this.sessions.ofAccount(tenantId, accountId);
     const stamps = rows
       .map((r) => (r.payload as SessionPayload).loginTs)
       .filter((ts): ts is number => typeof ts === 'number');
@@ -169,11 +159,11 @@ export class SessionsService {
   async revoke(tenantId: string, accountId: string, sessionId: string): Promise<void> {
     const row =
       SESSION_ID.test(sessionId) && isUuid(accountId)
-        ? await this.payloads.findOne(tenantId, { model: 'Session', uid: sessionId })
+        ? await this.sessions.byUid(tenantId, sessionId)
         : null;
     const p = row?.payload as SessionPayload | undefined;
     if (!row || p?.accountId !== accountId) throw notFound('Session');
-    await this.payloads.delete(tenantId, { model: 'Session', id: row.id });
+    await this.sessions.remove(tenantId, row.id);
     const grantIds = Object.values(p.authorizations ?? {})
       .map((a) => a.grantId)
       .filter((g): g is string => typeof g === 'string');
@@ -188,7 +178,7 @@ export class SessionsService {
   /** Ends every session of the user, with every grant and token they hold. */
   async revokeAll(tenantId: string, accountId: string): Promise<number> {
     if (!isUuid(accountId)) return 0;
-    const sessions = (await this.sessionRows(tenantId, accountId)).length;
+    const sessions = (await this.sessions.ofAccount(tenantId, accountId)).length;
     await this.store.revokeAccount(tenantId, accountId);
     await this.signIns.delete(tenantId, { account_id: accountId });
     return sessions;

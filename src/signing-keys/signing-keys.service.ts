@@ -16,6 +16,7 @@ import {
   type SigningAlg,
 } from '../../libs/crypto/keys.js';
 import {
+  crossTenant,
   InjectTenantRepository,
   TenantEvents,
   TenantRepository,
@@ -155,7 +156,9 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
 
   /** Serialises key changes of one tenant (rotations, lazy creation) across replicas. */
   private async lockTenantKeys(tenantId: string, m: EntityManager) {
-    await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`signing-keys:${tenantId}`]);
+    await crossTenant(m).sql('signing_keys_lock', 'SELECT pg_advisory_xact_lock(hashtext($1))', [
+      `signing-keys:${tenantId}`,
+    ]);
   }
 
   async createInitialKeys(tenantId: string, m: EntityManager): Promise<void> {
@@ -308,15 +311,16 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Marks keys whose grace period ended as retired and erases their private part; deletes
-   * keys retired long ago. Across tenants (a maintenance job, hence plain SQL rather than the
-   * tenant repository), in bounded batches; every tenant touched is told so its provider
+   * keys retired long ago. Across tenants (a maintenance job, hence cross-tenant SQL rather than
+   * the tenant repository), in bounded batches; every tenant touched is told so its provider
    * drops the key. Answers how many keys retired.
    */
   async retireExpiredKeys(): Promise<number> {
     let retired = 0;
     const tenants = new Set<string>();
     for (;;) {
-      const rows: Array<{ tenant_id: string }> = await this.dataSource.query(
+      const rows = await crossTenant(this.dataSource).sql<Array<{ tenant_id: string }>>(
+        'signing_keys_retire_expired',
         `UPDATE signing_keys SET state = 'retired', private_jwk_sealed = NULL
           WHERE (tenant_id, kid) IN (
             SELECT tenant_id, kid FROM signing_keys
@@ -331,7 +335,8 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
       if (list.length < RETIRE_BATCH) break;
     }
     for (;;) {
-      const res: unknown = await this.dataSource.query(
+      const res = await crossTenant(this.dataSource).sql<unknown>(
+        'signing_keys_delete_retired',
         `DELETE FROM signing_keys
           WHERE (tenant_id, kid) IN (
             SELECT tenant_id, kid FROM signing_keys
