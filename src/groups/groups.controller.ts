@@ -14,7 +14,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from
 import { Authenticated } from '../auth/auth.decorators.js';
 import { ListQuery } from '../common/pagination.js';
 import { UserPageDto } from '../users/dto/user.dto.js';
-import { toUserDto } from '../users/users.service.js';
+import { toUserDto } from '../users/user-values.js';
 import {
   AllowedClientsDto,
   CreateGroupDto,

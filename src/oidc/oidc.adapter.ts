@@ -1,6 +1,6 @@
 import { errors, type Adapter, type AdapterFactory, type AdapterPayload } from 'oidc-provider';
 import type { OidcPayloadStore } from './oidc-payload.store.js';
-import { PROVIDER_SCOPES } from './provider-config.js';
+import { PROVIDER_SCOPES } from './scopes.js';
 import { forgetArtefacts, prefetchKey, remember, take } from './request-prefetch.js';
 
 const KNOWN_SCOPES = new Set(PROVIDER_SCOPES);

@@ -7,31 +7,11 @@ import {
   type JWK,
   type KoaContextWithOIDC,
 } from 'oidc-provider';
-import { ACCOUNT_TOKEN_SCOPES } from '../auth/scopes.js';
 import { guardedFetch, MAX_FETCHED_BYTES, type OutboundPolicy } from '../common/outbound-url.js';
 import type { TenantSettings } from '../tenants/tenant-settings.js';
 import { brandingOf } from '../tenants/branding.js';
 import type { ClientDisplay, ProviderPages } from './provider-pages.port.js';
-
-/** Claims by scope; `tenant_id` rides with `openid` so every token names its realm. */
-export const CLAIMS_BY_SCOPE = {
-  openid: ['sub', 'tenant_id'],
-  tenant: ['tenant_id'],
-  profile: ['name', 'preferred_username', 'locale', 'given_name', 'family_name'],
-  email: ['email', 'email_verified'],
-  roles: ['roles'],
-  groups: ['groups'],
-};
-
-/**
- * Scopes the provider itself knows; any other scope a client holds is an API scope. `account`
- * and `account:credentials` let the user's own access token call the self-service API (/me).
- */
-export const PROVIDER_SCOPES = [
-  'offline_access',
-  ...Object.keys(CLAIMS_BY_SCOPE),
-  ...Object.keys(ACCOUNT_TOKEN_SCOPES),
-];
+import { CLAIMS_BY_SCOPE, PROVIDER_SCOPES } from './scopes.js';
 
 /**
  * The sign-in time rides in every user access token (`extra.auth_time`), from the code, refresh

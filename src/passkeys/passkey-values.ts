@@ -1,5 +1,7 @@
 /** The values the passkey service hands out, and how it words the library's failures. */
+import { deriveTenantKey } from '../../libs/crypto/index.js';
 import { ProblemException } from '../common/problem.js';
+import { keyedHash } from '../mfa/otp-codes.js';
 import type { PasskeyDto } from './dto/passkey.dto.js';
 import type { PasskeyCredentialEntity } from './passkey.entities.js';
 
@@ -34,4 +36,13 @@ export function describe(err: unknown): string {
   const message = err instanceof Error ? err.message : '';
   if (!message || err instanceof TypeError) return 'The response is malformed';
   return message.slice(0, 300);
+}
+
+/**
+ * The credential id offered for a username without passkeys (or no such user): the same for
+ * the same name, so the answer does not tell whether the account exists.
+ */
+export function decoyCredentialId(masterKey: Buffer, tenantId: string, username: string): string {
+  const key = deriveTenantKey(masterKey, { tenantId, purpose: 'passkey-decoy' });
+  return Buffer.from(keyedHash(key, username.trim().toLowerCase()), 'hex').toString('base64url');
 }

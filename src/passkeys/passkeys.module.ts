@@ -5,6 +5,7 @@ import { UsersModule } from '../users/users.module.js';
 import { PasskeyCredentialEntity, WebauthnChallengeEntity } from './passkey.entities.js';
 import { MyPasskeysController, UserPasskeysAdminController } from './passkeys.controller.js';
 import { PasskeysService } from './passkeys.service.js';
+import { WebauthnChallenges } from './webauthn-challenges.js';
 
 /** Passkeys; PasskeysService.authenticationOptions / verifyAuthentication serve the hosted login. */
 @Module({
@@ -14,7 +15,7 @@ import { PasskeysService } from './passkeys.service.js';
     BlockerModule,
   ],
   controllers: [MyPasskeysController, UserPasskeysAdminController],
-  providers: [PasskeysService],
+  providers: [PasskeysService, WebauthnChallenges],
   exports: [PasskeysService],
 })
 export class PasskeysModule {}

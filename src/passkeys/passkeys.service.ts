@@ -10,29 +10,29 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import { IsNull, LessThan, Raw } from 'typeorm';
+import { Raw } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { AuditService, type AuditContext } from '../audit/audit.service.js';
 import { BlockerService, tooManyAttempts } from '../blocker/blocker.service.js';
 import { page, type ListQuery, type Page } from '../common/pagination.js';
 import { forbidden, notFound, ProblemException } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { deriveTenantKey } from '../../libs/crypto/index.js';
-import { keyedHash } from '../mfa/otp-codes.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { UserEvents } from '../users/user-events.js';
 import { UsersService } from '../users/users.service.js';
 import type { PasskeyDto } from './dto/passkey.dto.js';
-import {
-  PasskeyCredentialEntity,
-  WebauthnChallengeEntity,
-  type ChallengePurpose,
-} from './passkey.entities.js';
+import { PasskeyCredentialEntity, WebauthnChallengeEntity } from './passkey.entities.js';
 import { UUID_PATTERN as UUID } from '../common/ids.js';
-import { describe, toPasskeyDto, webauthnFailed, type CeremonyOptions } from './passkey-values.js';
+import {
+  decoyCredentialId,
+  describe,
+  toPasskeyDto,
+  webauthnFailed,
+  type CeremonyOptions,
+} from './passkey-values.js';
+import { CHALLENGE_TTL_MS, WebauthnChallenges } from './webauthn-challenges.js';
 
-const CHALLENGE_TTL_MS = 5 * 60_000;
 /** 1023 bytes in base64url. */
 const MAX_CREDENTIAL_ID_CHARS = 1364;
 const TRANSPORTS = new Set(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb']);
@@ -47,13 +47,10 @@ const NOBODY = '00000000-0000-0000-0000-000000000000';
  */
 @Injectable()
 export class PasskeysService {
-  private challengesIssued = 0;
-
   constructor(
     @InjectTenantRepository(PasskeyCredentialEntity)
     private readonly credentials: TenantRepository<PasskeyCredentialEntity>,
-    @InjectTenantRepository(WebauthnChallengeEntity)
-    private readonly challenges: TenantRepository<WebauthnChallengeEntity>,
+    private readonly challenges: WebauthnChallenges,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly users: UsersService,
     private readonly tenants: TenantsService,
@@ -85,58 +82,6 @@ export class PasskeysService {
     return settings;
   }
 
-  private async newChallenge(
-    tenantId: string,
-    challenge: string,
-    purpose: ChallengePurpose,
-    userId: string | null,
-  ): Promise<string> {
-    const challengeId = randomUUID();
-    await this.challenges.insert(tenantId, {
-      challenge_id: challengeId,
-      challenge,
-      purpose,
-      user_id: userId,
-      expires_at: new Date(Date.now() + CHALLENGE_TTL_MS),
-      consumed_at: null,
-    });
-    // Old challenges are useless; sweep the tenant's now and then instead of running a job.
-    this.challengesIssued += 1;
-    if (this.challengesIssued % 50 === 0) {
-      await this.challenges.delete(tenantId, {
-        expires_at: LessThan(new Date(Date.now() - 3_600_000)),
-      });
-    }
-    return challengeId;
-  }
-
-  /**
-   * Spends a challenge: the conditional UPDATE is the claim, so of two requests presenting one
-   * challenge only one proceeds, and never after five minutes.
-   */
-  private async claimChallenge(
-    tenantId: string,
-    challengeId: unknown,
-    purpose: ChallengePurpose,
-  ): Promise<WebauthnChallengeEntity> {
-    const unusable = webauthnFailed('The challenge is unknown, expired or already used');
-    if (typeof challengeId !== 'string' || !UUID.test(challengeId)) throw unusable;
-    const row = await this.challenges.findOne(tenantId, { challenge_id: challengeId, purpose });
-    if (!row) throw unusable;
-    const claimed = await this.challenges.update(
-      tenantId,
-      {
-        challenge_id: challengeId,
-        purpose,
-        consumed_at: IsNull(),
-        expires_at: Raw((col) => `${col} > now()`),
-      },
-      { consumed_at: new Date() },
-    );
-    if (claimed !== 1) throw unusable;
-    return row;
-  }
-
   // ---- registration (a signed-in user adds a passkey)
 
   async registrationOptions(
@@ -159,7 +104,7 @@ export class PasskeysService {
       // Discoverable, so the user can sign in without typing a username.
       authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
     });
-    const challenge_id = await this.newChallenge(
+    const challenge_id = await this.challenges.issue(
       tenantId,
       options.challenge,
       'registration',
@@ -177,7 +122,7 @@ export class PasskeysService {
     ctx?: AuditContext,
   ): Promise<PasskeyDto> {
     await this.assertEnabled(tenantId);
-    const challenge = await this.claimChallenge(tenantId, challengeId, 'registration');
+    const challenge = await this.challenges.claim(tenantId, challengeId, 'registration');
     if (challenge.user_id !== userId)
       throw webauthnFailed('The challenge is unknown, expired or already used');
     const { rpID, origin } = this.rp();
@@ -257,7 +202,10 @@ export class PasskeysService {
       } else {
         userId = NOBODY;
         allowCredentials = [
-          { id: this.decoyCredentialId(tenantId, username), transports: ['internal', 'hybrid'] },
+          {
+            id: decoyCredentialId(this.config.masterKey, tenantId, username),
+            transports: ['internal', 'hybrid'],
+          },
         ];
       }
     }
@@ -267,18 +215,13 @@ export class PasskeysService {
       userVerification: 'required',
       timeout: CHALLENGE_TTL_MS,
     });
-    const challenge_id = await this.newChallenge(
+    const challenge_id = await this.challenges.issue(
       tenantId,
       options.challenge,
       'authentication',
       userId,
     );
     return { challenge_id, options };
-  }
-
-  private decoyCredentialId(tenantId: string, username: string): string {
-    const key = deriveTenantKey(this.config.masterKey, { tenantId, purpose: 'passkey-decoy' });
-    return Buffer.from(keyedHash(key, username.trim().toLowerCase()), 'hex').toString('base64url');
   }
 
   /**
@@ -302,7 +245,7 @@ export class PasskeysService {
       const check = await this.blocker.check(tenantId, { ip: ctx.ip });
       if (check.blocked) throw tooManyAttempts(check);
     }
-    const challenge = await this.claimChallenge(tenantId, challengeId, 'authentication');
+    const challenge = await this.challenges.claim(tenantId, challengeId, 'authentication');
     const intended =
       challenge.user_id && challenge.user_id !== NOBODY
         ? await this.users.getEntity(tenantId, challenge.user_id)

@@ -20,14 +20,8 @@ import { AuditService, requestContextOf } from '../audit/audit.service.js';
 import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
 import { requireMessageSchema } from './scim.document.js';
-import {
-  resourceTypeById,
-  resourceTypes,
-  schemaById,
-  schemas,
-  serviceProviderConfig,
-} from './scim.discovery.js';
-import { SCIM_CONTENT_TYPE, ScimError, ScimExceptionFilter } from './scim.errors.js';
+import { ScimError, ScimExceptionFilter } from './scim.errors.js';
+import { SCIM, send } from './scim.reply.js';
 import { notModified, parseListParams, projectionOf } from './scim.request.js';
 import { etagOf } from './scim-users.mapper.js';
 import { ScimBulkService } from './scim-bulk.service.js';
@@ -49,18 +43,6 @@ const Query = createParamDecorator(
     (ctx.switchToHttp().getRequest<{ query?: QueryParams }>().query ?? {}) as QueryParams,
 );
 const SEARCH_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
-const SCIM = { scope: 'scim' } as const;
-
-function send(
-  reply: FastifyReply,
-  status: number,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) {
-  void reply.status(status).headers(headers);
-  if (body === undefined) return void reply.send();
-  void reply.header('content-type', SCIM_CONTENT_TYPE).send(JSON.stringify(body));
-}
 
 type Resource = 'user' | 'group';
 type Change = 'created' | 'updated' | 'deleted';
@@ -148,46 +130,6 @@ export class ScimController {
         bulk: true,
       });
     });
-  }
-
-  // ---- discovery
-
-  @Get('ServiceProviderConfig')
-  @Authenticated(SCIM)
-  serviceProviderConfig(@Param('tenant_id') tenantId: string, @Res() reply: FastifyReply) {
-    send(reply, 200, serviceProviderConfig(this.users.base(tenantId)));
-  }
-
-  @Get('ResourceTypes')
-  @Authenticated(SCIM)
-  resourceTypes(@Param('tenant_id') tenantId: string, @Res() reply: FastifyReply) {
-    send(reply, 200, resourceTypes(this.users.base(tenantId)));
-  }
-
-  @Get('ResourceTypes/:id')
-  @Authenticated(SCIM)
-  resourceType(
-    @Param('tenant_id') tenantId: string,
-    @Param('id') id: string,
-    @Res() reply: FastifyReply,
-  ) {
-    send(reply, 200, resourceTypeById(this.users.base(tenantId), id));
-  }
-
-  @Get('Schemas')
-  @Authenticated(SCIM)
-  schemas(@Param('tenant_id') tenantId: string, @Res() reply: FastifyReply) {
-    send(reply, 200, schemas(this.users.base(tenantId)));
-  }
-
-  @Get('Schemas/:id')
-  @Authenticated(SCIM)
-  schema(
-    @Param('tenant_id') tenantId: string,
-    @Param('id') id: string,
-    @Res() reply: FastifyReply,
-  ) {
-    send(reply, 200, schemaById(this.users.base(tenantId), id));
   }
 
   // ---- /Me: the user an API key acts as

@@ -23,59 +23,15 @@ import { passwordProblems } from './password-policy.js';
 import { UserEvents } from './user-events.js';
 import { TenantUserCountEntity, UserEntity } from './user.entity.js';
 import { isUuid } from '../common/ids.js';
-
-const EDITABLE = [
-  'email',
-  'is_verified',
-  'is_disabled',
-  'locale',
-  'roles',
-  'external_id',
-  'display_name',
-  'given_name',
-  'family_name',
-] as const;
-const DEFAULTS: Pick<UserEntity, (typeof EDITABLE)[number]> = {
-  email: null,
-  is_verified: false,
-  is_disabled: false,
-  locale: null,
-  roles: [],
-  external_id: null,
-  display_name: null,
-  given_name: null,
-  family_name: null,
-};
-
-export function toUserDto(u: UserEntity): UserDto {
-  return {
-    user_id: u.user_id,
-    tenant_id: u.tenant_id,
-    username: u.username,
-    email: u.email,
-    is_disabled: u.is_disabled,
-    is_verified: u.is_verified,
-    locale: u.locale,
-    roles: u.roles ?? [],
-    external_id: u.external_id,
-    display_name: u.display_name,
-    given_name: u.given_name,
-    family_name: u.family_name,
-    has_password: u.password_hash !== null,
-    created_at: u.created_at.toISOString(),
-    updated_at: u.updated_at.toISOString(),
-  };
-}
-
-/** Escapes LIKE metacharacters so a prefix filter matches literally. */
-/** Whether a write leaves the address as it is (undefined: not written; case does not count). */
-export function sameAddress(next: string | null | undefined, current: string | null): boolean {
-  return next === undefined || (next?.toLowerCase() ?? null) === (current?.toLowerCase() ?? null);
-}
-
-function likePrefix(value: string): string {
-  return value.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
-}
+import {
+  DEFAULTS,
+  toUserDto,
+  sameAddress,
+  likePrefix,
+  usernameOf,
+  USERNAME_ONLY,
+  pick,
+} from './user-values.js';
 
 /** The directory: users of a tenant, their passwords and their state. */
 @Injectable()
@@ -439,23 +395,4 @@ export class UsersService {
     for (const userId of gone) await this.events.emit({ type: 'deleted', tenantId, userId });
     return { deleted_count: gone.size, not_found_ids: unique.filter((id) => !gone.has(id)) };
   }
-}
-
-function usernameOf(item: unknown): string | null {
-  return item &&
-    typeof item === 'object' &&
-    typeof (item as { username?: unknown }).username === 'string'
-    ? (item as { username: string }).username
-    : null;
-}
-
-const USERNAME_ONLY = /^[a-zA-Z0-9_.-]+$/;
-
-function pick(dto: object): Partial<UserEntity> {
-  const out: Record<string, unknown> = {};
-  for (const key of EDITABLE) {
-    const v = (dto as Record<string, unknown>)[key];
-    if (v !== undefined) out[key] = v;
-  }
-  return out as Partial<UserEntity>;
 }

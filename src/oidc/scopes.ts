@@ -1,0 +1,21 @@
+import { ACCOUNT_TOKEN_SCOPES } from '../auth/scopes.js';
+
+/** Claims by scope; `tenant_id` rides with `openid` so every token names its realm. */
+export const CLAIMS_BY_SCOPE = {
+  openid: ['sub', 'tenant_id'],
+  tenant: ['tenant_id'],
+  profile: ['name', 'preferred_username', 'locale', 'given_name', 'family_name'],
+  email: ['email', 'email_verified'],
+  roles: ['roles'],
+  groups: ['groups'],
+};
+
+/**
+ * Scopes the provider itself knows; any other scope a client holds is an API scope. `account`
+ * and `account:credentials` let the user's own access token call the self-service API (/me).
+ */
+export const PROVIDER_SCOPES = [
+  'offline_access',
+  ...Object.keys(CLAIMS_BY_SCOPE),
+  ...Object.keys(ACCOUNT_TOKEN_SCOPES),
+];
