@@ -64,7 +64,7 @@ export async function startTestApp(
       throw new Error(
         'TEST_DATABASE_URL is not set: run the suites through jest (test/global-setup.js)',
       );
-    env.DATABASE_URL = url;
+    env.DATABASE_URL ??= url;
     env.IDP_MASTER_KEY ??= randomBytes(32).toString('hex');
   }
   const config = loadConfig(env);

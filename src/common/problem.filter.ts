@@ -7,7 +7,6 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { QueryFailedError } from 'typeorm';
 import { DomainError } from './domain-error.js';
 import {
   PROBLEM_CONTENT_TYPE,
@@ -68,6 +67,15 @@ export function problemFromDatabaseError(error: unknown): ProblemException | und
         'Conflict',
         'A referenced resource does not exist or is still referenced',
       );
+    case 'unavailable':
+      return new ProblemException(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'unavailable',
+        'Service unavailable',
+        'The database is not reachable right now; try again shortly',
+        undefined,
+        { 'retry-after': String(UNAVAILABLE_RETRY_SECONDS) },
+      );
     case 'invalid-value':
       return new ProblemException(
         HttpStatus.BAD_REQUEST,
@@ -96,10 +104,9 @@ export function toProblemException(error: unknown): ProblemException {
         : undefined,
     );
   }
-  if (error instanceof QueryFailedError) {
-    const mapped = problemFromDatabaseError(error);
-    if (mapped) return mapped;
-  }
+  // Constraint errors come as QueryFailedError; an unreachable database as anything from the pool.
+  const mapped = problemFromDatabaseError(error);
+  if (mapped) return mapped;
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const response = error.getResponse();
@@ -153,6 +160,33 @@ export function sendProblem(
     .send(JSON.stringify(body));
 }
 
+const UNAVAILABLE_RETRY_SECONDS = 5;
+/** During an outage every request fails alike: one warning per this many ms, not one per request. */
+const OUTAGE_WARNING_EVERY_MS = 30_000;
+let lastOutageWarning = 0;
+
+/**
+ * A 5xx as the logs should see it: an unreachable database is an expected state (one warning per
+ * outage window), a 5xx a service chose to answer (readiness) is no error at all, anything else
+ * is a bug and logged as one.
+ */
+export function logFailure(
+  logger: Pick<Logger, 'error' | 'warn'>,
+  exception: unknown,
+  problem: ProblemException,
+  reqId: unknown,
+) {
+  if (problem.code === 'unavailable') {
+    const now = Date.now();
+    if (exception instanceof DomainError || now - lastOutageWarning < OUTAGE_WARNING_EVERY_MS)
+      return;
+    lastOutageWarning = now;
+    logger.warn({ err: exception, reqId }, 'database unavailable: answering 503');
+    return;
+  }
+  logger.error({ err: exception, reqId }, 'unhandled error');
+}
+
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
@@ -162,9 +196,7 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = ctx.getResponse<FastifyReply>();
     const request = ctx.getRequest<FastifyRequest>();
     const problem = toProblemException(exception);
-    if (problem.status >= 500) {
-      this.logger.error({ err: exception, reqId: request.id }, 'unhandled error');
-    }
+    if (problem.status >= 500) logFailure(this.logger, exception, problem, request.id);
     sendProblem(reply, request, problem);
   }
 }

@@ -3,7 +3,10 @@
  * it to a problem (src/common/problem.filter.ts), pages to a message.
  */
 export type DatabaseViolation =
-  { kind: 'unique'; field: string } | { kind: 'reference' } | { kind: 'invalid-value' };
+  | { kind: 'unique'; field: string }
+  | { kind: 'reference' }
+  | { kind: 'invalid-value' }
+  | { kind: 'unavailable' };
 
 /**
  * Unique-constraint names (fixed by the migrations) and the API field each protects. A new
@@ -23,8 +26,47 @@ const UNIQUE_FIELDS: Readonly<Record<string, string>> = {
   groups_tenant_external_id_key: 'external_id',
 };
 
+/** Socket-level failures reaching the database (the pg driver, the pool). */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'EAI_AGAIN',
+]);
+/** PostgreSQL's own: connection exceptions (08), shutting down or starting (57P0x), too many clients. */
+const UNAVAILABLE_SQLSTATES = /^(08\d{3}|57P0[1-4]|53300)$/;
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Connection is not established|Client has encountered a connection error|Cannot use a pool after calling end/i;
+
+/**
+ * Whether an error means the database cannot be reached right now: an expected state during an
+ * outage or a failover, answered 503 and retried, never a bug.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (
+    let e = error as
+        { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown } | undefined,
+      depth = 0;
+    e && depth < 4;
+    depth++
+  ) {
+    if (
+      typeof e.code === 'string' &&
+      (UNREACHABLE_CODES.has(e.code) || UNAVAILABLE_SQLSTATES.test(e.code))
+    )
+      return true;
+    if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;
+    e = (e.driverError ?? e.cause) as typeof e;
+  }
+  return false;
+}
+
 /** Unique → the field in use; FK → a missing or still-used reference; bad text → invalid value. */
 export function classifyDatabaseError(error: unknown): DatabaseViolation | undefined {
+  if (isDatabaseUnavailable(error)) return { kind: 'unavailable' };
   const driverError = (error as { driverError?: { code?: string; constraint?: string } })
     ?.driverError;
   const code = driverError?.code;

@@ -9,6 +9,7 @@ import { requestIdOf } from '../common/request-id.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { OidcProviders } from './oidc-providers.service.js';
+import { logFailure, toProblemException } from '../common/problem.filter.js';
 
 /** The provider path without ids (interaction uids, device codes): a bounded metrics label. */
 function routeTemplate(path: string): string {
@@ -65,7 +66,7 @@ function sendMethodNotAllowed(res: ServerResponse) {
 /** An RFC 9457 answer written by the mount itself (the provider writes its own OAuth errors). */
 function sendProblem(
   res: ServerResponse,
-  status: 404 | 500,
+  status: 404,
   fields: { title: string; detail?: string; instance?: string },
 ) {
   if (res.headersSent) {
@@ -76,7 +77,7 @@ function sendProblem(
   res.setHeader('content-type', PROBLEM_CONTENT_TYPE);
   res.end(
     JSON.stringify({
-      type: problemType(status === 404 ? 'not-found' : 'internal'),
+      type: problemType('not-found'),
       title: fields.title,
       status,
       ...(fields.detail ? { detail: fields.detail } : {}),
@@ -195,8 +196,15 @@ export function mountOidc(app: NestFastifyApplication, logger: Logger) {
       req.log.info({ req }, 'incoming request');
     }
     handle(req, res, target).catch((err: unknown) => {
-      logger.error({ err, reqId: req.id }, 'OIDC request failed before the provider answered');
-      sendProblem(res, 500, { title: 'Internal server error' });
+      // Say, the database is unreachable while the tenant's provider is built: 503, one warning.
+      const problem = toProblemException(err);
+      logFailure(logger, err, problem, req.id);
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(problem.status, {
+        ...problem.headers,
+        'content-type': PROBLEM_CONTENT_TYPE,
+      });
+      res.end(JSON.stringify(problem.toProblem()));
     });
   });
 }
