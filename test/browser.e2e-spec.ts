@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import * as client from 'openid-client';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
-import { startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from '../libs/testing/index.js';
 import { freshStep, totpCode } from './account-support.js';
-import { createClient, createTenant, createUser, discover } from './oidc-support.js';
+import { createUser } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
+import { PASSWORD } from './fixtures.js';
 
 /**
  * The Done-when scenarios of strong authentication in a real browser: Chromium, headless, with
@@ -15,7 +17,6 @@ import { createClient, createTenant, createUser, discover } from './oidc-support
  * 404 (the browser only needs to get there), and the test redeems the code itself.
  */
 
-const PASSWORD = 'correct horse battery staple';
 const SHOTS = join(process.cwd(), 'docs', 'screenshots');
 
 // Browser scenarios take a few seconds each; the TOTP ones may wait for a fresh 30 s step.
@@ -102,19 +103,16 @@ describe('browser: passkeys, TOTP, recovery codes, password reset', () => {
   });
 
   async function tenantWithApp(settings: Record<string, unknown> = {}) {
-    const tenantId = uniqueTenantId('br');
-    await createTenant(t, tenantId, {
-      display_name: 'Acme Corp',
-      primary_color: '#0b6e4f',
-      ...settings,
+    const { tenantId } = await fixtures.tenant(t, {
+      prefix: 'br',
+      settings: { display_name: 'Acme Corp', primary_color: '#0b6e4f', ...settings },
     });
-    const c = await createClient(t, tenantId, {
+    const { config } = await fixtures.registeredClient(t, tenantId, {
       name: 'Acme Notes',
       client_type: 'confidential',
       redirect_uris: [REDIRECT],
       allowed_scopes: ['openid', 'profile', 'email'],
     });
-    const config = await discover(`${t.baseUrl}/${tenantId}`, c.client_id, c.client_secret);
     return { tenantId, config };
   }
 

@@ -1,15 +1,9 @@
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from '../libs/testing/index.js';
 import { ADDRESS_MAIL_LIMIT, IP_MAIL_LIMIT } from '../src/email-flows/mail-limits.js';
-import { PASSWORD, REDIRECT, startLogin, submit, tokensOf } from './account-support.js';
+import { startLogin, submit, tokensOf } from './account-support.js';
 import { codeIn, MailCatcher } from './mail-support.js';
-import {
-  Browser,
-  createClient,
-  createUser,
-  discover,
-  findForm,
-  type BrowserResponse,
-} from './oidc-support.js';
+import { Browser, findForm, type BrowserResponse } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
 
 const SENT = 'If an account exists for';
 
@@ -43,18 +37,14 @@ describe('limits on mail sent by public requests', () => {
   });
 
   async function setup() {
-    const tenant = await newTenant(t, ['users:write', 'api-keys:write']);
-    const { tenantId } = tenant;
-    const email = `alice-${tenantId}@example.test`;
-    const alice = await createUser(t, tenantId, { username: 'alice', email, password: PASSWORD });
-    const c = await createClient(t, tenantId, {
-      client_type: 'confidential',
-      redirect_uris: [REDIRECT],
-      allowed_scopes: ['openid', 'profile'],
-      first_party: true,
+    const tenant = await fixtures.tenant(t, { scopes: ['users:write', 'api-keys:write'] });
+    const email = fixtures.uniqueEmail(tenant.tenantId);
+    const x = await fixtures.app(t, {
+      within: tenant,
+      user: { email },
+      client: fixtures.firstPartyApp(),
     });
-    const config = await discover(`${t.baseUrl}/${tenantId}`, c.client_id, c.client_secret);
-    return { ...tenant, alice, email, config };
+    return { ...x, alice: x.user, email };
   }
 
   it('resends the live sign-in code: a second request does not kill the code being typed', async () => {

@@ -6,6 +6,7 @@ import { userToken } from './user-token-support.js';
 import { LoginCodeService } from '../src/email-flows/login-code.service.js';
 import { UsersService } from '../src/users/users.service.js';
 import { codeIn, parseMail, type Mail } from './mail-support.js';
+import * as fixtures from './fixtures.js';
 
 describe('email flows', () => {
   let t: TestApp;
@@ -73,23 +74,20 @@ describe('email flows', () => {
   let n = 0;
   async function setup() {
     n += 1;
-    const tenant = await newTenant(t, ['api-keys:write', 'users:write', 'me:read'], {
-      display_name: 'Acme <Mail>',
+    const tenant = await fixtures.tenant(t, {
+      scopes: ['api-keys:write', 'users:write', 'me:read'],
+      settings: { display_name: 'Acme <Mail>' },
     });
-    const email = `alice${n}-${tenant.tenantId}@example.test`;
-    const user = await t.http('POST', `/api/v1/tenants/${tenant.tenantId}/users`, {
-      key: tenant.key,
-      body: { username: 'alice', email, password: 'old password 123' },
-    });
-    expect(user.status).toBe(201);
+    const email = fixtures.uniqueEmail(tenant.tenantId, `alice${n}`);
+    const user = await fixtures.user(t, tenant.tenantId, { email, password: 'old password 123' });
     const key = await t.http('POST', `/api/v1/tenants/${tenant.tenantId}/api-keys`, {
       key: tenant.key,
-      body: { name: 'alice', scopes: ['me:read'], user_id: user.body.user_id },
+      body: { name: 'alice', scopes: ['me:read'], user_id: user.user_id },
     });
     return {
       ...tenant,
       email,
-      userId: user.body.user_id as string,
+      userId: user.user_id,
       /** An admin-minted user key: it reads the account, changes no address. */
       userKey: key.body.api_key as string,
       /** Alice's own token from a fresh sign-in, which an address change asks for. */

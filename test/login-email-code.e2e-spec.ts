@@ -19,6 +19,7 @@ import {
   findForm,
   type BrowserResponse,
 } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
 
 const SENT = 'If an account exists for';
 const WRONG = 'The code is wrong, has expired or was already used.';
@@ -96,18 +97,16 @@ describe('hosted login: sign-in code by email', () => {
   }
 
   async function setup() {
-    const tenant = await newTenant(t, ['users:write', 'api-keys:write', 'audit:read']);
-    const { tenantId } = tenant;
-    const email = `alice-${tenantId}@example.test`;
-    const alice = await createUser(t, tenantId, { username: 'alice', email, password: PASSWORD });
-    const c = await createClient(t, tenantId, {
-      client_type: 'confidential',
-      redirect_uris: [REDIRECT],
-      allowed_scopes: ['openid', 'profile'],
-      first_party: true,
+    const tenant = await fixtures.tenant(t, {
+      scopes: ['users:write', 'api-keys:write', 'audit:read'],
     });
-    const config = await discover(`${t.baseUrl}/${tenantId}`, c.client_id, c.client_secret);
-    return { ...tenant, alice, email, config };
+    const email = fixtures.uniqueEmail(tenant.tenantId);
+    const x = await fixtures.app(t, {
+      within: tenant,
+      user: { email },
+      client: fixtures.firstPartyApp(),
+    });
+    return { ...x, alice: x.user, email };
   }
 
   async function auditOf(tenantId: string, key: string, type: string) {

@@ -3,8 +3,8 @@ import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js'
 import { createUser } from './oidc-support.js';
 import * as client from 'openid-client';
 import { userSignIn, userToken } from './user-token-support.js';
+import { PASSWORD } from './fixtures.js';
 
-const PASSWORD = 'correct horse battery staple';
 const RECENT = 'urn:idp:problem:recent-authentication-required';
 
 /** The routes that add, change or remove a credential of the user. */

@@ -11,8 +11,8 @@ import {
   oauthError,
   signIn,
 } from './oidc-support.js';
+import { REDIRECT } from './fixtures.js';
 
-const REDIRECT = 'http://127.0.0.1:9999/cb';
 const msg = (h: string) => /role="alert">([^<]*)</.exec(h)?.[1];
 
 describe('per-tenant OpenID Provider', () => {

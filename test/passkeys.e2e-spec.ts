@@ -5,8 +5,7 @@ import { ProblemException } from '../src/common/problem.js';
 import { PasskeysService } from '../src/passkeys/passkeys.service.js';
 import { userToken } from './user-token-support.js';
 import { b64u, cbor, SoftAuthenticator } from './webauthn-support.js';
-
-const PASSWORD = 'correct horse battery staple';
+import { PASSWORD } from './fixtures.js';
 
 async function expect400(p: Promise<unknown>, detail?: RegExp) {
   const err = await p.then(
