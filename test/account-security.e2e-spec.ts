@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { elapse, startTestApp, type TestApp } from '../libs/testing/index.js';
 import { enrolTotp, follow, PASSWORD, REDIRECT, selfToken, submit } from './account-support.js';
 import { MailCatcher, type Mail } from './mail-support.js';
 import { Browser, findForm, oauthError, signIn } from './oidc-support.js';
@@ -84,7 +84,9 @@ describe('account security: recent sign-in, credential notices, reset, email cha
     expect(fresh.status).toBe(200);
     expect(JSON.parse(fresh.html).challenge_id).toBeDefined();
 
-    await new Promise((r) => setTimeout(r, (RECENT_AUTH_SECONDS + 1.5) * 1000));
+    // On purpose: the recent sign-in window is wall-clock time, so it has to pass (a poll
+    // would mint a passkey challenge per try and prove less).
+    await elapse((RECENT_AUTH_SECONDS + 1.5) * 1000);
     const stale = await options();
     expect(stale.status).toBe(401);
     const answer = JSON.parse(stale.html);

@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
 import { generate } from 'otplib';
-import type { TestApp } from '../libs/testing/index.js';
+import { elapse, type TestApp } from '../libs/testing/index.js';
 import { Browser, findForm, type BrowserResponse } from './oidc-support.js';
 import { userToken } from './user-token-support.js';
 
@@ -19,7 +19,7 @@ export function totpCode(secret: string, offset = 0): Promise<string> {
  */
 export async function freshStep() {
   const into = (Date.now() / 1000) % 30;
-  if (into > 24) await new Promise((r) => setTimeout(r, (30 - into + 0.2) * 1000));
+  if (into > 24) await elapse((30 - into + 0.2) * 1000);
 }
 
 export interface Started {

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { AuditService } from '../src/audit/audit.service.js';
 import { EmailTokensService } from '../src/email-flows/email-tokens.service.js';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
 import { userToken } from './user-token-support.js';
 
 const UA = 'audit-email-test/1.0';
@@ -32,13 +32,16 @@ describe('audit events: email flows', () => {
   });
 
   async function events(tenantId: string, type: string) {
-    for (let i = 0; i < 50; i++) {
-      await t.app.get(AuditService).flush();
-      const r = await t.http('GET', `/api/v1/tenants/${tenantId}/audit-events?type=${type}`);
-      if (r.body.data.length) return r.body.data as Array<Record<string, unknown>>;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return [];
+    const found = await waitUntil(
+      `a ${type} event`,
+      async () => {
+        await t.app.get(AuditService).flush();
+        const r = await t.http('GET', `/api/v1/tenants/${tenantId}/audit-events?type=${type}`);
+        return r.body.data.length > 0 && (r.body.data as Array<Record<string, unknown>>);
+      },
+      { timeoutMs: 2_500, intervalMs: 50 },
+    ).catch(() => []);
+    return found;
   }
 
   it('records reset request and completion, verification, and email change', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as client from 'openid-client';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
-import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, startTestApp, type TestApp } from '../libs/testing/index.js';
 import { freshStep, totpCode } from './account-support.js';
 import { createUser } from './oidc-support.js';
 import * as fixtures from './fixtures.js';
@@ -361,10 +361,11 @@ describe('browser: passkeys, TOTP, recovery codes, password reset', () => {
       await page.getByRole('button', { name: 'Send the link' }).click();
       await page.getByText('If an account has this address').waitFor();
 
-      const deadline = Date.now() + 10_000;
-      let mail: { raw: string } | undefined;
-      while (!(mail = mails.find((m) => m.to.includes(email))) && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 50));
+      const mail = await waitUntil(
+        `a mail to ${email}`,
+        () => mails.find((m) => m.to.includes(email)),
+        { timeoutMs: 10_000, intervalMs: 50 },
+      ).catch(() => undefined);
       expect(mail).toBeDefined();
       const link = new RegExp(`${t.baseUrl}/${tenantId}/login/reset\\?token=[A-Za-z0-9_-]+`).exec(
         mail!.raw,

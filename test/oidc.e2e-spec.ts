@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
 import {
   Browser,
   createClient,
@@ -279,11 +279,15 @@ describe('per-tenant OpenID Provider', () => {
     expect(msg(blocked.html)).toBe(msg(wrong.html));
 
     let events: Array<{ type: string; subject_id: string | null; method: string }> = [];
-    for (let i = 0; i < 40 && events.length < 5; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      const r = await t.http('GET', `/api/v1/tenants/${tenantId}/audit-events?limit=50`);
-      events = (r.body?.data ?? []).filter((e: { type: string }) => e.type.startsWith('login.'));
-    }
+    await waitUntil(
+      'five login events',
+      async () => {
+        const r = await t.http('GET', `/api/v1/tenants/${tenantId}/audit-events?limit=50`);
+        events = (r.body?.data ?? []).filter((e: { type: string }) => e.type.startsWith('login.'));
+        return events.length >= 5;
+      },
+      { timeoutMs: 4_000, intervalMs: 100 },
+    );
     const types = events.map((e) => e.type);
     expect(types.filter((x) => x === 'login.success')).toHaveLength(1);
     expect(types.filter((x) => x === 'login.failure')).toHaveLength(4);

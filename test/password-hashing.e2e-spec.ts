@@ -1,4 +1,4 @@
-import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, startTestApp, type TestApp } from '../libs/testing/index.js';
 import { PASSWORD, passwordStep, startLogin, tokensOf } from './account-support.js';
 import { Browser } from './oidc-support.js';
 import * as fixtures from './fixtures.js';
@@ -183,7 +183,9 @@ describe('password hashing budget', () => {
       bulkAnswered = true;
       return r;
     });
-    while ((await bulkHashes()) === before) await new Promise((r) => setTimeout(r, 5));
+    await waitUntil('the Bulk to start hashing', async () => (await bulkHashes()) !== before, {
+      intervalMs: 5,
+    });
 
     const res = await passwordStep(browser, s, 'alice');
     const queued = await metric('idp_password_hash_waiting{priority="bulk"}');
