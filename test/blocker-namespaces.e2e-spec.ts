@@ -1,12 +1,6 @@
 import * as client from 'openid-client';
-import { startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
-import {
-  Browser,
-  createClient,
-  createTenant,
-  findForm,
-  type BrowserResponse,
-} from './oidc-support.js';
+import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { Browser, createClient, findForm, type BrowserResponse } from './oidc-support.js';
 import * as fixtures from './fixtures.js';
 import { PASSWORD } from './fixtures.js';
 
@@ -168,8 +162,7 @@ describe('blocker namespaces', () => {
   });
 
   it('blocks an address after 20 bad API keys on /api and /scim; another address is unaffected', async () => {
-    const tenantId = uniqueTenantId('ns');
-    await createTenant(t, tenantId);
+    const { tenantId } = await fixtures.tenant(t, { prefix: 'ns' });
     const made = await t.http('POST', `/api/v1/tenants/${tenantId}/api-keys`, {
       body: { name: 'scim', scopes: ['users:read', 'scim'] },
     });

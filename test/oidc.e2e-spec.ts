@@ -5,12 +5,12 @@ import {
   Browser,
   createClient,
   createTenant,
-  createUser,
   discover,
   findForm,
   oauthError,
   signIn,
 } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
 import { REDIRECT } from './fixtures.js';
 
 const msg = (h: string) => /role="alert">([^<]*)</.exec(h)?.[1];
@@ -23,17 +23,13 @@ describe('per-tenant OpenID Provider', () => {
   afterAll(() => t.close());
 
   async function tenantWithUser(settings: Record<string, unknown> = {}) {
-    const tenantId = uniqueTenantId('oidc');
-    await createTenant(t, tenantId, settings);
-    const user = await createUser(t, tenantId, {
-      username: 'alice',
-      email: 'alice@example.com',
-      password: 'correct horse battery staple',
+    const { tenantId, issuer } = await fixtures.tenant(t, { prefix: 'oidc', settings });
+    const user = await fixtures.user(t, tenantId, {
       given_name: 'Alice',
       family_name: 'Liddell',
       roles: ['admin'],
     });
-    return { tenantId, issuer: `${t.baseUrl}/${tenantId}`, user };
+    return { tenantId, issuer, user };
   }
 
   it('serves discovery with the issuer from PUBLIC_URL and the RFC 8414 route', async () => {
