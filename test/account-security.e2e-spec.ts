@@ -134,11 +134,7 @@ describe('account security: recent sign-in, credential notices, reset, email cha
       scope: 'openid profile offline_access',
       extra: { prompt: 'consent' },
     });
-    const tokens = await client.authorizationCodeGrant(x.config, s.callback, {
-      pkceCodeVerifier: s.verifier,
-      expectedState: s.state,
-      expectedNonce: s.nonce,
-    });
+    const tokens = await fixtures.exchange(x.config, s);
     expect(tokens.refresh_token).toBeDefined();
 
     const api = `/api/v1/tenants/${x.tenantId}`;

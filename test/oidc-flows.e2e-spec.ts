@@ -427,11 +427,7 @@ describe('OIDC flows', () => {
 
     it('refuses a reused code and revokes what it issued', async () => {
       const { config, user } = await setup();
-      const s = await signIn(new Browser(), config, {
-        username: 'alice',
-        password: PASSWORD,
-        redirectUri: REDIRECT,
-      });
+      const s = await fixtures.signedIn(config);
       const checks = {
         pkceCodeVerifier: s.verifier,
         expectedState: s.state,
@@ -448,26 +444,14 @@ describe('OIDC flows', () => {
 
     it('refuses an expired code', async () => {
       const { config, tenantId } = await setup();
-      const s = await signIn(new Browser(), config, {
-        username: 'alice',
-        password: PASSWORD,
-        redirectUri: REDIRECT,
-      });
+      const s = await fixtures.signedIn(config);
       await t.app
         .get(DataSource)
         .query(
           `UPDATE oidc_payloads SET expires_at = now() - interval '1 second' WHERE tenant_id = $1 AND model = 'AuthorizationCode'`,
           [tenantId],
         );
-      expect(
-        await oauthError(
-          client.authorizationCodeGrant(config, s.callback, {
-            pkceCodeVerifier: s.verifier,
-            expectedState: s.state,
-            expectedNonce: s.nonce,
-          }),
-        ),
-      ).toBe('invalid_grant');
+      expect(await oauthError(fixtures.exchange(config, s))).toBe('invalid_grant');
     });
 
     it('refuses a disabled user and ends what they hold', async () => {

@@ -3,7 +3,7 @@ import { startTestApp, type TestApp } from '../libs/testing/index.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import { Browser } from './oidc-support.js';
 import * as fixtures from './fixtures.js';
-import { PASSWORD, REDIRECT } from './fixtures.js';
+import { REDIRECT } from './fixtures.js';
 
 /**
  * Values a client or an attacker may send, written as they appear on the wire (already
@@ -121,7 +121,6 @@ describe('OIDC endpoints under bad input', () => {
     t = await startTestApp();
     app = await fixtures.app(t, {
       prefix: 'fuzz',
-      user: { password: PASSWORD },
       client: fixtures.webApp(REDIRECT, {
         grant_types: [
           'authorization_code',

@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import { startTestApp, type TestApp } from '../libs/testing/index.js';
 import { AuditService } from '../src/audit/audit.service.js';
-import { Browser, findForm, oauthError, signIn } from './oidc-support.js';
+import { Browser, findForm, oauthError } from './oidc-support.js';
 import * as fixtures from './fixtures.js';
 import { PASSWORD, REDIRECT } from './fixtures.js';
 
@@ -71,17 +71,9 @@ describe.each([
   }
 
   it('lets one of several parallel refresh redemptions win and revokes the grant', async () => {
-    const setup = await fixtures.app(t, { prefix: 'race-rt', user: { password: PASSWORD } });
-    const s = await signIn(new Browser(), setup.config, {
-      username: 'alice',
-      password: PASSWORD,
-      redirectUri: REDIRECT,
-    });
-    const first = await client.authorizationCodeGrant(setup.config, s.callback, {
-      pkceCodeVerifier: s.verifier,
-      expectedState: s.state,
-      expectedNonce: s.nonce,
-    });
+    const setup = await fixtures.app(t, { prefix: 'race-rt' });
+    const s = await fixtures.signedIn(setup.config);
+    const first = await fixtures.exchange(setup.config, s);
     const rt = first.refresh_token!;
     expect(rt).toBeDefined();
 
@@ -110,12 +102,8 @@ describe.each([
   });
 
   it('lets one of several parallel code redemptions win and revokes the grant', async () => {
-    const setup = await fixtures.app(t, { prefix: 'race-code', user: { password: PASSWORD } });
-    const s = await signIn(new Browser(), setup.config, {
-      username: 'alice',
-      password: PASSWORD,
-      redirectUri: REDIRECT,
-    });
+    const setup = await fixtures.app(t, { prefix: 'race-code' });
+    const s = await fixtures.signedIn(setup.config);
     const code = s.callback.searchParams.get('code')!;
     const answers = await Promise.all(
       Array.from({ length: PARALLEL }, () =>
@@ -138,7 +126,6 @@ describe.each([
   it('lets one of several parallel device code redemptions win and revokes the grant', async () => {
     const setup = await fixtures.app(t, {
       prefix: 'race-dev',
-      user: { password: PASSWORD },
       client: fixtures.webApp(REDIRECT, {
         grant_types: [
           'authorization_code',

@@ -148,11 +148,7 @@ describe('per-tenant OpenID Provider', () => {
         scope: 'openid profile email roles',
         redirectUri: REDIRECT,
       });
-      const tokens = await client.authorizationCodeGrant(config, s.callback, {
-        pkceCodeVerifier: s.verifier,
-        expectedState: s.state,
-        expectedNonce: s.nonce,
-      });
+      const tokens = await fixtures.exchange(config, s);
       const idToken = tokens.id_token!;
       expect(decodeProtectedHeader(idToken).alg).toBe(alg);
       const { payload } = await jwtVerify(idToken, createRemoteJWKSet(new URL(`${issuer}/jwks`)), {

@@ -12,11 +12,7 @@ async function signedIn(config: client.Configuration, username = 'alice') {
     redirectUri: REDIRECT,
     scope: 'openid profile',
   });
-  const tokens = await client.authorizationCodeGrant(config, s.callback, {
-    pkceCodeVerifier: s.verifier,
-    expectedState: s.state,
-    expectedNonce: s.nonce,
-  });
+  const tokens = await fixtures.exchange(config, s);
   return { browser, tokens };
 }
 
