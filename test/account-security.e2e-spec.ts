@@ -1,17 +1,10 @@
 import * as client from 'openid-client';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { elapse, startTestApp, type TestApp } from '../libs/testing/index.js';
 import { enrolTotp, follow, PASSWORD, REDIRECT, selfToken, submit } from './account-support.js';
 import { MailCatcher, type Mail } from './mail-support.js';
-import {
-  Browser,
-  createClient,
-  createUser,
-  discover,
-  findForm,
-  oauthError,
-  signIn,
-} from './oidc-support.js';
+import { Browser, findForm, oauthError, signIn } from './oidc-support.js';
 import { SoftAuthenticator } from './webauthn-support.js';
+import * as fixtures from './fixtures.js';
 
 /** Small enough to outwait in a test, large enough for a sign-in to finish inside it. */
 const RECENT_AUTH_SECONDS = 5;
@@ -34,18 +27,20 @@ describe('account security: recent sign-in, credential notices, reset, email cha
   });
 
   async function setup() {
-    const tenant = await newTenant(t, ['users:write', 'users:read', 'api-keys:write', 'scim']);
-    const { tenantId } = tenant;
-    const email = `alice-${tenantId}@example.test`;
-    const alice = await createUser(t, tenantId, { username: 'alice', email, password: PASSWORD });
-    const c = await createClient(t, tenantId, {
-      client_type: 'confidential',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      allowed_scopes: ['openid', 'profile', 'offline_access'],
-      first_party: true,
+    const tenant = await fixtures.tenant(t, {
+      scopes: ['users:write', 'users:read', 'api-keys:write', 'scim'],
     });
-    const config = await discover(`${t.baseUrl}/${tenantId}`, c.client_id, c.client_secret);
+    const { tenantId } = tenant;
+    const email = fixtures.uniqueEmail(tenantId);
+    const alice = await fixtures.user(t, tenantId, { email });
+    const { config } = await fixtures.registeredClient(
+      t,
+      tenantId,
+      fixtures.firstPartyApp(REDIRECT, {
+        grant_types: ['authorization_code', 'refresh_token'],
+        allowed_scopes: ['openid', 'profile', 'offline_access'],
+      }),
+    );
     const key = await selfToken(t, tenantId);
     return { ...tenant, alice, email, config, userKey: key };
   }
@@ -89,7 +84,9 @@ describe('account security: recent sign-in, credential notices, reset, email cha
     expect(fresh.status).toBe(200);
     expect(JSON.parse(fresh.html).challenge_id).toBeDefined();
 
-    await new Promise((r) => setTimeout(r, (RECENT_AUTH_SECONDS + 1.5) * 1000));
+    // On purpose: the recent sign-in window is wall-clock time, so it has to pass (a poll
+    // would mint a passkey challenge per try and prove less).
+    await elapse((RECENT_AUTH_SECONDS + 1.5) * 1000);
     const stale = await options();
     expect(stale.status).toBe(401);
     const answer = JSON.parse(stale.html);
@@ -137,11 +134,7 @@ describe('account security: recent sign-in, credential notices, reset, email cha
       scope: 'openid profile offline_access',
       extra: { prompt: 'consent' },
     });
-    const tokens = await client.authorizationCodeGrant(x.config, s.callback, {
-      pkceCodeVerifier: s.verifier,
-      expectedState: s.state,
-      expectedNonce: s.nonce,
-    });
+    const tokens = await fixtures.exchange(x.config, s);
     expect(tokens.refresh_token).toBeDefined();
 
     const api = `/api/v1/tenants/${x.tenantId}`;

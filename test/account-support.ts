@@ -1,21 +1,25 @@
 import * as client from 'openid-client';
 import { generate } from 'otplib';
-import type { TestApp } from '../libs/testing/index.js';
+import { elapse, type TestApp } from '../libs/testing/index.js';
 import { Browser, findForm, type BrowserResponse } from './oidc-support.js';
 import { userToken } from './user-token-support.js';
 
-export const REDIRECT = 'http://127.0.0.1:9999/cb';
-export const PASSWORD = 'correct horse battery staple';
+import { PASSWORD, REDIRECT } from './fixtures.js';
+
+export { PASSWORD, REDIRECT };
 
 /** A code from an independent implementation (otplib), for the step `offset` away from now. */
 export function totpCode(secret: string, offset = 0): Promise<string> {
   return generate({ secret, epoch: Math.floor(Date.now() / 1000) + offset * 30 });
 }
 
-/** Tests use the steps around now; starting right after a step boundary keeps them inside it. */
+/**
+ * Tests use the steps around now; starting right after a step boundary keeps them inside it.
+ * A deliberate wait for wall-clock time (the next 30-second TOTP step), not for an event.
+ */
 export async function freshStep() {
   const into = (Date.now() / 1000) % 30;
-  if (into > 24) await new Promise((r) => setTimeout(r, (30 - into + 0.2) * 1000));
+  if (into > 24) await elapse((30 - into + 0.2) * 1000);
 }
 
 export interface Started {

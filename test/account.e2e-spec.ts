@@ -1,4 +1,4 @@
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from '../libs/testing/index.js';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../src/audit/audit.service.js';
 import { EmailTokensService } from '../src/email-flows/email-tokens.service.js';
@@ -8,14 +8,14 @@ import {
   freshStep,
   PASSWORD,
   passwordStep,
-  REDIRECT,
   startLogin,
   submit,
   tokensOf,
   totpCode,
   selfToken,
 } from './account-support.js';
-import { Browser, createClient, createUser, discover, findForm } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
+import { Browser, findForm } from './oidc-support.js';
 
 describe('hosted login steps and the account page', () => {
   let t: TestApp;
@@ -25,21 +25,13 @@ describe('hosted login steps and the account page', () => {
   afterAll(() => t.close());
 
   async function setup(settings: Record<string, unknown> = {}) {
-    const tenant = await newTenant(t, ['users:write', 'api-keys:write', 'audit:read'], settings);
-    const { tenantId } = tenant;
-    const alice = await createUser(t, tenantId, {
-      username: 'alice',
-      email: 'alice@example.test',
-      password: PASSWORD,
+    const x = await fixtures.app(t, {
+      scopes: ['users:write', 'api-keys:write', 'audit:read'],
+      settings,
+      user: { email: 'alice@example.test' },
+      client: fixtures.firstPartyApp(),
     });
-    const c = await createClient(t, tenantId, {
-      client_type: 'confidential',
-      redirect_uris: [REDIRECT],
-      allowed_scopes: ['openid', 'profile'],
-      first_party: true,
-    });
-    const config = await discover(`${t.baseUrl}/${tenantId}`, c.client_id, c.client_secret);
-    return { ...tenant, alice, config };
+    return { ...x, alice: x.user };
   }
 
   async function auditOf(tenantId: string, key: string, type: string) {

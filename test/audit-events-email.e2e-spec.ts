@@ -1,8 +1,7 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { AuditService } from '../src/audit/audit.service.js';
 import { EmailTokensService } from '../src/email-flows/email-tokens.service.js';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { MailCatcher } from './mail-support.js';
 import { userToken } from './user-token-support.js';
 
 const UA = 'audit-email-test/1.0';
@@ -10,35 +9,27 @@ const UA = 'audit-email-test/1.0';
 /** Password reset and email verification/change are logged with subject, actor and address. */
 describe('audit events: email flows', () => {
   let t: TestApp;
-  let smtp: SMTPServer;
+  // A mail server that takes everything: these tests read tokens from the token service.
+  const smtp = new MailCatcher();
   beforeAll(async () => {
-    // A mail server that takes everything: these tests read tokens from the token service.
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, _session, cb) {
-        stream.resume();
-        stream.on('end', () => cb());
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const { port } = smtp.server.address() as AddressInfo;
-    t = await startTestApp({ env: { SMTP_URL: `smtp://127.0.0.1:${port}` } });
+    t = await startTestApp({ env: { SMTP_URL: await smtp.start() } });
   });
   afterAll(async () => {
     await t.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.stop();
   });
 
   async function events(tenantId: string, type: string) {
-    for (let i = 0; i < 50; i++) {
-      await t.app.get(AuditService).flush();
-      const r = await t.http('GET', `/api/v1/tenants/${tenantId}/audit-events?type=${type}`);
-      if (r.body.data.length) return r.body.data as Array<Record<string, unknown>>;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return [];
+    const found = await waitUntil(
+      `a ${type} event`,
+      async () => {
+        await t.app.get(AuditService).flush();
+        const r = await t.http('GET', `/api/v1/tenants/${tenantId}/audit-events?type=${type}`);
+        return r.body.data.length > 0 && (r.body.data as Array<Record<string, unknown>>);
+      },
+      { timeoutMs: 2_500, intervalMs: 50 },
+    ).catch(() => []);
+    return found;
   }
 
   it('records reset request and completion, verification, and email change', async () => {

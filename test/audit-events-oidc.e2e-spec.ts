@@ -1,20 +1,11 @@
 import * as client from 'openid-client';
 import { AuditService } from '../src/audit/audit.service.js';
-import { startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
-import {
-  Browser,
-  createClient,
-  createTenant,
-  createUser,
-  discover,
-  findForm,
-  oauthError,
-  signIn,
-} from './oidc-support.js';
+import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { findForm, oauthError } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
+import { REDIRECT } from './fixtures.js';
 
-const REDIRECT = 'http://127.0.0.1:9999/cb';
 const LOGOUT_REDIRECT = 'http://127.0.0.1:9999/bye';
-const PASSWORD = 'correct horse battery staple';
 
 /** The provider's security events land in the audit log with actor, subject and address. */
 describe('audit events of the OpenID Provider', () => {
@@ -25,33 +16,13 @@ describe('audit events of the OpenID Provider', () => {
   afterAll(() => t.close());
 
   async function setup() {
-    const tenantId = uniqueTenantId('auoidc');
-    await createTenant(t, tenantId);
-    const user = await createUser(t, tenantId, {
-      username: 'alice',
-      email: 'alice@example.com',
-      password: PASSWORD,
+    const { tenantId, user, c, config } = await fixtures.app(t, {
+      prefix: 'auoidc',
+      client: fixtures.webApp(REDIRECT, { post_logout_redirect_uris: [LOGOUT_REDIRECT] }),
     });
-    const c = await createClient(t, tenantId, {
-      client_type: 'confidential',
-      redirect_uris: [REDIRECT],
-      post_logout_redirect_uris: [LOGOUT_REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      allowed_scopes: ['openid', 'profile', 'email', 'offline_access'],
-    });
-    const config = await discover(`${t.baseUrl}/${tenantId}`, c.client_id, c.client_secret);
-    const browser = new Browser();
-    const s = await signIn(browser, config, {
-      username: 'alice',
-      password: PASSWORD,
-      redirectUri: REDIRECT,
-    });
-    const tokens = await client.authorizationCodeGrant(config, s.callback, {
-      pkceCodeVerifier: s.verifier,
-      expectedState: s.state,
-      expectedNonce: s.nonce,
-    });
-    return { tenantId, user, clientId: c.client_id, config, browser, tokens };
+    const s = await fixtures.signedIn(config);
+    const tokens = await fixtures.exchange(config, s);
+    return { tenantId, user, clientId: c.client_id, config, browser: s.browser, tokens };
   }
 
   async function events(tenantId: string, type: string) {

@@ -1,5 +1,6 @@
 import { AuditService } from '../src/audit/audit.service.js';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import * as fixtures from './fixtures.js';
 
 const limits = (ip: number, user: number) => ({
   block_config: {
@@ -25,7 +26,10 @@ describe('blocker: client authentication at the OAuth endpoints', () => {
   afterAll(() => t.close());
 
   async function setup(settings: Record<string, unknown>) {
-    const tenant = await newTenant(t, ['clients:write', 'blocker:write', 'audit:read'], settings);
+    const tenant = await fixtures.tenant(t, {
+      scopes: ['clients:write', 'blocker:write', 'audit:read'],
+      settings,
+    });
     const c = await t.http('POST', `/api/v1/tenants/${tenant.tenantId}/clients`, {
       key: tenant.key,
       body: { name: 'Backend', client_type: 'confidential', grant_types: ['client_credentials'] },

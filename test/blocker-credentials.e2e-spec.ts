@@ -5,8 +5,7 @@ import { LoginCodeService } from '../src/email-flows/login-code.service.js';
 import { PasskeysService } from '../src/passkeys/passkeys.service.js';
 import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
 import { userToken } from './user-token-support.js';
-
-const PASSWORD = 'correct horse battery staple';
+import { PASSWORD } from './fixtures.js';
 
 const limits = (ip: number, user: number) => ({
   block_config: {

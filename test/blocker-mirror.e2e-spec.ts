@@ -5,19 +5,14 @@ import { Redis } from 'ioredis';
 import { BlockerService } from '../src/blocker/blocker.service.js';
 import { RedisCounterStore } from '../src/blocker/counter-store.js';
 import { createRedisClient } from '../src/redis/redis.module.js';
-import { startTestApp } from '../libs/testing/index.js';
+import { waitUntil, startTestApp } from '../libs/testing/index.js';
 
 const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const limits = { max_attempts: 3, window_seconds: 60, block_seconds: 600 };
 
 /** Polls until `probe` holds: pub/sub delivery is quick but not instantaneous. */
-async function until(what: string, probe: () => boolean | Promise<boolean>, ms = 1_000) {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+const until = (what: string, probe: () => boolean | Promise<boolean>, ms = 1_000) =>
+  waitUntil(what, probe, { timeoutMs: ms, intervalMs: 5 });
 
 interface Replica {
   name: string;

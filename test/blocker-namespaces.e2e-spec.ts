@@ -1,17 +1,10 @@
 import * as client from 'openid-client';
-import { startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
-import {
-  Browser,
-  createClient,
-  createTenant,
-  createUser,
-  discover,
-  findForm,
-  type BrowserResponse,
-} from './oidc-support.js';
+import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { Browser, createClient, findForm, type BrowserResponse } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
+import { PASSWORD } from './fixtures.js';
 
 const REDIRECT = 'https://app.example/cb';
-const PASSWORD = 'correct horse battery staple';
 
 const limits = (ip: number, user: number) => ({
   block_config: {
@@ -67,25 +60,19 @@ describe('blocker namespaces', () => {
 
   /** A tenant with alice, a web app (for the hosted pages) and a backend client (the victim). */
   async function setup(settings: Record<string, unknown>) {
-    const tenantId = uniqueTenantId('ns');
-    await createTenant(t, tenantId, settings);
-    const user = await createUser(t, tenantId, {
-      username: 'alice',
-      email: 'alice@example.com',
-      password: PASSWORD,
-    });
-    const app = await createClient(t, tenantId, {
-      client_type: 'confidential',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code'],
-      allowed_scopes: ['openid'],
+    const { tenantId, user, config } = await fixtures.app(t, {
+      prefix: 'ns',
+      settings,
+      client: fixtures.webApp(REDIRECT, {
+        grant_types: ['authorization_code'],
+        allowed_scopes: ['openid'],
+      }),
     });
     const backend = await createClient(t, tenantId, {
       name: 'Backend',
       client_type: 'confidential',
       grant_types: ['client_credentials'],
     });
-    const config = await discover(`${t.baseUrl}/${tenantId}`, app.client_id, app.client_secret);
     return { tenantId, user, config, backend };
   }
 
@@ -175,8 +162,7 @@ describe('blocker namespaces', () => {
   });
 
   it('blocks an address after 20 bad API keys on /api and /scim; another address is unaffected', async () => {
-    const tenantId = uniqueTenantId('ns');
-    await createTenant(t, tenantId);
+    const { tenantId } = await fixtures.tenant(t, { prefix: 'ns' });
     const made = await t.http('POST', `/api/v1/tenants/${tenantId}/api-keys`, {
       body: { name: 'scim', scopes: ['users:read', 'scim'] },
     });

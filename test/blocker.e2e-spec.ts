@@ -1,6 +1,6 @@
 import { BlockerService, tooManyAttempts } from '../src/blocker/blocker.service.js';
 import { AuditService } from '../src/audit/audit.service.js';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
 
 const limits = (ip: number, user: number, blockSeconds = 900) => ({
   block_config: {
@@ -94,7 +94,12 @@ describe('brute-force blocker (in-process counters)', () => {
     const started = await blocker.recordFailure(tenantId, { ip: '203.0.113.50' });
     expect(started).toMatchObject({ blocked: true, retryAfterSeconds: 1, kind: 'ip' });
     expect((await blocker.check(tenantId, { ip: '203.0.113.50' })).blocked).toBe(true);
-    await new Promise((r) => setTimeout(r, 1100));
+    // The one-second block runs out on the clock: wait until the check lets the IP through.
+    await waitUntil(
+      'the block to end',
+      async () => !(await blocker.check(tenantId, { ip: '203.0.113.50' })).blocked,
+      { timeoutMs: 5_000, intervalMs: 100 },
+    );
     expect((await blocker.check(tenantId, { ip: '203.0.113.50' })).blocked).toBe(false);
   });
 

@@ -1,12 +1,13 @@
-import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as client from 'openid-client';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
-import { startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, startTestApp, type TestApp } from '../libs/testing/index.js';
 import { freshStep, totpCode } from './account-support.js';
-import { createClient, createTenant, createUser, discover } from './oidc-support.js';
+import { createUser } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
+import { PASSWORD } from './fixtures.js';
+import { MailCatcher } from './mail-support.js';
 
 /**
  * The Done-when scenarios of strong authentication in a real browser: Chromium, headless, with
@@ -15,18 +16,10 @@ import { createClient, createTenant, createUser, discover } from './oidc-support
  * 404 (the browser only needs to get there), and the test redeems the code itself.
  */
 
-const PASSWORD = 'correct horse battery staple';
 const SHOTS = join(process.cwd(), 'docs', 'screenshots');
 
 // Browser scenarios take a few seconds each; the TOTP ones may wait for a fresh 30 s step.
 const SCENARIO_MS = 60_000;
-
-/** Just enough of a mail to find a link in it (quoted-printable undone). */
-function decode(raw: string): string {
-  return raw
-    .replace(/=\r?\n/g, '')
-    .replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
-}
 
 /** A platform authenticator that holds discoverable credentials and verifies the user. */
 async function virtualAuthenticator(context: BrowserContext, page: Page) {
@@ -52,30 +45,10 @@ describe('browser: passkeys, TOTP, recovery codes, password reset', () => {
   let t: TestApp;
   let REDIRECT = '';
   let browser: Browser;
-  let smtp: SMTPServer;
-  const mails: Array<{ to: string[]; raw: string }> = [];
+  const smtp = new MailCatcher();
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, session, cb) {
-        let raw = '';
-        stream.setEncoding('utf8');
-        stream.on('data', (c: string) => (raw += c));
-        stream.on('end', () => {
-          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: decode(raw) });
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const { port } = smtp.server.address() as AddressInfo;
-    t = await startTestApp({
-      publicHost: 'localhost',
-      env: { SMTP_URL: `smtp://127.0.0.1:${port}` },
-    });
+    t = await startTestApp({ publicHost: 'localhost', env: { SMTP_URL: await smtp.start() } });
     REDIRECT = `${t.baseUrl}/test-rp/callback`;
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -98,23 +71,20 @@ describe('browser: passkeys, TOTP, recovery codes, password reset', () => {
   afterAll(async () => {
     await browser?.close();
     await t?.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.stop();
   });
 
   async function tenantWithApp(settings: Record<string, unknown> = {}) {
-    const tenantId = uniqueTenantId('br');
-    await createTenant(t, tenantId, {
-      display_name: 'Acme Corp',
-      primary_color: '#0b6e4f',
-      ...settings,
+    const { tenantId } = await fixtures.tenant(t, {
+      prefix: 'br',
+      settings: { display_name: 'Acme Corp', primary_color: '#0b6e4f', ...settings },
     });
-    const c = await createClient(t, tenantId, {
+    const { config } = await fixtures.registeredClient(t, tenantId, {
       name: 'Acme Notes',
       client_type: 'confidential',
       redirect_uris: [REDIRECT],
       allowed_scopes: ['openid', 'profile', 'email'],
     });
-    const config = await discover(`${t.baseUrl}/${tenantId}`, c.client_id, c.client_secret);
     return { tenantId, config };
   }
 
@@ -363,13 +333,13 @@ describe('browser: passkeys, TOTP, recovery codes, password reset', () => {
       await page.getByRole('button', { name: 'Send the link' }).click();
       await page.getByText('If an account has this address').waitFor();
 
-      const deadline = Date.now() + 10_000;
-      let mail: { raw: string } | undefined;
-      while (!(mail = mails.find((m) => m.to.includes(email))) && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 50));
+      const mail = await waitUntil(`a mail to ${email}`, () => smtp.to(email)[0], {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      }).catch(() => undefined);
       expect(mail).toBeDefined();
       const link = new RegExp(`${t.baseUrl}/${tenantId}/login/reset\\?token=[A-Za-z0-9_-]+`).exec(
-        mail!.raw,
+        mail!.text,
       )![0];
       await page.goto(link);
       await page.getByLabel('New password', { exact: true }).fill('a brand new password');

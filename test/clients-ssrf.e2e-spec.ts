@@ -3,8 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { DataSource } from 'typeorm';
-import { startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
-import { createClient, createTenant } from './oidc-support.js';
+import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { createClient } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
 
 /**
  * A client's jwks_uri is fetched by the server: it must never reach into the deployment's own
@@ -79,8 +80,7 @@ describe('jwks_uri and other URLs the server fetches', () => {
   afterAll(() => t.close());
 
   async function tenant() {
-    const tenantId = uniqueTenantId('ssrf');
-    await createTenant(t, tenantId);
+    const { tenantId } = await fixtures.tenant(t, { prefix: 'ssrf' });
     return tenantId;
   }
 
@@ -164,8 +164,7 @@ describe('OUTBOUND_ALLOW_PRIVATE (local test servers)', () => {
   afterAll(() => t.close());
 
   it('accepts and fetches a jwks_uri on the loopback interface', async () => {
-    const tenantId = uniqueTenantId('ssrf-ok');
-    await createTenant(t, tenantId);
+    const { tenantId } = await fixtures.tenant(t, { prefix: 'ssrf-ok' });
     const { privateKey, publicJwk } = ecKeys();
     const server = await keyServer(publicJwk);
     try {
@@ -178,8 +177,7 @@ describe('OUTBOUND_ALLOW_PRIVATE (local test servers)', () => {
     }
   });
   it('reads no more than 64 KiB of a key set', async () => {
-    const tenantId = uniqueTenantId('ssrf-big');
-    await createTenant(t, tenantId);
+    const { tenantId } = await fixtures.tenant(t, { prefix: 'ssrf-big' });
     const { privateKey, publicJwk } = ecKeys();
     const server = await keyServer(publicJwk, 1024 * 1024);
     try {

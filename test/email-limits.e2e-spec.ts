@@ -1,15 +1,9 @@
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from '../libs/testing/index.js';
 import { ADDRESS_MAIL_LIMIT, IP_MAIL_LIMIT } from '../src/email-flows/mail-limits.js';
-import { PASSWORD, REDIRECT, startLogin, submit, tokensOf } from './account-support.js';
-import { codeIn, MailCatcher } from './mail-support.js';
-import {
-  Browser,
-  createClient,
-  createUser,
-  discover,
-  findForm,
-  type BrowserResponse,
-} from './oidc-support.js';
+import { startLogin, submit, tokensOf } from './account-support.js';
+import { codeIn, MailCatcher, markerMail } from './mail-support.js';
+import { Browser, findForm, type BrowserResponse } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
 
 const SENT = 'If an account exists for';
 
@@ -43,18 +37,14 @@ describe('limits on mail sent by public requests', () => {
   });
 
   async function setup() {
-    const tenant = await newTenant(t, ['users:write', 'api-keys:write']);
-    const { tenantId } = tenant;
-    const email = `alice-${tenantId}@example.test`;
-    const alice = await createUser(t, tenantId, { username: 'alice', email, password: PASSWORD });
-    const c = await createClient(t, tenantId, {
-      client_type: 'confidential',
-      redirect_uris: [REDIRECT],
-      allowed_scopes: ['openid', 'profile'],
-      first_party: true,
+    const tenant = await fixtures.tenant(t, { scopes: ['users:write', 'api-keys:write'] });
+    const email = fixtures.uniqueEmail(tenant.tenantId);
+    const x = await fixtures.app(t, {
+      within: tenant,
+      user: { email },
+      client: fixtures.firstPartyApp(),
     });
-    const config = await discover(`${t.baseUrl}/${tenantId}`, c.client_id, c.client_secret);
-    return { ...tenant, alice, email, config };
+    return { ...x, alice: x.user, email, marker: await markerMail(t, tenant.tenantId) };
   }
 
   it('resends the live sign-in code: a second request does not kill the code being typed', async () => {
@@ -104,7 +94,7 @@ describe('limits on mail sent by public requests', () => {
     // Under and over the limit, known and unknown: one and the same page.
     expect(new Set([...pages, ...unknownPages]).size).toBe(1);
     await smtp.waitFor(x.email, ADDRESS_MAIL_LIMIT.max, 15_000);
-    const mails = await smtp.settle(x.email, 1000);
+    const mails = await smtp.after(x.marker.address, x.marker.send, x.email);
     expect(mails).toHaveLength(ADDRESS_MAIL_LIMIT.max);
     // Every one of them carries the same live code.
     expect(new Set(mails.map(codeIn)).size).toBe(1);
@@ -129,7 +119,9 @@ describe('limits on mail sent by public requests', () => {
     expect(answers.map((r) => r.status)).toEqual(answers.map(() => 202));
     expect(new Set(answers.map((r) => r.text)).size).toBe(1);
     await smtp.waitFor(x.email, ADDRESS_MAIL_LIMIT.max, 15_000);
-    expect(await smtp.settle(x.email, 1000)).toHaveLength(ADDRESS_MAIL_LIMIT.max);
+    expect(await smtp.after(x.marker.address, x.marker.send, x.email)).toHaveLength(
+      ADDRESS_MAIL_LIMIT.max,
+    );
     expect(smtp.to(unknown)).toHaveLength(0);
   });
 
@@ -176,6 +168,6 @@ describe('limits on mail sent by public requests', () => {
     expect(strip(unknown.html, `nobody-${x.tenantId}@example.test`)).toBe(
       strip(known.html, x.email),
     );
-    expect(await smtp.settle(x.email, 500)).toHaveLength(0);
+    expect(await smtp.after(x.marker.address, x.marker.send, x.email)).toHaveLength(0);
   });
 });

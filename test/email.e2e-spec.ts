@@ -1,62 +1,40 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { DataSource } from 'typeorm';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, waitUntil, type TestApp } from '../libs/testing/index.js';
 import { userToken } from './user-token-support.js';
 import { LoginCodeService } from '../src/email-flows/login-code.service.js';
 import { UsersService } from '../src/users/users.service.js';
-import { codeIn, parseMail, type Mail } from './mail-support.js';
+import { codeIn, MailCatcher, markerMail, type Mail } from './mail-support.js';
+import * as fixtures from './fixtures.js';
+
+type Marker = Awaited<ReturnType<typeof markerMail>>;
 
 describe('email flows', () => {
   let t: TestApp;
-  let smtp: SMTPServer;
-  const mails: Mail[] = [];
+  // The mail server refuses `refused…` recipients (a failed send).
+  const smtp = new MailCatcher((address) => address.startsWith('refused'));
+  const mails = smtp.mails;
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onRcptTo(address, _session, cb) {
-        if (address.address.startsWith('refused')) cb(new Error('mailbox unavailable'));
-        else cb();
-      },
-      onData(stream, session, cb) {
-        let raw = '';
-        stream.setEncoding('utf8');
-        stream.on('data', (c: string) => (raw += c));
-        stream.on('end', () => {
-          mails.push(
-            parseMail(
-              raw,
-              session.envelope.rcptTo.map((r) => r.address),
-            ),
-          );
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const { port } = smtp.server.address() as AddressInfo;
-    t = await startTestApp({ env: { SMTP_URL: `smtp://127.0.0.1:${port}` } });
+    t = await startTestApp({ env: { SMTP_URL: await smtp.start() } });
   });
   afterAll(async () => {
     await t.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.stop();
   });
 
+  /** Takes the first mail to `address` off the list, waiting for it to arrive. */
   async function mailTo(address: string, timeoutMs = 5000): Promise<Mail> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = mails.findIndex((m) => m.to.includes(address));
-      if (i >= 0) return mails.splice(i, 1)[0];
-      if (Date.now() > deadline) throw new Error(`no mail to ${address}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    const i = await waitUntil(
+      `a mail to ${address}`,
+      () => mails.findIndex((m) => m.to.includes(address)) + 1,
+      { timeoutMs },
+    );
+    return mails.splice(i - 1, 1)[0];
   }
 
-  async function noMailTo(address: string, waitMs = 400) {
-    await new Promise((r) => setTimeout(r, waitMs));
+  /** Nothing was mailed to `address`, checked once the marker asked for afterwards arrived. */
+  async function noMailTo(marker: Marker, address: string) {
+    await smtp.after(marker.address, marker.send);
     expect(mails.filter((m) => m.to.includes(address))).toEqual([]);
   }
 
@@ -73,23 +51,20 @@ describe('email flows', () => {
   let n = 0;
   async function setup() {
     n += 1;
-    const tenant = await newTenant(t, ['api-keys:write', 'users:write', 'me:read'], {
-      display_name: 'Acme <Mail>',
+    const tenant = await fixtures.tenant(t, {
+      scopes: ['api-keys:write', 'users:write', 'me:read'],
+      settings: { display_name: 'Acme <Mail>' },
     });
-    const email = `alice${n}-${tenant.tenantId}@example.test`;
-    const user = await t.http('POST', `/api/v1/tenants/${tenant.tenantId}/users`, {
-      key: tenant.key,
-      body: { username: 'alice', email, password: 'old password 123' },
-    });
-    expect(user.status).toBe(201);
+    const email = fixtures.uniqueEmail(tenant.tenantId, `alice${n}`);
+    const user = await fixtures.user(t, tenant.tenantId, { email, password: 'old password 123' });
     const key = await t.http('POST', `/api/v1/tenants/${tenant.tenantId}/api-keys`, {
       key: tenant.key,
-      body: { name: 'alice', scopes: ['me:read'], user_id: user.body.user_id },
+      body: { name: 'alice', scopes: ['me:read'], user_id: user.user_id },
     });
     return {
       ...tenant,
       email,
-      userId: user.body.user_id as string,
+      userId: user.user_id,
       /** An admin-minted user key: it reads the account, changes no address. */
       userKey: key.body.api_key as string,
       /** Alice's own token from a fresh sign-in, which an address change asks for. */
@@ -254,10 +229,11 @@ describe('email flows', () => {
       expect(unknown.text).toBe(known.text);
       const mail = await mailTo(u.email);
       expect(mail.subject).toBe('Acme <Mail>: reset your password');
-      await noMailTo(`nobody-${u.tenantId}@example.test`);
+      const marker = await markerMail(t, u.tenantId);
+      await noMailTo(marker, `nobody-${u.tenantId}@example.test`);
       // A username is not an address.
       await t.http('POST', `${u.api}/password-reset`, { key: null, body: { email: 'alice@x.y' } });
-      await noMailTo('alice@x.y', 100);
+      await noMailTo(marker, 'alice@x.y');
       expect(
         (
           await t.http('POST', `/api/v1/tenants/no-such-tenant/password-reset`, {
@@ -494,7 +470,7 @@ describe('email flows', () => {
       expect(await codes.consume(u.tenantId, u.email, code)).toBeNull();
 
       await codes.issue(u.tenantId, `nobody-${u.tenantId}@example.test`);
-      await noMailTo(`nobody-${u.tenantId}@example.test`);
+      await noMailTo(await markerMail(t, u.tenantId), `nobody-${u.tenantId}@example.test`);
     });
 
     it('allows five guesses; an exhausted code is replaced, a live one resent', async () => {

@@ -2,7 +2,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as client from 'openid-client';
 import { startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
-import { Browser, oauthError, signIn, tenantWithApp } from './oidc-support.js';
+import { oauthError } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
 
 /** Smoke test of the embedded default: no DATABASE_URL, PGlite in DATA_DIR. */
 describe('embedded PGlite default', () => {
@@ -54,22 +55,18 @@ describe('embedded PGlite default', () => {
   }, 60_000);
 
   it('runs the OpenID Provider on the embedded database: sign-in, refresh, userinfo, introspection', async () => {
-    const { user, config } = await tenantWithApp(t, {
+    const { user, config } = await fixtures.app(t, {
       prefix: 'emb',
+      user: { password: 'pglite passphrase' },
+      client: fixtures.webApp('http://127.0.0.1:9999/cb', {
+        grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+      }),
+    });
+    const s = await fixtures.signedIn(config, {
       password: 'pglite passphrase',
       redirectUri: 'http://127.0.0.1:9999/cb',
-      client: { grant_types: ['authorization_code', 'refresh_token', 'client_credentials'] },
     });
-    const s = await signIn(new Browser(), config, {
-      username: 'alice',
-      password: 'pglite passphrase',
-      redirectUri: 'http://127.0.0.1:9999/cb',
-    });
-    const tokens = await client.authorizationCodeGrant(config, s.callback, {
-      pkceCodeVerifier: s.verifier,
-      expectedState: s.state,
-      expectedNonce: s.nonce,
-    });
+    const tokens = await fixtures.exchange(config, s);
     const rotated = await client.refreshTokenGrant(config, tokens.refresh_token!);
     expect(rotated.refresh_token).not.toBe(tokens.refresh_token);
     expect((await client.fetchUserInfo(config, rotated.access_token, user.user_id)).sub).toBe(

@@ -1,6 +1,6 @@
 import { TenantEvents, type TenantEvent } from '../libs/tenancy/index.js';
 import { InvalidationRelay } from '../src/events/invalidation-relay.js';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
 
 /** Two replicas on one database: a change on one reaches the other's caches. */
 describe.each([
@@ -30,9 +30,11 @@ describe.each([
     try {
       const { tenantId, key } = await newTenant(a, ['tenants:write']);
       await a.http('PATCH', `/api/v1/tenants/${tenantId}`, { key, body: { is_2fa: true } });
-      const deadline = Date.now() + 3000;
-      while (!seenOnB.some((e) => e.tenantId === tenantId) && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 20));
+      await waitUntil(
+        'the change to reach replica B',
+        () => seenOnB.some((e) => e.tenantId === tenantId),
+        { timeoutMs: 3_000, intervalMs: 20 },
+      ).catch(() => undefined);
       expect(seenOnB.filter((e) => e.tenantId === tenantId)).toEqual([
         { type: 'changed', tenantId },
       ]);
@@ -49,13 +51,15 @@ describe.each([
     const { tenantId, key } = await newTenant(a, ['tenants:read']);
     expect((await b.http('GET', `/api/v1/tenants/${tenantId}`, { key })).status).toBe(200);
     expect((await a.http('DELETE', `/api/v1/tenants/${tenantId}`)).status).toBe(204);
-    const deadline = Date.now() + 3000;
     let status = 0;
-    while (Date.now() < deadline) {
-      status = (await b.http('GET', `/api/v1/tenants/${tenantId}`, { key })).status;
-      if (status === 401) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitUntil(
+      'the deletion to reach replica B',
+      async () => {
+        status = (await b.http('GET', `/api/v1/tenants/${tenantId}`, { key })).status;
+        return status === 401;
+      },
+      { timeoutMs: 3_000, intervalMs: 20 },
+    ).catch(() => undefined);
     expect(status).toBe(401);
   });
 });

@@ -1,6 +1,4 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, waitUntil, type TestApp } from '../libs/testing/index.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import {
   enrolTotp,
@@ -19,21 +17,11 @@ import {
   findForm,
   type BrowserResponse,
 } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
+import { codeIn, MailCatcher, markerMail } from './mail-support.js';
 
 const SENT = 'If an account exists for';
 const WRONG = 'The code is wrong, has expired or was already used.';
-
-/** The text part of a nodemailer mail, enough to read the code from it. */
-function textOf(raw: string): string {
-  const m =
-    /Content-Type: text\/plain[^\r\n]*\r?\n((?:[^\r\n]+\r?\n)*)\r?\n([\s\S]*?)(?:\r?\n--|$)/i.exec(
-      raw,
-    );
-  if (!m) return raw;
-  if (/content-transfer-encoding:\s*base64/i.test(m[1]))
-    return Buffer.from(m[2].replace(/\s+/g, ''), 'base64').toString('utf8');
-  return m[2].replace(/=\r?\n/g, '');
-}
 
 /** From the login page to the code page, asking a code for `email`. */
 async function askCode(b: Browser, login: BrowserResponse, email: string) {
@@ -55,59 +43,35 @@ const strip = (html: string, email: string) =>
 
 describe('hosted login: sign-in code by email', () => {
   let t: TestApp;
-  let smtp: SMTPServer;
-  const mails: Array<{ to: string[]; text: string }> = [];
+  const smtp = new MailCatcher();
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, session, cb) {
-        let raw = '';
-        stream.setEncoding('utf8');
-        stream.on('data', (c: string) => (raw += c));
-        stream.on('end', () => {
-          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), text: textOf(raw) });
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const { port } = smtp.server.address() as AddressInfo;
-    t = await startTestApp({ env: { SMTP_URL: `smtp://127.0.0.1:${port}` } });
+    t = await startTestApp({ env: { SMTP_URL: await smtp.start() } });
   });
   afterAll(async () => {
     await t.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.stop();
   });
 
-  const mailsTo = (address: string) => mails.filter((m) => m.to.includes(address));
-
   /** The code of the `n`th code mail to `address` (1-based), waiting for it to arrive. */
-  async function codeFor(address: string, n = 1): Promise<string> {
-    for (let i = 0; i < 100; i++) {
-      const codes = mailsTo(address).filter((m) => /sign-in code is/.test(m.text));
-      const code = codes[n - 1] && /sign-in code is (\d{6})/.exec(codes[n - 1].text)?.[1];
-      if (code) return code;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`no sign-in code mailed to ${address}`);
+  function codeFor(address: string, n = 1): Promise<string> {
+    return waitUntil(`sign-in code ${n} mailed to ${address}`, () => {
+      const codes = smtp.to(address).filter((m) => /sign-in code is/.test(m.text));
+      return codes[n - 1] && codeIn(codes[n - 1]);
+    });
   }
 
   async function setup() {
-    const tenant = await newTenant(t, ['users:write', 'api-keys:write', 'audit:read']);
-    const { tenantId } = tenant;
-    const email = `alice-${tenantId}@example.test`;
-    const alice = await createUser(t, tenantId, { username: 'alice', email, password: PASSWORD });
-    const c = await createClient(t, tenantId, {
-      client_type: 'confidential',
-      redirect_uris: [REDIRECT],
-      allowed_scopes: ['openid', 'profile'],
-      first_party: true,
+    const tenant = await fixtures.tenant(t, {
+      scopes: ['users:write', 'api-keys:write', 'audit:read'],
     });
-    const config = await discover(`${t.baseUrl}/${tenantId}`, c.client_id, c.client_secret);
-    return { ...tenant, alice, email, config };
+    const email = fixtures.uniqueEmail(tenant.tenantId);
+    const x = await fixtures.app(t, {
+      within: tenant,
+      user: { email },
+      client: fixtures.firstPartyApp(),
+    });
+    return { ...x, alice: x.user, email };
   }
 
   async function auditOf(tenantId: string, key: string, type: string) {
@@ -194,8 +158,8 @@ describe('hosted login: sign-in code by email', () => {
     expect(other.page.html).toContain(SENT);
 
     await codeFor(x.email);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(mailsTo(unknown)).toHaveLength(0);
+    const marker = await markerMail(t, x.tenantId);
+    expect(await smtp.after(marker.address, marker.send, unknown)).toHaveLength(0);
     // Whatever code is tried for it, the same refusal.
     const tried = await submit(b2, other.page, '/email-code/verify', { code: '123456' });
     expect(tried.status).toBe(401);

@@ -1,5 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { waitUntil, type TestApp } from '../libs/testing/index.js';
+import { uniqueEmail, user } from './fixtures.js';
 
 export interface Mail {
   to: string[];
@@ -43,11 +45,18 @@ export class MailCatcher {
   readonly mails: Mail[] = [];
   private server?: SMTPServer;
 
+  /** `refuse`: recipients the server turns away (the app sees a failed send). */
+  constructor(private readonly refuse: (address: string) => boolean = () => false) {}
+
   async start(): Promise<string> {
     this.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
+      onRcptTo: (address, _session, cb) => {
+        if (this.refuse(address.address)) cb(new Error('mailbox unavailable'));
+        else cb();
+      },
       onData: (stream, session, cb) => {
         let raw = '';
         stream.setEncoding('utf8');
@@ -78,17 +87,40 @@ export class MailCatcher {
 
   /** Waits until `address` has `count` mails (or the time is up) and answers them all. */
   async waitFor(address: string, count = 1, timeoutMs = 15_000): Promise<Mail[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.to(address).length < count && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 25));
-    if (this.to(address).length < count)
+    const got = () => this.to(address).length >= count;
+    await waitUntil(`${count} mails to ${address}`, got, { timeoutMs }).catch(() => {
       throw new Error(`${this.to(address).length} of ${count} mails to ${address}`);
+    });
     return this.to(address);
   }
 
-  /** What `address` got after every pending send had time to land (nothing more may come). */
-  async settle(address: string, waitMs = 500): Promise<Mail[]> {
-    await new Promise((r) => setTimeout(r, waitMs));
+  /**
+   * Waits until the mails asked for before now have landed, for asserting that some did not
+   * come: `send` asks for one more mail to `marker` (a known address, by the same kind of
+   * request), and its arrival is awaited. Then answers the mails to `address`.
+   */
+  async after(marker: string, send: () => Promise<unknown>, address = marker): Promise<Mail[]> {
+    const count = this.to(marker).length + 1;
+    await send();
+    await this.waitFor(marker, count);
     return this.to(address);
   }
+}
+
+/**
+ * A user of the tenant whose reset link serves as the marker of `MailCatcher.after`: the request
+ * comes from an address of its own, so it spends nobody else's per-IP mail budget.
+ */
+export async function markerMail(t: TestApp, tenantId: string) {
+  const address = uniqueEmail(tenantId, 'marker');
+  await user(t, tenantId, { username: 'marker', email: address });
+  const send = async () => {
+    const r = await t.http('POST', `/api/v1/tenants/${tenantId}/password-reset`, {
+      key: null,
+      body: { email: address },
+      headers: { 'x-forwarded-for': '192.0.2.200' },
+    });
+    if (r.status !== 202) throw new Error(`marker mail: ${r.status} ${r.text}`);
+  };
+  return { address, send };
 }

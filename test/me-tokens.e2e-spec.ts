@@ -1,10 +1,10 @@
 import { DataSource } from 'typeorm';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
-import { createUser } from './oidc-support.js';
+import { startTestApp, type TestApp } from '../libs/testing/index.js';
 import * as client from 'openid-client';
 import { userSignIn, userToken } from './user-token-support.js';
+import * as fixtures from './fixtures.js';
+import { PASSWORD } from './fixtures.js';
 
-const PASSWORD = 'correct horse battery staple';
 const RECENT = 'urn:idp:problem:recent-authentication-required';
 
 /** The routes that add, change or remove a credential of the user. */
@@ -32,12 +32,8 @@ describe('self-service: user keys, user tokens and recent authentication', () =>
   async function tenantWithUser(
     tenantScopes = ['api-keys:write', 'users:write', 'me:read', 'me:write'],
   ) {
-    const tenant = await newTenant(t, tenantScopes);
-    const user = await createUser(t, tenant.tenantId, {
-      username: 'alice',
-      email: 'alice@example.test',
-      password: PASSWORD,
-    });
+    const tenant = await fixtures.tenant(t, { scopes: tenantScopes });
+    const user = await fixtures.user(t, tenant.tenantId, { email: 'alice@example.test' });
     const base = `/api/v1/tenants/${tenant.tenantId}`;
     const userKey = async (scopes: string[]) => {
       const k = await t.http('POST', `${base}/api-keys`, {

@@ -1,21 +1,8 @@
-import { generate } from 'otplib';
 import { DataSource } from 'typeorm';
 import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
 import { TotpService } from '../src/mfa/totp.service.js';
 import { userToken } from './user-token-support.js';
-
-const PASSWORD = 'correct horse battery staple';
-
-/** A code from an independent implementation (otplib), for the step `offset` away from now. */
-function code(secret: string, offset = 0): Promise<string> {
-  return generate({ secret, epoch: Math.floor(Date.now() / 1000) + offset * 30 });
-}
-
-/** Tests use the steps around now; starting right after a step boundary keeps them inside it. */
-async function freshStep() {
-  const into = (Date.now() / 1000) % 30;
-  if (into > 24) await new Promise((r) => setTimeout(r, (30 - into + 0.2) * 1000));
-}
+import { freshStep, PASSWORD, totpCode as code } from './account-support.js';
 
 describe('TOTP and recovery codes', () => {
   let t: TestApp;

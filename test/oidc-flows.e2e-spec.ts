@@ -2,33 +2,19 @@ import * as client from 'openid-client';
 import { DataSource } from 'typeorm';
 import { OidcPayloadStore } from '../src/oidc/oidc-payload.store.js';
 import { startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
-import {
-  Browser,
-  createClient,
-  createTenant,
-  createUser,
-  discover,
-  findForm,
-  oauthError,
-  signIn,
-} from './oidc-support.js';
+import { Browser, createClient, discover, findForm, oauthError, signIn } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
+import { PASSWORD, REDIRECT } from './fixtures.js';
 
-const REDIRECT = 'http://127.0.0.1:9999/cb';
 const LOGOUT_REDIRECT = 'http://127.0.0.1:9999/bye';
-const PASSWORD = 'correct horse battery staple';
 
-async function codeFlow(config: client.Configuration, browser = new Browser(), extra = {}) {
-  const s = await signIn(browser, config, {
-    username: 'alice',
-    password: PASSWORD,
-    redirectUri: REDIRECT,
-    ...extra,
-  });
-  const tokens = await client.authorizationCodeGrant(config, s.callback, {
-    pkceCodeVerifier: s.verifier,
-    expectedState: s.state,
-    expectedNonce: s.nonce,
-  });
+async function codeFlow(
+  config: client.Configuration,
+  browser = new Browser(),
+  extra: fixtures.SignInOptions = {},
+) {
+  const s = await fixtures.signedIn(config, { browser, ...extra });
+  const tokens = await fixtures.exchange(config, s);
   return { tokens, browser, s };
 }
 
@@ -43,23 +29,14 @@ describe('OIDC flows', () => {
     clientBody: Record<string, unknown> = {},
     tenantId = uniqueTenantId('oidcf'),
   ) {
-    await createTenant(t, tenantId);
-    const user = await createUser(t, tenantId, {
-      username: 'alice',
-      email: 'alice@example.com',
-      password: PASSWORD,
+    return fixtures.app(t, {
+      tenantId,
+      client: fixtures.webApp(REDIRECT, {
+        post_logout_redirect_uris: [LOGOUT_REDIRECT],
+        allowed_scopes: ['openid', 'profile', 'email', 'offline_access', 'groups'],
+        ...clientBody,
+      }),
     });
-    const c = await createClient(t, tenantId, {
-      client_type: 'confidential',
-      redirect_uris: [REDIRECT],
-      post_logout_redirect_uris: [LOGOUT_REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      allowed_scopes: ['openid', 'profile', 'email', 'offline_access', 'groups'],
-      ...clientBody,
-    });
-    const issuer = `${t.baseUrl}/${tenantId}`;
-    const config = await discover(issuer, c.client_id, c.client_secret);
-    return { tenantId, issuer, user, c, config };
   }
 
   it('rotates refresh tokens and revokes the grant when an old one comes back', async () => {
@@ -450,11 +427,7 @@ describe('OIDC flows', () => {
 
     it('refuses a reused code and revokes what it issued', async () => {
       const { config, user } = await setup();
-      const s = await signIn(new Browser(), config, {
-        username: 'alice',
-        password: PASSWORD,
-        redirectUri: REDIRECT,
-      });
+      const s = await fixtures.signedIn(config);
       const checks = {
         pkceCodeVerifier: s.verifier,
         expectedState: s.state,
@@ -471,26 +444,14 @@ describe('OIDC flows', () => {
 
     it('refuses an expired code', async () => {
       const { config, tenantId } = await setup();
-      const s = await signIn(new Browser(), config, {
-        username: 'alice',
-        password: PASSWORD,
-        redirectUri: REDIRECT,
-      });
+      const s = await fixtures.signedIn(config);
       await t.app
         .get(DataSource)
         .query(
           `UPDATE oidc_payloads SET expires_at = now() - interval '1 second' WHERE tenant_id = $1 AND model = 'AuthorizationCode'`,
           [tenantId],
         );
-      expect(
-        await oauthError(
-          client.authorizationCodeGrant(config, s.callback, {
-            pkceCodeVerifier: s.verifier,
-            expectedState: s.state,
-            expectedNonce: s.nonce,
-          }),
-        ),
-      ).toBe('invalid_grant');
+      expect(await oauthError(fixtures.exchange(config, s))).toBe('invalid_grant');
     });
 
     it('refuses a disabled user and ends what they hold', async () => {

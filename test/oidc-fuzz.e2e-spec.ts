@@ -1,10 +1,9 @@
 import * as client from 'openid-client';
 import { startTestApp, type TestApp } from '../libs/testing/index.js';
 import { AuditService } from '../src/audit/audit.service.js';
-import { Browser, tenantWithApp } from './oidc-support.js';
-
-const REDIRECT = 'http://127.0.0.1:9999/cb';
-const PASSWORD = 'correct horse battery staple';
+import { Browser } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
+import { REDIRECT } from './fixtures.js';
 
 /**
  * Values a client or an attacker may send, written as they appear on the wire (already
@@ -114,24 +113,22 @@ function form(params: Record<string, string>, fuzzed: [string, string]): string 
 
 describe('OIDC endpoints under bad input', () => {
   let t: TestApp;
-  let app: Awaited<ReturnType<typeof tenantWithApp>>;
+  let app: Awaited<ReturnType<typeof fixtures.app>>;
   let basic: string;
   const failures: Answer[] = [];
 
   beforeAll(async () => {
     t = await startTestApp();
-    app = await tenantWithApp(t, {
+    app = await fixtures.app(t, {
       prefix: 'fuzz',
-      password: PASSWORD,
-      redirectUri: REDIRECT,
-      client: {
+      client: fixtures.webApp(REDIRECT, {
         grant_types: [
           'authorization_code',
           'refresh_token',
           'client_credentials',
           'urn:ietf:params:oauth:grant-type:device_code',
         ],
-      },
+      }),
     });
     basic = `Basic ${Buffer.from(`${app.c.client_id}:${app.c.client_secret}`).toString('base64')}`;
   });

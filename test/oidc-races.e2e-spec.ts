@@ -1,10 +1,10 @@
 import * as client from 'openid-client';
 import { startTestApp, type TestApp } from '../libs/testing/index.js';
 import { AuditService } from '../src/audit/audit.service.js';
-import { Browser, findForm, oauthError, signIn, tenantWithApp } from './oidc-support.js';
+import { Browser, findForm, oauthError } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
+import { PASSWORD, REDIRECT } from './fixtures.js';
 
-const REDIRECT = 'http://127.0.0.1:9999/cb';
-const PASSWORD = 'correct horse battery staple';
 const PARALLEL = 6;
 
 /** Exactly one answer of a race is a 200; the others are the losers. */
@@ -54,7 +54,7 @@ describe.each([
   }
 
   async function expectGrantRevoked(
-    setup: Awaited<ReturnType<typeof tenantWithApp>>,
+    setup: Awaited<ReturnType<typeof fixtures.app>>,
     tokens: Record<string, string>,
   ) {
     const { config, tenantId, c, user } = setup;
@@ -71,21 +71,9 @@ describe.each([
   }
 
   it('lets one of several parallel refresh redemptions win and revokes the grant', async () => {
-    const setup = await tenantWithApp(t, {
-      prefix: 'race-rt',
-      password: PASSWORD,
-      redirectUri: REDIRECT,
-    });
-    const s = await signIn(new Browser(), setup.config, {
-      username: 'alice',
-      password: PASSWORD,
-      redirectUri: REDIRECT,
-    });
-    const first = await client.authorizationCodeGrant(setup.config, s.callback, {
-      pkceCodeVerifier: s.verifier,
-      expectedState: s.state,
-      expectedNonce: s.nonce,
-    });
+    const setup = await fixtures.app(t, { prefix: 'race-rt' });
+    const s = await fixtures.signedIn(setup.config);
+    const first = await fixtures.exchange(setup.config, s);
     const rt = first.refresh_token!;
     expect(rt).toBeDefined();
 
@@ -114,16 +102,8 @@ describe.each([
   });
 
   it('lets one of several parallel code redemptions win and revokes the grant', async () => {
-    const setup = await tenantWithApp(t, {
-      prefix: 'race-code',
-      password: PASSWORD,
-      redirectUri: REDIRECT,
-    });
-    const s = await signIn(new Browser(), setup.config, {
-      username: 'alice',
-      password: PASSWORD,
-      redirectUri: REDIRECT,
-    });
+    const setup = await fixtures.app(t, { prefix: 'race-code' });
+    const s = await fixtures.signedIn(setup.config);
     const code = s.callback.searchParams.get('code')!;
     const answers = await Promise.all(
       Array.from({ length: PARALLEL }, () =>
@@ -144,17 +124,15 @@ describe.each([
   });
 
   it('lets one of several parallel device code redemptions win and revokes the grant', async () => {
-    const setup = await tenantWithApp(t, {
+    const setup = await fixtures.app(t, {
       prefix: 'race-dev',
-      password: PASSWORD,
-      redirectUri: REDIRECT,
-      client: {
+      client: fixtures.webApp(REDIRECT, {
         grant_types: [
           'authorization_code',
           'refresh_token',
           'urn:ietf:params:oauth:grant-type:device_code',
         ],
-      },
+      }),
     });
     const { tenantId, c } = setup;
     const basic = Buffer.from(`${c.client_id}:${c.client_secret}`).toString('base64');

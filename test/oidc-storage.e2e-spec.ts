@@ -2,10 +2,9 @@ import pg from 'pg';
 import * as client from 'openid-client';
 import { DataSource } from 'typeorm';
 import { startTestApp, type TestApp } from '../libs/testing/index.js';
-import { Browser, oauthError, signIn, tenantWithApp } from './oidc-support.js';
-
-const REDIRECT = 'http://127.0.0.1:9999/cb';
-const PASSWORD = 'correct horse battery staple';
+import { oauthError } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
+import { REDIRECT } from './fixtures.js';
 
 /**
  * Statements on the provider's and the directory's tables sent to PostgreSQL while `fn` runs
@@ -45,25 +44,16 @@ describe('OIDC storage', () => {
   afterAll(() => t.close());
 
   async function setup(scope = 'openid profile email offline_access') {
-    const { tenantId, user, c, config } = await tenantWithApp(t, {
+    const { tenantId, user, c, config } = await fixtures.app(t, {
       prefix: 'store',
-      password: PASSWORD,
-      redirectUri: REDIRECT,
-      client: { grant_types: ['authorization_code', 'refresh_token', 'client_credentials'] },
+      client: fixtures.webApp(REDIRECT, {
+        grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+      }),
     });
-    const s = await signIn(new Browser(), config, {
-      username: 'alice',
-      password: PASSWORD,
-      redirectUri: REDIRECT,
-      scope,
-    });
+    const s = await fixtures.signedIn(config, { scope });
     let tokens!: client.TokenEndpointResponse;
     const exchange = await statements(async () => {
-      tokens = await client.authorizationCodeGrant(config, s.callback, {
-        pkceCodeVerifier: s.verifier,
-        expectedState: s.state,
-        expectedNonce: s.nonce,
-      });
+      tokens = await fixtures.exchange(config, s);
     });
     return { tenantId, user, config, tokens, c, exchange };
   }

@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { uniqueTenantId, type TestApp } from '../libs/testing/index.js';
+import type { TestApp } from '../libs/testing/index.js';
 
 /** Helpers shared by the OIDC suites: a cookie-keeping browser and API shortcuts. */
 
@@ -54,37 +54,6 @@ export function discover(
     secret ? client.ClientSecretBasic(secret) : client.None(),
     { execute: [client.allowInsecureRequests] },
   );
-}
-
-/**
- * A fresh tenant with one user (alice) and one confidential client for a web app, discovered
- * with openid-client. `client` adds to or overrides the client's fields.
- */
-export async function tenantWithApp(
-  t: TestApp,
-  opts: {
-    prefix: string;
-    password: string;
-    redirectUri: string;
-    client?: Record<string, unknown>;
-  },
-) {
-  const tenantId = uniqueTenantId(opts.prefix);
-  await createTenant(t, tenantId);
-  const user = await createUser(t, tenantId, {
-    username: 'alice',
-    email: 'alice@example.com',
-    password: opts.password,
-  });
-  const c = await createClient(t, tenantId, {
-    client_type: 'confidential',
-    redirect_uris: [opts.redirectUri],
-    grant_types: ['authorization_code', 'refresh_token'],
-    allowed_scopes: ['openid', 'profile', 'email', 'offline_access'],
-    ...opts.client,
-  });
-  const config = await discover(`${t.baseUrl}/${tenantId}`, c.client_id, c.client_secret);
-  return { tenantId, user, c, config };
 }
 
 export interface SignIn {

@@ -1,18 +1,18 @@
 import * as client from 'openid-client';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
 import {
   Browser,
   createClient,
   createTenant,
-  createUser,
   discover,
   findForm,
   oauthError,
   signIn,
 } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
+import { REDIRECT } from './fixtures.js';
 
-const REDIRECT = 'http://127.0.0.1:9999/cb';
 const msg = (h: string) => /role="alert">([^<]*)</.exec(h)?.[1];
 
 describe('per-tenant OpenID Provider', () => {
@@ -23,17 +23,13 @@ describe('per-tenant OpenID Provider', () => {
   afterAll(() => t.close());
 
   async function tenantWithUser(settings: Record<string, unknown> = {}) {
-    const tenantId = uniqueTenantId('oidc');
-    await createTenant(t, tenantId, settings);
-    const user = await createUser(t, tenantId, {
-      username: 'alice',
-      email: 'alice@example.com',
-      password: 'correct horse battery staple',
+    const { tenantId, issuer } = await fixtures.tenant(t, { prefix: 'oidc', settings });
+    const user = await fixtures.user(t, tenantId, {
       given_name: 'Alice',
       family_name: 'Liddell',
       roles: ['admin'],
     });
-    return { tenantId, issuer: `${t.baseUrl}/${tenantId}`, user };
+    return { tenantId, issuer, user };
   }
 
   it('serves discovery with the issuer from PUBLIC_URL and the RFC 8414 route', async () => {
@@ -152,11 +148,7 @@ describe('per-tenant OpenID Provider', () => {
         scope: 'openid profile email roles',
         redirectUri: REDIRECT,
       });
-      const tokens = await client.authorizationCodeGrant(config, s.callback, {
-        pkceCodeVerifier: s.verifier,
-        expectedState: s.state,
-        expectedNonce: s.nonce,
-      });
+      const tokens = await fixtures.exchange(config, s);
       const idToken = tokens.id_token!;
       expect(decodeProtectedHeader(idToken).alg).toBe(alg);
       const { payload } = await jwtVerify(idToken, createRemoteJWKSet(new URL(`${issuer}/jwks`)), {
@@ -279,11 +271,15 @@ describe('per-tenant OpenID Provider', () => {
     expect(msg(blocked.html)).toBe(msg(wrong.html));
 
     let events: Array<{ type: string; subject_id: string | null; method: string }> = [];
-    for (let i = 0; i < 40 && events.length < 5; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      const r = await t.http('GET', `/api/v1/tenants/${tenantId}/audit-events?limit=50`);
-      events = (r.body?.data ?? []).filter((e: { type: string }) => e.type.startsWith('login.'));
-    }
+    await waitUntil(
+      'five login events',
+      async () => {
+        const r = await t.http('GET', `/api/v1/tenants/${tenantId}/audit-events?limit=50`);
+        events = (r.body?.data ?? []).filter((e: { type: string }) => e.type.startsWith('login.'));
+        return events.length >= 5;
+      },
+      { timeoutMs: 4_000, intervalMs: 100 },
+    );
     const types = events.map((e) => e.type);
     expect(types.filter((x) => x === 'login.success')).toHaveLength(1);
     expect(types.filter((x) => x === 'login.failure')).toHaveLength(4);

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from '../libs/testing/index.js';
 import { ProblemException } from '../src/common/problem.js';
 import { PasskeysService } from '../src/passkeys/passkeys.service.js';
 import { userToken } from './user-token-support.js';
 import { b64u, cbor, SoftAuthenticator } from './webauthn-support.js';
-
-const PASSWORD = 'correct horse battery staple';
+import * as fixtures from './fixtures.js';
+import { PASSWORD } from './fixtures.js';
 
 async function expect400(p: Promise<unknown>, detail?: RegExp) {
   const err = await p.then(
@@ -29,9 +29,9 @@ describe('passkeys', () => {
   afterAll(() => t.close());
 
   async function tenantWithUser(settings: Record<string, unknown> = {}) {
-    const tenant = await newTenant(t, ['api-keys:write', 'users:write'], {
-      display_name: 'Acme Passkeys',
-      ...settings,
+    const tenant = await fixtures.tenant(t, {
+      scopes: ['api-keys:write', 'users:write'],
+      settings: { display_name: 'Acme Passkeys', ...settings },
     });
     const user = await addUser(tenant, 'alice');
     return { ...tenant, ...user };

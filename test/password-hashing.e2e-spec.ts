@@ -1,6 +1,7 @@
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
-import { PASSWORD, passwordStep, REDIRECT, startLogin, tokensOf } from './account-support.js';
-import { Browser, createClient, createUser, discover } from './oidc-support.js';
+import { waitUntil, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { PASSWORD, passwordStep, startLogin, tokensOf } from './account-support.js';
+import { Browser } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
 
 /**
  * The password hashing budget (decision 0012), observed from outside through /metrics: every
@@ -53,19 +54,11 @@ describe('password hashing budget', () => {
   const peak = () => metric('idp_password_hash_in_flight_peak');
 
   async function setup() {
-    const tenant = await newTenant(t, ['users:write', 'scim']);
-    const alice = await createUser(t, tenant.tenantId, {
-      username: 'alice',
-      email: 'alice@example.test',
-      password: PASSWORD,
+    const tenant = await fixtures.app(t, {
+      scopes: ['users:write', 'scim'],
+      user: { email: 'alice@example.test' },
+      client: fixtures.firstPartyApp(),
     });
-    const c = await createClient(t, tenant.tenantId, {
-      client_type: 'confidential',
-      redirect_uris: [REDIRECT],
-      allowed_scopes: ['openid', 'profile'],
-      first_party: true,
-    });
-    const config = await discover(`${t.baseUrl}/${tenant.tenantId}`, c.client_id, c.client_secret);
     const scim = (path: string, body: unknown) =>
       t.http('POST', `/${tenant.tenantId}/scim/v2${path}`, {
         key: null,
@@ -75,7 +68,7 @@ describe('password hashing budget', () => {
           'content-type': 'application/scim+json',
         },
       });
-    return { ...tenant, alice, config, scim };
+    return { ...tenant, alice: tenant.user, scim };
   }
 
   it('never runs more bcrypt hashes at once than the tenant share, or than the bulk bound across tenants', async () => {
@@ -190,7 +183,9 @@ describe('password hashing budget', () => {
       bulkAnswered = true;
       return r;
     });
-    while ((await bulkHashes()) === before) await new Promise((r) => setTimeout(r, 5));
+    await waitUntil('the Bulk to start hashing', async () => (await bulkHashes()) !== before, {
+      intervalMs: 5,
+    });
 
     const res = await passwordStep(browser, s, 'alice');
     const queued = await metric('idp_password_hash_waiting{priority="bulk"}');

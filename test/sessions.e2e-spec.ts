@@ -1,9 +1,8 @@
 import * as client from 'openid-client';
 import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
-import { Browser, createClient, createUser, discover, oauthError, signIn } from './oidc-support.js';
-
-const REDIRECT = 'http://127.0.0.1:9999/cb';
-const PASSWORD = 'correct horse battery staple';
+import { Browser, oauthError, signIn } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
+import { PASSWORD, REDIRECT } from './fixtures.js';
 
 async function signedIn(config: client.Configuration, username = 'alice') {
   const browser = new Browser();
@@ -13,11 +12,7 @@ async function signedIn(config: client.Configuration, username = 'alice') {
     redirectUri: REDIRECT,
     scope: 'openid profile',
   });
-  const tokens = await client.authorizationCodeGrant(config, s.callback, {
-    pkceCodeVerifier: s.verifier,
-    expectedState: s.state,
-    expectedNonce: s.nonce,
-  });
+  const tokens = await fixtures.exchange(config, s);
   return { browser, tokens };
 }
 
@@ -29,18 +24,20 @@ describe('sessions API', () => {
   afterAll(() => t.close());
 
   async function setup() {
-    const tenant = await newTenant(t, ['users:write', 'api-keys:write', 'me:write']);
-    const { tenantId } = tenant;
-    const alice = await createUser(t, tenantId, { username: 'alice', password: PASSWORD });
-    const bob = await createUser(t, tenantId, { username: 'bob', password: PASSWORD });
-    const c = await createClient(t, tenantId, {
-      client_type: 'confidential',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      allowed_scopes: ['openid', 'profile', 'offline_access'],
-      first_party: true,
+    const tenant = await fixtures.tenant(t, {
+      scopes: ['users:write', 'api-keys:write', 'me:write'],
     });
-    const config = await discover(`${t.baseUrl}/${tenantId}`, c.client_id, c.client_secret);
+    const { tenantId } = tenant;
+    const alice = await fixtures.user(t, tenantId, { email: null });
+    const bob = await fixtures.user(t, tenantId, { username: 'bob', email: null });
+    const { c, config } = await fixtures.registeredClient(
+      t,
+      tenantId,
+      fixtures.firstPartyApp(REDIRECT, {
+        grant_types: ['authorization_code', 'refresh_token'],
+        allowed_scopes: ['openid', 'profile', 'offline_access'],
+      }),
+    );
     const userKey = async (userId: string) => {
       const k = await t.http('POST', `/api/v1/tenants/${tenantId}/api-keys`, {
         key: tenant.key,

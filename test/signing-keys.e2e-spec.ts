@@ -1,7 +1,7 @@
 import { CompactSign, compactVerify, createLocalJWKSet, importJWK, type JWK } from 'jose';
 import { DataSource } from 'typeorm';
 import { SigningKeysService } from '../src/signing-keys/signing-keys.service.js';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, elapse, newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
@@ -199,8 +199,13 @@ describe('signing keys', () => {
     const old = (await list(tenantId)).find((k) => k.alg === 'RS256')!;
     await t.http('POST', `${path(tenantId)}/rotate`, { body: { alg: 'RS256', grace_seconds: 1 } });
     expect((await keys.publicJwks(tenantId)).keys.map((k: JWK) => k.kid)).toContain(old.kid);
-    await new Promise((r) => setTimeout(r, 1200));
-    // the cached JWKS does not outlive the grace period, even before the job runs
+    // the cached JWKS does not outlive the grace period (one second of wall-clock time), even
+    // before the job runs
+    await waitUntil(
+      'the grace period to end',
+      async () => !(await keys.publicJwks(tenantId)).keys.some((k: JWK) => k.kid === old.kid),
+      { timeoutMs: 5_000, intervalMs: 100 },
+    );
     expect((await keys.publicJwks(tenantId)).keys.map((k: JWK) => k.kid)).not.toContain(old.kid);
     expect((await keys.providerJwks(tenantId)).keys.map((k: JWK) => k.kid)).not.toContain(old.kid);
     expect((await list(tenantId)).find((k) => k.kid === old.kid)!.state).toBe('retired');
@@ -319,7 +324,9 @@ describe('signing keys on the embedded database', () => {
     expect(r.status).toBe(200);
     const old = r.body.superseded[0].kid;
     expect((await keys.publicJwks(tenantId)).keys.map((k) => k.kid)).toContain(old);
-    await new Promise((res) => setTimeout(res, 1100));
+    // On purpose: the one-second grace period has to pass on the clock before the job runs once
+    // (polling the job would be the assertion itself).
+    await elapse(1100);
     expect(await keys.retireExpiredKeys()).toBe(1);
     const rows = await t.app
       .get(DataSource)

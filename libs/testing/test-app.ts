@@ -114,8 +114,8 @@ export async function newTenant(
   t: TestApp,
   scopes: string[] = ['tenants:write', 'api-keys:write'],
   settings: Record<string, unknown> = {},
+  tenantId = uniqueTenantId(),
 ) {
-  const tenantId = uniqueTenantId();
   const created = await t.http('POST', '/api/v1/tenants', {
     body: { tenant_id: tenantId, display_name: `Tenant ${tenantId}`, ...settings },
   });
