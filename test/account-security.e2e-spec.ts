@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { elapse, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { elapse, startTestApp, type TestApp } from './harness.js';
 import { enrolTotp, follow, PASSWORD, REDIRECT, selfToken, submit } from './account-support.js';
 import { MailCatcher, type Mail } from './mail-support.js';
 import { Browser, findForm, oauthError, signIn } from './oidc-support.js';

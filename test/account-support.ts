@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
 import { generate } from 'otplib';
-import { elapse, type TestApp } from '../libs/testing/index.js';
+import { elapse, type TestApp } from './harness.js';
 import { Browser, findForm, type BrowserResponse } from './oidc-support.js';
 import { userToken } from './user-token-support.js';
 

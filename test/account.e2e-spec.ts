@@ -1,4 +1,4 @@
-import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from './harness.js';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../src/audit/audit.service.js';
 import { EmailTokensService } from '../src/email-flows/email-tokens.service.js';

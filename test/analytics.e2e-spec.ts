@@ -1,6 +1,6 @@
 import { AnalyticsService } from '../src/analytics/analytics.service.js';
 import { AuditService, type AuditEventInput } from '../src/audit/audit.service.js';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, type TestApp } from './harness.js';
 
 const T = (iso: string) => new Date(iso);
 

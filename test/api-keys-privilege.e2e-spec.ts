@@ -1,4 +1,4 @@
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, type TestApp } from './harness.js';
 import { createUser } from './oidc-support.js';
 
 function expectForbidden(r: { status: number; headers: Headers; body: Record<string, unknown> }) {

@@ -1,4 +1,4 @@
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, type TestApp } from './harness.js';
 
 describe('API keys and authorization', () => {
   let t: TestApp;

@@ -1,6 +1,6 @@
 import { generate } from 'otplib';
 import { AuditService } from '../src/audit/audit.service.js';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, type TestApp } from './harness.js';
 import { userToken } from './user-token-support.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';

@@ -1,6 +1,6 @@
 import { AuditService } from '../src/audit/audit.service.js';
 import { EmailTokensService } from '../src/email-flows/email-tokens.service.js';
-import { waitUntil, newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, newTenant, startTestApp, type TestApp } from './harness.js';
 import { MailCatcher } from './mail-support.js';
 import { userToken } from './user-token-support.js';
 

@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
 import { AuditService } from '../src/audit/audit.service.js';
-import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from './harness.js';
 import { findForm, oauthError } from './oidc-support.js';
 import * as fixtures from './fixtures.js';
 import { REDIRECT } from './fixtures.js';

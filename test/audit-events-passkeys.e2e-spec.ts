@@ -1,6 +1,6 @@
 import { AuditService } from '../src/audit/audit.service.js';
 import { PasskeysService } from '../src/passkeys/passkeys.service.js';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, type TestApp } from './harness.js';
 import { userToken } from './user-token-support.js';
 import { SoftAuthenticator } from './webauthn-support.js';
 

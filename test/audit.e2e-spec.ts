@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { AuditService } from '../src/audit/audit.service.js';
 import { describeAdminRoute } from '../src/audit/admin-audit.interceptor.js';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, type TestApp } from './harness.js';
 
 describe('audit log', () => {
   let t: TestApp;

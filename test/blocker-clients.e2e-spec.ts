@@ -1,5 +1,5 @@
 import { AuditService } from '../src/audit/audit.service.js';
-import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from './harness.js';
 import * as fixtures from './fixtures.js';
 
 const limits = (ip: number, user: number) => ({

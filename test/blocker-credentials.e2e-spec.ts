@@ -3,7 +3,7 @@ import { AuditService } from '../src/audit/audit.service.js';
 import { ProblemException } from '../src/common/problem.js';
 import { LoginCodeService } from '../src/email-flows/login-code.service.js';
 import { PasskeysService } from '../src/passkeys/passkeys.service.js';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, type TestApp } from './harness.js';
 import { userToken } from './user-token-support.js';
 import { PASSWORD } from './fixtures.js';
 

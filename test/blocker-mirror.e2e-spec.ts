@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { BlockerService } from '../src/blocker/blocker.service.js';
 import { RedisCounterStore } from '../src/blocker/counter-store.js';
 import { createRedisClient } from '../src/redis/redis.module.js';
-import { waitUntil, startTestApp } from '../libs/testing/index.js';
+import { waitUntil, startTestApp } from './harness.js';
 
 const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const limits = { max_attempts: 3, window_seconds: 60, block_seconds: 600 };

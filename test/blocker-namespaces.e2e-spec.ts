@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from './harness.js';
 import { Browser, createClient, findForm, type BrowserResponse } from './oidc-support.js';
 import * as fixtures from './fixtures.js';
 import { PASSWORD } from './fixtures.js';

@@ -1,6 +1,6 @@
 import { BlockerService, tooManyAttempts } from '../src/blocker/blocker.service.js';
 import { AuditService } from '../src/audit/audit.service.js';
-import { waitUntil, newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, newTenant, startTestApp, type TestApp } from './harness.js';
 
 const limits = (ip: number, user: number, blockSeconds = 900) => ({
   block_config: {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as client from 'openid-client';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { waitUntil, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, startTestApp, type TestApp } from './harness.js';
 import { freshStep, totpCode } from './account-support.js';
 import { createUser } from './oidc-support.js';
 import * as fixtures from './fixtures.js';

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ClientsService } from '../src/clients/clients.service.js';
 import { SigningKeysService } from '../src/signing-keys/signing-keys.service.js';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, type TestApp } from './harness.js';
 
 const CLIENT_SCOPES = ['clients:write'];
 

@@ -1,5 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from './harness.js';
 
 /**
  * The application reaches PostgreSQL through a TCP relay the test can cut and restore: an

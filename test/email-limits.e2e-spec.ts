@@ -1,4 +1,4 @@
-import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from './harness.js';
 import { ADDRESS_MAIL_LIMIT, IP_MAIL_LIMIT } from '../src/email-flows/mail-limits.js';
 import { startLogin, submit, tokensOf } from './account-support.js';
 import { codeIn, MailCatcher, markerMail } from './mail-support.js';

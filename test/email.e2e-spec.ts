@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { newTenant, startTestApp, waitUntil, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, waitUntil, type TestApp } from './harness.js';
 import { userToken } from './user-token-support.js';
 import { LoginCodeService } from '../src/email-flows/login-code.service.js';
 import { UsersService } from '../src/users/users.service.js';

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as client from 'openid-client';
-import { startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, uniqueTenantId, type TestApp } from './harness.js';
 import { oauthError } from './oidc-support.js';
 import * as fixtures from './fixtures.js';
 

@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { newTenant, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
+import { newTenant, uniqueTenantId, type TestApp } from './harness.js';
 import {
   Browser,
   createClient,

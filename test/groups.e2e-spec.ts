@@ -1,4 +1,4 @@
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, type TestApp } from './harness.js';
 
 const W = ['users:write', 'groups:write'];
 

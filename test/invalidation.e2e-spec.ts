@@ -1,6 +1,6 @@
 import { TenantEvents, type TenantEvent } from '../libs/tenancy/index.js';
 import { InvalidationRelay } from '../src/events/invalidation-relay.js';
-import { waitUntil, newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, newTenant, startTestApp, type TestApp } from './harness.js';
 
 /** Two replicas on one database: a change on one reaches the other's caches. */
 describe.each([

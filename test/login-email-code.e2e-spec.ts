@@ -1,4 +1,4 @@
-import { newTenant, startTestApp, waitUntil, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, waitUntil, type TestApp } from './harness.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import {
   enrolTotp,

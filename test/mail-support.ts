@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { waitUntil, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, type TestApp } from './harness.js';
 import { uniqueEmail, user } from './fixtures.js';
 
 export interface Mail {

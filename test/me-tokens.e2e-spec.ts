@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from './harness.js';
 import * as client from 'openid-client';
 import { userSignIn, userToken } from './user-token-support.js';
 import * as fixtures from './fixtures.js';

@@ -1,5 +1,5 @@
 import { MetricsService } from '../src/metrics/metrics.service.js';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, type TestApp } from './harness.js';
 
 interface Sample {
   name: string;

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, type TestApp } from './harness.js';
 import { TotpService } from '../src/mfa/totp.service.js';
 import { userToken } from './user-token-support.js';
 import { freshStep, PASSWORD, totpCode as code } from './account-support.js';

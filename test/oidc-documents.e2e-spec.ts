@@ -1,4 +1,4 @@
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, type TestApp } from './harness.js';
 
 /** Discovery and JWKS are replayed from a per-tenant cache; a change of the tenant refreshes them. */
 describe('cached discovery and JWKS', () => {

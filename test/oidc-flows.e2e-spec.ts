@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import { DataSource } from 'typeorm';
 import { OidcPayloadStore } from '../src/oidc/oidc-payload.store.js';
-import { startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, uniqueTenantId, type TestApp } from './harness.js';
 import { Browser, createClient, discover, findForm, oauthError, signIn } from './oidc-support.js';
 import * as fixtures from './fixtures.js';
 import { PASSWORD, REDIRECT } from './fixtures.js';

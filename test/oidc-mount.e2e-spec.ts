@@ -1,5 +1,5 @@
 import { AuditService } from '../src/audit/audit.service.js';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, type TestApp } from './harness.js';
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 

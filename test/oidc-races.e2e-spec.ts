@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from './harness.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import { Browser, findForm, oauthError } from './oidc-support.js';
 import * as fixtures from './fixtures.js';

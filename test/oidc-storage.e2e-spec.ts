@@ -1,7 +1,7 @@
 import pg from 'pg';
 import * as client from 'openid-client';
 import { DataSource } from 'typeorm';
-import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from './harness.js';
 import { oauthError } from './oidc-support.js';
 import * as fixtures from './fixtures.js';
 import { REDIRECT } from './fixtures.js';

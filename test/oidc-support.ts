@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import type { TestApp } from '../libs/testing/index.js';
+import type { TestApp } from './harness.js';
 
 /** Helpers shared by the OIDC suites: a cookie-keeping browser and API shortcuts. */
 

@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { waitUntil, startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, startTestApp, uniqueTenantId, type TestApp } from './harness.js';
 import {
   Browser,
   createClient,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from './harness.js';
 import { ProblemException } from '../src/common/problem.js';
 import { PasskeysService } from '../src/passkeys/passkeys.service.js';
 import { userToken } from './user-token-support.js';

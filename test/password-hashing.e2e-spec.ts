@@ -1,4 +1,4 @@
-import { waitUntil, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, startTestApp, type TestApp } from './harness.js';
 import { PASSWORD, passwordStep, startLogin, tokensOf } from './account-support.js';
 import { Browser } from './oidc-support.js';
 import * as fixtures from './fixtures.js';

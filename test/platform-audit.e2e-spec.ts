@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { newTenant, startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, uniqueTenantId, type TestApp } from './harness.js';
 
 interface PlatformEvent {
   event_id: string;

@@ -1,4 +1,4 @@
-import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from './harness.js';
 
 describe('platform endpoints and error format', () => {
   let t: TestApp;

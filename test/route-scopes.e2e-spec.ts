@@ -3,7 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { ModulesContainer } from '@nestjs/core';
 import { ACCESS_POLICY, type AccessPolicy } from '../src/auth/auth.decorators.js';
 import { ALL_SCOPES } from '../src/auth/scopes.js';
-import { startTestApp, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, type TestApp } from './harness.js';
 
 /**
  * Deny by default, checked: every route of every controller declares a scope or is public.

@@ -1,5 +1,5 @@
 import { UserEvents, type UserEvent } from '../src/users/user-events.js';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, type TestApp } from './harness.js';
 
 /**
  * Replays, against the running server, the request sequences Microsoft Entra ID and Okta send

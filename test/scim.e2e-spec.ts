@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, type TestApp } from './harness.js';
 import { ScimGroupRow, ScimUserRow } from '../src/scim/scim.entities.js';
 import { parseFilter } from '../src/scim/scim.filter.js';
 import { GROUP_RESOURCE, USER_RESOURCE } from '../src/scim/scim.schemas.js';

@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, type TestApp } from './harness.js';
 import { Browser, oauthError, signIn } from './oidc-support.js';
 import * as fixtures from './fixtures.js';
 import { PASSWORD, REDIRECT } from './fixtures.js';

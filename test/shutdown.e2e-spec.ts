@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { connect } from 'node:net';
-import { startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
+import { startTestApp, uniqueTenantId, type TestApp } from './harness.js';
 import { installSignalHandlers } from '../src/shutdown.js';
 import { createClient, createTenant } from './oidc-support.js';
 

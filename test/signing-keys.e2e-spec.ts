@@ -1,7 +1,7 @@
 import { CompactSign, compactVerify, createLocalJWKSet, importJWK, type JWK } from 'jose';
 import { DataSource } from 'typeorm';
 import { SigningKeysService } from '../src/signing-keys/signing-keys.service.js';
-import { waitUntil, elapse, newTenant, startTestApp, type TestApp } from '../libs/testing/index.js';
+import { waitUntil, elapse, newTenant, startTestApp, type TestApp } from './harness.js';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 

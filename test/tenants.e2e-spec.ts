@@ -1,4 +1,4 @@
-import { newTenant, startTestApp, uniqueTenantId, type TestApp } from '../libs/testing/index.js';
+import { newTenant, startTestApp, uniqueTenantId, type TestApp } from './harness.js';
 
 const FULL_SETTINGS = {
   display_name: 'Acme Corp',

@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import type { TestApp } from '../libs/testing/index.js';
+import type { TestApp } from './harness.js';
 import { Browser, createClient, discover, signIn } from './oidc-support.js';
 
 /** Everything the self-service API accepts from a user's own token. */

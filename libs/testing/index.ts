@@ -1,2 +1,1 @@
-export * from './test-app.js';
 export * from './wait.js';

@@ -3,9 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createApp } from '../../src/app.js';
-import { createRootLogger } from '../../src/logging.js';
-import { loadConfig, type AppConfig } from '../../src/config/config.js';
+import { createApp } from '../src/app.js';
+import { createRootLogger } from '../src/logging.js';
+import { loadConfig, type AppConfig } from '../src/config/config.js';
 
 export const TEST_OPERATOR_KEY = 'idp_test_operator_key_0123456789abcdef';
 
