@@ -1,13 +1,22 @@
 import * as client from 'openid-client';
 import { elapse, startTestApp, type TestApp } from './harness.js';
-import { enrolTotp, follow, PASSWORD, REDIRECT, selfToken, submit } from './account-support.js';
+import {
+  enrolTotp,
+  follow,
+  freshStep,
+  PASSWORD,
+  REDIRECT,
+  selfToken,
+  submit,
+} from './account-support.js';
 import { MailCatcher, type Mail } from './mail-support.js';
 import { Browser, findForm, oauthError, signIn } from './oidc-support.js';
 import { SoftAuthenticator } from './webauthn-support.js';
 import * as fixtures from './fixtures.js';
 
 /** Small enough to outwait in a test, large enough for a sign-in to finish inside it. */
-const RECENT_AUTH_SECONDS = 5;
+/** Long enough for a TOTP enrolment (which may wait for the next 30-second step) on a fresh token. */
+const RECENT_AUTH_SECONDS = 10;
 
 const notices = (mails: Mail[]) => mails.filter((m) => /sign-in method was added/.test(m.subject));
 
@@ -114,7 +123,9 @@ describe('account security: recent sign-in, credential notices, reset, email cha
     await addPasskey(x, 'Work laptop');
     const [passkey] = notices(await smtp.waitFor(x.email, 1));
     expect(passkey.text).toContain('A passkey ("Work laptop") was added to your account.');
-    await enrolTotp(t, x.tenantId, x.userKey);
+    // A fresh TOTP step first, then a fresh sign-in: the confirm must come within the window.
+    await freshStep();
+    await enrolTotp(t, x.tenantId, await selfToken(t, x.tenantId));
     await smtp.waitFor(x.email, 2);
     const both = notices(smtp.to(x.email));
     expect(both).toHaveLength(2);

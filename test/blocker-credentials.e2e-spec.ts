@@ -1,6 +1,7 @@
 import { generate } from 'otplib';
 import { AuditService } from '../src/audit/audit.service.js';
 import { ProblemException } from '../src/common/problem.js';
+import { toProblemException } from '../src/common/problem.filter.js';
 import { LoginCodeService } from '../src/email-flows/login-code.service.js';
 import { PasskeysService } from '../src/passkeys/passkeys.service.js';
 import { newTenant, startTestApp, type TestApp } from './harness.js';
@@ -175,16 +176,17 @@ describe('blocker: credential checks outside the login pages', () => {
     const bogus = { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: {} } as never;
     for (let i = 0; i < 2; i++) {
       const { challenge_id } = await passkeys.authenticationOptions(tenantId);
+      // The service refuses; the API would answer this refusal as below.
       const err = await passkeys.verifyAuthentication(tenantId, challenge_id, bogus, ctx).then(
         () => null,
-        (e: unknown) => e,
+        (e: unknown) => toProblemException(e),
       );
       expect((err as ProblemException).status).toBe(400);
     }
     const { challenge_id } = await passkeys.authenticationOptions(tenantId);
     const err = await passkeys.verifyAuthentication(tenantId, challenge_id, bogus, ctx).then(
       () => null,
-      (e: unknown) => e,
+      (e: unknown) => toProblemException(e),
     );
     expect(err).toBeInstanceOf(ProblemException);
     expect((err as ProblemException).status).toBe(429);

@@ -1,6 +1,7 @@
 import { BlockerService, tooManyAttempts } from '../src/blocker/blocker.service.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import { waitUntil, newTenant, startTestApp, type TestApp } from './harness.js';
+import { toProblemException } from '../src/common/problem.filter.js';
 
 const limits = (ip: number, user: number, blockSeconds = 900) => ({
   block_config: {
@@ -82,7 +83,7 @@ describe('brute-force blocker (in-process counters)', () => {
     const check = await blocker.check(tenantId, { ip: '192.0.2.99', username: 'Alice' });
     expect(check).toMatchObject({ blocked: true, kind: 'user' });
     // The API answer for a blocked caller.
-    const problem = tooManyAttempts(check);
+    const problem = toProblemException(tooManyAttempts(check));
     expect(problem.status).toBe(429);
     expect(Number(problem.headers?.['retry-after'])).toBe(check.retryAfterSeconds);
     expect((await blocker.check(tenantId, { username: 'bob' })).blocked).toBe(false);

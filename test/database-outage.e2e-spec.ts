@@ -52,6 +52,7 @@ describe('a database outage', () => {
   afterAll(async () => {
     await relay.up();
     await t.close();
+    await relay.down();
   });
 
   it('answers 503 problem+json with Retry-After, warns once, and recovers by itself', async () => {

@@ -5,6 +5,7 @@ import { LoginCodeService } from '../src/email-flows/login-code.service.js';
 import { UsersService } from '../src/users/users.service.js';
 import { codeIn, MailCatcher, markerMail, type Mail } from './mail-support.js';
 import * as fixtures from './fixtures.js';
+import { toProblemException } from '../src/common/problem.filter.js';
 
 type Marker = Awaited<ReturnType<typeof markerMail>>;
 
@@ -538,7 +539,10 @@ describe('email flows without SMTP_URL', () => {
       ).status,
     ).toBe(503);
     await expect(
-      t.app.get(LoginCodeService).issue(tenant.tenantId, 'alice@example.test'),
+      t.app
+        .get(LoginCodeService)
+        .issue(tenant.tenantId, 'alice@example.test')
+        .catch((e: unknown) => Promise.reject(toProblemException(e))),
     ).rejects.toMatchObject({
       status: 503,
     });

@@ -2,16 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { startTestApp, type TestApp } from './harness.js';
 import { ProblemException } from '../src/common/problem.js';
+import { toProblemException } from '../src/common/problem.filter.js';
 import { PasskeysService } from '../src/passkeys/passkeys.service.js';
 import { userToken } from './user-token-support.js';
 import { b64u, cbor, SoftAuthenticator } from './webauthn-support.js';
 import * as fixtures from './fixtures.js';
 import { PASSWORD } from './fixtures.js';
 
+/** The service refuses; the API answers that refusal as a 400 problem. */
 async function expect400(p: Promise<unknown>, detail?: RegExp) {
   const err = await p.then(
     () => undefined,
-    (e: unknown) => e,
+    (e: unknown) => toProblemException(e),
   );
   expect(err).toBeInstanceOf(ProblemException);
   expect((err as ProblemException).status).toBe(400);
@@ -593,7 +595,9 @@ describe('passkeys', () => {
     expect(
       (await t.http('POST', `${u.base}/registration-options`, { key: u.userKey })).status,
     ).toBe(403);
-    const err = await svc.authenticationOptions(u.tenantId).catch((e: ProblemException) => e);
+    const err = await svc
+      .authenticationOptions(u.tenantId)
+      .catch((e: unknown) => toProblemException(e));
     expect((err as ProblemException).status).toBe(403);
   });
 

@@ -1,10 +1,10 @@
-import { HttpStatus, Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { LessThan, MoreThan } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/scopes.js';
 import { page, type Page } from '../common/pagination.js';
-import { badRequest, notFound, ProblemException } from '../common/problem.js';
+import { badRequest, notFound } from '../common/problem.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
 import { TenantsService } from '../tenants/tenants.service.js';
@@ -24,6 +24,7 @@ import {
   type AttemptSubject,
   type Subject,
 } from './subjects.js';
+import { DomainError } from '../common/domain-error.js';
 
 export type { AttemptSubject } from './subjects.js';
 
@@ -55,14 +56,15 @@ const NOT_BLOCKED: BlockCheck = { blocked: false, retryAfterSeconds: 0 };
  * The answer an API gives a blocked caller: 429 with Retry-After. The hosted login page shows the
  * wrong-password message instead, so a block never tells whether an account exists.
  */
-export function tooManyAttempts(check: BlockCheck): ProblemException {
-  return new ProblemException(
-    HttpStatus.TOO_MANY_REQUESTS,
+export function tooManyAttempts(check: BlockCheck): DomainError {
+  return new DomainError(
+    'too-many',
     'too-many-requests',
-    'Too many requests',
     'Too many failed attempts; try again later',
-    undefined,
-    { 'retry-after': String(Math.max(1, check.retryAfterSeconds)) },
+    {
+      title: 'Too many requests',
+      retryAfterSeconds: Math.max(1, check.retryAfterSeconds),
+    },
   );
 }
 

@@ -3,12 +3,13 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, MoreThan, type Repository } from 'typeorm';
 import type { Principal } from '../auth/scopes.js';
 import { page, type Page } from '../common/pagination.js';
-import { badRequest, notFound, ProblemException } from '../common/problem.js';
+import { badRequest, notFound } from '../common/problem.js';
 import type { BlockLimits } from '../tenants/tenant-settings.js';
 import { PlatformBlockEntity } from './block.entity.js';
 import { BlockerService, tooManyAttempts, toBlockDto } from './blocker.service.js';
 import type { BlockDto, BlockListQuery } from './dto/block.dto.js';
 import { isIpSubject, normalizeIp, PLATFORM_SCOPE, subjectKey } from './subjects.js';
+import { isDomainError } from '../common/domain-error.js';
 
 /**
  * Failed API-key authentications per IP, on every tenant at once: keys are not guessable, but
@@ -45,7 +46,7 @@ export class PlatformBlocker {
     try {
       return await authenticate();
     } catch (err) {
-      if (err instanceof ProblemException && err.status === 401) await this.recordFailure(ip);
+      if (isDomainError(err) && err.kind === 'unauthenticated') await this.recordFailure(ip);
       throw err;
     }
   }

@@ -20,17 +20,31 @@ export interface FieldError {
   message: string;
 }
 
+export interface DomainErrorOptions {
+  /** Which inputs are wrong, for forms and API clients. */
+  fields?: FieldError[];
+  /** For `too-many`: when to try again. */
+  retryAfterSeconds?: number;
+  /** A short summary ("User not found"); the message is then the longer explanation. */
+  title?: string;
+}
+
 export class DomainError extends Error {
+  readonly fields?: FieldError[];
+  readonly retryAfterSeconds?: number;
+  readonly summary?: string;
+
   constructor(
     readonly kind: DomainErrorKind,
     /** Stable, kebab-case: becomes the problem type `urn:idp:problem:<code>`. */
     readonly code: string,
     message: string,
-    readonly fields?: FieldError[],
-    /** For `too-many`: when to try again. */
-    readonly retryAfterSeconds?: number,
+    options: DomainErrorOptions = {},
   ) {
     super(message);
+    this.fields = options.fields;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.summary = options.title;
   }
 }
 

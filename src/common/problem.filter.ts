@@ -93,11 +93,12 @@ export function toProblemException(error: unknown): ProblemException {
   if (error instanceof ProblemException) return error;
   if (error instanceof DomainError) {
     const status = STATUS_OF_KIND[error.kind];
+    const title = error.summary ?? STATUS_TITLES[status] ?? 'Error';
     return new ProblemException(
       status,
       error.code,
-      STATUS_TITLES[status] ?? 'Error',
-      error.message,
+      title,
+      error.message === title ? undefined : error.message,
       error.fields,
       error.retryAfterSeconds !== undefined
         ? { 'retry-after': String(error.retryAfterSeconds) }

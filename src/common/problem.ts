@@ -56,7 +56,7 @@ export class ProblemException extends DomainError {
     readonly errors?: FieldError[],
     readonly headers?: Record<string, string>,
   ) {
-    super(KIND_OF_STATUS[status] ?? 'invalid', code, detail ?? title, errors);
+    super(KIND_OF_STATUS[status] ?? 'invalid', code, detail ?? title, { fields: errors, title });
   }
 
   toProblem(instance?: string): ProblemDetails {
@@ -72,25 +72,26 @@ export class ProblemException extends DomainError {
   }
 }
 
+// The domain's usual refusals: DomainErrors (no HTTP), rendered by the API filter and pages.
 export const notFound = (what: string, detail?: string) =>
-  new ProblemException(HttpStatus.NOT_FOUND, 'not-found', `${what} not found`, detail);
+  new DomainError('not-found', 'not-found', detail ?? `${what} not found`, {
+    title: `${what} not found`,
+  });
 
 export const conflict = (field: string, detail: string) =>
-  new ProblemException(HttpStatus.CONFLICT, 'conflict', 'Conflict', detail, [
-    { field, message: detail },
-  ]);
+  new DomainError('conflict', 'conflict', detail, {
+    title: 'Conflict',
+    fields: [{ field, message: detail }],
+  });
 
 export const badRequest = (detail: string, errors?: FieldError[]) =>
-  new ProblemException(
-    HttpStatus.BAD_REQUEST,
-    errors ? 'validation-error' : 'bad-request',
-    errors ? 'Validation failed' : 'Bad request',
-    detail,
-    errors,
-  );
+  new DomainError('invalid', errors ? 'validation-error' : 'bad-request', detail, {
+    title: errors ? 'Validation failed' : 'Bad request',
+    fields: errors,
+  });
 
 export const forbidden = (detail: string) =>
-  new ProblemException(HttpStatus.FORBIDDEN, 'forbidden', 'Forbidden', detail);
+  new DomainError('forbidden', 'forbidden', detail, { title: 'Forbidden' });
 
 export const unauthorized = (detail: string) =>
   new ProblemException(HttpStatus.UNAUTHORIZED, 'unauthorized', 'Unauthorized', detail, undefined, {

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditService, type AuditContext } from '../audit/audit.service.js';
 import { BlockerService, tooManyAttempts } from '../blocker/blocker.service.js';
 import { ListQuery } from '../common/pagination.js';
-import { ProblemException, badRequest, notFound } from '../common/problem.js';
+import { badRequest, notFound } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { MailService } from '../mail/mail.service.js';
 import {
@@ -20,17 +20,18 @@ import { UsersService } from '../users/users.service.js';
 import type { EmailTokenEntity } from './email-token.entity.js';
 import { EmailTokensService, invalidToken } from './email-tokens.service.js';
 import { MailLimits } from './mail-limits.js';
+import { DomainError, isDomainError } from '../common/domain-error.js';
 
 const VERIFY_TTL_HOURS = 24;
 const CHANGE_TTL_HOURS = 24;
 const RESET_TTL_MINUTES = 60;
 
 export const mailFailed = () =>
-  new ProblemException(
-    503,
+  new DomainError(
+    'unavailable',
     'mail-failed',
-    'Mail could not be sent',
     'The mail server did not accept the message; try again later',
+    { title: 'Mail could not be sent' },
   );
 
 /**
@@ -83,7 +84,7 @@ export class EmailFlowsService {
     try {
       return await this.tokens.claimLink(tenantId, purpose, token);
     } catch (err) {
-      if (ctx?.ip && err instanceof ProblemException && err.code === 'invalid-token')
+      if (ctx?.ip && isDomainError(err) && err.code === 'invalid-token')
         await this.blocker.recordFailure(tenantId, { ip: ctx.ip, method: `email_${purpose}_link` });
       throw err;
     }
@@ -97,7 +98,7 @@ export class EmailFlowsService {
     try {
       await this.mail.send({ ...template, to });
     } catch (err) {
-      if (err instanceof ProblemException) throw err;
+      if (isDomainError(err)) throw err;
       this.logger.warn({ err }, 'the mail server refused a message');
       throw mailFailed();
     }

@@ -3,31 +3,25 @@ import { Inject, Injectable } from '@nestjs/common';
 import { IsNull, LessThan, Not, Raw } from 'typeorm';
 import { randomToken, SecretBox } from '../../libs/crypto/index.js';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
-import { ProblemException } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { deriveTenantKey } from '../../libs/crypto/index.js';
 import { keyedHash } from '../mfa/otp-codes.js';
 import { EmailTokenEntity, type EmailTokenPurpose } from './email-token.entity.js';
+import { DomainError } from '../common/domain-error.js';
 
 const LINK_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 export const invalidToken = () =>
-  new ProblemException(
-    400,
-    'invalid-token',
-    'Invalid link',
-    'The link is invalid or was already used',
-    [{ field: 'token', message: 'is invalid or was already used' }],
-  );
+  new DomainError('invalid', 'invalid-token', 'The link is invalid or was already used', {
+    title: 'Invalid link',
+    fields: [{ field: 'token', message: 'is invalid or was already used' }],
+  });
 
 export const expiredToken = () =>
-  new ProblemException(
-    400,
-    'token-expired',
-    'Link expired',
-    'The link has expired: ask for a new one',
-    [{ field: 'token', message: 'has expired' }],
-  );
+  new DomainError('invalid', 'token-expired', 'The link has expired: ask for a new one', {
+    title: 'Link expired',
+    fields: [{ field: 'token', message: 'has expired' }],
+  });
 
 /** Issues, claims and spends the single-use secrets the email flows send. */
 @Injectable()

@@ -2,9 +2,9 @@ import { isIP } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import { LessThan } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
-import { ProblemException } from '../common/problem.js';
 import { EmailTokensService } from './email-tokens.service.js';
 import { MailLimitEntity } from './mail-limit.entity.js';
+import { DomainError } from '../common/domain-error.js';
 
 export interface MailLimit {
   max: number;
@@ -17,13 +17,11 @@ export const IP_MAIL_LIMIT: MailLimit = { max: 20, windowSeconds: 900 };
 export const ADDRESS_MAIL_LIMIT: MailLimit = { max: 5, windowSeconds: 900 };
 
 export const tooManyMailRequests = () =>
-  new ProblemException(
-    429,
+  new DomainError(
+    'too-many',
     'too-many-requests',
-    'Too many requests',
     'Too many mail requests from this network; try again later',
-    undefined,
-    { 'retry-after': String(IP_MAIL_LIMIT.windowSeconds) },
+    { title: 'Too many requests', retryAfterSeconds: IP_MAIL_LIMIT.windowSeconds },
   );
 
 /** An IPv6 caller can change the low 64 bits at will: count the /64. */

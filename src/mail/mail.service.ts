@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import nodemailer, { type Transporter } from 'nodemailer';
-import { ProblemException } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { DomainError } from '../common/domain-error.js';
 
 export interface MailMessage {
   to: string;
@@ -13,11 +13,11 @@ export interface MailMessage {
 }
 
 export const mailDisabled = () =>
-  new ProblemException(
-    503,
+  new DomainError(
+    'unavailable',
     'mail-disabled',
-    'Mail is not configured',
     'This server sends no mail (SMTP_URL is not set), so this action is unavailable',
+    { title: 'Mail is not configured' },
   );
 
 /** Outgoing mail through nodemailer over SMTP_URL; without it, flows that need mail answer 503. */

@@ -7,7 +7,7 @@ import { constantTimeEqual, deriveTenantKey, SecretBox } from '../../libs/crypto
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { AuditService, type AuditContext } from '../audit/audit.service.js';
 import { BlockerService, tooManyAttempts } from '../blocker/blocker.service.js';
-import { notFound, ProblemException } from '../common/problem.js';
+import { notFound } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import type { UserEntity } from '../users/user.entity.js';
@@ -22,6 +22,7 @@ import {
   RECOVERY_CODE_COUNT,
   totpStep,
 } from './otp-codes.js';
+import { DomainError } from '../common/domain-error.js';
 
 /** Steps accepted either side of now: tolerates 30 s of clock drift. */
 const WINDOW = 1;
@@ -46,25 +47,21 @@ export interface TotpStatus {
 }
 
 export const invalidCode = () =>
-  new ProblemException(
-    400,
-    'invalid-code',
-    'Invalid code',
-    'The code is wrong, expired or already used',
-    [{ field: 'code', message: 'is wrong, expired or already used' }],
-  );
+  new DomainError('invalid', 'invalid-code', 'The code is wrong, expired or already used', {
+    title: 'Invalid code',
+    fields: [{ field: 'code', message: 'is wrong, expired or already used' }],
+  });
 
 export const tooManyCodes = () =>
-  new ProblemException(
-    429,
+  new DomainError(
+    'too-many',
     'too-many-attempts',
-    'Too many attempts',
     'Too many wrong codes: wait a few minutes before trying again',
-    undefined,
-    { 'retry-after': '300' },
+    { title: 'Too many attempts', retryAfterSeconds: 300 },
   );
 
-const totpState = (detail: string) => new ProblemException(409, 'totp-state', 'Conflict', detail);
+const totpState = (detail: string) =>
+  new DomainError('conflict', 'totp-state', detail, { title: 'Conflict' });
 
 /**
  * TOTP second factor (RFC 6238, SHA-1, 6 digits, 30 s) and its recovery codes. Secrets are

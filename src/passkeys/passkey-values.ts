@@ -1,9 +1,9 @@
 /** The values the passkey service hands out, and how it words the library's failures. */
 import { deriveTenantKey } from '../../libs/crypto/index.js';
-import { ProblemException } from '../common/problem.js';
 import { keyedHash } from '../mfa/otp-codes.js';
 import type { PasskeyDto } from './dto/passkey.dto.js';
 import type { PasskeyCredentialEntity } from './passkey.entities.js';
+import { DomainError } from '../common/domain-error.js';
 
 export interface CeremonyOptions<T> {
   /** Send back with the authenticator's response. */
@@ -13,7 +13,7 @@ export interface CeremonyOptions<T> {
 }
 
 export const webauthnFailed = (detail: string) =>
-  new ProblemException(400, 'webauthn-failed', 'Passkey verification failed', detail);
+  new DomainError('invalid', 'webauthn-failed', detail, { title: 'Passkey verification failed' });
 
 export function toPasskeyDto(c: PasskeyCredentialEntity): PasskeyDto {
   return {

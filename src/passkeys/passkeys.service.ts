@@ -15,7 +15,7 @@ import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/ind
 import { AuditService, type AuditContext } from '../audit/audit.service.js';
 import { BlockerService, tooManyAttempts } from '../blocker/blocker.service.js';
 import { page, type ListQuery, type Page } from '../common/pagination.js';
-import { forbidden, notFound, ProblemException } from '../common/problem.js';
+import { forbidden, notFound } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import type { UserEntity } from '../users/user.entity.js';
@@ -32,6 +32,7 @@ import {
   type CeremonyOptions,
 } from './passkey-values.js';
 import { CHALLENGE_TTL_MS, WebauthnChallenges } from './webauthn-challenges.js';
+import { isDomainError } from '../common/domain-error.js';
 
 /** 1023 bytes in base64url. */
 const MAX_CREDENTIAL_ID_CHARS = 1364;
@@ -259,7 +260,7 @@ export class PasskeysService {
     try {
       ({ user, passkeyId } = await this.verifyAssertion(tenantId, challenge, response));
     } catch (err) {
-      if (ctx && err instanceof ProblemException && err.code === 'webauthn-failed') {
+      if (ctx && isDomainError(err) && err.code === 'webauthn-failed') {
         await this.blocker.recordFailure(tenantId, {
           ip: ctx.ip,
           username: intended?.username,

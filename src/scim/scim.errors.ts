@@ -9,6 +9,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import { ProblemException } from '../common/problem.js';
 import { SCHEMA_ERROR } from './scim.schemas.js';
+import { isDomainError } from '../common/domain-error.js';
+import { toProblemException } from '../common/problem.filter.js';
 
 export type ScimType =
   | 'invalidFilter'
@@ -72,6 +74,7 @@ export function uniqueAttrOfConstraint(constraint: string | undefined): string {
 /** Anything thrown on a SCIM route, as a ScimError; unknown errors become a bare 500. */
 export function toScimError(error: unknown): ScimError {
   if (error instanceof ScimError) return error;
+  if (isDomainError(error)) error = toProblemException(error);
   if (error instanceof ProblemException) {
     if (error.status === 409) return uniqueness(error.detail ?? error.title);
     const scimType = error.status === 400 ? 'invalidValue' : undefined;

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { page, type Page } from '../common/pagination.js';
-import { badRequest, notFound, ProblemException } from '../common/problem.js';
+import { badRequest, notFound } from '../common/problem.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import {
   CreateUserDto,
@@ -32,6 +32,7 @@ import {
   USERNAME_ONLY,
   pick,
 } from './user-values.js';
+import { DomainError } from '../common/domain-error.js';
 
 /** The directory: users of a tenant, their passwords and their state. */
 @Injectable()
@@ -274,12 +275,9 @@ export class UsersService {
     ).length;
     const limit = this.hasher.maxPerRequest;
     if (passwords > limit) {
-      throw new ProblemException(
-        HttpStatus.PAYLOAD_TOO_LARGE,
-        'too-many-passwords',
-        'Too many passwords',
-        tooManyPasswords(passwords, limit),
-      );
+      throw new DomainError('too-large', 'too-many-passwords', tooManyPasswords(passwords, limit), {
+        title: 'Too many passwords',
+      });
     }
     const result: BatchCreateResultDto = {
       success_created_count: 0,
