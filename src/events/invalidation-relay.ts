@@ -13,6 +13,9 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 
 const CHANNEL = 'idp_tenant_events';
 
+/** quit() on a client still trying to connect would wait for Redis to come back. */
+const close = (c?: Redis) => (c?.status === 'ready' ? c.quit() : Promise.resolve(c?.disconnect()));
+
 /**
  * Carries tenant change events to every replica so each drops its caches (providers, keys,
  * settings): Redis pub/sub when REDIS_URL is set, PostgreSQL LISTEN/NOTIFY otherwise. The
@@ -39,14 +42,14 @@ export class InvalidationRelay implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationBootstrap() {
     if (this.config.redisUrl) {
-      this.publisher = new Redis(this.config.redisUrl, {
-        lazyConnect: true,
-        maxRetriesPerRequest: 2,
-      });
-      this.subscriber = new Redis(this.config.redisUrl, { lazyConnect: true });
-      await Promise.all([this.publisher.connect(), this.subscriber.connect()]);
-      await this.subscriber.subscribe(CHANNEL);
+      // Connect and subscribe in the background: a replica starts while Redis is down, and
+      // ioredis keeps reconnecting (and resubscribes) until it is back.
+      this.publisher = new Redis(this.config.redisUrl, { maxRetriesPerRequest: 2 });
+      this.subscriber = new Redis(this.config.redisUrl);
+      for (const client of [this.publisher, this.subscriber])
+        client.on('error', (err) => this.warn(err));
       this.subscriber.on('message', (_channel, message) => this.receive(message));
+      this.subscriber.subscribe(CHANNEL).catch((err: unknown) => this.warn(err));
       this.events.setRelay(
         (e) => void this.publisher!.publish(CHANNEL, this.encode(e)).catch((err) => this.warn(err)),
       );
@@ -88,14 +91,20 @@ export class InvalidationRelay implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
+  private lastWarning = 0;
+
+  /** One line per 30 s at most: a Redis outage repeats the same error many times a second. */
   private warn(err: unknown) {
+    const now = Date.now();
+    if (now - this.lastWarning < 30_000) return;
+    this.lastWarning = now;
     this.logger.warn({ err }, 'invalidation relay error; caches fall back to their TTLs');
   }
 
   async onApplicationShutdown() {
     await Promise.allSettled([
-      this.publisher?.quit(),
-      this.subscriber?.quit(),
+      close(this.publisher),
+      close(this.subscriber),
       this.listener?.end(),
       this.notifier?.end(),
     ]);

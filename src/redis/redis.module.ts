@@ -33,15 +33,23 @@ export function createRedisClient(url: string): Redis {
 class RedisLifecycle implements OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
 
+  private lastWarning = 0;
+
   constructor(@Inject(REDIS_CLIENT) private readonly client: RedisClient) {
-    // Without a listener ioredis reports connection errors as unhandled 'error' events.
-    client?.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'redis error'));
+    // Without a listener ioredis reports connection errors as unhandled 'error' events. While
+    // Redis is down it fails every reconnect: one line per 30 s is enough.
+    client?.on('error', (err: Error) => {
+      const now = Date.now();
+      if (now - this.lastWarning < 30_000) return;
+      this.lastWarning = now;
+      this.logger.warn({ err: err.message }, 'redis error');
+    });
   }
 
   async onApplicationShutdown() {
     if (!this.client || this.client.status === 'end') return;
-    if (this.client.status === 'wait') {
-      // Never connected (lazy): nothing to say goodbye to.
+    if (this.client.status !== 'ready') {
+      // Never connected, or reconnecting to a Redis that is down: quit() would wait for it.
       this.client.disconnect();
       return;
     }
