@@ -9,7 +9,6 @@ import { PlatformAuditEventEntity } from './audit/platform-audit-event.entity.js
 import { BlockEntity, PlatformBlockEntity } from './blocker/block.entity.js';
 import { ClientEntity } from './clients/client.entity.js';
 import { GroupAllowedClientEntity, GroupEntity, GroupMemberEntity } from './groups/group.entity.js';
-import { ScimGroupRow, ScimUserRow } from './scim/scim.entities.js';
 import { OidcPayloadEntity } from './oidc/oidc-payload.entity.js';
 import { SigningKeyEntity } from './signing-keys/signing-key.entity.js';
 import { TenantEntity } from './tenants/tenant.entity.js';
@@ -38,8 +37,6 @@ export const entities = [
   LoginRollupEntity,
   LoginUserSeenEntity,
   LoginActiveUsersEntity,
-  ScimUserRow,
-  ScimGroupRow,
   UserTotpEntity,
   RecoveryCodeEntity,
   PasskeyCredentialEntity,

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { newTenant, startTestApp, type TestApp } from './harness.js';
-import { ScimGroupRow, ScimUserRow } from '../src/scim/scim.entities.js';
+import { GroupEntity } from '../src/groups/group.entity.js';
+import { UserEntity } from '../src/users/user.entity.js';
 import { parseFilter } from '../src/scim/scim.filter.js';
 import { GROUP_RESOURCE, USER_RESOURCE } from '../src/scim/scim.schemas.js';
 import { compileFilter } from '../src/scim/scim.sql.js';
@@ -211,8 +212,8 @@ describe('SCIM 2.0 service provider (RFC 7643/7644)', () => {
   it('the lookups clients repeat (userName, externalId, displayName) use the tenant-leading indexes', async () => {
     const { tenantId } = await tenant();
     const db = t.app.get(DataSource);
-    const plan = async (entity: typeof ScimUserRow | typeof ScimGroupRow, filter: string) => {
-      const kind = entity === ScimUserRow ? 'User' : 'Group';
+    const plan = async (entity: typeof UserEntity | typeof GroupEntity, filter: string) => {
+      const kind = entity === UserEntity ? 'User' : 'Group';
       const alias = kind === 'User' ? 'u' : 'g';
       const p = { params: {}, next: 0 };
       const where = compileFilter(
@@ -237,13 +238,11 @@ describe('SCIM 2.0 service provider (RFC 7643/7644)', () => {
         return rows.map((r) => r['QUERY PLAN']).join('\n');
       });
     };
-    expect(await plan(ScimUserRow, 'userName eq "Some.One@Example.com"')).toContain(
+    expect(await plan(UserEntity, 'userName eq "Some.One@Example.com"')).toContain(
       'users_tenant_username_key',
     );
-    expect(await plan(ScimUserRow, 'externalId eq "abc"')).toContain(
-      'users_tenant_external_id_key',
-    );
-    expect(await plan(ScimGroupRow, 'displayName eq "Sales"')).toContain(
+    expect(await plan(UserEntity, 'externalId eq "abc"')).toContain('users_tenant_external_id_key');
+    expect(await plan(GroupEntity, 'displayName eq "Sales"')).toContain(
       'groups_tenant_display_name_idx',
     );
   });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
 import { constantTimeEqual, randomToken, SecretBox } from '../../libs/crypto/index.js';
 import {
   InjectTenantRepository,
@@ -142,6 +142,21 @@ export class ClientsService {
     this.box = new SecretBox(config.masterKey);
     this.outbound = { allowPrivate: config.outboundAllowPrivate };
     events.subscribe((e) => this.forgetTenant(e.tenantId));
+  }
+
+  /** Which of these ids are clients of the tenant (one statement; inside `m` when given). */
+  async existingIds(
+    tenantId: string,
+    clientIds: string[],
+    m?: EntityManager,
+  ): Promise<Set<string>> {
+    if (!clientIds.length) return new Set();
+    const found = await this.clients.find(
+      tenantId,
+      { where: { client_id: In(clientIds) }, select: { client_id: true } },
+      m,
+    );
+    return new Set(found.map((c) => c.client_id));
   }
 
   private forgetTenant(tenantId: string) {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { In, type EntityManager } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
-import { UserEntity } from '../users/user.entity.js';
+import { UserRows } from '../users/user-rows.js';
 import { GroupEntity, GroupMemberEntity } from './group.entity.js';
 
 /** A membership with the display name of its other side (the group's or the user's). */
@@ -20,6 +20,7 @@ export class GroupMembersService {
   constructor(
     @InjectTenantRepository(GroupMemberEntity)
     private readonly members: TenantRepository<GroupMemberEntity>,
+    private readonly users: UserRows,
   ) {}
 
   /** The groups of these users, oldest group first; `display` is the group's display name. */
@@ -37,9 +38,10 @@ export class GroupMembersService {
 
   /** The members of these groups in the order they joined; `display` is the user's name. */
   membersOfGroups(tenantId: string, groupIds: string[], m?: EntityManager): Promise<Membership[]> {
-    return this.members
-      .query(tenantId, 'gm', m)
-      .innerJoin(UserEntity, 'u', 'u.tenant_id = gm.tenant_id AND u.user_id = gm.user_id')
+    // The users module's query of its table, joined with this module's memberships.
+    return this.users
+      .query(tenantId, 'u', m)
+      .innerJoin(GroupMemberEntity, 'gm', 'gm.tenant_id = u.tenant_id AND gm.user_id = u.user_id')
       .andWhere('gm.group_id IN (:...ids)', { ids: groupIds })
       .select('gm.group_id', 'group_id')
       .addSelect('gm.user_id', 'user_id')

@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
+/** The one mapping of the `groups` table. */
 @Entity({ name: 'groups' })
 export class GroupEntity {
   @PrimaryColumn({ type: 'uuid' })
@@ -22,6 +23,13 @@ export class GroupEntity {
 
   @Column({ type: 'timestamptz', default: () => 'now()' })
   updated_at: Date;
+
+  /**
+   * Bumped by a trigger on every update, and membership changes touch the group (SCIM
+   * meta.version). `select: false`: only provisioning reads it, through `GroupRows.provisioned()`.
+   */
+  @Column({ type: 'integer', default: 1, select: false })
+  version: number;
 }
 
 @Entity({ name: 'group_members' })

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TenancyModule } from '../../libs/tenancy/index.js';
-import { ClientEntity } from '../clients/client.entity.js';
-import { UserEntity } from '../users/user.entity.js';
+import { ClientsModule } from '../clients/clients.module.js';
+import { UsersModule } from '../users/users.module.js';
 import { GroupAllowedClientEntity, GroupEntity, GroupMemberEntity } from './group.entity.js';
+import { GroupRows } from './group-rows.js';
 import { GroupMembersService } from './group-members.service.js';
 import { GroupsController } from './groups.controller.js';
 import { GroupsService } from './groups.service.js';
@@ -10,16 +11,12 @@ import { UserGroupsController } from './user-groups.controller.js';
 
 @Module({
   imports: [
-    TenancyModule.forFeature([
-      GroupEntity,
-      GroupMemberEntity,
-      GroupAllowedClientEntity,
-      UserEntity,
-      ClientEntity,
-    ]),
+    TenancyModule.forFeature([GroupEntity, GroupMemberEntity, GroupAllowedClientEntity]),
+    UsersModule,
+    ClientsModule,
   ],
   controllers: [GroupsController, UserGroupsController],
-  providers: [GroupsService, GroupMembersService],
-  exports: [GroupsService, GroupMembersService],
+  providers: [GroupsService, GroupMembersService, GroupRows],
+  exports: [GroupsService, GroupMembersService, GroupRows],
 })
 export class GroupsModule {}

@@ -9,8 +9,8 @@ import {
 } from '../../libs/tenancy/index.js';
 import { page, type ListQuery, type Page } from '../common/pagination.js';
 import { badRequest, notFound } from '../common/problem.js';
-import { ClientEntity } from '../clients/client.entity.js';
-import { UserEntity } from '../users/user.entity.js';
+import { ClientsService } from '../clients/clients.service.js';
+import { UserRows } from '../users/user-rows.js';
 import type { GroupDto, GroupListQuery, ReplaceGroupDto, UpdateGroupDto } from './dto/group.dto.js';
 import { GroupAllowedClientEntity, GroupEntity, GroupMemberEntity } from './group.entity.js';
 import { UUID_PATTERN as UUID } from '../common/ids.js';
@@ -35,8 +35,8 @@ export class GroupsService {
     private readonly members: TenantRepository<GroupMemberEntity>,
     @InjectTenantRepository(GroupAllowedClientEntity)
     private readonly allowed: TenantRepository<GroupAllowedClientEntity>,
-    @InjectTenantRepository(UserEntity) private readonly users: TenantRepository<UserEntity>,
-    @InjectTenantRepository(ClientEntity) private readonly clients: TenantRepository<ClientEntity>,
+    private readonly users: UserRows,
+    private readonly clients: ClientsService,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly tenantEvents: TenantEvents,
   ) {}
@@ -54,7 +54,7 @@ export class GroupsService {
 
   /** The groups of a user of the tenant; 404 when there is no such user. */
   async groupDtosOfUser(tenantId: string, userId: string): Promise<GroupDto[]> {
-    if (!UUID.test(userId) || !(await this.users.findOne(tenantId, { user_id: userId })))
+    if (!UUID.test(userId) || !(await this.users.existingIds(tenantId, [userId])).size)
       throw notFound('User');
     return (await this.groupsOfUser(tenantId, userId)).map(toGroupDto);
   }
@@ -163,12 +163,7 @@ export class GroupsService {
 
   private async assertUsersExist(tenantId: string, userIds: string[], manager: EntityManager) {
     if (!userIds.length) return;
-    const found = await this.users.find(
-      tenantId,
-      { where: { user_id: In(userIds) }, select: { user_id: true } },
-      manager,
-    );
-    const known = new Set(found.map((u) => u.user_id));
+    const known = await this.users.existingIds(tenantId, userIds, manager);
     const unknown = userIds.filter((id) => !known.has(id));
     if (unknown.length) {
       throw badRequest(
@@ -205,7 +200,7 @@ export class GroupsService {
   async addMember(tenantId: string, groupId: string, userId: string): Promise<void> {
     await this.dataSource.transaction(async (m) => {
       await this.load(tenantId, groupId, m);
-      if (!UUID.test(userId) || !(await this.users.findOne(tenantId, { user_id: userId }, m)))
+      if (!UUID.test(userId) || !(await this.users.existingIds(tenantId, [userId], m)).size)
         throw notFound('User');
       await this.members.insertIgnoringConflicts(
         tenantId,
@@ -259,12 +254,7 @@ export class GroupsService {
 
   private async assertClientsExist(tenantId: string, clientIds: string[], m: EntityManager) {
     if (!clientIds.length) return;
-    const found = await this.clients.find(
-      tenantId,
-      { where: { client_id: In(clientIds) }, select: { client_id: true } },
-      m,
-    );
-    const known = new Set(found.map((c) => c.client_id));
+    const known = await this.clients.existingIds(tenantId, clientIds, m);
     const unknown = clientIds.filter((id) => !known.has(id));
     if (unknown.length) {
       throw badRequest(

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { isObject, requireMessageSchema } from './scim.document.js';
-import type { ScimUserRow } from './scim.entities.js';
+import type { UserEntity } from '../users/user.entity.js';
 import { invalidSyntax, invalidValue, ScimError, toScimError } from './scim.errors.js';
 import { etagOf } from './scim-users.mapper.js';
 import { LIMITS, SCHEMA_BULK_REQUEST, SCHEMA_BULK_RESPONSE } from './scim.schemas.js';
@@ -331,7 +331,7 @@ class BulkRun {
       }
     }
     // Outcomes in request order, so failOnErrors cuts where it would have one by one.
-    const rows: Array<{ op: BulkOp; row: ScimUserRow }> = [];
+    const rows: Array<{ op: BulkOp; row: UserEntity }> = [];
     let errorsSoFar = this.errors;
     let cut = ops.length;
     for (const [i, p] of prepared.entries()) {

@@ -1,17 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { In, type DataSource, type EntityManager } from 'typeorm';
-import {
-  InjectTenantRepository,
-  TenantEvents,
-  TenantRepository,
-} from '../../libs/tenancy/index.js';
+import type { DataSource, EntityManager } from 'typeorm';
+import { TenantEvents } from '../../libs/tenancy/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { GROUP_NAME_PATTERN } from '../groups/dto/group.dto.js';
+import { GroupRows } from '../groups/group-rows.js';
+import type { GroupEntity } from '../groups/group.entity.js';
 import { GroupMembersService } from '../groups/group-members.service.js';
+import { UserRows } from '../users/user-rows.js';
 import { coerceAttr, normalizeResource, type ScimDoc } from './scim.document.js';
-import { ScimGroupRow, ScimUserRow } from './scim.entities.js';
 import { invalidValue, mutability, scimNotFound } from './scim.errors.js';
 import { type Filter, matchesElement, parseFilter } from './scim.filter.js';
 import { applyPatch, type MultiValuedHook, parsePatchRequest } from './scim.patch.js';
@@ -80,8 +78,8 @@ function valueIds(f: Filter): string[] | undefined {
 @Injectable()
 export class ScimGroupsService {
   constructor(
-    @InjectTenantRepository(ScimGroupRow) private readonly groups: TenantRepository<ScimGroupRow>,
-    @InjectTenantRepository(ScimUserRow) private readonly users: TenantRepository<ScimUserRow>,
+    private readonly groups: GroupRows,
+    private readonly users: UserRows,
     private readonly members: GroupMembersService,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -97,13 +95,9 @@ export class ScimGroupsService {
     id: string,
     m?: EntityManager,
     lock = false,
-  ): Promise<ScimGroupRow> {
+  ): Promise<GroupEntity> {
     if (typeof id !== 'string' || !UUID.test(id)) throw scimNotFound('Group', String(id));
-    const qb = this.groups
-      .query(tenantId, 'g', m)
-      .andWhere('g.group_id = :id', { id: id.toLowerCase() });
-    if (lock) qb.setLock('pessimistic_write');
-    const row = await qb.getOne();
+    const row = await this.groups.load(tenantId, id.toLowerCase(), m, lock);
     if (!row) throw scimNotFound('Group', id);
     return row;
   }
@@ -120,7 +114,7 @@ export class ScimGroupsService {
 
   async represent(
     tenantId: string,
-    rows: ScimGroupRow[],
+    rows: GroupEntity[],
     projection: Projection,
     m?: EntityManager,
   ): Promise<ScimDoc[]> {
@@ -162,7 +156,7 @@ export class ScimGroupsService {
   }
 
   async list(tenantId: string, q: ListParams): Promise<ListResponse> {
-    const qb = this.groups.query(tenantId, 'g');
+    const qb = this.groups.provisioned(tenantId, 'g');
     if (q.filter) {
       const p = { params: {}, next: 0 };
       qb.andWhere(
@@ -205,7 +199,7 @@ export class ScimGroupsService {
     };
   }
 
-  private attributes(doc: ScimDoc): Pick<ScimGroupRow, 'name' | 'display_name' | 'external_id'> {
+  private attributes(doc: ScimDoc): Pick<GroupEntity, 'name' | 'display_name' | 'external_id'> {
     const displayName = doc.displayName;
     if (typeof displayName !== 'string' || !displayName.trim())
       throw invalidValue('displayName is required');
@@ -218,12 +212,7 @@ export class ScimGroupsService {
     if (!ids.length) return;
     const bad = ids.find((id) => !UUID.test(id));
     if (bad) throw invalidValue(`members: no user ${JSON.stringify(bad)} in this tenant`);
-    const found = await this.users.find(
-      tenantId,
-      { where: { user_id: In(ids) }, select: { user_id: true, tenant_id: true } },
-      m,
-    );
-    const known = new Set(found.map((u) => u.user_id));
+    const known = await this.users.existingIds(tenantId, ids, m);
     const missing = ids.find((id) => !known.has(id));
     if (missing) throw invalidValue(`members: no user ${missing} in this tenant`);
   }
@@ -353,7 +342,7 @@ export class ScimGroupsService {
     tenantId: string,
     id: string,
     ifMatch: string | undefined,
-    change: (current: ScimGroupRow, m: EntityManager) => Promise<Partial<ScimGroupRow> | undefined>,
+    change: (current: GroupEntity, m: EntityManager) => Promise<Partial<GroupEntity> | undefined>,
     withResource = true,
   ): Promise<Written> {
     const { row, renamed } = await this.dataSource.transaction(async (m) => {
@@ -363,7 +352,7 @@ export class ScimGroupsService {
       if (attrs)
         await this.groups.update(
           tenantId,
-          { group_id: current.group_id },
+          current.group_id,
           { ...attrs, updated_at: new Date() },
           m,
         );
@@ -379,7 +368,7 @@ export class ScimGroupsService {
     await this.dataSource.transaction(async (m) => {
       const current = await this.find(tenantId, id, m, true);
       checkIfMatch(ifMatch, current.version);
-      await this.groups.delete(tenantId, { group_id: current.group_id }, m);
+      await this.groups.delete(tenantId, current.group_id, m);
     });
     this.tenantEvents.emit({ type: 'changed', tenantId });
   }

@@ -1,7 +1,7 @@
 import { isEmail } from 'class-validator';
 import { USERNAME_PATTERN } from '../users/dto/user.dto.js';
 import { isObject, type ScimDoc } from './scim.document.js';
-import type { ScimUserExtras, ScimUserRow } from './scim.entities.js';
+import type { ScimUserExtras, UserEntity } from '../users/user.entity.js';
 import { invalidValue } from './scim.errors.js';
 import { SCHEMA_ENTERPRISE, SCHEMA_USER } from './scim.schemas.js';
 import { UUID_PATTERN as UUID } from '../common/ids.js';
@@ -59,7 +59,7 @@ export interface UserWrite {
 const nonEmpty = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 /** The user as a normalised SCIM document (no id, meta or groups). */
-export function userDocFromRow(row: ScimUserRow): ScimDoc {
+export function userDocFromRow(row: UserEntity): ScimDoc {
   const x = row.scim ?? {};
   const doc: ScimDoc = { userName: row.username };
   if (row.external_id !== null) doc.externalId = row.external_id;
@@ -85,7 +85,7 @@ export function userDocFromRow(row: ScimUserRow): ScimDoc {
 }
 
 /** scim.emails with its value-less element filled from the email column (which the management API may change). */
-function effectiveEmails(row: ScimUserRow): Array<Record<string, unknown>> {
+function effectiveEmails(row: UserEntity): Array<Record<string, unknown>> {
   const stored = row.scim?.emails;
   if (!Array.isArray(stored))
     return row.email ? [{ value: row.email, type: 'work', primary: true }] : [];
@@ -215,7 +215,7 @@ export interface UserRefs {
 }
 
 /** The full SCIM representation of a user, with meta. */
-export function userRepresentation(row: ScimUserRow, refs: UserRefs, base: string): ScimDoc {
+export function userRepresentation(row: UserEntity, refs: UserRefs, base: string): ScimDoc {
   const doc = userDocFromRow(row);
   const ent = doc[SCHEMA_ENTERPRISE] as ScimDoc | undefined;
   if (ent && isObject(ent.manager) && row.manager_id) {

@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { In, type DataSource, type EntityManager } from 'typeorm';
-import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import type { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { GroupMembersService } from '../groups/group-members.service.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { PasswordHasher } from '../users/password-hasher.js';
 import { passwordProblems } from '../users/password-policy.js';
 import { UserEvents, type UserEvent } from '../users/user-events.js';
+import { UserRows } from '../users/user-rows.js';
+import type { UserEntity } from '../users/user.entity.js';
 import { sameAddress } from '../users/user-values.js';
 import { UsersService } from '../users/users.service.js';
 import { normalizeResource, type ScimDoc } from './scim.document.js';
-import { ScimUserRow } from './scim.entities.js';
 import { invalidValue, scimNotFound, uniqueness } from './scim.errors.js';
 import { parseFilter } from './scim.filter.js';
 import { applyPatch, parsePatchRequest } from './scim.patch.js';
@@ -59,7 +59,7 @@ export async function countedTotal(
 @Injectable()
 export class ScimUsersService {
   constructor(
-    @InjectTenantRepository(ScimUserRow) private readonly users: TenantRepository<ScimUserRow>,
+    private readonly users: UserRows,
     private readonly members: GroupMembersService,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -80,13 +80,9 @@ export class ScimUsersService {
     id: string,
     m?: EntityManager,
     lock = false,
-  ): Promise<ScimUserRow> {
+  ): Promise<UserEntity> {
     if (typeof id !== 'string' || !UUID.test(id)) throw scimNotFound('User', String(id));
-    const qb = this.users
-      .query(tenantId, 'u', m)
-      .andWhere('u.user_id = :id', { id: id.toLowerCase() });
-    if (lock) qb.setLock('pessimistic_write');
-    const row = await qb.getOne();
+    const row = await this.users.load(tenantId, id.toLowerCase(), m, lock);
     if (!row) throw scimNotFound('User', id);
     return row;
   }
@@ -104,7 +100,7 @@ export class ScimUsersService {
   /** Representations of rows, with their groups and managers fetched in one query each. */
   async represent(
     tenantId: string,
-    rows: ScimUserRow[],
+    rows: UserEntity[],
     projection: Projection,
   ): Promise<ScimDoc[]> {
     if (!rows.length) return [];
@@ -121,14 +117,7 @@ export class ScimUsersService {
       }
     }
     const managerIds = [...new Set(rows.map((r) => r.manager_id).filter((m): m is string => !!m))];
-    const managers = new Map<string, string>();
-    if (managerIds.length) {
-      const found = await this.users.find(tenantId, {
-        where: { user_id: In(managerIds) },
-        select: { user_id: true, tenant_id: true, display_name: true, username: true },
-      });
-      for (const m of found) managers.set(m.user_id, m.display_name ?? m.username);
-    }
+    const managers = await this.users.displayNames(tenantId, managerIds);
     const base = this.base(tenantId);
     return rows.map((row) =>
       project(
@@ -147,7 +136,7 @@ export class ScimUsersService {
   }
 
   async list(tenantId: string, q: ListParams): Promise<ListResponse> {
-    const qb = this.users.query(tenantId, 'u');
+    const qb = this.users.provisioned(tenantId, 'u');
     if (q.filter) {
       const p = { params: {}, next: 0 };
       const sql = compileFilter(USER_RESOURCE, 'User', parseFilter(q.filter), p);
@@ -210,7 +199,7 @@ export class ScimUsersService {
   ) {
     if (!managerId) return;
     if (managerId === selfId) throw invalidValue('A user cannot be their own manager');
-    if (!(await this.users.count(tenantId, { user_id: managerId }, m))) {
+    if (!(await this.users.existingIds(tenantId, [managerId], m)).size) {
       throw invalidValue(`manager: no user ${managerId} in this tenant`);
     }
   }
@@ -219,7 +208,7 @@ export class ScimUsersService {
   async prepareCreate(
     tenantId: string,
     body: unknown,
-  ): Promise<{ row: ScimUserRow; managerId: string | null }> {
+  ): Promise<{ row: UserEntity; managerId: string | null }> {
     const write = userWriteFromDoc(normalizeResource(USER_RESOURCE, body));
     const password_hash =
       write.password !== undefined ? await this.hashPassword(tenantId, write.password) : null;
@@ -242,7 +231,7 @@ export class ScimUsersService {
     const { row, managerId } = await this.prepareCreate(tenantId, body);
     await this.assertManager(tenantId, managerId, row.user_id);
     // One statement, no read-before-write: a duplicate inserts nothing and is named afterwards.
-    const inserted = await this.users.insertIgnoringConflicts(tenantId, [row], ['user_id']);
+    const inserted = await this.users.insertIgnoringConflicts(tenantId, [row]);
     if (!inserted.length) throw await this.conflictOf(tenantId, row);
     // A new user belongs to no group yet; only a manager needs looking up.
     const [resource] = managerId
@@ -255,43 +244,27 @@ export class ScimUsersService {
    * Inserts prepared rows in one multi-row statement; rows hitting a unique key are skipped
    * and answered as conflicts. Managers must already exist (Bulk orders references first).
    */
-  async insertMany(tenantId: string, rows: ScimUserRow[], m: EntityManager): Promise<Set<string>> {
+  async insertMany(tenantId: string, rows: UserEntity[], m: EntityManager): Promise<Set<string>> {
     const managerIds = [...new Set(rows.map((r) => r.manager_id).filter((x): x is string => !!x))];
     if (managerIds.length) {
-      const found = await this.users.find(
-        tenantId,
-        { where: { user_id: In(managerIds) }, select: { user_id: true, tenant_id: true } },
-        m,
-      );
-      const known = new Set(found.map((f) => f.user_id));
+      const known = await this.users.existingIds(tenantId, managerIds, m);
       const missing = managerIds.find((id) => !known.has(id));
       if (missing) throw invalidValue(`manager: no user ${missing} in this tenant`);
     }
     const inserted = new Set<string>();
     for (let i = 0; i < rows.length; i += 1000) {
-      const res = await this.users.insertIgnoringConflicts(
-        tenantId,
-        rows.slice(i, i + 1000),
-        ['user_id'],
-        m,
-      );
+      const res = await this.users.insertIgnoringConflicts(tenantId, rows.slice(i, i + 1000), m);
       for (const r of res) inserted.add(r.user_id!);
     }
     return inserted;
   }
 
-  async existingIds(tenantId: string, ids: string[]): Promise<Set<string>> {
-    const unique = [...new Set(ids)];
-    if (!unique.length) return new Set();
-    const found = await this.users.find(tenantId, {
-      where: { user_id: In(unique) },
-      select: { user_id: true, tenant_id: true },
-    });
-    return new Set(found.map((f) => f.user_id));
+  existingIds(tenantId: string, ids: string[]): Promise<Set<string>> {
+    return this.users.existingIds(tenantId, ids);
   }
 
   /** Why a row was refused as a duplicate, named as a SCIM attribute. */
-  async conflictOf(tenantId: string, row: ScimUserRow) {
+  async conflictOf(tenantId: string, row: UserEntity) {
     const qb = this.users.query(tenantId, 'u');
     if (
       await qb
@@ -340,7 +313,7 @@ export class ScimUsersService {
     tenantId: string,
     id: string,
     ifMatch: string | undefined,
-    next: (current: ScimUserRow) => ScimDoc,
+    next: (current: UserEntity) => ScimDoc,
   ): Promise<Written> {
     const { before, after } = await this.dataSource.transaction(async (m) => {
       const current = await this.find(tenantId, id, m, true);
@@ -351,7 +324,7 @@ export class ScimUsersService {
       const changes = await this.columns(tenantId, write);
       // SCIM carries no verified flag: a new address (not just a new case) is not proven yet.
       if (!sameAddress(changes.email, current.email)) changes.is_verified = false;
-      await this.users.update(tenantId, { user_id: current.user_id }, changes, m);
+      await this.users.update(tenantId, current.user_id, changes, m);
       return {
         before: previous,
         after: Object.assign(current, changes, { version: current.version + 1 }),
@@ -362,10 +335,10 @@ export class ScimUsersService {
     return { resource, id: after.user_id, version: after.version };
   }
 
-  private async columns(tenantId: string, write: UserWrite): Promise<Partial<ScimUserRow>> {
+  private async columns(tenantId: string, write: UserWrite): Promise<Partial<UserEntity>> {
     const { password, ...columns } = write;
     const now = new Date();
-    const out: Partial<ScimUserRow> = { ...columns, updated_at: now };
+    const out: Partial<UserEntity> = { ...columns, updated_at: now };
     if (password !== undefined) {
       out.password_hash = await this.hashPassword(tenantId, password);
       out.password_changed_at = now;
@@ -374,7 +347,7 @@ export class ScimUsersService {
   }
 
   /** Deactivation ends sessions and tokens (OIDC listens to UserEvents); so does a new password. */
-  private async announce(before: ScimUserRow, after: ScimUserRow) {
+  private async announce(before: UserEntity, after: UserEntity) {
     const e = (type: UserEvent['type']) =>
       this.events.emit({ type, tenantId: after.tenant_id, userId: after.user_id });
     if (!before.is_disabled && after.is_disabled) await e('disabled');
@@ -386,7 +359,7 @@ export class ScimUsersService {
     await this.dataSource.transaction(async (m) => {
       const current = await this.find(tenantId, id, m, true);
       checkIfMatch(ifMatch, current.version);
-      await this.users.delete(tenantId, { user_id: current.user_id }, m);
+      await this.users.delete(tenantId, current.user_id, m);
     });
     await this.events.emit({ type: 'deleted', tenantId, userId: id.toLowerCase() });
   }

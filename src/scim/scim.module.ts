@@ -1,12 +1,10 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { TenancyModule } from '../../libs/tenancy/index.js';
 import { GroupsModule } from '../groups/groups.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { ScimController } from './scim.controller.js';
 import { ScimDiscoveryController } from './scim-discovery.controller.js';
-import { ScimGroupRow, ScimUserRow } from './scim.entities.js';
 import { problemPayloadAsScim, SCIM_CONTENT_TYPE, SCIM_PATH } from './scim.errors.js';
 import { ScimBulkService } from './scim-bulk.service.js';
 import { ScimGroupsService } from './scim-groups.service.js';
@@ -14,7 +12,7 @@ import { ScimUsersService } from './scim-users.service.js';
 
 /** Inbound provisioning (SCIM 2.0) into the tenant's directory. */
 @Module({
-  imports: [TenancyModule.forFeature([ScimUserRow, ScimGroupRow]), UsersModule, GroupsModule],
+  imports: [UsersModule, GroupsModule],
   controllers: [ScimDiscoveryController, ScimController],
   providers: [ScimUsersService, ScimGroupsService, ScimBulkService],
 })

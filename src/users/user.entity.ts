@@ -1,5 +1,44 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
+/**
+ * What inbound provisioning (SCIM) stores beyond the directory's own columns: the `users.scim`
+ * jsonb. Its attribute rules live in src/scim; the column, like the table, is owned here.
+ */
+export interface ScimUserExtras {
+  name?: {
+    formatted?: string;
+    middleName?: string;
+    honorificPrefix?: string;
+    honorificSuffix?: string;
+  };
+  nickName?: string;
+  profileUrl?: string;
+  title?: string;
+  userType?: string;
+  preferredLanguage?: string;
+  timezone?: string;
+  /** The element without `value` stands for the directory's `email` column. */
+  emails?: Array<Record<string, unknown>>;
+  phoneNumbers?: Array<Record<string, unknown>>;
+  ims?: Array<Record<string, unknown>>;
+  photos?: Array<Record<string, unknown>>;
+  addresses?: Array<Record<string, unknown>>;
+  entitlements?: Array<Record<string, unknown>>;
+  x509Certificates?: Array<Record<string, unknown>>;
+  enterprise?: {
+    employeeNumber?: string;
+    costCenter?: string;
+    organization?: string;
+    division?: string;
+    department?: string;
+  };
+}
+
+/**
+ * The one mapping of the `users` table. The provisioning columns (`scim`, `manager_id`,
+ * `version`) are `select: false`: the directory's own reads (sign-in, claims, the management
+ * API) never load them, and SCIM reads them through `UserRows.provisioned()`.
+ */
 @Entity({ name: 'users' })
 export class UserEntity {
   @PrimaryColumn({ type: 'uuid' })
@@ -51,7 +90,26 @@ export class UserEntity {
 
   @Column({ type: 'timestamptz', default: () => 'now()' })
   updated_at: Date;
+
+  /** SCIM attributes without a column of their own (see ScimUserExtras). */
+  @Column({ type: 'jsonb', default: () => "'{}'", select: false })
+  scim: ScimUserExtras;
+
+  /** The enterprise extension's manager (SCIM). */
+  @Column({ type: 'uuid', nullable: true, select: false })
+  manager_id: string | null;
+
+  /** Bumped by a trigger on every update (SCIM meta.version). */
+  @Column({ type: 'integer', default: 1, select: false })
+  version: number;
 }
+
+/** The columns only provisioning reads (not selected by default). */
+export const PROVISIONING_COLUMNS = [
+  'scim',
+  'manager_id',
+  'version',
+] as const satisfies ReadonlyArray<keyof UserEntity>;
 
 /** The columns a user's sign-in and OIDC claims are built from (read beside tokens too). */
 export const CLAIM_COLUMNS = [

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TenancyModule } from '../../libs/tenancy/index.js';
 import { PasswordHasher } from './password-hasher.js';
+import { UserRows } from './user-rows.js';
 import { UserEvents } from './user-events.js';
 import { TenantUserCountEntity, UserEntity } from './user.entity.js';
 import { MeController, UsersController } from './users.controller.js';
@@ -9,7 +10,7 @@ import { UsersService } from './users.service.js';
 @Module({
   imports: [TenancyModule.forFeature([UserEntity, TenantUserCountEntity])],
   controllers: [UsersController, MeController],
-  providers: [UsersService, UserEvents, PasswordHasher],
-  exports: [UsersService, UserEvents, PasswordHasher],
+  providers: [UsersService, UserEvents, PasswordHasher, UserRows],
+  exports: [UsersService, UserEvents, PasswordHasher, UserRows],
 })
 export class UsersModule {}
