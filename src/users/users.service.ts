@@ -360,13 +360,16 @@ export class UsersService {
         ),
       ),
     );
+    // All statements in one transaction: a failure (or a crash) after the first 500 rows
+    // leaves none of the batch behind, so a resend starts from the same state.
     const inserted = new Set<string>();
-    for (let i = 0; i < rows.length; i += 500) {
-      const res = await this.users.insertIgnoringConflicts(tenantId, rows.slice(i, i + 500), [
-        'user_id',
-      ]);
-      for (const r of res) inserted.add(r.user_id!);
-    }
+    await this.dataSource.transaction(async (m) => {
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        const res = await this.users.insertIgnoringConflicts(tenantId, chunk, ['user_id'], m);
+        for (const r of res) inserted.add(r.user_id!);
+      }
+    });
     const rejected = candidates.filter((_c, i) => !inserted.has(rows[i].user_id));
     for (const { index, dto } of rejected) {
       const field = await this.conflictingField(tenantId, dto);
