@@ -212,6 +212,16 @@ describe('SCIM 2.0 service provider (RFC 7643/7644)', () => {
   it('the lookups clients repeat (userName, externalId, displayName) use the tenant-leading indexes', async () => {
     const { tenantId } = await tenant();
     const db = t.app.get(DataSource);
+    // A tenant with users, as the clients see it: with an empty one every tenant-leading index
+    // looks equally cheap (one row estimated) and the planner picks any of them.
+    await db.query(
+      `INSERT INTO users (user_id, tenant_id, username) SELECT gen_random_uuid(), $1, 'filler' || g FROM generate_series(1, 200) g`,
+      [tenantId],
+    );
+    await db.query(
+      `INSERT INTO groups (group_id, tenant_id, name, display_name) SELECT gen_random_uuid(), $1, 'filler' || g, 'Filler ' || g FROM generate_series(1, 200) g`,
+      [tenantId],
+    );
     const plan = async (entity: typeof UserEntity | typeof GroupEntity, filter: string) => {
       const kind = entity === UserEntity ? 'User' : 'Group';
       const alias = kind === 'User' ? 'u' : 'g';
