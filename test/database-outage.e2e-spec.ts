@@ -68,6 +68,10 @@ describe('a database outage', () => {
       expect(r.headers.get('retry-after')).toBe('5');
       expect(r.body).toMatchObject({ type: 'urn:idp:problem:unavailable', status: 503 });
     }
+    // A hosted page that needs the database: a 503 page, not a 500.
+    const page = await fetch(`${t.baseUrl}/not-loaded-tenant/login/forgot`);
+    expect(page.status).toBe(503);
+    expect(page.headers.get('content-type')).toContain('text/html');
     const ready = await t.http('GET', '/health/ready');
     expect(ready.status).toBe(503);
     // An OIDC route whose provider must be built from the database: 503 too, not 500.

@@ -11,7 +11,9 @@ import {
   type DomainError,
   type DomainErrorKind,
 } from '../../common/domain-error.js';
+import { logFailure, toProblemException } from '../../common/problem.filter.js';
 import { STATUS_OF_KIND } from '../../common/problem.js';
+import { isDatabaseUnavailable } from '../../database/database-errors.js';
 import { fallbackBranding } from './branding.js';
 import { errorPage, messagePage, type Branding } from './layout.js';
 import { send, type PageReply, type PageResult } from './page-reply.js';
@@ -68,6 +70,14 @@ export class PageErrorBoundary {
 
   /** The page of an error that reached the boundary. */
   page(err: unknown, b: Branding = fallbackBranding(this.area)): PageResult {
+    if (!isDomainError(err) && isDatabaseUnavailable(err)) {
+      // An outage, not a bug: the page says so, the log gets the API's rate-limited warning.
+      logFailure(this.logger, err, toProblemException(err), undefined);
+      return {
+        status: 503,
+        html: errorPage(b, 'temporarily_unavailable', KIND_MESSAGES.unavailable),
+      };
+    }
     if (isDomainError(err)) {
       return { status: statusOf(err), html: errorPage(b, err.code, messageOf(err)) };
     }
