@@ -25,6 +25,7 @@ import {
   type Subject,
 } from './subjects.js';
 import { DomainError } from '../common/domain-error.js';
+import { onceEvery } from '../common/throttle.js';
 
 export type { AttemptSubject } from './subjects.js';
 
@@ -78,7 +79,7 @@ export class BlockerService implements OnApplicationShutdown {
   private readonly logger = new Logger('Blocker');
   private readonly store: CounterStore;
   private readonly redisStore?: RedisCounterStore;
-  private lastStoreWarning = 0;
+  private readonly storeWarning = onceEvery(10_000);
 
   constructor(
     @Inject(REDIS_CLIENT) redis: RedisClient,
@@ -111,11 +112,8 @@ export class BlockerService implements OnApplicationShutdown {
 
   /** Redis trouble must not lock every user out: log (rate-limited) and let the attempt through. */
   storeFailed(err: unknown) {
-    const now = Date.now();
-    if (now - this.lastStoreWarning > 10_000) {
-      this.lastStoreWarning = now;
+    if (this.storeWarning())
       this.logger.warn({ err }, 'blocker counter store unavailable: not blocking');
-    }
   }
 
   /** Is this IP or username blocked right now? Call before computing any password hash. */

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { BlockLimits } from '../tenants/tenant-settings.js';
 import type { CounterStatus, CounterStore, FailureOutcome } from './counter-store.js';
 import { CounterView } from './counter-view.js';
+import { onceEvery } from '../common/throttle.js';
 
 /**
  * Every change is published on `<prefix>blocker:changes` from inside the script that makes it,
@@ -120,7 +121,7 @@ export class RedisCounterStore implements CounterStore {
   private retryAt = 0;
   private pingRound = -1;
   private nextSweep = 0;
-  private lastWarning = 0;
+  private readonly warning = onceEvery(10_000);
 
   constructor(redis: Redis, options: RedisCounterStoreOptions = {}) {
     const scripted = redis as unknown as Partial<ScriptedRedis>;
@@ -386,9 +387,7 @@ export class RedisCounterStore implements CounterStore {
   }
 
   private warn(err: unknown) {
-    const now = Date.now();
-    if (now - this.lastWarning < 10_000) return;
-    this.lastWarning = now;
-    this.logger.warn({ err }, 'blocker local view out of sync: checks go to Redis');
+    if (this.warning())
+      this.logger.warn({ err }, 'blocker local view out of sync: checks go to Redis');
   }
 }

@@ -16,6 +16,7 @@ import {
   type ProblemDetails,
 } from './problem.js';
 import { classifyDatabaseError } from '../database/database-errors.js';
+import { onceEvery } from './throttle.js';
 
 const STATUS_TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -162,9 +163,8 @@ export function sendProblem(
 }
 
 const UNAVAILABLE_RETRY_SECONDS = 5;
-/** During an outage every request fails alike: one warning per this many ms, not one per request. */
-const OUTAGE_WARNING_EVERY_MS = 30_000;
-let lastOutageWarning = 0;
+/** During an outage every request fails alike: one warning per 30 s, not one per request. */
+const outageWarning = onceEvery(30_000);
 
 /**
  * A 5xx as the logs should see it: an unreachable database is an expected state (one warning per
@@ -177,12 +177,11 @@ export function logFailure(
   problem: ProblemException,
   reqId: unknown,
 ) {
+  // A refusal a service chose (readiness, mail not configured) is its answer, not a failure.
+  if (exception instanceof DomainError) return;
   if (problem.code === 'unavailable') {
-    const now = Date.now();
-    if (exception instanceof DomainError || now - lastOutageWarning < OUTAGE_WARNING_EVERY_MS)
-      return;
-    lastOutageWarning = now;
-    logger.warn({ err: exception, reqId }, 'database unavailable: answering 503');
+    if (outageWarning())
+      logger.warn({ err: exception, reqId }, 'database unavailable: answering 503');
     return;
   }
   logger.error({ err: exception, reqId }, 'unhandled error');

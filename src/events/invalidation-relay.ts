@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { crossTenant, TenantEvents, type TenantEvent } from '../../libs/tenancy/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { onceEvery } from '../common/throttle.js';
 
 const CHANNEL = 'idp_tenant_events';
 
@@ -91,13 +92,11 @@ export class InvalidationRelay implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
-  private lastWarning = 0;
+  private readonly warning = onceEvery(30_000);
 
   /** One line per 30 s at most: a Redis outage repeats the same error many times a second. */
   private warn(err: unknown) {
-    const now = Date.now();
-    if (now - this.lastWarning < 30_000) return;
-    this.lastWarning = now;
+    if (!this.warning()) return;
     this.logger.warn({ err }, 'invalidation relay error; caches fall back to their TTLs');
   }
 

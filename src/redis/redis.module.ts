@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { onceEvery } from '../common/throttle.js';
 
 /** The shared ioredis client, or `null` when REDIS_URL is unset (single replica, in-process state). */
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
@@ -33,16 +34,13 @@ export function createRedisClient(url: string): Redis {
 class RedisLifecycle implements OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
 
-  private lastWarning = 0;
+  private readonly warning = onceEvery(30_000);
 
   constructor(@Inject(REDIS_CLIENT) private readonly client: RedisClient) {
     // Without a listener ioredis reports connection errors as unhandled 'error' events. While
     // Redis is down it fails every reconnect: one line per 30 s is enough.
     client?.on('error', (err: Error) => {
-      const now = Date.now();
-      if (now - this.lastWarning < 30_000) return;
-      this.lastWarning = now;
-      this.logger.warn({ err: err.message }, 'redis error');
+      if (this.warning()) this.logger.warn({ err: err.message }, 'redis error');
     });
   }
 
