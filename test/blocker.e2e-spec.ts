@@ -110,7 +110,9 @@ describe('brute-force blocker (in-process counters)', () => {
       await blocker.recordFailure(tenantId, { ip: `10.0.0.${i}`, username: `user${i}` });
     }
     const base = `/api/v1/tenants/${tenantId}`;
-    const first = await t.http('GET', `${base}/blocked-ips?page=0&page_size=2&sort_direction=1`, { key });
+    const first = await t.http('GET', `${base}/blocked-ips?page=0&page_size=2&sort_direction=1`, {
+      key,
+    });
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ has_next: true, total_count: 5 });
     expect(first.body.data).toEqual([
@@ -121,7 +123,9 @@ describe('brute-force blocker (in-process counters)', () => {
       }),
       expect.objectContaining({ ip: '10.0.0.2' }),
     ]);
-    const last = await t.http('GET', `${base}/blocked-ips?page=2&page_size=2&sort_direction=1`, { key });
+    const last = await t.http('GET', `${base}/blocked-ips?page=2&page_size=2&sort_direction=1`, {
+      key,
+    });
     expect(last.body).toMatchObject({
       has_next: false,
       total_count: 5,

@@ -733,10 +733,16 @@ describe('OIDC clients', () => {
         },
       });
     }
-    const p1 = await t.http('GET', `${base(tenantId)}?limit=2&sort_by=client_id&sort_direction=1`, { key });
+    const p1 = await t.http('GET', `${base(tenantId)}?limit=2&sort_by=client_id&sort_direction=1`, {
+      key,
+    });
     expect(p1.body.data.map((c: { client_id: string }) => c.client_id)).toEqual(['a', 'b']);
     expect(p1.body).toMatchObject({ has_next: true, total_count: 3 });
-    const p2 = await t.http('GET', `${base(tenantId)}?limit=2&offset=2&sort_by=client_id&sort_direction=1`, { key });
+    const p2 = await t.http(
+      'GET',
+      `${base(tenantId)}?limit=2&offset=2&sort_by=client_id&sort_direction=1`,
+      { key },
+    );
     expect(p2.body.data.map((c: { client_id: string }) => c.client_id)).toEqual(['c']);
     expect(p2.body.has_next).toBe(false);
     const desc = await t.http('GET', `${base(tenantId)}?sort_by=name&sort_direction=-1`, { key });

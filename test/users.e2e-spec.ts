@@ -265,7 +265,11 @@ describe('users', () => {
       'zed',
     ]);
     expect(next.body.has_next).toBe(false);
-    const prefix = await t.http('GET', `${users(tenantId)}?username=A&sort_by=username&sort_direction=1`, { key });
+    const prefix = await t.http(
+      'GET',
+      `${users(tenantId)}?username=A&sort_by=username&sort_direction=1`,
+      { key },
+    );
     expect(prefix.body.data.map((u: { username: string }) => u.username)).toEqual([
       'a_b',
       'Abe',
@@ -343,7 +347,11 @@ describe('users', () => {
         reason: expect.stringContaining('at least'),
       },
     ]);
-    const list = await t.http('GET', `${users(tenantId)}?limit=500&sort_by=username&sort_direction=1`, { key });
+    const list = await t.http(
+      'GET',
+      `${users(tenantId)}?limit=500&sort_by=username&sort_direction=1`,
+      { key },
+    );
     expect(list.body.data.map((u: { username: string }) => u.username)).toEqual([
       'existing',
       'ok1',

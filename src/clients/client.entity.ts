@@ -59,6 +59,10 @@ export class ClientEntity {
   @Column({ type: 'text', nullable: true })
   client_logout_uri: string | null;
 
+  /** The seed's user agreement: terms a user accepts when signing in to this client. */
+  @Column({ type: 'text', nullable: true })
+  op_user_agreement_url: string | null;
+
   @Column({ type: 'boolean', default: false })
   register_enable: boolean;
 

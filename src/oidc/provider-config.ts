@@ -257,6 +257,8 @@ export function buildProviderConfiguration(parts: ProviderParts): Configuration 
     findAccount: parts.findAccount,
     claims: { acr: null, sid: null, auth_time: null, iss: null, ...CLAIMS_BY_SCOPE },
     scopes: PROVIDER_SCOPES,
+    // The seed's authorize takes email_hint beside login_hint; both pre-fill the sign-in page.
+    extraParams: ['email_hint'],
     extraTokenClaims: authTimeClaim,
     // Apps read profile, email, roles and groups from the ID token too (most RPs expect that).
     conformIdTokenClaims: false,

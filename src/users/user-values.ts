@@ -73,3 +73,10 @@ export function pick(dto: object): Partial<UserEntity> {
   }
   return out as Partial<UserEntity>;
 }
+
+/** The seed sends `tenant_id` in user bodies: it must name the tenant of the path. */
+export function tenantMismatch(tenantId: string, dto: { tenant_id?: string }): string | null {
+  return dto.tenant_id !== undefined && dto.tenant_id !== tenantId
+    ? 'tenant_id must equal the tenant in the path'
+    : null;
+}

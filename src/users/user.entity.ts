@@ -123,6 +123,8 @@ export const CLAIM_COLUMNS = [
   'display_name',
   'given_name',
   'family_name',
+  'created_at',
+  'updated_at',
 ] as const satisfies ReadonlyArray<keyof UserEntity>;
 export type ClaimsUser = Pick<UserEntity, (typeof CLAIM_COLUMNS)[number]>;
 

@@ -33,7 +33,7 @@ export class FirstFactorStep {
   }
 
   render(l: Loaded, error?: string, status = 200): PageResult {
-    const hint = l.interaction.params.login_hint;
+    const hint = l.interaction.params.login_hint ?? l.interaction.params.email_hint;
     const methods = this.methods.forTenant(l.settings).map((m) =>
       m.render({
         tenantId: l.tenantId,

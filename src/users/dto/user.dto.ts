@@ -6,6 +6,7 @@ import {
   IsBoolean,
   IsEmail,
   IsIn,
+  IsISO8601,
   IsOptional,
   IsString,
   IsUUID,
@@ -94,6 +95,32 @@ export class CreateUserDto extends UserFieldsDto {
   @IsOptional()
   @IsString()
   password?: string;
+
+  // The main seed's Create User names these too: its clients choose the id and send the rest.
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'chosen by the caller (seed); generated when absent',
+  })
+  @IsOptional()
+  @IsUUID('all', { message: 'user_id must be a UUID' })
+  user_id?: string;
+
+  @ApiPropertyOptional({ description: 'must equal the tenant in the path (seed field)' })
+  @IsOptional()
+  @IsString()
+  tenant_id?: string;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'creation time to keep (moving users from another system); now when absent',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  created_at?: string;
+
+  @ApiPropertyOptional({ nullable: true, description: 'read-only (seed field), ignored' })
+  @IsOptional()
+  updated_at?: unknown;
 }
 
 /** PUT: the whole user; fields not given return to their defaults (the password is kept). */
