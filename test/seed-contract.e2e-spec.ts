@@ -222,6 +222,36 @@ describe('seed contract (main seed request shapes)', () => {
     }
   });
 
+  it('Create User Key takes the seed body (name, scopes, tenant_id); Get Keys Scopes lists scopes', async () => {
+    const created = await t.http('POST', api('/api-keys'), {
+      body: { name: 'seed key', scopes: ['users:read'], tenant_id: tenantId },
+    });
+    expectStatus(created, 201);
+    expect(created.body).toMatchObject({
+      key_id: expect.any(String),
+      tenant_id: tenantId,
+      name: 'seed key',
+      scopes: ['users:read'],
+      is_active: true,
+      api_key: expect.any(String),
+    });
+    expect(created.body).not.toHaveProperty('key_hash');
+    const used = await t.http('GET', api('/users?limit=1'), { key: created.body.api_key });
+    expect(used.status).toBe(200);
+    const regenerated = await t.http('POST', api(`/api-keys/${created.body.key_id}/regenerate`));
+    expectStatus(regenerated, 200);
+    expect(regenerated.body.api_key).not.toBe(created.body.api_key);
+    const alien = await t.http('POST', api('/api-keys'), {
+      body: { name: 'x', scopes: ['users:read'], tenant_id: 'another-tenant' },
+    });
+    expect(alien.status).toBe(400);
+    const scopes = await t.http('GET', '/api/v1/api-keys/scopes');
+    expect(scopes.body).toEqual(
+      expect.arrayContaining([expect.objectContaining({ scope: 'users:read' })]),
+    );
+    expect((await t.http('DELETE', api(`/api-keys/${created.body.key_id}`))).status).toBe(204);
+  });
+
   it('lists page from 0 with page_size, keep limit/offset, and refuse bad paging', async () => {
     for (const name of ['p1', 'p2', 'p3']) {
       const r = await t.http('POST', api('/groups'), { body: { name } });

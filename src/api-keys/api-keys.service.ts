@@ -267,6 +267,17 @@ export class ApiKeysService implements OnApplicationBootstrap {
     tenantId: string | null,
     dto: CreateApiKeyDto,
   ): Promise<ApiKeyWithSecretDto> {
+    if (dto.tenant_id !== undefined && dto.tenant_id !== tenantId) {
+      throw badRequest('tenant_id does not match', [
+        {
+          field: 'tenant_id',
+          message:
+            tenantId === null
+              ? 'operator keys belong to no tenant: create tenant keys under /tenants/{tenant_id}/api-keys'
+              : 'must equal the tenant in the path',
+        },
+      ]);
+    }
     this.assertGrantable(caller, dto.scopes, tenantId);
     let kind: Holder = tenantId === null ? 'operator' : 'tenant';
     if (dto.user_id !== undefined) {
