@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
+import { authContext } from '../../oidc/auth-context.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
 import type { PageRequest, PageResult } from '../kit/page-reply.js';
 import { InteractionContext, type Loaded, type SignedIn } from './interaction-context.js';
@@ -17,6 +18,7 @@ export class SignInCompletion {
 
   /** Every step passed: audit, metrics, the session's sign-in record, back to the provider. */
   async complete(l: Loaded, http: PageRequest, state: SignedIn): Promise<PageResult> {
+    const { amr, acr } = authContext(state.amr);
     const event = this.context.auditEvent(l, http, state.method);
     this.audit.record({
       ...event,
@@ -24,7 +26,7 @@ export class SignInCompletion {
       actorType: 'user',
       actorId: state.accountId,
       subjectId: state.accountId,
-      details: { ...event.details, amr: state.amr },
+      details: { ...event.details, amr, acr },
     });
     this.metrics.signIn('success', state.method);
     const ts = await this.sessions.recordSignIn(
@@ -36,7 +38,7 @@ export class SignInCompletion {
     return this.context.finish(
       l,
       http,
-      { login: { accountId: state.accountId, amr: state.amr, remember: true, ts } },
+      { login: { accountId: state.accountId, amr, acr, remember: true, ts } },
       false,
     );
   }
