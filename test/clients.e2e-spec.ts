@@ -38,6 +38,8 @@ function fullClient(overrides: Record<string, unknown> = {}) {
     is_lock: true,
     is_group_restricted: true,
     first_party: true,
+    op_user_agreement_url: 'https://portal.example.com/agreement',
+    dpop_bound_access_tokens: true,
     ...overrides,
   };
 }
@@ -63,6 +65,12 @@ describe('OIDC clients', () => {
       jwks_uri: null,
       created_at: expect.any(String),
       updated_at: expect.any(String),
+      // The main seed's names for the same settings (seed-fields.ts).
+      tenant_id: tenantId,
+      sing_alg: body.id_token_signed_response_alg,
+      post_logout_redirect_uri: body.post_logout_redirect_uris,
+      op_policy_url: body.policy_uri,
+      op_tos_url: body.tos_uri,
     });
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
 

@@ -83,11 +83,12 @@ describe('OIDC authentication context (amr, acr, step-up)', () => {
 
     // The session meets mfa: asking for it again (acr_values or an essential claims request)
     // signs in silently, with no page.
-    for (const extra of [
+    const requests: Array<Record<string, string>> = [
       { acr_values: 'mfa' },
       { claims: JSON.stringify({ id_token: { acr: { essential: true, values: ['mfa'] } } }) },
       { acr_values: 'single-factor' },
-    ]) {
+    ];
+    for (const extra of requests) {
       const s = await authorize(browser, x.config, extra);
       expect([extra, s.page.status]).toEqual([extra, 303]);
       expect((await tokensOf(browser, x.config, s, s.page)).claims()!.acr).toBe('mfa');

@@ -63,6 +63,7 @@ export interface ClientSettings {
   tos_uri: string | null;
   client_logout_uri: string | null;
   op_user_agreement_url: string | null;
+  dpop_bound_access_tokens: boolean;
   register_enable: boolean;
   is_lock: boolean;
   is_group_restricted: boolean;
@@ -86,6 +87,7 @@ export function clientDefaults(type: ClientType): Omit<ClientSettings, 'name' | 
     tos_uri: null,
     client_logout_uri: null,
     op_user_agreement_url: null,
+    dpop_bound_access_tokens: false,
     register_enable: false,
     is_lock: false,
     is_group_restricted: false,

@@ -66,6 +66,10 @@ export class ClientEntity {
   @Column({ type: 'boolean', default: false })
   register_enable: boolean;
 
+  /** Access tokens only with a DPoP proof (RFC 9449): a stolen token is useless without the key. */
+  @Column({ type: 'boolean', default: false })
+  dpop_bound_access_tokens: boolean;
+
   /** Locked: no new logins through this client. */
   @Column({ type: 'boolean', default: false })
   is_lock: boolean;

@@ -374,6 +374,7 @@ export class ClientsService {
       is_group_restricted: c.is_group_restricted,
       first_party: c.first_party,
       register_enable: c.register_enable,
+      dpop_bound_access_tokens: c.dpop_bound_access_tokens,
     };
     if (c.client_type === 'confidential' && c.secret_sealed) {
       metadata.client_secret = this.box.openString(

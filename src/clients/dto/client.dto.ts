@@ -156,6 +156,15 @@ export class ClientFieldsDto {
   @IsBoolean()
   first_party?: boolean;
 
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'tokens only with a DPoP proof (RFC 9449); public clients using DPoP get sender-constrained refresh tokens either way',
+  })
+  @Present()
+  @IsBoolean()
+  dpop_bound_access_tokens?: boolean;
+
   // The main seed's names (seed-fields.ts): accepted beside ours, refused when they disagree.
   @ApiPropertyOptional({
     enum: SEED_SIGNING_ALGS,
@@ -305,6 +314,7 @@ export class ClientDto {
   @ApiProperty() is_lock: boolean;
   @ApiProperty() is_group_restricted: boolean;
   @ApiProperty() first_party: boolean;
+  @ApiProperty() dpop_bound_access_tokens: boolean;
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;
   @ApiProperty() tenant_id: string;
