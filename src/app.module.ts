@@ -10,6 +10,7 @@ import { RedisModule } from './redis/redis.module.js';
 import { AuthGuard } from './access/auth.guard.js';
 import { UserTokens } from './access/user-tokens.js';
 import { ClientsModule } from './clients/clients.module.js';
+import { RegistrationModule } from './registration/registration.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { DataSource } from 'typeorm';
@@ -74,6 +75,7 @@ export class AppModule {
         UsersModule,
         GroupsModule,
         ClientsModule,
+        RegistrationModule,
         SigningKeysModule,
         OidcModule,
         LoginModule,

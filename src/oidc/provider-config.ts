@@ -212,6 +212,10 @@ export function buildProviderConfiguration(parts: ProviderParts): Configuration 
     findAccount: parts.findAccount,
     claims: { acr: null, amr: null, sid: null, auth_time: null, iss: null, ...CLAIMS_BY_SCOPE },
     acrValues: [...ACR_LEVELS],
+    // RFC 8414 / OIDC Discovery: where clients (MCP clients, agents) register when allowed.
+    discovery: s.dynamic_registration?.enabled
+      ? { registration_endpoint: `${parts.issuer}/register` }
+      : {},
     scopes: PROVIDER_SCOPES,
     // The seed's authorize takes email_hint beside login_hint; both pre-fill the sign-in page.
     extraParams: ['email_hint'],

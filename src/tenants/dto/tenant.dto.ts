@@ -19,6 +19,7 @@ import {
   ValidateNested,
   registerDecorator,
 } from 'class-validator';
+import { DynamicRegistrationDto } from './dynamic-registration.dto.js';
 import { TENANT_ID_PATTERN, tenantIdProblem } from '../../../libs/tenancy/index.js';
 import { LOGIN_FACTORS, type LoginFactor } from '../tenant-settings.js';
 import { ListQuery } from '../../common/pagination.js';
@@ -214,6 +215,13 @@ export class TenantSettingsDto {
   @IsHexColor()
   @Matches(/^#[0-9a-fA-F]{6}$/, { message: 'primary_color must be #RRGGBB' })
   primary_color?: string | null;
+
+  @ApiPropertyOptional({ type: DynamicRegistrationDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => DynamicRegistrationDto)
+  dynamic_registration?: DynamicRegistrationDto;
 }
 
 /** PUT body: the whole tenant; every setting not given returns to its default. */
