@@ -136,7 +136,8 @@ export class SignInRules {
     const code = typeof rawCode === 'string' ? rawCode.trim().slice(0, 64) : '';
     const kind = /^\d{6}$/.test(code.replace(/\s/g, '')) ? 'totp' : 'recovery_code';
     const user = await this.users.getEntity(tenantId, state.accountId);
-    if (!user || user.is_disabled) return { kind: 'refused', description: 'This account is disabled.' };
+    if (!user || user.is_disabled)
+      return { kind: 'refused', description: 'This account is disabled.' };
     const who = { ip: http.ip, username: user.username };
     const event = this.context.auditEvent(l, http, kind);
     const fail = (reason: string): SecondFactorOutcome => {

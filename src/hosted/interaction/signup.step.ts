@@ -190,8 +190,7 @@ export class SignupStep {
   ): Promise<Loaded | PageResult> {
     const l = await this.context.loadAt('login', tenantId, uid, http, form);
     if (isPage(l)) return l;
-    if (!this.isOpen(l))
-      return this.context.error(l.branding, 403, 'access_denied', SIGNUP_OFF);
+    if (!this.isOpen(l)) return this.context.error(l.branding, 403, 'access_denied', SIGNUP_OFF);
     return l;
   }
 
