@@ -208,17 +208,3 @@ export class UsersController {
     return this.users.markVerified(tenantId, userId);
   }
 }
-
-@ApiTags('self-service')
-@Controller('api/v1/tenants/:tenant_id/me')
-export class MeController {
-  constructor(private readonly users: UsersService) {}
-
-  @Get()
-  @Self('me:read')
-  @ApiOkResponse({ type: UserDto, description: 'the user a user key (or user token) acts as' })
-  async me(@Param('tenant_id') tenantId: string, @CurrentPrincipal() principal: Principal) {
-    if (!principal.userId) throw notFound('User');
-    return this.users.get(tenantId, principal.userId);
-  }
-}
