@@ -37,14 +37,14 @@ export class CustomUi {
 
   async call(
     method: string,
-    path: string,
+    route: string,
     body?: Record<string, unknown>,
     headers: Record<string, string> = {},
   ): Promise<JsonAnswer> {
     const h: Record<string, string> = { accept: 'application/json', ...headers };
     if (this.origin && !('origin' in h)) h.origin = this.origin;
     if (body) h['content-type'] = 'application/json';
-    const res = await fetch(this.url(path), {
+    const res = await fetch(this.url(route), {
       method,
       headers: h,
       body: body ? JSON.stringify(body) : undefined,
@@ -83,7 +83,8 @@ export class CustomUi {
   /** Opens finish_url in the browser and redeems the code at the token endpoint. */
   async finish(finishUrl: string) {
     let res = await this.browser.get(finishUrl);
-    for (let hops = 0; hops < 5 && !res.location?.startsWith(HEADLESS_REDIRECT); hops++) {
+    for (let hops = 0; hops < 5; hops++) {
+      if (res.location?.startsWith(HEADLESS_REDIRECT)) break;
       if (!res.location) throw new Error(`no redirect: ${res.status} ${res.html.slice(0, 500)}`);
       res = await this.browser.get(res.location);
     }

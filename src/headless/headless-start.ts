@@ -75,18 +75,19 @@ export class HeadlessStart {
       const value = headers[name];
       if (typeof value === 'string') passed[name] = value;
     }
-    const res = await inject(
-      (req, res) => {
+    const answer = await inject(
+      (req, out) => {
         (req as { originalUrl?: string }).originalUrl = `${basePath}/${tenantId}${rest}`;
         req.url = rest;
-        void tenant.handle(req, res);
+        void tenant.handle(req, out);
       },
       { method: 'GET', url: rest, headers: passed, remoteAddress: ip ?? undefined },
     );
-    const raw = res.headers['set-cookie'];
+    const raw = answer.headers['set-cookie'];
     const setCookie = raw === undefined ? [] : Array.isArray(raw) ? raw : [String(raw)];
-    const location = typeof res.headers.location === 'string' ? res.headers.location : undefined;
-    if (res.statusCode >= 300 && res.statusCode < 400 && location) {
+    const location =
+      typeof answer.headers.location === 'string' ? answer.headers.location : undefined;
+    if (answer.statusCode >= 300 && answer.statusCode < 400 && location) {
       const uid = INTERACTION.exec(new URL(location, 'http://x').pathname)?.[1];
       if (uid) return { authReqId: uid, setCookie };
       // Back to the client already: an error it should hear, or a live session's code.

@@ -15,9 +15,8 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from
 import type { FastifyRequest } from 'fastify';
 import { SkipAdminAudit } from '../audit/admin-audit.interceptor.js';
 import { AuditService, requestContextOf } from '../audit/audit.service.js';
-import { Authenticated, CurrentPrincipal, Self } from '../auth/auth.decorators.js';
+import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
-import { notFound } from '../common/problem.js';
 import {
   BatchCreateResultDto,
   BatchCreateUsersDto,
