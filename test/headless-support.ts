@@ -43,6 +43,8 @@ export class CustomUi {
   ): Promise<JsonAnswer> {
     const h: Record<string, string> = { accept: 'application/json', ...headers };
     if (this.origin && !('origin' in h)) h.origin = this.origin;
+    const cookie = this.cookieFor(new URL(this.url(route)).pathname);
+    if (cookie && !('cookie' in h)) h.cookie = cookie;
     if (body) h['content-type'] = 'application/json';
     const res = await fetch(this.url(route), {
       method,
@@ -54,10 +56,23 @@ export class CustomUi {
       const [pair, ...attrs] = line.split(';').map((p) => p.trim());
       const eq = pair.indexOf('=');
       const path = attrs.find((a) => a.toLowerCase().startsWith('path='))?.slice(5) ?? '/';
-      this.browser.cookies.push({ name: pair.slice(0, eq), value: pair.slice(eq + 1), path });
+      const name = pair.slice(0, eq);
+      const i = this.browser.cookies.findIndex((c) => c.name === name && c.path === path);
+      if (i >= 0) this.browser.cookies.splice(i, 1);
+      const gone =
+        pair.slice(eq + 1) === '' || attrs.some((a) => /^expires=Thu, 01 Jan 1970/i.test(a));
+      if (!gone) this.browser.cookies.push({ name, value: pair.slice(eq + 1), path });
     }
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+  }
+
+  /** The jar's cookies for a path (the provider's session cookie is under /<tenant>). */
+  cookieFor(pathname: string): string {
+    return this.browser.cookies
+      .filter((c) => pathname === c.path || pathname.startsWith(c.path.replace(/\/?$/, '/')))
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
   }
 
   post(path: string, body: Record<string, unknown>, headers?: Record<string, string>) {

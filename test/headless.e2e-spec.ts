@@ -51,6 +51,9 @@ describe('headless sign-in', () => {
     });
     expect(done.status).toBe(200);
     expect(done.body.status).toBe('complete');
+    // Answered but not yet resumed: no second answer for the same request.
+    const early = await ui.post('identify', { auth_req_id: id });
+    expect([early.status, early.body.type]).toEqual([404, P('authn-request-not-found')]);
     const tokens = await ui.finish(done.body.finish_url);
     expect(decodeJwt(tokens.id_token!).sub).toBe(h.userId);
 

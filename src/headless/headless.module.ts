@@ -5,7 +5,12 @@ import { LoginModule } from '../hosted/interaction/login.module.js';
 import { MfaModule } from '../mfa/mfa.module.js';
 import { OidcModule } from '../oidc/oidc.module.js';
 import { PasskeysModule } from '../passkeys/passkeys.module.js';
+import { SessionsModule } from '../sessions/sessions.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { UserTokens } from '../access/user-tokens.js';
 import { HeadlessController, HeadlessInfoController } from './headless.controller.js';
+import { HeadlessSessionController } from './headless-session.controller.js';
+import { HeadlessSessions } from './headless-session.js';
 import { HeadlessSignIn } from './headless-sign-in.service.js';
 import { HeadlessStart } from './headless-start.js';
 
@@ -14,8 +19,17 @@ import { HeadlessStart } from './headless-start.js';
  * sign-in rules the hosted pages run (src/hosted/interaction), never a second copy of them.
  */
 @Module({
-  imports: [LoginModule, OidcModule, ClientsModule, PasskeysModule, EmailFlowsModule, MfaModule],
-  controllers: [HeadlessController, HeadlessInfoController],
-  providers: [HeadlessSignIn, HeadlessStart],
+  imports: [
+    LoginModule,
+    OidcModule,
+    ClientsModule,
+    PasskeysModule,
+    EmailFlowsModule,
+    MfaModule,
+    SessionsModule,
+    UsersModule,
+  ],
+  controllers: [HeadlessController, HeadlessInfoController, HeadlessSessionController],
+  providers: [HeadlessSignIn, HeadlessStart, HeadlessSessions, UserTokens],
 })
 export class HeadlessModule {}
