@@ -28,10 +28,23 @@ describe('self-service with the user own token', () => {
     expect((await t.http('GET', u.base, { key: token })).body.user_id).toBe(u.userId);
     const patched = await t.http('PATCH', u.base, {
       key: token,
-      body: { display_name: 'Alice A.', locale: 'pt-BR' },
+      body: {
+        display_name: 'Alice A.',
+        locale: 'pt-BR',
+        picture: 'https://img.example.test/a.png',
+      },
     });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ display_name: 'Alice A.', locale: 'pt-BR' });
+    expect(patched.body).toMatchObject({
+      display_name: 'Alice A.',
+      locale: 'pt-BR',
+      picture: 'https://img.example.test/a.png',
+    });
+    const http = await t.http('PATCH', u.base, {
+      key: token,
+      body: { picture: 'http://img.example.test/a.png' },
+    });
+    expect(http.status).toBe(400);
     const sneaky = await t.http('PATCH', u.base, { key: token, body: { username: 'root' } });
     expect(sneaky.status).toBe(400);
 

@@ -279,6 +279,7 @@ export class OidcProviders {
       given_name: user.given_name ?? undefined,
       family_name: user.family_name ?? undefined,
       locale: user.locale ?? undefined,
+      picture: user.picture ?? undefined,
       email: user.email ?? undefined,
       email_verified: user.email ? user.is_verified : undefined,
       roles: user.roles ?? [],

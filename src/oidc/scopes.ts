@@ -4,7 +4,7 @@ import { ACCOUNT_TOKEN_SCOPES } from '../auth/scopes.js';
 export const CLAIMS_BY_SCOPE = {
   openid: ['sub', 'tenant_id'],
   tenant: ['tenant_id'],
-  profile: ['name', 'preferred_username', 'locale', 'given_name', 'family_name'],
+  profile: ['name', 'preferred_username', 'locale', 'given_name', 'family_name', 'picture'],
   email: ['email', 'email_verified'],
   roles: ['roles'],
   groups: ['groups'],

@@ -28,7 +28,7 @@ export class MeController {
 
   @Patch()
   @Self('me:write')
-  @ApiOperation({ summary: 'Change the own display name or locale' })
+  @ApiOperation({ summary: 'Change the own display name, locale or picture' })
   @ApiOkResponse({ type: UserDto })
   update(
     @Param('tenant_id') tenantId: string,

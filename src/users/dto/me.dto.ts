@@ -1,5 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import {
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  MaxLength,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
 
 /** The profile fields a user may change themselves. */
 export class UpdateMeDto {
@@ -17,6 +25,16 @@ export class UpdateMeDto {
     message: 'locale must be a language tag such as en or pt-BR',
   })
   locale?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, type: String, example: 'https://example.com/me.png' })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsUrl(
+    { protocols: ['https'], require_protocol: true },
+    { message: 'picture must be an https URL' },
+  )
+  @MaxLength(2000)
+  picture?: string | null;
 }
 
 export class ChangeOwnPasswordDto {
