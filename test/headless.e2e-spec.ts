@@ -208,6 +208,25 @@ describe('headless sign-in', () => {
     expect([mail.status, mail.body.type]).toEqual([403, P('authn-method-unavailable')]);
   });
 
+  it('any first-factor plug-in of the tenant answers through authn/method', async () => {
+    const h = await headlessTenant(t);
+    const ui = h.ui();
+    const id = (await ui.start()).body.auth_req_id as string;
+    const unknown = await ui.post('method', {
+      auth_req_id: id,
+      method: 'carrier-pigeon',
+      fields: {},
+    });
+    expect([unknown.status, unknown.body.type]).toEqual([403, P('authn-method-unavailable')]);
+    const r = await ui.post('method', {
+      auth_req_id: id,
+      method: 'password',
+      fields: { login: 'alice', password: PASSWORD },
+    });
+    expect(r.body.status).toBe('complete');
+    expect(decodeJwt((await ui.finish(r.body.finish_url)).id_token!).sub).toBe(h.userId);
+  });
+
   it('a disabled account is refused only after the right password', async () => {
     const h = await headlessTenant(t);
     await t.http('POST', `/api/v1/tenants/${h.tenantId}/users/${h.userId}/disable`);

@@ -121,8 +121,27 @@ export class HeadlessSignIn {
     caller: Caller,
   ): Promise<StepAnswer> {
     const l = await this.load(tenantId, body.auth_req_id, caller);
-    const method = this.method(l, 'password');
+    const method = this.enabledMethod(l, 'password');
     const form = { login: body.login, password: body.password };
+    return this.afterFirstFactor(l, caller, await this.rules.attempt(l, caller, method, form));
+  }
+
+  /**
+   * Any other first-factor plug-in of LoginMethods (one registered after this API was written,
+   * say): its form fields go to the method as the login page would post them.
+   */
+  async method(
+    tenantId: string,
+    body: { auth_req_id: string; method: string; fields: Record<string, unknown> },
+    caller: Caller,
+  ): Promise<StepAnswer> {
+    const l = await this.load(tenantId, body.auth_req_id, caller);
+    const method = this.enabledMethod(l, body.method);
+    // A method with its own step (a mailed code) is never one post.
+    if (method.ownStep)
+      throw authnProblem('authn-method-unavailable', `${method.id} has steps of its own`);
+    const form: Record<string, string> = {};
+    for (const [k, v] of Object.entries(body.fields)) if (typeof v === 'string') form[k] = v;
     return this.afterFirstFactor(l, caller, await this.rules.attempt(l, caller, method, form));
   }
 
@@ -134,7 +153,7 @@ export class HeadlessSignIn {
   ) {
     // Without a request: the options of the autofill a custom page starts on load.
     if (body.auth_req_id !== undefined)
-      this.method(await this.load(tenantId, body.auth_req_id, caller), 'passkey');
+      this.enabledMethod(await this.load(tenantId, body.auth_req_id, caller), 'passkey');
     return this.passkeys.authenticationOptions(tenantId, body.login?.trim() || undefined);
   }
 
@@ -144,7 +163,7 @@ export class HeadlessSignIn {
     caller: Caller,
   ): Promise<StepAnswer> {
     const l = await this.load(tenantId, body.auth_req_id, caller);
-    const method = this.method(l, 'passkey');
+    const method = this.enabledMethod(l, 'passkey');
     const form = { challenge_id: body.challenge_id, response: JSON.stringify(body.response) };
     return this.afterFirstFactor(l, caller, await this.rules.attempt(l, caller, method, form));
   }
@@ -156,7 +175,7 @@ export class HeadlessSignIn {
     caller: Caller,
   ): Promise<StepAnswer> {
     const l = await this.load(tenantId, body.auth_req_id, caller);
-    const method = this.method(l, 'email_code');
+    const method = this.enabledMethod(l, 'email_code');
     const email = body.email.trim();
     try {
       await this.loginCodes.issue(tenantId, email, caller.ip);
@@ -179,7 +198,7 @@ export class HeadlessSignIn {
     caller: Caller,
   ): Promise<StepAnswer> {
     const l = await this.load(tenantId, body.auth_req_id, caller);
-    const method = this.method(l, 'email_code');
+    const method = this.enabledMethod(l, 'email_code');
     const state = this.open(l, body.step_token, 'email_code');
     if (!state.email) throw this.stepExpired();
     const form = { email: state.email, code: body.code };
@@ -254,7 +273,7 @@ export class HeadlessSignIn {
     return { auth_req_id: l.uid, status: 'complete', finish_url: finishUrl };
   }
 
-  private method(l: Loaded, id: string): LoginMethod {
+  private enabledMethod(l: Loaded, id: string): LoginMethod {
     const method = this.methods.find(l.settings, id);
     if (!method)
       throw authnProblem('authn-method-unavailable', `Sign-in with ${id} is not offered here`);

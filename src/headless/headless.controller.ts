@@ -12,6 +12,7 @@ import {
   ClientInfoDto,
   EmailCodeDto,
   IdentifyDto,
+  MethodDto,
   PasskeyOptionsDto,
   PasskeyVerifyDto,
   PasswordDto,
@@ -92,6 +93,19 @@ export class HeadlessController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     return this.flow.password(t, dto, caller(req, reply));
+  }
+
+  @Post('method')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sign in with another first-factor method of the tenant (plug-ins)' })
+  @ApiOkResponse(STEP)
+  method(
+    @Param('tenant_id') t: string,
+    @Body() dto: MethodDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.flow.method(t, dto, caller(req, reply));
   }
 
   @Post('passkey/options')

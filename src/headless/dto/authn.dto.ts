@@ -71,6 +71,16 @@ export class PasskeyVerifyDto extends AuthReqDto {
   response!: Record<string, unknown>;
 }
 
+export class MethodDto extends AuthReqDto {
+  @ApiProperty({ description: 'a method id of /authn/policy (not one with steps of its own)' })
+  @IsString()
+  @Matches(/^[a-z0-9_-]{1,40}$/)
+  method!: string;
+  @ApiProperty({ description: "the method's form fields, as its login form would post them" })
+  @IsObject()
+  fields!: Record<string, unknown>;
+}
+
 export class EmailCodeDto extends AuthReqDto {
   @ApiProperty() @IsString() @Matches(/^[^\s@]+@[^\s@]+$/) @MaxLength(254) email!: string;
 }
