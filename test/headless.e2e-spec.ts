@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose';
 import { startTestApp, type TestApp } from './harness.js';
 import { enrolTotp, freshStep, selfToken, totpCode } from './account-support.js';
-import { HEADLESS_REDIRECT, headlessTenant } from './headless-support.js';
+import { CustomUi, HEADLESS_REDIRECT, headlessTenant } from './headless-support.js';
 import { PASSWORD } from './fixtures.js';
 import { SoftAuthenticator } from './webauthn-support.js';
 import * as client from 'openid-client';
@@ -195,6 +195,17 @@ describe('headless sign-in', () => {
     expect(audit.body.data.length).toBeGreaterThanOrEqual(4);
 
     // A wrong authorisation request, a closed sign-up, a method the tenant does not offer.
+    const evilUi = new CustomUi(t, h.tenantId, h.config, h.clientId, 'https://evil.test');
+    const evilStart = await evilUi.start();
+    expect([evilStart.status, evilStart.body.type]).toEqual([403, P('authn-origin-refused')]);
+    const appStart = await new CustomUi(
+      t,
+      h.tenantId,
+      h.config,
+      h.clientId,
+      'http://127.0.0.1:9999',
+    ).start();
+    expect(appStart.status).toBe(201);
     const badStart = await ui.start({ redirect_uri: 'https://evil.test/cb' });
     expect([badStart.status, badStart.body.type]).toEqual([400, P('authn-authorize-refused')]);
     const signup = await ui.post('signup', {

@@ -4,6 +4,8 @@ import { isDomainError } from '../common/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { LoginCodeService } from '../email-flows/login-code.service.js';
 import { TotpService } from '../mfa/totp.service.js';
+import type { TenantProvider } from '../oidc/oidc-providers.service.js';
+import type { PolicyClient } from '../oidc/provider-config.js';
 import { PasskeysService } from '../passkeys/passkeys.service.js';
 import type { PageRequest } from '../hosted/kit/page-reply.js';
 import { SignInCompletion } from '../hosted/interaction/completion.js';
@@ -78,7 +80,7 @@ export class HeadlessSignIn {
         'authn-request-not-found',
         'This sign-in request is unknown, has expired or is already finished; start again',
       );
-    if (caller.origin !== undefined && !this.originAllowed(l, caller.origin))
+    if (caller.origin !== undefined && !this.originAllowed(l.client, caller.origin))
       throw authnProblem('authn-origin-refused', `Origin ${caller.origin} may not sign in here`);
     if (l.interaction.prompt.name !== 'login')
       throw authnProblem(
@@ -88,9 +90,18 @@ export class HeadlessSignIn {
     return l;
   }
 
-  private originAllowed(l: Loaded, origin: string): boolean {
+  /** authn/start from a browser: the provider's own origin or one of the client's. */
+  async assertStartOrigin(tenant: TenantProvider, clientId: string, origin: string | undefined) {
+    if (origin === undefined) return;
+    const client = (await tenant.provider.Client.find(clientId)) as unknown as
+      PolicyClient | undefined;
+    if (!this.originAllowed(client, origin))
+      throw authnProblem('authn-origin-refused', `Origin ${origin} may not sign in here`);
+  }
+
+  private originAllowed(client: PolicyClient | undefined, origin: string): boolean {
     if (origin === new URL(this.config.publicUrl).origin) return true;
-    return (l.client?.redirectUris ?? []).some((uri) => {
+    return (client?.redirectUris ?? []).some((uri) => {
       try {
         return new URL(uri).origin === origin;
       } catch {

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { inject } from 'light-my-request';
 import { isValidTenantId } from '../../libs/tenancy/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { OidcProviders } from '../oidc/oidc-providers.service.js';
+import { OidcProviders, type TenantProvider } from '../oidc/oidc-providers.service.js';
 import { authnProblem } from './headless-problems.js';
 
 /** The authorisation parameters a custom UI starts a sign-in with. */
@@ -61,9 +61,11 @@ export class HeadlessStart {
     params: StartParams,
     headers: IncomingHttpHeaders,
     ip: string | null,
+    checkOrigin: (tenant: TenantProvider) => Promise<void>,
   ): Promise<Started> {
     const tenant = isValidTenantId(tenantId) ? await this.providers.get(tenantId) : undefined;
     if (!tenant) throw authnProblem('authn-request-not-found', 'Tenant not found');
+    await checkOrigin(tenant);
     const query = new URLSearchParams({ response_type: 'code', code_challenge_method: 'S256' });
     for (const [key, value] of Object.entries(params)) {
       if (value !== undefined) query.set(key, String(value));

@@ -62,7 +62,9 @@ export class HeadlessController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StepAnswerDto> {
     const c = caller(req, reply);
-    const started = await this.starter.start(tenantId, { ...dto }, req.headers, c.ip);
+    const started = await this.starter.start(tenantId, { ...dto }, req.headers, c.ip, (tenant) =>
+      this.flow.assertStartOrigin(tenant, dto.client_id, c.origin),
+    );
     if (started.setCookie.length) void reply.header('set-cookie', started.setCookie);
     if (!started.authReqId)
       return { auth_req_id: '', status: 'complete', finish_url: started.location };
