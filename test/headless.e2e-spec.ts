@@ -2,6 +2,7 @@ import { decodeJwt } from 'jose';
 import { startTestApp, type TestApp } from './harness.js';
 import { enrolTotp, freshStep, selfToken, totpCode } from './account-support.js';
 import { CustomUi, HEADLESS_REDIRECT, headlessTenant } from './headless-support.js';
+import { createClient, discover, findForm } from './oidc-support.js';
 import { PASSWORD } from './fixtures.js';
 import { SoftAuthenticator } from './webauthn-support.js';
 import * as client from 'openid-client';
@@ -236,6 +237,29 @@ describe('headless sign-in', () => {
     });
     expect(r.body.status).toBe('complete');
     expect(decodeJwt((await ui.finish(r.body.finish_url)).id_token!).sub).toBe(h.userId);
+  });
+
+  it('a third-party client: the hosted consent page follows finish_url, then the code', async () => {
+    const h = await headlessTenant(t);
+    const c = await createClient(t, h.tenantId, {
+      name: 'Third party',
+      client_type: 'confidential',
+      redirect_uris: [HEADLESS_REDIRECT],
+      allowed_scopes: ['openid', 'profile'],
+    });
+    const config = await discover(h.issuer, c.client_id, c.client_secret);
+    const ui = new CustomUi(t, h.tenantId, config, c.client_id);
+    const id = (await ui.start()).body.auth_req_id as string;
+    const done = await ui.post('password', { auth_req_id: id, login: 'alice', password: PASSWORD });
+    expect(done.body.status).toBe('complete');
+    let res = await ui.browser.get(done.body.finish_url);
+    while (res.status === 303 && !res.location!.startsWith(HEADLESS_REDIRECT))
+      res = await ui.browser.get(res.location!);
+    expect(res.html).toContain('/consent');
+    const form = findForm(res.html, '/consent');
+    const granted = await ui.browser.post(new URL(form.action, res.url), form.fields);
+    const tokens = await ui.finish(granted.location!);
+    expect(decodeJwt(tokens.id_token!).sub).toBe(h.userId);
   });
 
   it('a disabled account is refused only after the right password', async () => {
