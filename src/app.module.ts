@@ -20,6 +20,7 @@ import { entities } from './entities.js';
 import { runMigrations } from './database/migrate.js';
 import { SigningKeysModule } from './signing-keys/signing-keys.module.js';
 import { LoginModule } from './hosted/interaction/login.module.js';
+import { HeadlessModule } from './headless/headless.module.js';
 import { OidcModule } from './oidc/oidc.module.js';
 import { EventsModule } from './events/events.module.js';
 import { HealthController } from './health/health.controller.js';
@@ -79,6 +80,7 @@ export class AppModule {
         SigningKeysModule,
         OidcModule,
         LoginModule,
+        HeadlessModule,
         ScimModule,
         MfaModule,
         PasskeysModule,

@@ -24,6 +24,7 @@ describe('users', () => {
       display_name: 'Alice Smith',
       given_name: 'Alice',
       family_name: 'Smith',
+      picture: 'https://img.example.com/alice.png',
     };
     const created = await t.http('POST', users(tenantId), { key, body });
     expect(created.status).toBe(201);

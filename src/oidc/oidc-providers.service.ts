@@ -289,6 +289,7 @@ export class OidcProviders {
       // Seconds since the epoch (OIDC Core 5.1); created_at is the seed's, beside updated_at.
       created_at: epochSeconds(user.created_at),
       updated_at: epochSeconds(user.updated_at),
+      picture: user.picture ?? undefined,
       email: user.email ?? undefined,
       email_verified: user.email ? user.is_verified : undefined,
       roles: user.roles ?? [],

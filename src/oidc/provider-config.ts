@@ -186,17 +186,26 @@ async function keepNewSession(
   await session.save(ttl);
 }
 
+const SHORT_COOKIE = { signed: true, httpOnly: true, sameSite: 'lax' as const };
+
+/**
+ * The options of the provider's session cookie. Tenants share the host: the session cookie
+ * stays under the tenant's path. The short-lived interaction cookies already get narrower ones
+ * (/<tenant>/interaction/<uid>, /<tenant>/authorize/<uid>), so two sign-ins in two tabs do not
+ * overwrite each other.
+ */
+export function sessionCookieOptions(issuer: string) {
+  return { ...SHORT_COOKIE, path: new URL(issuer).pathname };
+}
+
 /** Everything one tenant's Provider is configured with. */
 export function buildProviderConfiguration(parts: ProviderParts): Configuration {
   const s = parts.settings;
   const branding = brandingOf(parts.tenantId, s);
   const pages = parts.pages;
   const issuerPath = new URL(parts.issuer).pathname;
-  const short = { signed: true, httpOnly: true, sameSite: 'lax' as const };
-  // Tenants share the host: the session cookie stays under the tenant's path. The short-lived
-  // interaction cookies already get narrower ones (/<tenant>/interaction/<uid>,
-  // /<tenant>/authorize/<uid>), so two sign-ins in two tabs do not overwrite each other.
-  const long = { ...short, path: issuerPath };
+  const short = SHORT_COOKIE;
+  const long = sessionCookieOptions(parts.issuer);
 
   return {
     adapter: parts.adapter,

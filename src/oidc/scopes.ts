@@ -15,6 +15,7 @@ export const CLAIMS_BY_SCOPE = {
     'family_name',
     'updated_at',
     'created_at',
+    'picture',
   ],
   email: ['email', 'email_verified'],
   roles: ['roles'],

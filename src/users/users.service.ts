@@ -259,6 +259,23 @@ export class UsersService {
     await this.events.emit({ type: 'password_changed', tenantId, userId });
   }
 
+  /**
+   * The user changes their own password: the current one must be right (a bcrypt compare
+   * either way), then the new one goes through the tenant's policy like any other.
+   */
+  async changeOwnPassword(
+    tenantId: string,
+    userId: string,
+    current: string,
+    next: string,
+  ): Promise<void> {
+    const user = await this.getEntity(tenantId, userId);
+    if (!user) throw notFound('User');
+    if (!(await this.verifyPassword(tenantId, user, current)))
+      throw new DomainError('forbidden', 'current-password-wrong', 'The current password is wrong');
+    await this.setPassword(tenantId, userId, next);
+  }
+
   async setDisabled(tenantId: string, userId: string, disabled: boolean): Promise<UserDto> {
     return this.update(tenantId, userId, { is_disabled: disabled });
   }

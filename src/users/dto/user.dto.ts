@@ -15,6 +15,7 @@ import {
   MaxLength,
   ValidateIf,
   ArrayMinSize,
+  IsUrl,
 } from 'class-validator';
 import { ListQuery } from '../../common/pagination.js';
 
@@ -79,6 +80,16 @@ export class UserFieldsDto {
   @IsString()
   @MaxLength(128)
   family_name?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, maxLength: 2000, example: 'https://example.com/me.png' })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsUrl(
+    { protocols: ['https'], require_protocol: true },
+    { message: 'picture must be an https URL' },
+  )
+  @MaxLength(2000)
+  picture?: string | null;
 }
 
 export class CreateUserDto extends UserFieldsDto {
@@ -159,6 +170,7 @@ export class UserDto {
   @ApiProperty({ nullable: true, type: String }) display_name: string | null;
   @ApiProperty({ nullable: true, type: String }) given_name: string | null;
   @ApiProperty({ nullable: true, type: String }) family_name: string | null;
+  @ApiProperty({ nullable: true, type: String }) picture: string | null;
   @ApiProperty() has_password: boolean;
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;
