@@ -35,6 +35,7 @@ import { PasskeysModule } from './passkeys/passkeys.module.js';
 import { EmailFlowsModule } from './email-flows/email-flows.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { AccountModule } from './hosted/account/account.module.js';
+import { EamModule } from './hosted/entra-eam/eam.module.js';
 
 @Global()
 @Module({})
@@ -87,6 +88,7 @@ export class AppModule {
         EmailFlowsModule,
         SessionsModule,
         AccountModule,
+        EamModule,
       ],
       controllers: [HealthController, HostedAssetsController],
       providers: [

@@ -25,7 +25,9 @@ export function isSeedRootPath(req: IncomingMessage): boolean {
  * the stream has ended), so oidc-provider reads the request as if nobody had. Without a length
  * (chunked) the body is read to the end and left on `req.body`, which oidc-provider also takes.
  */
-async function peekBody(req: IncomingMessage & { body?: Buffer }): Promise<Buffer | undefined> {
+export async function peekBody(
+  req: IncomingMessage & { body?: Buffer },
+): Promise<Buffer | undefined> {
   const declared = Number(req.headers['content-length']);
   if (Number.isInteger(declared) && declared >= 0) {
     if (declared > BODY_LIMIT) return undefined;
@@ -92,4 +94,25 @@ export function sendInvalidRequest(res: ServerResponse, description: string) {
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('cache-control', 'no-store');
   res.end(JSON.stringify({ error: 'invalid_request', error_description: description }));
+}
+
+/**
+ * Microsoft Entra ID's external MFA call to `/authorize`: `response_type=id_token` with an
+ * `id_token_hint` (query or form body). The provider serves only the code flow; these go to the
+ * hosted EAM pages. A form body is read and put back, for Fastify to parse again.
+ */
+export async function isExternalMfaRequest(
+  req: IncomingMessage & { body?: Buffer },
+  query: string,
+): Promise<boolean> {
+  let params = new URLSearchParams(query.replace(/^\?/, ''));
+  const form = /^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '');
+  if (req.method === 'POST' && form) {
+    const declared = Number(req.headers['content-length']);
+    if (!Number.isInteger(declared)) return false;
+    const body = await peekBody(req);
+    if (!body) return false;
+    params = new URLSearchParams(body.toString('utf8'));
+  }
+  return params.get('response_type') === 'id_token' && params.has('id_token_hint');
 }

@@ -15,6 +15,16 @@ export interface DynamicRegistration {
   client_types: Array<'public' | 'confidential'>;
 }
 
+/** Entra ID external authentication method (EAM); see dto/entra-eam.dto.ts. */
+export interface EntraEam {
+  enabled: boolean;
+  issuer: string | null;
+  jwks_uri: string | null;
+  client_id: string | null;
+  accepted_acr: string[];
+  methods: string[];
+}
+
 export type LoginFactor = 'PIN' | 'PATTERN';
 export const LOGIN_FACTORS: LoginFactor[] = ['PIN', 'PATTERN'];
 
@@ -43,6 +53,7 @@ export interface TenantSettings {
   logo_url: string | null;
   primary_color: string | null;
   dynamic_registration: DynamicRegistration;
+  entra_eam: EntraEam;
 }
 
 export const DEFAULT_SETTINGS: TenantSettings = {
@@ -79,6 +90,14 @@ export const DEFAULT_SETTINGS: TenantSettings = {
     scopes: ['openid', 'profile', 'email', 'offline_access'],
     client_types: ['public', 'confidential'],
   },
+  entra_eam: {
+    enabled: false,
+    issuer: null,
+    jwks_uri: null,
+    client_id: null,
+    accepted_acr: ['possessionorinherence'],
+    methods: ['totp'],
+  },
 };
 
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as Array<keyof TenantSettings>;
@@ -102,6 +121,8 @@ export function mergeSettings(
       };
     } else if (key === 'dynamic_registration') {
       next.dynamic_registration = { ...base.dynamic_registration, ...patch.dynamic_registration };
+    } else if (key === 'entra_eam') {
+      next.entra_eam = { ...base.entra_eam, ...patch.entra_eam };
     } else {
       (next as unknown as Record<string, unknown>)[key] = patch[key];
     }

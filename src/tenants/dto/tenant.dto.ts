@@ -20,6 +20,7 @@ import {
   registerDecorator,
 } from 'class-validator';
 import { DynamicRegistrationDto } from './dynamic-registration.dto.js';
+import { EntraEamDto } from './entra-eam.dto.js';
 import { TENANT_ID_PATTERN, tenantIdProblem } from '../../../libs/tenancy/index.js';
 import { LOGIN_FACTORS, type LoginFactor } from '../tenant-settings.js';
 import { ListQuery } from '../../common/pagination.js';
@@ -222,6 +223,13 @@ export class TenantSettingsDto {
   @ValidateNested()
   @Type(() => DynamicRegistrationDto)
   dynamic_registration?: DynamicRegistrationDto;
+
+  @ApiPropertyOptional({ type: EntraEamDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => EntraEamDto)
+  entra_eam?: EntraEamDto;
 }
 
 /** PUT body: the whole tenant; every setting not given returns to its default. */
