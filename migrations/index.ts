@@ -12,6 +12,7 @@ import { OidcConsumeOnce1764000300000 } from './1764000300000-oidc-consume-once.
 import { MailLimits1764000500000 } from './1764000500000-mail-limits.js';
 import { PlatformAudit1764000600000 } from './1764000600000-platform-audit.js';
 import { ClientUserAgreement1764001500000 } from './1764001500000-client-user-agreement.js';
+import { ClientLogoutChannels1764001600000 } from './1764001600000-client-logout-channels.js';
 
 /** Every migration, in order. Explicit imports: ESM builds have no glob loading. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   MailLimits1764000500000,
   PlatformAudit1764000600000,
   ClientUserAgreement1764001500000,
+  ClientLogoutChannels1764001600000,
 ];
