@@ -124,7 +124,8 @@ export class ClientsService {
       const uri = given[field];
       if (typeof uri !== 'string') continue;
       const problem = await outboundUrlProblem(uri, this.outbound);
-      if (problem) throw badRequest('1 client setting failed validation', [{ field, message: problem }]);
+      if (problem)
+        throw badRequest('1 client setting failed validation', [{ field, message: problem }]);
     }
   }
 

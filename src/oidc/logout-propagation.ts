@@ -116,8 +116,7 @@ export class LogoutPropagation implements OnApplicationShutdown {
     const tp = await this.providers.get(e.tenantId);
     if (!tp) return true;
     const client = (await tp.provider.Client.find(e.clientId)) as
-      | { backchannelLogoutUri?: string }
-      | undefined;
+      { backchannelLogoutUri?: string } | undefined;
     const uri = client?.backchannelLogoutUri;
     if (!uri) return true;
     const IdToken = tp.provider.IdToken as unknown as new (

@@ -213,7 +213,8 @@ export class OidcProviders {
     };
     attachFrontChannelLogout(provider, {
       issuer,
-      confirmPath: `${new URL(issuer).pathname}/logout/confirm`,
+      // The mount hands the provider paths without the tenant prefix (oidc.mount.ts).
+      confirmPath: '/logout/confirm',
       cookie: { signed: true },
       pages: this.pages,
       branding: brandingOf(tenantId, settings),
