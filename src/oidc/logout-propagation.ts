@@ -142,6 +142,6 @@ export class LogoutPropagation implements OnApplicationShutdown {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled(this.inFlight);
   }
 }
