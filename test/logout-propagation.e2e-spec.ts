@@ -296,6 +296,18 @@ describe('Logout propagation (Back-Channel and Front-Channel Logout)', () => {
     await x.verify(await x.b.ep.waitFor(1), x.b, 'RS256');
   });
 
+  it('an admin setting a new password (a reset) tells both apps', async () => {
+    const x = await twoApps();
+    const r = await t.http(
+      'PUT',
+      `/api/v1/tenants/${x.tenantId}/users/${x.alice.user_id}/password`,
+      { body: { password: 'another correct horse battery staple' } },
+    );
+    expect(r.status).toBe(204);
+    await x.verify(await x.a.ep.waitFor(1), x.a, 'EdDSA');
+    await x.verify(await x.b.ep.waitFor(1), x.b, 'RS256');
+  });
+
   it('an app without a logout URI gets no sid and no page in between', async () => {
     const tf = await tenant(t, { prefix: 'bcl-none' });
     await user(t, tf.tenantId);
