@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
+import { chromium } from 'playwright-core';
 import { exchange, firstPartyApp, PASSWORD, REDIRECT, signedIn, tenant, user } from './fixtures.js';
 import { startTestApp, type TestApp } from './harness.js';
 import { Browser, discover, findForm } from './oidc-support.js';
@@ -328,4 +329,74 @@ describe('Logout propagation (Back-Channel and Front-Channel Logout)', () => {
     const out = await s.browser.post(form.action, { ...form.fields, logout: 'yes' });
     expect(out.status).toBe(303);
   });
+
+  it('in a real browser the logout page loads the front-channel URI under its CSP, then goes on', async () => {
+    // The app's front-channel endpoint and its post-logout page, on the loopback interface.
+    const hits: URL[] = [];
+    const rp = createServer((req, res) => {
+      hits.push(new URL(req.url!, 'http://127.0.0.1'));
+      res.setHeader('content-type', 'text/html');
+      res.end('<!DOCTYPE html><title>rp</title>ok');
+    });
+    await new Promise<void>((resolve) => rp.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(rp.address() as AddressInfo).port}`;
+    const tf = await tenant(t, { prefix: 'fcl' });
+    await user(t, tf.tenantId);
+    const r = await t.http('POST', `/api/v1/tenants/${tf.tenantId}/clients`, {
+      body: {
+        name: 'App',
+        ...firstPartyApp(`${origin}/cb`),
+        frontchannel_logout_uri: `${origin}/fc`,
+        frontchannel_logout_session_required: true,
+        post_logout_redirect_uris: [`${origin}/bye`],
+      },
+    });
+    const config = await discover(tf.issuer, r.body.client_id, r.body.client_secret);
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage();
+      const verifier = client.randomPKCECodeVerifier();
+      const state = client.randomState();
+      const nonce = client.randomNonce();
+      await page.goto(
+        client.buildAuthorizationUrl(config, {
+          redirect_uri: `${origin}/cb`,
+          scope: 'openid profile',
+          code_challenge: await client.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: 'S256',
+          state,
+          nonce,
+        }).href,
+      );
+      await page.fill('input[name=login]', 'alice');
+      await page.fill('input[name=password]', PASSWORD);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.waitForURL(`${origin}/cb?**`);
+      const tokens = await client.authorizationCodeGrant(config, new URL(page.url()), {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+        expectedNonce: nonce,
+      });
+      const sid = tokens.claims()!.sid;
+      expect(typeof sid).toBe('string');
+
+      await page.goto(
+        client.buildEndSessionUrl(config, {
+          id_token_hint: tokens.id_token!,
+          post_logout_redirect_uri: `${origin}/bye`,
+        }).href,
+      );
+      await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+      await page.waitForURL(`${origin}/bye`, { timeout: 15_000 });
+      const fc = hits.find((u) => u.pathname === '/fc');
+      expect(fc && Object.fromEntries(fc.searchParams)).toEqual({ iss: tf.issuer, sid });
+    } finally {
+      await browser.close();
+      await new Promise<void>((resolve) => rp.close(() => resolve()));
+    }
+  }, 60_000);
 });
