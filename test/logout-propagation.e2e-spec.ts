@@ -237,6 +237,9 @@ describe('Logout propagation (Back-Channel and Front-Channel Logout)', () => {
     expect(x.b.ep.isHolding()).toBe(true);
     x.b.ep.release(503);
     await x.verify(await x.b.ep.waitFor(1), x.b, 'RS256');
+    const metrics = (await t.http('GET', '/metrics', { key: null })).text;
+    expect(metrics).toMatch(/idp_backchannel_logout_total\{outcome="retry"\} [1-9]/);
+    expect(metrics).toMatch(/idp_backchannel_logout_total\{outcome="delivered"\} [1-9]/);
     // The session is gone: the app's refresh token no longer works.
     await expect(client.refreshTokenGrant(x.b.config, x.b.tokens.refresh_token!)).rejects.toThrow();
   });

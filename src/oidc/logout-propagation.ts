@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { randomUUID } from 'node:crypto';
 import { guardedFormPost, type OutboundPolicy } from '../common/outbound-url.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { UserEvents } from '../users/user-events.js';
 import { OidcPayloadStore } from './oidc-payload.store.js';
 import { OidcProviders, type EndedSignIn } from './oidc-providers.service.js';
@@ -46,6 +47,7 @@ export class LogoutPropagation implements OnApplicationShutdown {
     private readonly providers: OidcProviders,
     private readonly sessions: OidcSessions,
     private readonly store: OidcPayloadStore,
+    private readonly metrics: MetricsService,
     userEvents: UserEvents,
   ) {
     this.outbound = { allowPrivate: config.outboundAllowPrivate };
@@ -96,9 +98,11 @@ export class LogoutPropagation implements OnApplicationShutdown {
         const delay = RETRY_DELAYS_MS[n];
         const log = { tenantId: e.tenantId, clientId: e.clientId, attempt: n + 1, failure };
         if (delay === undefined || this.closed) {
+          this.metrics.backchannelLogout('dropped');
           this.logger.warn(log, 'back-channel logout not delivered; giving up');
           return;
         }
+        this.metrics.backchannelLogout('retry');
         this.logger.warn(log, 'back-channel logout not delivered; will retry');
         const timer = setTimeout(() => {
           this.timers.delete(timer);
@@ -134,7 +138,9 @@ export class LogoutPropagation implements OnApplicationShutdown {
       uri,
       new URLSearchParams({ logout_token: logoutToken }),
     );
-    return status === 200 || status === 204;
+    const delivered = status === 200 || status === 204;
+    if (delivered) this.metrics.backchannelLogout('delivered');
+    return delivered;
   }
 
   /** Pending retries are dropped; deliveries under way get their (bounded) time to finish. */
