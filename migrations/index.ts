@@ -13,6 +13,7 @@ import { MailLimits1764000500000 } from './1764000500000-mail-limits.js';
 import { PlatformAudit1764000600000 } from './1764000600000-platform-audit.js';
 import { UserPicture1764001200000 } from './1764001200000-user-picture.js';
 import { ClientUserAgreement1764001500000 } from './1764001500000-client-user-agreement.js';
+import { ClientLogoutChannels1764001600000 } from './1764001600000-client-logout-channels.js';
 import { DynamicRegistration1764001700000 } from './1764001700000-dynamic-registration.js';
 
 /** Every migration, in order. Explicit imports: ESM builds have no glob loading. */
@@ -32,5 +33,6 @@ export const migrations = [
   PlatformAudit1764000600000,
   UserPicture1764001200000,
   ClientUserAgreement1764001500000,
+  ClientLogoutChannels1764001600000,
   DynamicRegistration1764001700000,
 ];
