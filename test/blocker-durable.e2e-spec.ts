@@ -1,6 +1,6 @@
 import { app as appFixture, signedIn } from './fixtures.js';
 import { startTestApp, waitUntil, type TestApp } from './harness.js';
-import { OwnRedis } from './redis-server-support.js';
+import { OwnRedis } from '../bench/faults/own-redis.js';
 
 const userLimits = {
   block_config: {
