@@ -1,0 +1,57 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { EntitySubscriberInterface, TransactionCommitEvent } from 'typeorm';
+import type { AuditEventEntity } from './audit-event.entity.js';
+
+/**
+ * The audit events of one change request (management API, SCIM) while it runs. Events recorded
+ * in it are not buffered: they ride along with the request's next committing transaction (the
+ * change's own), and whatever is left is written before the answer goes out. So a change that
+ * committed has its event in the same commit, and an acknowledged change is always audited.
+ */
+export class AuditScope {
+  /** Recorded, not yet handed to a transaction. */
+  pending: AuditEventEntity[] = [];
+  /** Handed to a transaction that has not committed yet. */
+  inFlight: AuditEventEntity[] = [];
+  /** Committed (event ids). */
+  readonly written = new Set<string>();
+}
+
+export const auditScope = new AsyncLocalStorage<AuditScope>();
+
+/** Where a change request carries its scope, for the send hook (a handler may answer itself). */
+export const SCOPE_OF_REQUEST = Symbol('idp:audit-scope');
+
+/**
+ * The TypeORM hook that puts a scope's pending events into the transaction about to commit
+ * (the change's own, since the scope is the request's): same commit, or neither.
+ */
+export class AuditOutboxSubscriber implements EntitySubscriberInterface {
+  constructor(
+    private readonly insert: (
+      events: AuditEventEntity[],
+      event: TransactionCommitEvent,
+    ) => Promise<void>,
+  ) {}
+
+  async beforeTransactionCommit(event: TransactionCommitEvent) {
+    const scope = auditScope.getStore();
+    if (!scope?.pending.length) return;
+    const events = scope.pending.splice(0);
+    scope.inFlight.push(...events);
+    await this.insert(events, event);
+  }
+
+  afterTransactionCommit() {
+    const scope = auditScope.getStore();
+    if (!scope?.inFlight.length) return;
+    for (const e of scope.inFlight.splice(0)) scope.written.add(e.event_id);
+  }
+
+  afterTransactionRollback() {
+    const scope = auditScope.getStore();
+    if (!scope?.inFlight.length) return;
+    // The change did not happen: its events go back to wait for the next commit or the answer.
+    scope.pending.unshift(...scope.inFlight.splice(0));
+  }
+}
