@@ -12,29 +12,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { Browser, findForm } from '../../libs/testing/browser.js';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { OwnRedis } from './own-redis.js';
+import { scratchDatabase } from './scratch-database.js';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200);
 const REDIRECT = 'http://127.0.0.1:9999/cb';
-
-export async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const admin = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `idp_faults_${Date.now()}_${randomBytes(3).toString('hex')}`;
-  const run = async (sql: string) => {
-    const c = new pg.Client({ connectionString: admin });
-    await c.connect();
-    await c.query(sql);
-    await c.end();
-  };
-  await run(`CREATE DATABASE ${name}`);
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
 
 const quantile = (xs: number[], q: number) =>
   xs.toSorted((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
