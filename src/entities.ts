@@ -18,6 +18,7 @@ import { EmailTokenEntity } from './email-flows/email-token.entity.js';
 import { MailLimitEntity } from './email-flows/mail-limit.entity.js';
 import { SessionSignInEntity } from './sessions/session-sign-in.entity.js';
 import { TenantUserCountEntity, UserEntity } from './users/user.entity.js';
+import { IdempotencyKeyEntity } from './idempotency/idempotency-key.entity.js';
 
 /** Every entity; modules register here so one DataSource knows the whole schema. */
 export const entities = [
@@ -45,4 +46,5 @@ export const entities = [
   MailLimitEntity,
   SessionSignInEntity,
   PlatformAuditEventEntity,
+  IdempotencyKeyEntity,
 ];

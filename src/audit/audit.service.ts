@@ -15,14 +15,8 @@ import { badRequest } from '../common/problem.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AuditEventEntity, type ActorType, type AuditOutcome } from './audit-event.entity.js';
 import { AuditOutboxSubscriber, auditScope, type AuditScope } from './audit-scope.js';
-import {
-  clip,
-  decodeCursor,
-  dottedNameFilter,
-  encodeCursor,
-  safeDetails,
-  toAuditEventDto,
-} from './audit-format.js';
+import { insertAuditRows, pageOfEvents } from './audit-rows.js';
+import { clip, decodeCursor, encodeCursor, safeDetails } from './audit-format.js';
 import type { AuditEventDto, AuditEventPageDto, AuditQuery } from './dto/audit.dto.js';
 
 export { dottedNameFilter, toAuditEventDto } from './audit-format.js';
@@ -325,33 +319,7 @@ export class AuditService
 
   /** Inserts events and runs the flush hooks, in `m`'s transaction. */
   private async insertEvents(events: AuditEventEntity[], m: EntityManager) {
-    const col = <K extends keyof AuditEventEntity>(k: K) => events.map((e) => e[k]);
-    // unnest keeps the statement at 13 parameters whatever the batch size; one batch carries
-    // many tenants' events, so the insert is cross-tenant by design.
-    await crossTenant(m).sql(
-      'audit_events_add',
-      `INSERT INTO audit_events (tenant_id, event_id, occurred_at, type, actor_type, actor_id,
-         subject_type, subject_id, ip, user_agent, outcome, method, details)
-       SELECT t, e, o, ty, at, ai, st, si, ip, ua, oc, me, d::jsonb
-       FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
-         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
-         AS x(t, e, o, ty, at, ai, st, si, ip, ua, oc, me, d)`,
-      [
-        col('tenant_id'),
-        col('event_id'),
-        events.map((e) => e.occurred_at.toISOString()),
-        col('type'),
-        col('actor_type'),
-        col('actor_id'),
-        col('subject_type'),
-        col('subject_id'),
-        col('ip'),
-        col('user_agent'),
-        col('outcome'),
-        col('method'),
-        events.map((e) => JSON.stringify(e.details)),
-      ],
-    );
+    await insertAuditRows(m, events);
     for (const hook of this.flushHooks) await hook(events, m);
     this.metrics.auditEventsWritten(events.length);
   }
@@ -404,36 +372,9 @@ export class AuditService
     }
   }
 
-  private async page(
-    tenantId: string,
-    q: AuditQuery,
-    limit: number,
-    cursor: string | undefined,
-  ): Promise<Array<{ dto: AuditEventDto; micros: string }>> {
+  private page(tenantId: string, q: AuditQuery, limit: number, cursor: string | undefined) {
     this.checkQuery(q);
-    const qb = this.events.query(tenantId, 'e');
-    if (q.type) {
-      const [sql, params] = dottedNameFilter('e.type', q.type);
-      qb.andWhere(sql, params);
-    }
-    if (q.user) qb.andWhere('(e.subject_id = :user OR e.actor_id = :user)', { user: q.user });
-    if (q.outcome) qb.andWhere('e.outcome = :outcome', { outcome: q.outcome });
-    if (q.from) qb.andWhere('e.occurred_at >= :from', { from: new Date(q.from) });
-    if (q.to) qb.andWhere('e.occurred_at < :to', { to: new Date(q.to) });
-    if (cursor) {
-      const c = decodeCursor(cursor);
-      // Microseconds, not milliseconds: two events in one millisecond must not hide each other.
-      qb.andWhere(
-        `(e.occurred_at, e.event_id) < (timestamptz 'epoch' + :cMicros::bigint * interval '1 microsecond', :cId::uuid)`,
-        { cMicros: c.micros, cId: c.eventId },
-      );
-    }
-    qb.addSelect(`(extract(epoch from e.occurred_at) * 1000000)::bigint::text`, 'micros')
-      .orderBy('e.occurred_at', 'DESC')
-      .addOrderBy('e.event_id', 'DESC')
-      .limit(limit + 1);
-    const { raw, entities } = await qb.getRawAndEntities();
-    return entities.map((e, i) => ({ dto: toAuditEventDto(e), micros: String(raw[i].micros) }));
+    return pageOfEvents(this.events, tenantId, q, limit, cursor);
   }
 
   /** Retention: per tenant, removes events older than its retention in bounded batches. */

@@ -43,6 +43,8 @@ export interface AppConfig {
   metricsPublic: boolean;
   /** What the blocker does with counting while Redis is down: see src/blocker/fallback-counter-store.ts. */
   blockerRedisOutage: 'local' | 'open' | 'closed';
+  /** How long an Idempotency-Key's answer is kept (users/batch, SCIM Bulk), in hours. */
+  idempotencyKeyHours: number;
   /** OUTBOUND_ALLOW_PRIVATE: URLs the server fetches may be http and internal (tests only). */
   outboundAllowPrivate: boolean;
 }
@@ -220,6 +222,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     metricsToken: str(env, 'METRICS_TOKEN'),
     metricsPublic: bool(env, 'METRICS_PUBLIC', false),
     outboundAllowPrivate: bool(env, 'OUTBOUND_ALLOW_PRIVATE', false),
+    idempotencyKeyHours: int(env, 'IDEMPOTENCY_KEY_HOURS', 24, 1, 720),
     blockerRedisOutage: oneOf(env, 'BLOCKER_REDIS_OUTAGE', ['local', 'open', 'closed'], 'local'),
   };
 }

@@ -32,6 +32,7 @@ import {
   UserPageDto,
 } from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
+import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 
 @ApiTags('users')
 @Controller('api/v1/tenants/:tenant_id/users')
@@ -89,6 +90,7 @@ export class UsersController {
     description: 'every valid user is created; failures carry a reason each',
   })
   @SkipAdminAudit()
+  @Idempotent()
   async batchCreate(
     @Param('tenant_id') tenantId: string,
     @Body() dto: BatchCreateUsersDto,
