@@ -79,4 +79,33 @@ describe('Redis circuit breaker', () => {
     expect(lines(/Redis unreachable/)).toHaveLength(1);
     expect(lines(/Redis reachable again/)).toHaveLength(1);
   }, 60_000);
+
+  it('opens on a Redis that stops answering without closing (timeouts), and closes when it answers', async () => {
+    const x = await fixtures.app(t, {
+      settings: limits,
+      client: fixtures.webApp(fixtures.REDIRECT, { grant_types: ['client_credentials'] }),
+    });
+    const breaker = t.app.get<RedisBreaker>(REDIS_BREAKER);
+    await waitUntil('the breaker to be closed', () => !breaker.isOpen, { timeoutMs: 10_000 });
+    const before = lines(/Redis unreachable/).length;
+    redis.pause();
+    try {
+      // Every request still answers; the first ones after the freeze wait for a command timeout.
+      await waitUntil(
+        'the breaker to open on timeouts',
+        async () => {
+          expect((await client.clientCredentialsGrant(x.config)).access_token).toBeTruthy();
+          return breaker.isOpen;
+        },
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+      await expect(t.app.get<Redis>(REDIS_CLIENT).get('anything')).rejects.toThrow(/circuit open/);
+      expect((await client.clientCredentialsGrant(x.config)).access_token).toBeTruthy();
+    } finally {
+      redis.resume();
+    }
+    await waitUntil('the breaker to close', () => !breaker.isOpen, { timeoutMs: 15_000 });
+    expect(await t.app.get<Redis>(REDIS_CLIENT).ping()).toBe('PONG');
+    expect(lines(/Redis unreachable/).length).toBe(before + 1);
+  }, 60_000);
 });

@@ -62,6 +62,15 @@ export class OwnRedis {
     }
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open and nothing answers, as in a network drop. */
+  pause() {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume() {
+    this.child?.kill('SIGCONT');
+  }
+
   /** Kills the server (SIGKILL: an outage, not a shutdown) and waits for it to be gone. */
   async stop(): Promise<void> {
     const child = this.child;
@@ -70,6 +79,7 @@ export class OwnRedis {
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGKILL');
+      child.kill('SIGCONT');
     });
   }
 }

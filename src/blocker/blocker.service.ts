@@ -271,6 +271,15 @@ export class BlockerService implements OnApplicationShutdown {
         !(await this.blockStarted(tenantId, s, outcome.attempts, outcome.blockedForMs, who))
       )
         continue;
+      if (!outcome.blockStarted && outcome.blockedForMs > 0) {
+        // The counters say a block runs; only its row makes it one. None (lifted while Redis
+        // could not hear of it): clear the counters' stale block so counting starts again.
+        const [left] = await this.durable.left(tenantId, [s], true);
+        if (!left) {
+          await this.store.unblock(s.key).catch((err: unknown) => this.storeFailed(err));
+          continue;
+        }
+      }
       const seconds = Math.ceil(outcome.blockedForMs / 1000);
       if (seconds > result.retryAfterSeconds)
         result = { blocked: true, retryAfterSeconds: seconds, kind: s.kind };
