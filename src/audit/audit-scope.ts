@@ -1,5 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { EntitySubscriberInterface, TransactionCommitEvent } from 'typeorm';
+import type {
+  EntitySubscriberInterface,
+  TransactionCommitEvent,
+  TransactionRollbackEvent,
+} from 'typeorm';
 import type { AuditEventEntity } from './audit-event.entity.js';
 
 /**
@@ -11,8 +15,8 @@ import type { AuditEventEntity } from './audit-event.entity.js';
 export class AuditScope {
   /** Recorded, not yet handed to a transaction. */
   pending: AuditEventEntity[] = [];
-  /** Handed to a transaction that has not committed yet. */
-  inFlight: AuditEventEntity[] = [];
+  /** Handed to a transaction that has not committed yet, per transaction (query runner). */
+  readonly inFlight = new Map<object, AuditEventEntity[]>();
   /** Committed (event ids). */
   readonly written = new Set<string>();
 }
@@ -38,20 +42,29 @@ export class AuditOutboxSubscriber implements EntitySubscriberInterface {
     const scope = auditScope.getStore();
     if (!scope?.pending.length) return;
     const events = scope.pending.splice(0);
-    scope.inFlight.push(...events);
+    scope.inFlight.set(event.queryRunner, [
+      ...(scope.inFlight.get(event.queryRunner) ?? []),
+      ...events,
+    ]);
     await this.insert(events, event);
   }
 
-  afterTransactionCommit() {
-    const scope = auditScope.getStore();
-    if (!scope?.inFlight.length) return;
-    for (const e of scope.inFlight.splice(0)) scope.written.add(e.event_id);
+  afterTransactionCommit(event: TransactionCommitEvent) {
+    const events = this.take(event.queryRunner);
+    if (events) for (const e of events.list) events.scope.written.add(e.event_id);
   }
 
-  afterTransactionRollback() {
-    const scope = auditScope.getStore();
-    if (!scope?.inFlight.length) return;
+  afterTransactionRollback(event: TransactionRollbackEvent) {
+    const events = this.take(event.queryRunner);
     // The change did not happen: its events go back to wait for the next commit or the answer.
-    scope.pending.unshift(...scope.inFlight.splice(0));
+    if (events) events.scope.pending.unshift(...events.list);
+  }
+
+  private take(runner: object) {
+    const scope = auditScope.getStore();
+    const list = scope?.inFlight.get(runner);
+    if (!scope || !list) return undefined;
+    scope.inFlight.delete(runner);
+    return { scope, list };
   }
 }
