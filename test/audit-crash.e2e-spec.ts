@@ -5,9 +5,9 @@ import { newTenant, startTestApp, uniqueTenantId, type TestApp } from './harness
  * An acknowledged change has its audit event, because the event is written in the change's own
  * transaction. Proved structurally with a deferred constraint trigger, which PostgreSQL runs at
  * COMMIT, inside the transaction, after everything the application wrote in it:
- * - it refuses a user insert whose transaction holds no `admin.user.create` event, so the
- *   create only succeeds if the event is in the same commit (written after the commit, as a
- *   buffer would, the create fails);
+ * - it refuses a user insert whose transaction holds no `admin.user.create` event naming that
+ *   user, so the create only succeeds if the event, subject included, is in the same commit
+ *   (written after the commit, as a buffer would, the create fails);
  * - it aborts one chosen create after the event was written: then neither exists.
  * The kill -9 version of this is bench/faults/kill-audit.ts.
  */
@@ -24,7 +24,8 @@ describe('audit events ride in the change transaction', () => {
       CREATE OR REPLACE FUNCTION test_audit_in_commit() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF NOT EXISTS (SELECT 1 FROM audit_events
-                        WHERE tenant_id = NEW.tenant_id AND type = 'admin.user.create') THEN
+                        WHERE tenant_id = NEW.tenant_id AND type = 'admin.user.create'
+                          AND subject_id = NEW.user_id::text) THEN
           RAISE EXCEPTION 'no audit event in the transaction of user %', NEW.username;
         END IF;
         IF NEW.username = 'abort-after-audit' THEN
@@ -59,7 +60,7 @@ describe('audit events ride in the change transaction', () => {
       body: { username: 'carol', email: 'carol@example.com' },
     });
     expect(created.status).toBe(201);
-    // The row the trigger saw is the event, completed with the new user's id after the commit.
+    // The row the trigger saw is the event, naming the new user.
     const events = await db.query(
       `SELECT subject_id FROM audit_events WHERE tenant_id = $1 AND type = 'admin.user.create'`,
       [tenantId],
@@ -83,14 +84,20 @@ describe('audit events ride in the change transaction', () => {
     ).toBe(0);
   });
 
-  it('events recorded after the commit (users/batch) are written before the answer', async () => {
-    const { tenantId, key } = await newTenant(t, ['users:write']);
+  it('users/batch: every created user has its event in the batch commit', async () => {
+    // The trigger (on this tenant's users) refuses the batch unless its events are already in.
+    const { tenantId, key } = await newTenant(
+      t,
+      ['users:write'],
+      {},
+      uniqueTenantId(PREFIX.slice(0, -1)),
+    );
     const batch = await t.http('POST', `/api/v1/tenants/${tenantId}/users/batch`, {
       key,
       body: { users: [{ username: 'b1' }, { username: 'b2' }] },
     });
     expect(batch.status).toBe(200);
-    // Read at once, no flush: the answer came after the events were in the database.
+    // Read at once, no flush: the events were in before the answer.
     const rows = await db.query(
       `SELECT subject_id FROM audit_events WHERE tenant_id = $1 AND type = 'admin.user.create'`,
       [tenantId],

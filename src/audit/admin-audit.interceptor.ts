@@ -68,6 +68,13 @@ export function describeAdminRoute(
 }
 
 const ID_FIELDS = ['user_id', 'group_id', 'client_id', 'key_id', 'kid', 'tenant_id'];
+/** The table and id column of a resource a POST creates, to name the subject at commit. */
+const CREATED_ROW: Record<string, { table: string; field: string }> = {
+  user: { table: 'users', field: 'user_id' },
+  group: { table: 'groups', field: 'group_id' },
+  client: { table: 'clients', field: 'client_id' },
+  'api-key': { table: 'api_keys', field: 'key_id' },
+};
 /** Change requests whose events are written with the change: the management API and SCIM. */
 const CHANGE_PATH = /^\/(?:api\/|[^/]+\/scim\/v2\/)/;
 
@@ -150,7 +157,7 @@ export class AdminAuditInterceptor implements NestInterceptor {
       actorType: principal ? 'api_key' : 'system',
       actorId: principal?.credentialId ?? null,
       subjectType: route.resource,
-      subjectId: fromParams ?? null,
+      subjectId: fromParams ?? (route.resource === 'tenant' ? tenantId : null),
       ...auditContextOf(req),
       outcome: 'success',
       method: 'api',
@@ -160,6 +167,8 @@ export class AdminAuditInterceptor implements NestInterceptor {
         ...(principal?.userId ? { acting_user_id: principal.userId } : {}),
       },
     });
+    const created = CREATED_ROW[route.resource];
+    if (fromParams === undefined && created) scope.subjectFrom = { event, ...created };
     const subjectOf = (body: unknown): string | null => {
       if (fromParams !== undefined) return fromParams;
       const answer = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;

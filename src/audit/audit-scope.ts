@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type {
   EntitySubscriberInterface,
+  InsertEvent,
   TransactionCommitEvent,
   TransactionRollbackEvent,
 } from 'typeorm';
@@ -19,6 +20,11 @@ export class AuditScope {
   readonly inFlight = new Map<object, AuditEventEntity[]>();
   /** Committed (event ids). */
   readonly written = new Set<string>();
+  /**
+   * A staged event whose subject is the row the request creates: the first insert into `table`
+   * names it (`field`), so the event carries it in the same commit.
+   */
+  subjectFrom?: { event: AuditEventEntity; table: string; field: string };
 }
 
 export const auditScope = new AsyncLocalStorage<AuditScope>();
@@ -37,6 +43,13 @@ export class AuditOutboxSubscriber implements EntitySubscriberInterface {
       event: TransactionCommitEvent,
     ) => Promise<void>,
   ) {}
+
+  afterInsert(event: InsertEvent<unknown>) {
+    const from = auditScope.getStore()?.subjectFrom;
+    if (!from || from.event.subject_id || event.metadata.tableName !== from.table) return;
+    const id = (event.entity as Record<string, unknown> | undefined)?.[from.field];
+    if (typeof id === 'string') from.event.subject_id = id;
+  }
 
   async beforeTransactionCommit(event: TransactionCommitEvent) {
     const scope = auditScope.getStore();

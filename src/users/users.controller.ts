@@ -97,9 +97,10 @@ export class UsersController {
     @Req() req: FastifyRequest,
     @CurrentPrincipal() principal: Principal,
   ) {
-    const result = await this.users.batchCreate(tenantId, dto.users);
-    this.recordEach(tenantId, 'admin.user.create', result.created_user_ids, req, principal);
-    return result;
+    // Recorded inside the batch's transaction: the events commit with the users (decision 0023).
+    return this.users.batchCreate(tenantId, dto.users, (ids) =>
+      this.recordEach(tenantId, 'admin.user.create', ids, req, principal),
+    );
   }
 
   @Post('batch-delete')
