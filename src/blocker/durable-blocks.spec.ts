@@ -23,9 +23,9 @@ function table(rows: BlockRow[]) {
 
 const later = (ms: number) => new Date(Date.now() + ms);
 
-describe('DurableBlocks', () => {
-  const who = (username: string) => subjectsOf('t1', { ip: '192.0.2.1', username });
+const who = (username: string) => subjectsOf('t1', { ip: '192.0.2.1', username });
 
+describe('DurableBlocks', () => {
   it('answers clean subjects from one snapshot, and confirms a block with a read', async () => {
     const t = table([{ kind: 'user', subject: 'bob', blocked_until: later(60_000) }]);
     const blocks = new DurableBlocks(t.source);
