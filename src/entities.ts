@@ -22,6 +22,7 @@ import {
   InitialAccessTokenEntity,
 } from './registration/registration.entities.js';
 import { TenantUserCountEntity, UserEntity } from './users/user.entity.js';
+import { IdempotencyKeyEntity } from './idempotency/idempotency-key.entity.js';
 
 /** Every entity; modules register here so one DataSource knows the whole schema. */
 export const entities = [
@@ -51,4 +52,5 @@ export const entities = [
   PlatformAuditEventEntity,
   InitialAccessTokenEntity,
   ClientRegistrationEntity,
+  IdempotencyKeyEntity,
 ];
