@@ -34,7 +34,8 @@ export class FirstFactorStep {
 
   render(l: Loaded, error?: string, status = 200): PageResult {
     const hint = l.interaction.params.login_hint;
-    const methods = this.methods.forTenant(l.settings).map((m) =>
+    const active = this.methods.forTenant(l.settings);
+    const methods = active.map((m) =>
       m.render({
         tenantId: l.tenantId,
         uid: l.uid,
@@ -62,7 +63,7 @@ export class FirstFactorStep {
     ];
     return {
       status,
-      scripts: l.settings.passkey_enabled,
+      scripts: active.some((m) => m.scripts === 'wasm') ? 'wasm' : l.settings.passkey_enabled,
       html: loginPage(l.branding, {
         client: l.clientDisplay,
         methods,
@@ -121,7 +122,7 @@ export class FirstFactorStep {
       fail('blocked');
       return retry(method.failureMessage);
     }
-    const outcome = await method.authenticate(tenantId, form, l.settings, http);
+    const outcome = await method.authenticate(tenantId, form, l.settings, http, l.uid);
     switch (outcome.status) {
       case 'failed':
         // Counted for the login as typed and for the account it named: a username and an
