@@ -255,7 +255,15 @@ export function buildProviderConfiguration(parts: ProviderParts): Configuration 
       'client_id metadata document': 5 * 1024,
     },
     findAccount: parts.findAccount,
-    claims: { acr: null, sid: null, auth_time: null, iss: null, ...CLAIMS_BY_SCOPE },
+    claims: {
+      acr: null,
+      sid: null,
+      auth_time: null,
+      iss: null,
+      ...CLAIMS_BY_SCOPE,
+      // How the user signed in (pwd, hwk, otp, pin, pattern): apps decide on step-up with it.
+      openid: [...CLAIMS_BY_SCOPE.openid, 'amr'],
+    },
     scopes: PROVIDER_SCOPES,
     extraTokenClaims: authTimeClaim,
     // Apps read profile, email, roles and groups from the ID token too (most RPs expect that).
