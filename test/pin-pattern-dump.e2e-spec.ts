@@ -58,9 +58,9 @@ describe('PIN/pattern rows in a database dump', () => {
     );
     expect(reg.status).toBe(201);
     // An unfinished challenge leaves server state behind too.
-    expect((await pinSignIn(t, tenantId, 'alice', secretOf(policy, { pin: '1111' }))).finished).toBe(
-      false,
-    );
+    expect(
+      (await pinSignIn(t, tenantId, 'alice', secretOf(policy, { pin: '1111' }))).finished,
+    ).toBe(false);
 
     const db = t.app.get(DataSource);
     const dump = async (table: string) =>

@@ -114,8 +114,7 @@ describe('PIN and pattern sign-in (OPAQUE)', () => {
     expect(await attempt(a.tenantId, nB, auth.uid)).toBeUndefined();
 
     // Without an auth_req_id at authenticate: usable for no authorisation.
-    const n0 = (await pinSignIn(t, a.tenantId, 'alice', RIGHT)).authenticate!.body
-      .nonce as string;
+    const n0 = (await pinSignIn(t, a.tenantId, 'alice', RIGHT)).authenticate!.body.nonce as string;
     expect(await attempt(a.tenantId, n0, auth.uid)).toBeUndefined();
 
     // The right one for this authorisation works.

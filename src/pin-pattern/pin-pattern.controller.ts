@@ -141,7 +141,7 @@ export class PinPatternController {
 
   @Get('me')
   @Self('me:read')
-  @ApiOperation({ summary: "Whether the caller has a PIN/pattern, and of which factors" })
+  @ApiOperation({ summary: 'Whether the caller has a PIN/pattern, and of which factors' })
   @ApiOkResponse({ type: PinPatternStatusDto })
   status(@Param('tenant_id') tenantId: string, @CurrentPrincipal() me: Principal) {
     return this.pinPattern.status(tenantId, selfId(me));
@@ -227,7 +227,7 @@ export class UserPinPatternAdminController {
 
   @Get()
   @Authenticated({ scope: 'users:read' })
-  @ApiOperation({ summary: "Whether a user has a PIN/pattern (never the record)" })
+  @ApiOperation({ summary: 'Whether a user has a PIN/pattern (never the record)' })
   @ApiOkResponse({ type: PinPatternStatusDto })
   status(@Param('tenant_id') tenantId: string, @Param('user_id') userId: string) {
     return this.pinPattern.status(tenantId, userId);

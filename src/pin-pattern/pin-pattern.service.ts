@@ -101,7 +101,8 @@ export class PinPatternService {
   ): Promise<{ registration_response: string }> {
     await this.policy(tenantId);
     let identifier: string;
-    if ('userId' in who) identifier = this.identifierOf(await this.signedInUser(tenantId, who.userId));
+    if ('userId' in who)
+      identifier = this.identifierOf(await this.signedInUser(tenantId, who.userId));
     else {
       await this.requireSignup(tenantId);
       identifier = who.username.toLowerCase();
@@ -242,9 +243,7 @@ export class PinPatternService {
     const check = await this.blocker.check(tenantId, { ip: caller.ip, username: typed });
     if (check.blocked) throw tooManyAttempts(check);
     const user = await this.users.findForLogin(tenantId, typed);
-    const row = user
-      ? await this.credentials.findOne(tenantId, { user_id: user.user_id })
-      : null;
+    const row = user ? await this.credentials.findOne(tenantId, { user_id: user.user_id }) : null;
     const accountBlocked = user
       ? (await this.blocker.check(tenantId, { accountId: user.user_id })).blocked
       : false;
@@ -366,11 +365,14 @@ export class PinPatternService {
     if (!user || !row) throw fail(ticket.userId);
     if (user.is_disabled) throw disabled();
     await this.blocker.recordSuccess(tenantId, { username: typed, accountId: user.user_id });
-    await this.credentials.update(tenantId, { user_id: user.user_id }, { last_used_at: new Date() });
+    await this.credentials.update(
+      tenantId,
+      { user_id: user.user_id },
+      { last_used_at: new Date() },
+    );
     // The hosted sign-in asks for the user's TOTP, or its enrolment where the tenant requires a
     // second factor (a PIN and a pattern are both things the user knows: one factor).
-    const needVerify =
-      settings.is_2fa || (await this.totp.hasSecondFactor(tenantId, user.user_id));
+    const needVerify = settings.is_2fa || (await this.totp.hasSecondFactor(tenantId, user.user_id));
     return { user, row, needVerify };
   }
 

@@ -4,9 +4,7 @@ import { dirname, join } from 'node:path';
 import { esc } from '../kit/layout.js';
 
 /** The OPAQUE client: @serenity-kit/opaque's ES module, WebAssembly inlined, served from here. */
-const opaqueRoot = dirname(
-  dirname(createRequire(import.meta.url).resolve('@serenity-kit/opaque')),
-);
+const opaqueRoot = dirname(dirname(createRequire(import.meta.url).resolve('@serenity-kit/opaque')));
 export const OPAQUE_BUNDLE = join(opaqueRoot, 'esm', 'index.js');
 export const OPAQUE_VERSION = (
   JSON.parse(readFileSync(join(opaqueRoot, 'package.json'), 'utf8')) as { version: string }

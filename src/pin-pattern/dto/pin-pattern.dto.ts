@@ -51,7 +51,7 @@ class SignupIdentityDto extends UsernameDto {
 }
 
 export class RegisterStartDto extends SignupIdentityDto {
-  @apply(opaqueMessage("the OPAQUE registration request (client.startRegistration)"))
+  @apply(opaqueMessage('the OPAQUE registration request (client.startRegistration)'))
   registration_request: string;
 }
 
