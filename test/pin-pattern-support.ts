@@ -126,3 +126,55 @@ export async function follow(
   }
   throw new Error('too many redirects');
 }
+
+/** Sets or changes the caller's PIN/pattern with their own access token (change/start, change). */
+export async function changePin(t: TestApp, tenantId: string, token: string, password: string) {
+  await opaque.ready;
+  const headers = { authorization: `Bearer ${token}` };
+  const start = opaque.client.startRegistration({ password });
+  const r1 = await t.http('POST', `/${tenantId}/authn/zkp/change/start`, {
+    key: null,
+    headers,
+    body: { registration_request: start.registrationRequest },
+  });
+  if (r1.status !== 200) return r1;
+  const done = opaque.client.finishRegistration({
+    clientRegistrationState: start.clientRegistrationState,
+    registrationResponse: r1.body.registration_response,
+    password,
+    keyStretching: KEY_STRETCHING,
+  });
+  return t.http('POST', `/${tenantId}/authn/zkp/change`, {
+    key: null,
+    headers,
+    body: { encrypted_commitment: done.registrationRecord, proto_version: PROTO_VERSION },
+  });
+}
+
+/** aux-challenge → client.finishLogin → aux-authenticate, for a signed-in user. */
+export async function auxProof(t: TestApp, tenantId: string, token: string, password: string) {
+  await opaque.ready;
+  const headers = { authorization: `Bearer ${token}` };
+  const start = opaque.client.startLogin({ password });
+  const c = await t.http('POST', `/${tenantId}/authn/zkp/aux-challenge`, {
+    key: null,
+    headers,
+    body: { cipherKey: start.startLoginRequest },
+  });
+  if (c.status !== 200) return c;
+  const done = opaque.client.finishLogin({
+    clientLoginState: start.clientLoginState,
+    loginResponse: c.body.challenge_data,
+    password,
+    keyStretching: KEY_STRETCHING,
+  });
+  return t.http('POST', `/${tenantId}/authn/zkp/aux-authenticate`, {
+    key: null,
+    headers,
+    body: {
+      challenge_id: c.body.challenge_id,
+      // A wrong PIN cannot finish: send what a forger would.
+      challenge_data: done?.finishLoginRequest ?? c.body.challenge_data.slice(0, 256),
+    },
+  });
+}
