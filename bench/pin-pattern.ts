@@ -111,10 +111,14 @@ async function pinSignIn(issuer: string, clientId: string) {
   let res = await browser.get(
     `${server.url}/pins/authn/zkp/sign-in?oid_nonce=${encodeURIComponent(a.nonce)}&auth_req_id=${uid}`,
   );
-  for (let hop = 0; hop < 8 && !res.location?.startsWith(REDIRECT); hop++)
+  for (let hop = 0; hop < 8; hop++) {
+    if (res.location?.startsWith(REDIRECT)) break;
     res = await browser.get(res.location!);
+  }
   if (!res.location?.includes('code=')) throw new Error(`no code: ${res.status} ${res.url}`);
 }
+
+const f = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(' / ');
 
 /** Server CPU-ms per sign-in and wall-clock p50 over `n` sequential sign-ins. */
 async function measure(n: number, signIn: () => Promise<unknown>) {
@@ -193,7 +197,6 @@ try {
     pp.push(b.cpuMs);
     ppP50.push(b.p50);
   }
-  const f = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(' / ');
   console.log(`bcrypt cost ${COST}, ${ROUNDS} rounds of ${SIGNINS} sign-ins each`);
   console.log(`password sign-in: server CPU ${f(pw)} ms each, p50 ${f(pwP50)} ms`);
   console.log(`PIN+pattern sign-in: server CPU ${f(pp)} ms each, p50 ${f(ppP50)} ms`);

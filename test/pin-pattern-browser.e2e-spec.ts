@@ -14,6 +14,15 @@ import * as fixtures from './fixtures.js';
 const SHOTS = join(process.cwd(), 'docs', 'screenshots');
 const SCENARIO_MS = 90_000;
 
+/** The keypad's digits in the order shown. */
+const keypadOrder = (page: Page) =>
+  page.locator('[data-digit]').evaluateAll((els) => els.map((e) => e.getAttribute('data-digit')));
+
+async function center(page: Page, point: number) {
+  const box = (await page.locator(`[data-point="${point}"]`).boundingBox())!;
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
 describe('browser: PIN keypad and pattern grid', () => {
   let t: TestApp;
   let REDIRECT = '';
@@ -71,15 +80,6 @@ describe('browser: PIN keypad and pattern grid', () => {
       expectedNonce: f.nonce,
     });
     return tokens.claims()!;
-  }
-
-  /** The keypad's digits in the order shown. */
-  const keypadOrder = (page: Page) =>
-    page.locator('[data-digit]').evaluateAll((els) => els.map((e) => e.getAttribute('data-digit')));
-
-  async function center(page: Page, point: number) {
-    const box = (await page.locator(`[data-point="${point}"]`).boundingBox())!;
-    return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
   }
 
   it(

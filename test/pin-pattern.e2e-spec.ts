@@ -129,7 +129,7 @@ describe('PIN and pattern sign-in (OPAQUE)', () => {
     const unknown = await pinSignIn(t, tenantId, 'nobody-here', RIGHT);
     for (const r of [known, unknown]) {
       expect(r.challenge.status).toBe(200);
-      expect(Object.keys(r.challenge.body).sort()).toEqual([
+      expect(Object.keys(r.challenge.body).toSorted()).toEqual([
         'challenge_data',
         'challenge_id',
         'proto_version',

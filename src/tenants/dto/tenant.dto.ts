@@ -121,14 +121,22 @@ export class TenantSettingsDto {
 
   @ApiPropertyOptional() @IsOptional() @IsBoolean() use_pattern?: boolean;
 
-  @ApiPropertyOptional({ minimum: 3, maximum: 5, description: 'points per side of the pattern grid' })
+  @ApiPropertyOptional({
+    minimum: 3,
+    maximum: 5,
+    description: 'points per side of the pattern grid',
+  })
   @IsOptional()
   @IsInt()
   @Min(3)
   @Max(5)
   pattern_size?: number;
 
-  @ApiPropertyOptional({ minimum: 3, maximum: 5, description: "the seed's spelling of pattern_size (input only)" })
+  @ApiPropertyOptional({
+    minimum: 3,
+    maximum: 5,
+    description: "the seed's spelling of pattern_size (input only)",
+  })
   @IsOptional()
   @IsInt()
   @Min(3)
