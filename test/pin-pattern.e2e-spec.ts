@@ -123,6 +123,28 @@ describe('PIN and pattern sign-in (OPAQUE)', () => {
     expect(await attempt(a.tenantId, n2, auth.uid)).toBeDefined();
   });
 
+  it('asks for the second factor after a PIN under is_2fa, and refuses a disabled account', async () => {
+    const { tenantId, config, userId } = await setup({ is_2fa: true });
+    const browser = new Browser();
+    const auth = await startAuthorization(browser, config, REDIRECT);
+    const s = await pinSignIn(t, tenantId, 'alice', RIGHT, auth.uid);
+    expect(s.authenticate?.body.need_verify).toBe(true);
+    const signIn = await browser.get(
+      `${t.baseUrl}/${tenantId}/authn/zkp/sign-in?oid_nonce=${encodeURIComponent(s.authenticate!.body.nonce)}&auth_req_id=${auth.uid}`,
+    );
+    const step = await browser.get(signIn.location!);
+    // Not back at the app: the TOTP enrolment the tenant requires comes first.
+    expect(step.status).toBe(200);
+    expect(step.html).toContain('/enrol');
+
+    expect(
+      (await t.http('POST', `/api/v1/tenants/${tenantId}/users/${userId}/disable`)).status,
+    ).toBe(200);
+    const refused = await pinSignIn(t, tenantId, 'alice', RIGHT);
+    expect(refused.authenticate?.status).toBe(403);
+    expect(refused.authenticate?.body.type).toBe('urn:idp:problem:account-disabled');
+  });
+
   it('answers an unknown username like a known one, and never lets it finish', async () => {
     const { tenantId } = await setup();
     const known = await pinSignIn(t, tenantId, 'alice', WRONG_PIN);
