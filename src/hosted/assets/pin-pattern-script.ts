@@ -181,6 +181,31 @@ function setup(form) {
     form.querySelector('input[name="oid_nonce"]').value = a.body.nonce;
     form.submit();
   }
+  // Enrolment after another sign-in: the step's sealed state proves who is enrolling.
+  function stepFields() {
+    const out = {};
+    ['csrf', 'pending'].forEach(function (n) {
+      const el = form.querySelector('input[name="' + n + '"]');
+      if (el) out[n] = el.value;
+    });
+    return out;
+  }
+  async function enrol(password) {
+    const start = client.startRegistration({ password: password });
+    const r = await postJson(ds.enrolStart, Object.assign(stepFields(), { registration_request: start.registrationRequest }));
+    if (r.status !== 200) return reset('The PIN could not be saved. Reload the page and try again.');
+    const done = client.finishRegistration({
+      clientRegistrationState: start.clientRegistrationState,
+      registrationResponse: r.body.registration_response,
+      password: password,
+      keyStretching: KEY_STRETCHING
+    });
+    const f = await postJson(ds.enrol, Object.assign(stepFields(), {
+      encrypted_commitment: done.registrationRecord, proto_version: ds.proto
+    }));
+    if (f.status !== 200) return reset('The PIN could not be saved. Reload the page and try again.');
+    form.submit();
+  }
   async function signUp(username, email, password) {
     const start = client.startRegistration({ password: password });
     const r = await postJson(ds.registerStart, { username: username, email: email, registration_request: start.registrationRequest });
@@ -204,15 +229,19 @@ function setup(form) {
     e.preventDefault();
     if (state.busy) return;
     errorBox.hidden = true;
-    const username = form.querySelector('input[name="login"]').value.trim();
-    const email = (form.querySelector('input[name="email"]').value || '').trim();
-    if (!username) return fail('Enter your username.');
+    const enrolling = ds.mode === 'enrol';
+    const loginField = form.querySelector('input[name="login"]');
+    const emailField = form.querySelector('input[name="email"]');
+    const username = loginField ? loginField.value.trim() : '';
+    const email = emailField ? emailField.value.trim() : '';
+    if (!enrolling && !username) return fail('Enter your username.');
     if (factors.indexOf('PIN') >= 0 && state.pin.length !== pinSize) return fail('Enter all ' + pinSize + ' digits of your PIN.');
     if (factors.indexOf('PATTERN') >= 0 && state.pattern.length < minPoints) return fail('Draw a pattern through at least ' + minPoints + ' points.');
     if (state.signup && !email) return fail('Enter your email address.');
     const password = encode(factors, state.pin, state.pattern, n);
     state.busy = true; submit.disabled = true; submit.textContent = 'Checking\\u2026';
     ready.then(function () {
+      if (enrolling) return enrol(password);
       return state.signup ? signUp(username, email, password) : signIn(username, password);
     }).catch(function () {
       reset('Something went wrong. Reload the page and try again.');

@@ -8,6 +8,7 @@ import { PasskeysModule } from '../../passkeys/passkeys.module.js';
 import { PinPatternModule } from '../../pin-pattern/pin-pattern.module.js';
 import { PinPatternAssetsController } from '../assets/pin-pattern-assets.controller.js';
 import { PinPatternLoginMethod } from './pin-pattern.method.js';
+import { PinPatternEnrolmentStep } from './pin-pattern-enrolment.step.js';
 import {
   PinPatternInteractionController,
   PinPatternSignInController,
@@ -68,6 +69,7 @@ import { SignupStep } from './signup.step.js';
     PasskeyLoginMethod,
     EmailCodeLoginMethod,
     PinPatternLoginMethod,
+    PinPatternEnrolmentStep,
   ],
   exports: [LoginMethods],
 })

@@ -1,11 +1,12 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../auth/auth.decorators.js';
 import { OidcProviders } from '../../oidc/oidc-providers.service.js';
 import { SignInQueryDto } from '../../pin-pattern/dto/pin-pattern.dto.js';
 import { PageErrorBoundary } from '../kit/page-errors.js';
-import { pageRequest, type PageResult } from '../kit/page-reply.js';
+import { form, pageRequest, type PageResult } from '../kit/page-reply.js';
+import { PinPatternEnrolmentStep } from './pin-pattern-enrolment.step.js';
 import { FirstFactorStep } from './first-factor.step.js';
 import { InteractionContext, isPage } from './interaction-context.js';
 import { LoginMethods } from './login-methods.js';
@@ -62,17 +63,44 @@ export class PinPatternSignInController {
 /** The interaction's end of Sign In: the nonce goes through the login like a form post. */
 @ApiExcludeController()
 @Public()
-@Controller(':tenant_id/interaction/:uid/login/pin-pattern')
+@Controller(':tenant_id/interaction/:uid')
 export class PinPatternInteractionController {
   constructor(
     private readonly context: InteractionContext,
     private readonly firstFactor: FirstFactorStep,
     private readonly methods: LoginMethods,
+    private readonly enrolment: PinPatternEnrolmentStep,
   ) {}
 
   private readonly boundary = new PageErrorBoundary('Sign in');
 
-  @Get()
+  @Post('pin-pattern/enrol/start')
+  enrolStart(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.boundary.reply(reply, () =>
+      this.enrolment.enrolStart(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+
+  @Post('pin-pattern/enrol')
+  enrol(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.boundary.reply(reply, () =>
+      this.enrolment.enrol(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+
+  @Get('login/pin-pattern')
   finish(
     @Param('tenant_id') tenantId: string,
     @Param('uid') uid: string,
@@ -86,8 +114,8 @@ export class PinPatternInteractionController {
       if (isPage(l)) return l;
       const method = this.methods.find(l.settings, 'pin-pattern');
       if (!method) return this.firstFactor.render(l, 'Choose a way to sign in.', 400);
-      const form = { oid_nonce: typeof nonce === 'string' ? nonce : '' };
-      return this.firstFactor.attempt(l, http, method, form, (message) =>
+      const fields = { oid_nonce: typeof nonce === 'string' ? nonce : '' };
+      return this.firstFactor.attempt(l, http, method, fields, (message) =>
         this.firstFactor.render(l, message, 401),
       );
     });

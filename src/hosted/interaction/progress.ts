@@ -3,6 +3,7 @@ import { TotpService } from '../../mfa/totp.service.js';
 import type { PageRequest, PageResult } from '../kit/page-reply.js';
 import { SignInCompletion } from './completion.js';
 import { EnrolmentStep } from './enrolment.step.js';
+import { PinPatternEnrolmentStep } from './pin-pattern-enrolment.step.js';
 import { InteractionContext, isPage, type Loaded, type SignedIn } from './interaction-context.js';
 import { SecondFactorStep } from './second-factor.step.js';
 
@@ -15,6 +16,7 @@ export class SignInProgress {
     private readonly secondFactor: SecondFactorStep,
     private readonly enrolment: EnrolmentStep,
     private readonly completion: SignInCompletion,
+    private readonly pinPattern: PinPatternEnrolmentStep,
   ) {}
 
   /**
@@ -28,7 +30,8 @@ export class SignInProgress {
       return this.secondFactor.render(l, { ...state, stage: 'totp' });
     }
     if (!strong && l.settings.is_2fa) return this.enrolment.begin(l, state);
-    return this.completion.complete(l, http, state);
+    // The tenant uses a PIN/pattern the user has not set: offered once per sign-in, skippable.
+    return (await this.pinPattern.offer(l, state)) ?? this.completion.complete(l, http, state);
   }
 
   /** POST continue: after the recovery codes (done), or past the passkey offer of sign-up. */
