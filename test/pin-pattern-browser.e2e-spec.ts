@@ -176,4 +176,44 @@ describe('browser: PIN keypad and pattern grid', () => {
     },
     SCENARIO_MS,
   );
+
+  it(
+    'offers a PIN/pattern after a password sign-in and sets it in the page',
+    async () => {
+      const { tenantId } = await fixtures.tenant(t, {
+        prefix: 'pp',
+        settings: { use_pin: true, pin_size: 4, use_pattern: false, passkey_enabled: false },
+      });
+      await fixtures.user(t, tenantId, { email: null });
+      const { config } = await fixtures.registeredClient(
+        t,
+        tenantId,
+        fixtures.firstPartyApp(REDIRECT),
+      );
+      const context = await browser.newContext({ locale: 'en-GB' });
+      const page = await context.newPage();
+      const f1 = await flow(config);
+      await page.goto(f1.url.href);
+      await page.locator('#login').fill('alice');
+      await page.locator('#password').fill(fixtures.PASSWORD);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.getByRole('heading', { name: 'Set up a PIN' }).waitFor();
+      for (const d of '9031') await page.locator(`[data-digit="${d}"]`).click();
+      await page.getByRole('button', { name: 'Save and continue' }).click();
+      const claims = await backAtApp(page, config, f1);
+      expect(claims.amr).toEqual(['pwd']);
+      await context.close();
+
+      const context2 = await browser.newContext({ locale: 'en-GB' });
+      const page2 = await context2.newPage();
+      const f2 = await flow(config);
+      await page2.goto(f2.url.href);
+      await page2.locator('#pp-login').fill('alice');
+      for (const d of '9031') await page2.locator(`[data-digit="${d}"]`).click();
+      await page2.getByRole('button', { name: 'Sign in with PIN' }).click();
+      expect((await backAtApp(page2, config, f2)).amr).toEqual(['pin']);
+      await context2.close();
+    },
+    SCENARIO_MS,
+  );
 });
