@@ -247,12 +247,16 @@ export class PinPatternService {
     const accountBlocked = user
       ? (await this.blocker.check(tenantId, { accountId: user.user_id })).blocked
       : false;
-    await this.blocker.recordFailure(tenantId, {
+    // Counted before it is answered, and refused when this very attempt reaches the limit: the
+    // answer alone tells the client whether its guess was right, so of a burst of concurrent
+    // challenges at most max_attempts − 1 are ever answered.
+    const counted = await this.blocker.recordFailure(tenantId, {
       ip: caller.ip,
       username: typed,
       accountId: user?.user_id,
       method: METHOD,
     });
+    if (counted.blocked) throw tooManyAttempts(counted);
     const usable = row && !accountBlocked ? row : null;
     let started: { serverLoginState: string; loginResponse: string };
     try {
