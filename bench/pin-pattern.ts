@@ -141,7 +141,17 @@ async function measure(n: number, signIn: () => Promise<unknown>) {
 
 try {
   await post('/api/v1/tenants', TENANT);
-  await post('/api/v1/tenants/pins/users', { username: 'alice', password: PASSWORD });
+  // The password user lives in a tenant without PIN/pattern (else its sign-in would be offered
+  // to set one): same server, same run.
+  await post('/api/v1/tenants', { tenant_id: 'pw', display_name: 'Password bench' });
+  await post('/api/v1/tenants/pw/users', { username: 'alice', password: PASSWORD });
+  const pwWeb = await post('/api/v1/tenants/pw/clients', {
+    name: 'web',
+    client_type: 'confidential',
+    first_party: true,
+    redirect_uris: [REDIRECT],
+    grant_types: ['authorization_code'],
+  });
   const reg = onClient(() => opaque.client.startRegistration({ password: SECRET }));
   const r1 = await post(
     '/pins/authn/zkp/register/start',
@@ -174,8 +184,8 @@ try {
   const issuer = `${server.url}/pins`;
   const password = () =>
     authorizeCode(new Browser(), {
-      issuer,
-      clientId: web.client_id,
+      issuer: `${server.url}/pw`,
+      clientId: pwWeb.client_id,
       scope: 'openid',
       redirectUri: REDIRECT,
       login: 'alice',
