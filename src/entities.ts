@@ -14,6 +14,11 @@ import { SigningKeyEntity } from './signing-keys/signing-key.entity.js';
 import { TenantEntity } from './tenants/tenant.entity.js';
 import { RecoveryCodeEntity, UserTotpEntity } from './mfa/mfa.entities.js';
 import { PasskeyCredentialEntity, WebauthnChallengeEntity } from './passkeys/passkey.entities.js';
+import {
+  PinPatternCredentialEntity,
+  PinPatternServerSetupEntity,
+  PinPatternTicketEntity,
+} from './pin-pattern/pin-pattern.entities.js';
 import { EmailTokenEntity } from './email-flows/email-token.entity.js';
 import { MailLimitEntity } from './email-flows/mail-limit.entity.js';
 import { SessionSignInEntity } from './sessions/session-sign-in.entity.js';
@@ -53,4 +58,7 @@ export const entities = [
   InitialAccessTokenEntity,
   ClientRegistrationEntity,
   IdempotencyKeyEntity,
+  PinPatternCredentialEntity,
+  PinPatternServerSetupEntity,
+  PinPatternTicketEntity,
 ];
