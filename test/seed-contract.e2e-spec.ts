@@ -32,6 +32,7 @@ describe('seed contract (main seed request shapes)', () => {
         use_pin: true,
         pin_size: 6,
         use_pattern: true,
+        patter_size: 3,
         use_face_recognition: false,
         use_liveness: false,
         display_name: 'Seed tenant',
