@@ -11,6 +11,7 @@ import { BlockerNamespaces1764000200000 } from './1764000200000-blocker-namespac
 import { OidcConsumeOnce1764000300000 } from './1764000300000-oidc-consume-once.js';
 import { MailLimits1764000500000 } from './1764000500000-mail-limits.js';
 import { PlatformAudit1764000600000 } from './1764000600000-platform-audit.js';
+import { ForwardAuth1764001000000 } from './1764001000000-forward-auth.js';
 
 /** Every migration, in order. Explicit imports: ESM builds have no glob loading. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   OidcConsumeOnce1764000300000,
   MailLimits1764000500000,
   PlatformAudit1764000600000,
+  ForwardAuth1764001000000,
 ];

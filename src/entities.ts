@@ -18,6 +18,10 @@ import { EmailTokenEntity } from './email-flows/email-token.entity.js';
 import { MailLimitEntity } from './email-flows/mail-limit.entity.js';
 import { SessionSignInEntity } from './sessions/session-sign-in.entity.js';
 import { TenantUserCountEntity, UserEntity } from './users/user.entity.js';
+import {
+  ForwardAuthRevocationEntity,
+  ProtectedAppEntity,
+} from './forward-auth/protected-app.entity.js';
 
 /** Every entity; modules register here so one DataSource knows the whole schema. */
 export const entities = [
@@ -45,4 +49,6 @@ export const entities = [
   MailLimitEntity,
   SessionSignInEntity,
   PlatformAuditEventEntity,
+  ProtectedAppEntity,
+  ForwardAuthRevocationEntity,
 ];

@@ -4,13 +4,14 @@ import { OidcModule } from '../oidc/oidc.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { SessionSignInEntity } from './session-sign-in.entity.js';
 import { MySessionsController, UserSessionsAdminController } from './sessions.controller.js';
+import { SessionEvents } from './session-events.js';
 import { SessionsService } from './sessions.service.js';
 
 /** Users' OIDC sessions: list and revoke (API, account page); the login records sign-ins here. */
 @Module({
   imports: [TenancyModule.forFeature([SessionSignInEntity]), OidcModule, UsersModule],
   controllers: [MySessionsController, UserSessionsAdminController],
-  providers: [SessionsService],
-  exports: [SessionsService],
+  providers: [SessionsService, SessionEvents],
+  exports: [SessionsService, SessionEvents],
 })
 export class SessionsModule {}

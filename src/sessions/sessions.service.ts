@@ -8,6 +8,7 @@ import { OidcSessions } from '../oidc/oidc-sessions.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { isUuid } from '../common/ids.js';
 import type { SessionDto } from './dto/session.dto.js';
+import { SessionEvents } from './session-events.js';
 import { SessionSignInEntity } from './session-sign-in.entity.js';
 
 /** The artefacts a grant issues; revoking a session deletes them by grant id. */
@@ -49,6 +50,7 @@ export class SessionsService {
     private readonly store: OidcPayloadStore,
     private readonly sessions: OidcSessions,
     private readonly tenants: TenantsService,
+    private readonly events: SessionEvents,
   ) {}
 
   /**
@@ -173,6 +175,7 @@ export class SessionsService {
     }
     if (typeof p.loginTs === 'number')
       await this.signIns.delete(tenantId, { account_id: accountId, login_ts: String(p.loginTs) });
+    await this.events.emit({ tenantId, accountId, uid: sessionId });
   }
 
   /** Ends every session of the user, with every grant and token they hold. */
@@ -181,6 +184,7 @@ export class SessionsService {
     const sessions = (await this.sessions.ofAccount(tenantId, accountId)).length;
     await this.store.revokeAccount(tenantId, accountId);
     await this.signIns.delete(tenantId, { account_id: accountId });
+    await this.events.emit({ tenantId, accountId });
     return sessions;
   }
 }
