@@ -20,6 +20,9 @@ import {
  */
 const COOKIE = 'idp_forward_auth';
 
+const seen = (r: HostResponse) =>
+  JSON.parse(r.body) as { headers: Record<string, string>; url: string };
+
 describe('forward-auth behind nginx', () => {
   let t: TestApp;
   let nginx: Nginx;
@@ -29,9 +32,6 @@ describe('forward-auth behind nginx', () => {
   let app2: string;
   let alice: { user_id: string };
   let staffId: string;
-
-  const seen = (r: HostResponse) =>
-    JSON.parse(r.body) as { headers: Record<string, string>; url: string };
 
   beforeAll(async () => {
     t = await startTestApp();
