@@ -3,13 +3,14 @@ import { tenant, user } from './fixtures.js';
 import { forwardSignIn, traefikHeaders } from './forward-auth-support.js';
 import { newTenant, startTestApp, type TestApp } from './harness.js';
 
+const apps = (tid: string) => `/api/v1/tenants/${tid}/protected-apps`;
+const COOKIE = 'idp_forward_auth';
+
 /** The protected-apps API and the check's conventions, asked directly as a proxy would. */
 describe('forward-auth: protected apps API and check conventions', () => {
   let t: TestApp;
   let tenantId: string;
   let aliceId: string;
-  const apps = (tid: string) => `/api/v1/tenants/${tid}/protected-apps`;
-  const COOKIE = 'idp_forward_auth';
 
   beforeAll(async () => {
     t = await startTestApp();
