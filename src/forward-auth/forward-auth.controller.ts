@@ -2,16 +2,9 @@ import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs
 import { ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/auth.decorators.js';
-import { PROBLEM_CONTENT_TYPE, problemType } from '../common/problem.js';
+import { checkAnswer, problemAnswer, wantsHtml, type AnswerOptions } from './check-answer.js';
 import { ForwardAuthService, type CheckOutcome } from './forward-auth.service.js';
 import { ForwardSigninService, type SigninStep } from './forward-signin.service.js';
-
-const TITLES: Record<number, string> = {
-  400: 'Bad request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not found',
-};
 
 function problem(
   reply: FastifyReply,
@@ -19,55 +12,15 @@ function problem(
   reason: string,
   extra: Record<string, string> = {},
 ) {
-  return reply
-    .code(status)
-    .headers({ 'content-type': PROBLEM_CONTENT_TYPE, 'cache-control': 'no-store', ...extra })
-    .send(
-      JSON.stringify({
-        type: problemType(`forward-auth-${status}`),
-        title: TITLES[status],
-        status,
-        detail: reason,
-        reason,
-      }),
-    );
+  const r = problemAnswer(status, reason, extra);
+  return reply.code(r.status).headers(r.headers).send(r.body);
 }
 
-/**
- * Answers a check in the convention asked for: `ok` is the success status (200 nginx/Traefik,
- * 204 PassKey Auth's proxy), `redirect` the status sent to browsers that must sign in (302,
- * vouch's 307) or none (401). A 401 carries the sign-in URL in Location too, for nginx's
- * `auth_request_set $x $upstream_http_location` (nginx treats a 3xx from the check as an error).
- */
-function answer(
-  reply: FastifyReply,
-  o: CheckOutcome,
-  opts: { ok: 200 | 204; redirect?: 302 | 307; body?: string },
-) {
-  switch (o.kind) {
-    case 'allowed':
-      reply.code(opts.ok).headers({ 'cache-control': 'no-store', ...o.headers });
-      if (o.setCookie) reply.header('set-cookie', o.setCookie);
-      return opts.ok === 204
-        ? reply.send()
-        : reply.type('application/json').send(opts.body ?? '{"success":true}');
-    case 'unauthenticated':
-      if (opts.redirect && o.signin)
-        return reply
-          .code(opts.redirect)
-          .headers({ location: o.signin, 'cache-control': 'no-store' })
-          .send();
-      return problem(reply, 401, o.reason, o.signin ? { location: o.signin } : {});
-    case 'forbidden':
-      return problem(reply, 403, o.reason);
-    case 'bad-request':
-      return problem(reply, 400, o.reason);
-    case 'no-tenant':
-      return problem(reply, 404, 'unknown tenant');
-  }
+function answer(reply: FastifyReply, o: CheckOutcome, opts: AnswerOptions) {
+  const r = checkAnswer(o, opts);
+  reply.code(r.status).headers(r.headers);
+  return r.body === undefined ? reply.send() : reply.send(r.body);
 }
-
-const wantsHtml = (req: FastifyRequest) => (req.headers.accept ?? '').includes('text/html');
 
 function step(reply: FastifyReply, s: SigninStep) {
   if (s.setCookie) reply.header('set-cookie', s.setCookie);
@@ -112,7 +65,7 @@ export class ForwardAuthController {
     @Res() reply: FastifyReply,
   ) {
     const o = await this.forward.check(t, req.headers);
-    return answer(reply, o, { ok: 200, redirect: wantsHtml(req) ? 302 : undefined });
+    return answer(reply, o, { ok: 200, redirect: wantsHtml(req.headers.accept) ? 302 : undefined });
   }
 
   @Get('verify')

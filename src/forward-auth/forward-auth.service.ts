@@ -65,6 +65,7 @@ function wellFormed(p: Partial<ForwardSession> | undefined, tenantId: string): p
 @Injectable()
 export class ForwardAuthService {
   private readonly keys = new Map<string, Buffer>();
+  private readonly verified = new LRUCache<string, ForwardSession>({ max: 20_000 });
   private readonly jwts = new LRUCache<string, { jwt: string; until: number }>({ max: 50_000 });
   private readonly signers = new LRUCache<
     string,
@@ -103,8 +104,16 @@ export class ForwardAuthService {
 
   /** The session a cookie value stands for, when it is genuine, this tenant's, live and not revoked. */
   session(tenantId: string, value: string | undefined, nowS = Date.now() / 1000) {
-    const p = verify<Partial<ForwardSession>>(this.key(tenantId), value);
-    if (!wellFormed(p, tenantId)) return undefined;
+    if (!value) return undefined;
+    // A cookie seen before skips the HMAC and JSON parse; only verified cookies are kept.
+    const cacheKey = `${tenantId}\n${value}`;
+    let p: ForwardSession | undefined = this.verified.get(cacheKey);
+    if (!p) {
+      const parsed = verify<Partial<ForwardSession>>(this.key(tenantId), value);
+      if (!wellFormed(parsed, tenantId)) return undefined;
+      p = parsed;
+      this.verified.set(cacheKey, p);
+    }
     if (p.exp <= nowS || this.revocations.isRevoked(p)) return undefined;
     return p;
   }
