@@ -49,8 +49,8 @@ try {
   const b = new Browser();
   const rd = `http://${APP}/page`;
   let res = await b.get(`${server.url}/${t}/forward-auth/start?rd=${encodeURIComponent(rd)}`);
-  const landing = `http://${APP}/`;
-  for (let hops = 0; hops < 20 && !res.location?.startsWith(landing); hops++) {
+  const atApp = (r: typeof res) => r.location?.startsWith(`http://${APP}/`) ?? false;
+  for (let hops = 0; hops < 20 && !atApp(res); hops++) {
     if (res.status === 200) {
       const form = findForm(res.html, '/login');
       res = await b.post(new URL(form.action, res.url), {
