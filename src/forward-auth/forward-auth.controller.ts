@@ -156,10 +156,34 @@ export class ForwardAuthController {
   }
 
   @Get('start')
-  @ApiOperation({ summary: 'Sign in for a protected app, coming back to rd (a URL of that app)' })
+  @ApiOperation({
+    summary: 'Sign in for a protected app, coming back to rd (a URL of that app)',
+    description:
+      "On an app host (through its /_idp/ route): 307 to the identity server's own host, method and body kept.",
+  })
   @ApiQuery({ name: 'rd', required: true })
-  async start(@Param('tenant_id') t: string, @Query('rd') rd: unknown, @Res() reply: FastifyReply) {
-    return step(reply, await this.signin.start(t, rd));
+  async start(
+    @Param('tenant_id') t: string,
+    @Query('rd') rd: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return step(
+      reply,
+      this.signin.onAuthHost(t, req.url, req.headers) ?? (await this.signin.start(t, rd)),
+    );
+  }
+
+  @Post('start')
+  @ApiOperation({ summary: 'As GET start (a form posted from an app host arrives here by 307)' })
+  @ApiQuery({ name: 'rd', required: true })
+  async startPost(
+    @Param('tenant_id') t: string,
+    @Query('rd') rd: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.start(t, rd, req, reply);
   }
 
   @Get('callback')
@@ -170,6 +194,9 @@ export class ForwardAuthController {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
+    // The provider's return point belongs to the identity server's host: 404 on app hosts.
+    if (this.signin.onAuthHost(t, req.url, req.headers))
+      return problem(reply, 404, 'not on this host');
     return step(reply, await this.signin.callback(t, q, req.raw, reply.raw));
   }
 

@@ -91,6 +91,32 @@ export class ForwardSigninService {
     }
   }
 
+  /**
+   * Auth-host mode (PassKey Auth's, with the identity server's own host as the auth host): a
+   * sign-in UI path reached on an app host through its `/_idp/` route answers 307 to the same
+   * path on the identity server (method and body kept, the app's `/_idp` prefix replaced by
+   * the tenant's). Undefined when the request is on the identity server's host already.
+   */
+  onAuthHost(
+    tenantId: string,
+    url: string,
+    headers: IncomingMessage['headers'],
+  ): SigninStep | undefined {
+    const forwarded = String(headers['x-forwarded-host'] ?? '')
+      .split(',')[0]
+      .trim();
+    if (!forwarded) return undefined;
+    const proto = String(headers['x-forwarded-proto'] ?? 'http')
+      .split(',')[0]
+      .trim();
+    const own = new URL(this.config.publicUrl);
+    if (normalHost(forwarded, proto) === normalHost(own.host, own.protocol.slice(0, -1)))
+      return undefined;
+    const at = url.indexOf('/forward-auth/');
+    const rest = at < 0 ? '' : url.slice(at + '/forward-auth/'.length);
+    return { status: 307, location: `${this.base(tenantId)}/${rest}` };
+  }
+
   /** GET start?rd=: off to the tenant's sign-in, coming back to `rd` (a protected app's URL). */
   async start(tenantId: string, rd: unknown): Promise<SigninStep> {
     const index = await this.forward.index(tenantId);
