@@ -3,6 +3,13 @@ import { tenant, user } from './fixtures.js';
 import { forwardSignIn, traefikHeaders } from './forward-auth-support.js';
 import { startTestApp, waitUntil, type TestApp } from './harness.js';
 
+const checkOn = async (t: TestApp, tenantId: string, url: string, cookie?: string) =>
+  (
+    await fetch(`${t.baseUrl}/${tenantId}/forward-auth`, {
+      headers: traefikHeaders(url, cookie ? { cookie: `idp_forward_auth=${cookie}` } : {}),
+    })
+  ).status;
+
 /**
  * Two replicas on one database: a forward-auth session revoked on one is refused by the other
  * (which holds the cookie check in memory), and app changes reach the other's index: over the
@@ -23,13 +30,6 @@ describe.each([
     await a.close();
     await b.close();
   });
-
-  const checkOn = async (t: TestApp, tenantId: string, url: string, cookie?: string) =>
-    (
-      await fetch(`${t.baseUrl}/${tenantId}/forward-auth`, {
-        headers: traefikHeaders(url, cookie ? { cookie: `idp_forward_auth=${cookie}` } : {}),
-      })
-    ).status;
 
   it('a revocation on one replica refuses the cookie on the other; an app added on one is protected on the other', async () => {
     const { tenantId } = await tenant(a, { prefix: 'farep' });
