@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import {
+  InjectTenantRepository,
+  TenantEvents,
+  TenantRepository,
+} from '../../libs/tenancy/index.js';
 import { isUuid } from '../common/ids.js';
 import { page, type ListQuery, type Page } from '../common/pagination.js';
 import { badRequest, conflict, notFound } from '../common/problem.js';
@@ -59,8 +63,11 @@ export class ProtectedAppsService {
     private readonly groups: GroupRows,
     private readonly tenants: TenantsService,
     private readonly revocations: ForwardAuthRevocations,
+    tenantEvents: TenantEvents,
   ) {
     revocations.onAppsChanged((tenantId) => this.indexes.delete(tenantId));
+    // A deleted tenant's checks answer 404 at once, in every replica.
+    tenantEvents.subscribe((e) => this.indexes.delete(e.tenantId));
   }
 
   /** The tenant's app index; undefined for a tenant that does not exist. */
