@@ -182,6 +182,20 @@ describe('forward-auth behind nginx', () => {
     }
   });
 
+  it("the provider's own logout (RP-initiated) refuses the next request too", async () => {
+    const { b, res } = await signedIn('alice');
+    expect(res.status).toBe(200);
+    // The provider's own logout (what the account page's "Sign out" asks for; without its
+    // client_id, which names the account client only when that client made the session).
+    const confirm = await b.visit(`${t.baseUrl}/${tenantId}/logout`);
+    const form = findForm(confirm.body, 'logout');
+    const done = await b.post(new URL(form.action, confirm.url), { ...form.fields, logout: 'yes' });
+    expect(done.status).toBeLessThan(400);
+    const after = await b.get(`http://${app1}/page`);
+    expect(after.status).toBe(302);
+    expect(after.location).toContain(`/${tenantId}/forward-auth/start`);
+  });
+
   it('refuses a forged, an expired and another tenant’s cookie', async () => {
     const { b } = await signedIn('alice');
     const genuine = b.cookieFor(`http://${app1}/`, COOKIE)!;

@@ -3,6 +3,7 @@ import { TenancyModule } from '../../libs/tenancy/index.js';
 import { ClientsModule } from '../clients/clients.module.js';
 import { GroupsModule } from '../groups/groups.module.js';
 import { OidcModule } from '../oidc/oidc.module.js';
+import { OidcProviders } from '../oidc/oidc-providers.service.js';
 import { SessionEvents } from '../sessions/session-events.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { SigningKeysModule } from '../signing-keys/signing-keys.module.js';
@@ -38,13 +39,19 @@ import { ForwardAuthRevocations } from './revocations.js';
   ],
 })
 export class ForwardAuthModule {
-  constructor(revocations: ForwardAuthRevocations, sessions: SessionEvents, users: UserEvents) {
+  constructor(
+    revocations: ForwardAuthRevocations,
+    sessions: SessionEvents,
+    users: UserEvents,
+    providers: OidcProviders,
+  ) {
     // Every way a session ends voids its forward-auth cookies on every replica.
     sessions.subscribe((e) =>
       e.uid
         ? revocations.revokeSession(e.tenantId, e.uid)
         : revocations.revokeAccount(e.tenantId, e.accountId),
     );
+    providers.onLogout((e) => revocations.revokeSession(e.tenantId, e.uid));
     users.subscribe(async (e) => {
       if (e.type === 'disabled' || e.type === 'deleted' || e.type === 'password_changed')
         await revocations.revokeAccount(e.tenantId, e.userId);

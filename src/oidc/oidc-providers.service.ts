@@ -50,6 +50,13 @@ function grantType(ctx: KoaContextWithOIDC): string {
 
 type Koa = Provider & { request: object; proxy: boolean };
 
+/** A session ended by RP-initiated logout. */
+export interface ProviderLogout {
+  tenantId: string;
+  accountId: string;
+  uid: string;
+}
+
 /**
  * One oidc-provider instance per tenant, built on demand and kept in an LRU of promises (so
  * concurrent first requests share one build), bounded by PROVIDER_CACHE_SIZE rather than by
@@ -87,6 +94,13 @@ export class OidcProviders {
         await this.store.revokeAccount(e.tenantId, e.userId);
       }
     });
+  }
+
+  private readonly logoutListeners = new Set<(e: ProviderLogout) => Promise<void> | void>();
+
+  /** RP-initiated logouts (`/<t>/logout`), for what keeps its own view of sessions (forward-auth). */
+  onLogout(listener: (e: ProviderLogout) => Promise<void> | void) {
+    this.logoutListeners.add(listener);
   }
 
   issuerOf(tenantId: string): string {
@@ -153,6 +167,15 @@ export class OidcProviders {
     reuseClientInstances(provider as unknown as Provider, tenantId, clients);
     this.writeOnce(provider, tenantId);
     this.security.attach(provider, tenantId);
+    provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
+      const session = ctx.oidc?.session as { uid?: string; accountId?: string } | undefined;
+      if (!session?.uid || !session.accountId) return;
+      const e = { tenantId, accountId: session.accountId, uid: session.uid };
+      for (const l of this.logoutListeners)
+        Promise.resolve(l(e)).catch((err: unknown) =>
+          this.logger.warn({ err, tenantId }, 'logout listener failed'),
+        );
+    });
     provider.on('server_error', (_ctx: unknown, err: Error) => {
       this.logger.error({ err, tenantId }, 'OIDC server error');
     });
