@@ -1,4 +1,6 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { deriveTenantKey } from '../libs/crypto/index.js';
+import { sign } from '../src/forward-auth/forward-cookie.js';
 import { tenant, user } from './fixtures.js';
 import { forwardSignIn, traefikHeaders } from './forward-auth-support.js';
 import { newTenant, startTestApp, type TestApp } from './harness.js';
@@ -243,5 +245,62 @@ describe('forward-auth: protected apps API and check conventions', () => {
     expect(r.status).toBe(403);
     expect(((await r.json()) as { reason: string }).reason).toBe('second_factor_required');
     expect(signed.cookie).toBeTruthy();
+  });
+
+  it('idle timeout and session lifetime: a stale cookie is refused, a due one is renewed; parent-domain cookies', async () => {
+    await t.http('POST', apps(tenantId), {
+      body: {
+        name: 'Idle',
+        hosts: ['idle.example.com'],
+        idle_timeout: 300,
+        session_lifetime: 3600,
+      },
+    });
+    const url = 'http://idle.example.com/';
+    const { cookie } = await forwardSignIn(t, tenantId, url, 'alice');
+    const payload = JSON.parse(Buffer.from(cookie.split('.')[0], 'base64url').toString());
+    const key = deriveTenantKey(t.config.masterKey, { tenantId, purpose: 'forward-auth-cookies' });
+    const now = Math.floor(Date.now() / 1000);
+    const ask = (p: Record<string, unknown>) =>
+      check('', traefikHeaders(url, { cookie: `${COOKIE}=${sign(key, p)}` }));
+    // Idle for longer than idle_timeout: refused.
+    expect((await ask({ ...payload, seen: now - 301 })).status).toBe(401);
+    // Issued longer ago than the app's session_lifetime: refused, even if the cookie says later.
+    expect((await ask({ ...payload, iat: (now - 3601) * 1000, exp: now + 600 })).status).toBe(401);
+    // Seen two minutes ago: allowed, and the cookie comes back renewed.
+    const renewed = await ask({ ...payload, seen: now - 120 });
+    expect(renewed.status).toBe(200);
+    const set = renewed.headers.getSetCookie().find((c) => c.startsWith(`${COOKIE}=`))!;
+    const again = JSON.parse(
+      Buffer.from(set.split(';')[0].split('=')[1].split('.')[0], 'base64url').toString(),
+    );
+    expect(again.seen).toBeGreaterThanOrEqual(now);
+    // Just signed in: no renewal.
+    expect(
+      (
+        await check('', traefikHeaders(url, { cookie: `${COOKIE}=${cookie}` }))
+      ).headers.getSetCookie(),
+    ).toEqual([]);
+
+    // Parent-domain mode: the hand-off sets the cookie for the whole domain.
+    await t.http('POST', apps(tenantId), {
+      body: {
+        name: 'Suite',
+        hosts: ['one.apps.example.com', 'two.apps.example.com'],
+        cookie_domain: 'apps.example.com',
+      },
+    });
+    const suite = await forwardSignIn(t, tenantId, 'http://one.apps.example.com/', 'alice');
+    const line = suite.setCookie.find((c) => c.startsWith(`${COOKIE}=`))!;
+    expect(line).toContain('Domain=apps.example.com');
+    expect(line).toContain('HttpOnly');
+    expect(
+      (
+        await check(
+          '',
+          traefikHeaders('http://two.apps.example.com/', { cookie: `${COOKIE}=${suite.cookie}` }),
+        )
+      ).status,
+    ).toBe(200);
   });
 });

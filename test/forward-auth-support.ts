@@ -13,7 +13,7 @@ export async function forwardSignIn(
   rd: string,
   username: string,
   browser = new Browser(),
-): Promise<{ cookie: string; token: string; browser: Browser }> {
+): Promise<{ cookie: string; token: string; browser: Browser; setCookie: string[] }> {
   const appHost = new URL(rd).host;
   let res = await browser.get(
     `${t.baseUrl}/${tenantId}/forward-auth/start?rd=${encodeURIComponent(rd)}`,
@@ -32,7 +32,9 @@ export async function forwardSignIn(
   }
   const handoff = new URL(res.location!);
   const token = handoff.searchParams.get('token')!;
-  return { cookie: await handoffCookie(t, tenantId, token, appHost), token, browser };
+  const setCookie: string[] = [];
+  const cookie = await handoffCookie(t, tenantId, token, appHost, setCookie);
+  return { cookie, token, browser, setCookie };
 }
 
 /** The hand-off as the app host's proxy forwards it: answers the cookie it sets. */
@@ -41,12 +43,14 @@ export async function handoffCookie(
   tenantId: string,
   token: string,
   host: string,
+  setCookies: string[] = [],
 ): Promise<string> {
   const r = await fetch(
     `${t.baseUrl}/${tenantId}/forward-auth/session?token=${encodeURIComponent(token)}`,
     { headers: { 'x-forwarded-host': host, 'x-forwarded-proto': 'http' }, redirect: 'manual' },
   );
   if (r.status !== 302) throw new Error(`hand-off: ${r.status} ${await r.text()}`);
+  setCookies.push(...r.headers.getSetCookie());
   const set = r.headers.getSetCookie().find((c) => c.startsWith('idp_forward_auth='));
   return set!.split(';')[0].slice('idp_forward_auth='.length);
 }
