@@ -11,6 +11,7 @@ import { BlockerNamespaces1764000200000 } from './1764000200000-blocker-namespac
 import { OidcConsumeOnce1764000300000 } from './1764000300000-oidc-consume-once.js';
 import { MailLimits1764000500000 } from './1764000500000-mail-limits.js';
 import { PlatformAudit1764000600000 } from './1764000600000-platform-audit.js';
+import { ForwardAuth1764001000000 } from './1764001000000-forward-auth.js';
 import { PinPattern1764001100000 } from './1764001100000-pin-pattern.js';
 import { IdempotencyKeys1764001300000 } from './1764001300000-idempotency-keys.js';
 import { UserPicture1764001200000 } from './1764001200000-user-picture.js';
@@ -33,6 +34,7 @@ export const migrations = [
   OidcConsumeOnce1764000300000,
   MailLimits1764000500000,
   PlatformAudit1764000600000,
+  ForwardAuth1764001000000,
   PinPattern1764001100000,
   UserPicture1764001200000,
   IdempotencyKeys1764001300000,

@@ -1,5 +1,5 @@
-// Runs before `npm test` (the `pretest` script): the suites need PostgreSQL, Redis and Chromium.
-// Chromium is installed from the OS packages when it is missing and we may (root with apt-get);
+// Runs before `npm test` (the `pretest` script): the suites need PostgreSQL, Redis, Chromium and
+// nginx (forward-auth). Chromium and nginx are installed from the OS packages when it is missing and we may (root with apt-get);
 // anything else missing stops the run at once with one line saying what to provide.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,6 +9,7 @@ import pg from 'pg';
 const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CHROMIUM = '/usr/bin/chromium';
+const NGINX = '/usr/sbin/nginx';
 
 function stop(line) {
   console.error(`npm test: ${line}`);
@@ -78,6 +79,29 @@ function chromium() {
   if (!existsSync(CHROMIUM)) stop(`Chromium was installed but ${CHROMIUM} is missing`);
 }
 
+function nginx() {
+  if (existsSync(NGINX)) return;
+  const root = process.getuid?.() === 0;
+  const apt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).status === 0;
+  if (!root || !apt)
+    stop(
+      `the forward-auth tests need nginx at ${NGINX}: install the OS package (apt-get install nginx)`,
+    );
+  console.error('npm test: installing nginx from the OS packages (forward-auth tests)');
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+  try {
+    // RUNLEVEL=1: not started as a system service; the tests start their own.
+    execFileSync('apt-get', ['install', '-y', '-qq', 'nginx'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', RUNLEVEL: '1' },
+    });
+  } catch {
+    stop(`installing nginx failed; install the OS package nginx so that ${NGINX} exists`);
+  }
+  if (!existsSync(NGINX)) stop(`nginx was installed but ${NGINX} is missing`);
+}
+
 await postgres();
 await redis();
 chromium();
+nginx();

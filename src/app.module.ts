@@ -37,6 +37,7 @@ import { EmailFlowsModule } from './email-flows/email-flows.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { AccountModule } from './hosted/account/account.module.js';
 import { EamModule } from './hosted/entra-eam/eam.module.js';
+import { ForwardAuthModule } from './forward-auth/forward-auth.module.js';
 
 @Global()
 @Module({})
@@ -91,6 +92,7 @@ export class AppModule {
         SessionsModule,
         AccountModule,
         EamModule,
+        ForwardAuthModule,
       ],
       controllers: [HealthController, HostedAssetsController],
       providers: [

@@ -10,6 +10,7 @@ import type { AppConfig } from './config/config.js';
 import { createRootLogger, PinoNestLogger } from './logging.js';
 import { registerLoginForms } from './hosted/kit/form-body.js';
 import { mountOidc } from './oidc/oidc.mount.js';
+import { mountForwardAuth } from './forward-auth/forward-auth.mount.js';
 import { setupOpenApi } from './openapi.js';
 
 export interface CreatedApp {
@@ -50,6 +51,8 @@ export async function createApp(
   });
   // Tenants' OIDC endpoints are taken before Fastify sees the request, see mountOidc.
   mountOidc(app, logger);
+  // The forward-auth check likewise (asked before every request a proxy passes on).
+  mountForwardAuth(app, logger);
 
   setupOpenApi(app, config);
   await app.init();

@@ -28,6 +28,10 @@ import {
 } from './registration/registration.entities.js';
 import { TenantUserCountEntity, UserEntity } from './users/user.entity.js';
 import { IdempotencyKeyEntity } from './idempotency/idempotency-key.entity.js';
+import {
+  ForwardAuthRevocationEntity,
+  ProtectedAppEntity,
+} from './forward-auth/protected-app.entity.js';
 
 /** Every entity; modules register here so one DataSource knows the whole schema. */
 export const entities = [
@@ -61,4 +65,6 @@ export const entities = [
   PinPatternCredentialEntity,
   PinPatternServerSetupEntity,
   PinPatternTicketEntity,
+  ProtectedAppEntity,
+  ForwardAuthRevocationEntity,
 ];

@@ -9,7 +9,8 @@ export type TenantKeyPurpose =
   | 'reset-form-csrf'
   | 'email-tokens'
   | 'passkey-decoy'
-  | 'recovery-codes';
+  | 'recovery-codes'
+  | 'forward-auth-cookies';
 
 /**
  * A 32-byte key for one purpose of one tenant, derived from the master key (HKDF-SHA256), so

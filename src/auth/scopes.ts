@@ -16,6 +16,8 @@ export const SCOPES: Record<string, string> = {
   'blocker:write': 'Unblock IP addresses and usernames',
   'audit:read': 'Read and export the audit log',
   'analytics:read': 'Read login analytics',
+  'protected-apps:read': 'Read the apps protected by forward-auth',
+  'protected-apps:write': 'Create, change and delete apps protected by forward-auth',
   scim: 'Provision users and groups through SCIM 2.0',
   'me:read': "Read the caller's own account (user keys and the user's own tokens)",
   'me:write': "Change the caller's own account: end its sessions",

@@ -59,6 +59,13 @@ function grantType(ctx: KoaContextWithOIDC): string {
 
 type Koa = Provider & { request: object; proxy: boolean };
 
+/** A session ended by RP-initiated logout. */
+export interface ProviderLogout {
+  tenantId: string;
+  accountId: string;
+  uid: string;
+}
+
 /**
  * One oidc-provider instance per tenant, built on demand and kept in an LRU of promises (so
  * concurrent first requests share one build), bounded by PROVIDER_CACHE_SIZE rather than by
@@ -101,6 +108,13 @@ export class OidcProviders {
   /** Sign-ins the provider itself ended (RP-initiated logout), for Back-Channel Logout. */
   onSignInEnded(listener: (e: EndedSignIn) => void): void {
     this.endedListeners.add(listener);
+  }
+
+  private readonly logoutListeners = new Set<(e: ProviderLogout) => Promise<void> | void>();
+
+  /** RP-initiated logouts (`/<t>/logout`), for what keeps its own view of sessions (forward-auth). */
+  onLogout(listener: (e: ProviderLogout) => Promise<void> | void) {
+    this.logoutListeners.add(listener);
   }
 
   issuerOf(tenantId: string): string {
@@ -168,6 +182,15 @@ export class OidcProviders {
     this.writeOnce(provider, tenantId);
     this.propagateLogout(provider, tenantId, issuer, settings);
     this.security.attach(provider, tenantId);
+    provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
+      const session = ctx.oidc?.session as { uid?: string; accountId?: string } | undefined;
+      if (!session?.uid || !session.accountId) return;
+      const e = { tenantId, accountId: session.accountId, uid: session.uid };
+      for (const l of this.logoutListeners)
+        Promise.resolve(l(e)).catch((err: unknown) =>
+          this.logger.warn({ err, tenantId }, 'logout listener failed'),
+        );
+    });
     provider.on('server_error', (_ctx: unknown, err: Error) => {
       this.logger.error({ err, tenantId }, 'OIDC server error');
     });

@@ -7,6 +7,7 @@ import { MyAppsController, MySignOutController } from './my-apps.controller.js';
 import { MyAppsService } from './my-apps.service.js';
 import { SessionSignInEntity } from './session-sign-in.entity.js';
 import { MySessionsController, UserSessionsAdminController } from './sessions.controller.js';
+import { SessionEvents } from './session-events.js';
 import { SessionsService } from './sessions.service.js';
 
 /** Users' OIDC sessions: list and revoke (API, account page); the login records sign-ins here. */
@@ -23,7 +24,7 @@ import { SessionsService } from './sessions.service.js';
     MyAppsController,
     MySignOutController,
   ],
-  providers: [SessionsService, MyAppsService],
-  exports: [SessionsService],
+  providers: [SessionsService, MyAppsService, SessionEvents],
+  exports: [SessionsService, SessionEvents],
 })
 export class SessionsModule {}

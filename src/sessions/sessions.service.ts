@@ -9,6 +9,7 @@ import { LogoutPropagation } from '../oidc/logout-propagation.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { isUuid } from '../common/ids.js';
 import type { SessionDto } from './dto/session.dto.js';
+import { SessionEvents } from './session-events.js';
 import { SessionSignInEntity } from './session-sign-in.entity.js';
 
 /** The artefacts a grant issues; revoking a session deletes them by grant id. */
@@ -51,6 +52,7 @@ export class SessionsService {
     private readonly sessions: OidcSessions,
     private readonly tenants: TenantsService,
     private readonly logout: LogoutPropagation,
+    private readonly events: SessionEvents,
   ) {}
 
   /**
@@ -176,6 +178,7 @@ export class SessionsService {
     if (typeof p.loginTs === 'number')
       await this.signIns.delete(tenantId, { account_id: accountId, login_ts: String(p.loginTs) });
     this.logout.sessionsEnded(tenantId, [row]);
+    await this.events.emit({ tenantId, accountId, uid: sessionId });
   }
 
   /** Ends every session of the user, with every grant and token they hold; apps are told. */
@@ -183,6 +186,7 @@ export class SessionsService {
     if (!isUuid(accountId)) return 0;
     const sessions = await this.logout.endAccount(tenantId, accountId);
     await this.signIns.delete(tenantId, { account_id: accountId });
+    await this.events.emit({ tenantId, accountId });
     return sessions;
   }
 }

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 
 const FORM = 'application/x-www-form-urlencoded';
 
-/** Routes that take HTML form posts; the API stays JSON-only. */
-const FORM_ROUTES = /^\/[^/?#]+\/(?:interaction|login|account|eam)(?:\/|$)/;
+/** Routes that take HTML form posts (forward-auth: an app's sign-out button; eam: Entra's MFA); the API stays JSON-only. */
+const FORM_ROUTES = /^\/[^/?#]+\/(?:interaction|login|account|eam|forward-auth)(?:\/|$)/;
 
 /**
  * A urlencoded body parser for the hosted pages only, in place of the one Nest registers for
