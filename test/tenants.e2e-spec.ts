@@ -35,6 +35,14 @@ const FULL_SETTINGS = {
     scopes: ['openid'],
     client_types: ['public'],
   },
+  entra_eam: {
+    enabled: true,
+    issuer: 'https://login.microsoftonline.com/tid/v2.0',
+    jwks_uri: 'https://login.microsoftonline.com/common/discovery/v2.0/keys',
+    client_id: 'eam-app',
+    accepted_acr: ['possessionorinherence'],
+    methods: ['passkey'],
+  },
 };
 
 describe('tenants', () => {

@@ -95,7 +95,10 @@ export class TenantRepository<T extends TenantOwned & ObjectLiteral> {
    */
   async insert(tenantId: string, values: DeepPartial<T>, manager?: EntityManager): Promise<T> {
     const entity = this.create(tenantId, values);
-    await this.repo(manager).insert(entity as never);
+    // In a transaction of its own when none is given, as `save` was: what runs at commit
+    // (the audit events of the change, decision 0023) rides in it.
+    if (manager) await this.repo(manager).insert(entity as never);
+    else await this.dataSource.transaction((m) => this.repo(m).insert(entity as never));
     return entity;
   }
 
