@@ -33,6 +33,7 @@ import { PasskeysModule } from './passkeys/passkeys.module.js';
 import { EmailFlowsModule } from './email-flows/email-flows.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { AccountModule } from './hosted/account/account.module.js';
+import { TransferModule } from './transfer/transfer.module.js';
 
 @Global()
 @Module({})
@@ -83,6 +84,7 @@ export class AppModule {
         EmailFlowsModule,
         SessionsModule,
         AccountModule,
+        TransferModule,
       ],
       controllers: [HealthController, HostedAssetsController],
       providers: [

@@ -41,6 +41,10 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** What a sealed client secret is bound to: its tenant and client. */
+export const clientSecretAad = (tenantId: string, clientId: string) =>
+  `tenant:${tenantId}:client:${clientId}:secret`;
+
 const SETTING_KEYS: Array<keyof ClientSettings> = [
   'name',
   'client_type',
@@ -172,7 +176,7 @@ export class ClientsService {
   }
 
   private secretAad(tenantId: string, clientId: string) {
-    return `tenant:${tenantId}:client:${clientId}:secret`;
+    return clientSecretAad(tenantId, clientId);
   }
 
   /**

@@ -18,6 +18,7 @@ import {
   type UserListQuery,
 } from './dto/user.dto.js';
 import type { HashPriority } from './hash-limiter.js';
+import { hashScheme } from './legacy-hashes.js';
 import { PasswordHasher, tooManyPasswords } from './password-hasher.js';
 import { passwordProblems } from './password-policy.js';
 import { UserEvents } from './user-events.js';
@@ -96,8 +97,23 @@ export class UsersService {
   }
 
   /** One full bcrypt compare on every path (unknown user, no password, too long): see PasswordHasher. */
-  verifyPassword(tenantId: string, user: UserEntity | null, password: string): Promise<boolean> {
-    return this.hasher.verify(tenantId, user?.password_hash ?? null, password);
+  async verifyPassword(
+    tenantId: string,
+    user: UserEntity | null,
+    password: string,
+  ): Promise<boolean> {
+    const stored = user?.password_hash ?? null;
+    const ok = await this.hasher.verify(tenantId, stored, password);
+    if (ok && user && stored && hashScheme(stored) !== 'bcrypt') {
+      // An imported argon2/PBKDF2 hash, verified once: from now on the user has a bcrypt one.
+      const rehashed = await this.hasher.hash(tenantId, password, 'interactive');
+      await this.users.update(
+        tenantId,
+        { user_id: user.user_id, password_hash: stored },
+        { password_hash: rehashed },
+      );
+    }
+    return ok;
   }
 
   // ---- management API
