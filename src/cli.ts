@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { run } from './cli/run.js';
+import { LocalBackend } from './cli/local-backend.js';
+import { CliError, EXIT } from './cli/errors.js';
+import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
+import { migrateStandalone } from './database/migrate.js';
+
+/**
+ * `idp`, the operator's command line (README "CLI"). The entry point is the one place that loads
+ * the whole application: on the database, commands run the server's own services.
+ */
+function config(): AppConfig {
+  try {
+    return loadConfig({ LOG_LEVEL: 'silent', ...process.env });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, EXIT.usage);
+    throw error;
+  }
+}
+
+const code = await run(
+  process.argv.slice(2),
+  { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env },
+  {
+    async openDatabase() {
+      const cfg = config();
+      const { AppModule } = await import('./app.module.js');
+      const app = await NestFactory.createApplicationContext(AppModule.forRoot(cfg), {
+        logger: false,
+        abortOnError: false,
+      });
+      return new LocalBackend(app, cfg);
+    },
+    migrate: () => migrateStandalone(config()),
+  },
+);
+// Pools and timers of the application would keep the process alive: the answer is given.
+process.exitCode = code;
+setImmediate(() => process.exit(code));
