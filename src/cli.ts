@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { run } from './cli/run.js';
 import { CliError, EXIT } from './cli/errors.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
@@ -24,15 +26,25 @@ const code = await run(
   {
     async openDatabase() {
       const cfg = config();
-      const [{ NestFactory }, { AppModule }, { LocalBackend }] = await Promise.all([
-        import('@nestjs/core'),
-        import('./app.module.js'),
-        import('./cli/local-backend.js'),
-      ]);
+      const [{ NestFactory }, { AppModule }, { LocalBackend }, { INITIAL_OPERATOR_KEY_FILE }] =
+        await Promise.all([
+          import('@nestjs/core'),
+          import('./app.module.js'),
+          import('./cli/local-backend.js'),
+          import('./api-keys/api-keys.service.js'),
+        ]);
+      const keyFile = join(cfg.dataDir, INITIAL_OPERATOR_KEY_FILE);
+      const hadKeyFile = existsSync(keyFile);
       const app = await NestFactory.createApplicationContext(AppModule.forRoot(cfg), {
         logger: false,
         abortOnError: false,
       });
+      // The first start on an empty database writes an operator key (as the server would): say so.
+      if (!hadKeyFile && existsSync(keyFile)) {
+        process.stderr.write(
+          `idp: no operator key existed; the initial one was written to ${keyFile} (mode 0600)\n`,
+        );
+      }
       return new LocalBackend(app, cfg);
     },
     migrate: async () => (await import('./database/migrate.js')).migrateStandalone(config()),

@@ -87,6 +87,8 @@ describe('the idp command line', () => {
 
       const health = await idp(['health', '--json'], env);
       expect(health.code).toBe(0);
+      // The first start on an empty database makes the initial operator key, as the server does.
+      expect(health.stderr).toMatch(/initial one was written to .*initial-operator-key/);
       expect(health.json()).toMatchObject({
         status: 'ok',
         database: 'postgresql',
