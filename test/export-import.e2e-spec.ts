@@ -159,6 +159,22 @@ describe('tenant export and import', () => {
     expect(wrong.status).toBe(400);
     expect((await target.http('GET', `/api/v1/tenants/${copy}`)).status).toBe(404);
 
+    // A sealed secret moved to another record does not open there (each is bound to its record).
+    const totpSecret = records.find((r) => r.type === 'totp')!.secret;
+    const swapped = exported.text
+      .split('\n')
+      .map((l) => {
+        const r = l ? (JSON.parse(l) as Record<string, unknown>) : null;
+        return r?.type === 'client' && r.client_secret
+          ? JSON.stringify({ ...r, client_secret: totpSecret })
+          : l;
+      })
+      .join('\n');
+    const tampered = await importDoc(target, swapped, `?tenant_id=${copy}`, PASSPHRASE);
+    expect(tampered.status).toBe(400);
+    expect(tampered.body.detail).toMatch(/does not open/);
+    expect((await target.http('GET', `/api/v1/tenants/${copy}`)).status).toBe(404);
+
     const imported = await importDoc(target, exported.text, `?tenant_id=${copy}`, PASSPHRASE);
     expect(imported.status).toBe(200);
     expect(imported.body).toMatchObject({
@@ -318,5 +334,35 @@ describe('tenant export and import', () => {
     const bad = await importDoc(target, unknown, `?tenant_id=${uniqueTenantId('bad')}`);
     expect(bad.status).toBe(400);
     expect(bad.body.detail).toMatch(/password_hash/);
+  });
+  it('refuses malformed documents with a problem naming the line, and writes nothing', async () => {
+    const tenantId = uniqueTenantId('malformed');
+    const header = JSON.stringify({
+      type: 'header',
+      format: 'idp-tenant-export',
+      version: 1,
+      tenant_id: tenantId,
+      secrets: { mode: 'omit' },
+    });
+    const tenant = JSON.stringify({ type: 'tenant', display_name: 'M', settings: {} });
+    const cases: Array<[string, RegExp]> = [
+      [`${header}\n{not json`, /line 2 is not JSON/],
+      [`${header}\n${tenant}\n{"type":"spaceship"}`, /unknown record type spaceship/],
+      [`${header}\n{"type":"user","user_id":"x","username":"u"}`, /tenant record must come first/],
+      [
+        `${JSON.stringify({ type: 'header', format: 'idp-tenant-export', version: 9 })}`,
+        /version 9/,
+      ],
+      ['{"type":"tenant"}', /header/],
+    ];
+    for (const [doc, detail] of cases) {
+      const r = await importDoc(target, doc);
+      expect(r.status).toBe(400);
+      expect(r.headers.get('content-type')).toMatch(/problem\+json/);
+      expect(r.body.detail).toMatch(detail);
+    }
+    const json = await target.http('POST', '/api/v1/tenants/import', { body: { type: 'header' } });
+    expect(json.status).toBe(400);
+    expect((await target.http('GET', `/api/v1/tenants/${tenantId}`)).status).toBe(404);
   });
 });
