@@ -155,6 +155,28 @@ describe('the idp command line', () => {
     });
   });
 
+  it('works on the embedded database of DATA_DIR, export and import included', async () => {
+    const env = { DATA_DIR: mkdtempSync(join(tmpdir(), 'idp-cli-embedded-')) };
+    expect((await idp(['tenants', 'create', 'solo'], env)).code).toBe(0);
+    expect(
+      (
+        await idp(['users', 'create', 'solo', 'carol', '--password-env', 'PW'], {
+          ...env,
+          PW: PASSWORD,
+        })
+      ).code,
+    ).toBe(0);
+    const exported = await idp(['export', 'solo', '--secrets', 'omit'], env);
+    expect(exported.code).toBe(0);
+    const imported = await idp(
+      ['import', '-', '--tenant', 'solo-copy', '--json'],
+      env,
+      exported.stdout,
+    );
+    expect(imported.code).toBe(0);
+    expect(imported.json()).toMatchObject({ created: true, counts: { users: 1 } });
+  }, 180_000);
+
   describe('against a running server (--url, --key)', () => {
     let t: TestApp;
     let api: (args: string[], extra?: Record<string, string>, stdin?: string) => Promise<Run>;
