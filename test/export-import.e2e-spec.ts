@@ -365,4 +365,36 @@ describe('tenant export and import', () => {
     expect(json.status).toBe(400);
     expect((await target.http('GET', `/api/v1/tenants/${tenantId}`)).status).toBe(404);
   });
+  it("imports a document larger than the API's 1 MB JSON body limit, streamed in batches", async () => {
+    const tenantId = uniqueTenantId('large');
+    const hash = '$2b$04$' + 'a'.repeat(53);
+    const users = Array.from({ length: 5000 }, (_, i) =>
+      JSON.stringify({
+        type: 'user',
+        user_id: crypto.randomUUID(),
+        username: `user${i}`,
+        email: `user${i}@example.test`,
+        display_name: `User number ${i} of a tenant moved in from elsewhere`,
+        password_hash: hash,
+      }),
+    );
+    const doc = [
+      JSON.stringify({
+        type: 'header',
+        format: 'idp-tenant-export',
+        version: 1,
+        tenant_id: tenantId,
+        secrets: { mode: 'omit' },
+      }),
+      JSON.stringify({ type: 'tenant', display_name: 'Large', settings: {} }),
+      ...users,
+      JSON.stringify({ type: 'end', counts: { tenant: 1, user: users.length } }),
+    ].join('\n');
+    expect(Buffer.byteLength(doc)).toBeGreaterThan(1024 * 1024);
+    const r = await importDoc(target, doc);
+    expect(r.status).toBe(200);
+    expect(r.body.counts.users).toBe(5000);
+    const listed = await target.http('GET', `/api/v1/tenants/${tenantId}/users?limit=1`);
+    expect(listed.body.total_count).toBe(5000);
+  });
 });
