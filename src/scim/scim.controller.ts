@@ -27,6 +27,7 @@ import { etagOf } from './scim-users.mapper.js';
 import { ScimBulkService } from './scim-bulk.service.js';
 import { ScimGroupsService } from './scim-groups.service.js';
 import { ScimUsersService, type Written } from './scim-users.service.js';
+import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 
 type QueryParams = Record<string, unknown>;
 
@@ -378,6 +379,7 @@ export class ScimController {
 
   @Post('Bulk')
   @Authenticated(SCIM)
+  @Idempotent({ answersItself: true })
   async runBulk(
     @Param('tenant_id') tenantId: string,
     @Body() body: unknown,

@@ -26,6 +26,7 @@ const PLAIN = [
   'display_name',
   'given_name',
   'family_name',
+  'picture',
   'password_hash',
   'scim',
 ] as const satisfies ReadonlyArray<keyof UserEntity>;

@@ -15,9 +15,8 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from
 import type { FastifyRequest } from 'fastify';
 import { SkipAdminAudit } from '../audit/admin-audit.interceptor.js';
 import { AuditService, requestContextOf } from '../audit/audit.service.js';
-import { Authenticated, CurrentPrincipal, Self } from '../auth/auth.decorators.js';
+import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
-import { notFound } from '../common/problem.js';
 import {
   BatchCreateResultDto,
   BatchCreateUsersDto,
@@ -32,6 +31,7 @@ import {
   UserPageDto,
 } from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
+import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 
 @ApiTags('users')
 @Controller('api/v1/tenants/:tenant_id/users')
@@ -89,15 +89,17 @@ export class UsersController {
     description: 'every valid user is created; failures carry a reason each',
   })
   @SkipAdminAudit()
+  @Idempotent()
   async batchCreate(
     @Param('tenant_id') tenantId: string,
     @Body() dto: BatchCreateUsersDto,
     @Req() req: FastifyRequest,
     @CurrentPrincipal() principal: Principal,
   ) {
-    const result = await this.users.batchCreate(tenantId, dto.users);
-    this.recordEach(tenantId, 'admin.user.create', result.created_user_ids, req, principal);
-    return result;
+    // Recorded inside the batch's transaction: the events commit with the users (decision 0023).
+    return this.users.batchCreate(tenantId, dto.users, (ids) =>
+      this.recordEach(tenantId, 'admin.user.create', ids, req, principal),
+    );
   }
 
   @Post('batch-delete')
@@ -206,19 +208,5 @@ export class UsersController {
   @ApiOkResponse({ type: UserDto, description: 'marks the email address verified' })
   verifyEmail(@Param('tenant_id') tenantId: string, @Param('user_id') userId: string) {
     return this.users.markVerified(tenantId, userId);
-  }
-}
-
-@ApiTags('self-service')
-@Controller('api/v1/tenants/:tenant_id/me')
-export class MeController {
-  constructor(private readonly users: UsersService) {}
-
-  @Get()
-  @Self('me:read')
-  @ApiOkResponse({ type: UserDto, description: 'the user a user key (or user token) acts as' })
-  async me(@Param('tenant_id') tenantId: string, @CurrentPrincipal() principal: Principal) {
-    if (!principal.userId) throw notFound('User');
-    return this.users.get(tenantId, principal.userId);
   }
 }

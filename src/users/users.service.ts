@@ -32,6 +32,7 @@ import {
   usernameOf,
   USERNAME_ONLY,
   pick,
+  tenantMismatch,
 } from './user-values.js';
 import { DomainError } from '../common/domain-error.js';
 
@@ -97,21 +98,14 @@ export class UsersService {
   }
 
   /** One full bcrypt compare on every path (unknown user, no password, too long): see PasswordHasher. */
-  async verifyPassword(
-    tenantId: string,
-    user: UserEntity | null,
-    password: string,
-  ): Promise<boolean> {
+  async verifyPassword(tenantId: string, user: UserEntity | null, pw: string): Promise<boolean> {
     const stored = user?.password_hash ?? null;
-    const ok = await this.hasher.verify(tenantId, stored, password);
-    if (ok && user && stored && hashScheme(stored) !== 'bcrypt') {
-      // An imported argon2/PBKDF2 hash, verified once: from now on the user has a bcrypt one.
-      const rehashed = await this.hasher.hash(tenantId, password, 'interactive');
-      await this.users.update(
-        tenantId,
-        { user_id: user.user_id, password_hash: stored },
-        { password_hash: rehashed },
-      );
+    const ok = await this.hasher.verify(tenantId, stored, pw);
+    // An imported argon2/PBKDF2 hash, verified once: from now on the user has a bcrypt one.
+    if (ok && stored && hashScheme(stored) !== 'bcrypt') {
+      const where = { user_id: user!.user_id, password_hash: stored };
+      const password_hash = await this.hasher.hash(tenantId, pw, 'interactive');
+      await this.users.update(tenantId, where, { password_hash });
     }
     return ok;
   }
@@ -152,6 +146,8 @@ export class UsersService {
   }
 
   async create(tenantId: string, dto: CreateUserDto): Promise<UserDto> {
+    const wrongTenant = tenantMismatch(tenantId, dto);
+    if (wrongTenant) throw badRequest(wrongTenant, [{ field: 'tenant_id', message: wrongTenant }]);
     const password_hash =
       dto.password !== undefined ? await this.hashPassword(tenantId, dto.password, 'bulk') : null;
     const row = this.newRow(tenantId, dto, password_hash);
@@ -164,11 +160,11 @@ export class UsersService {
     const row = this.users.create(tenantId, {
       ...DEFAULTS,
       ...pick(dto),
-      user_id: randomUUID(),
+      user_id: dto.user_id ?? randomUUID(),
       username: dto.username,
       password_hash,
       password_changed_at: password_hash ? now : null,
-      created_at: now,
+      created_at: dto.created_at ? new Date(dto.created_at) : now,
       updated_at: now,
     });
     return row;
@@ -272,6 +268,23 @@ export class UsersService {
     await this.events.emit({ type: 'password_changed', tenantId, userId });
   }
 
+  /**
+   * The user changes their own password: the current one must be right (a bcrypt compare
+   * either way), then the new one goes through the tenant's policy like any other.
+   */
+  async changeOwnPassword(
+    tenantId: string,
+    userId: string,
+    current: string,
+    next: string,
+  ): Promise<void> {
+    const user = await this.getEntity(tenantId, userId);
+    if (!user) throw notFound('User');
+    if (!(await this.verifyPassword(tenantId, user, current)))
+      throw new DomainError('forbidden', 'current-password-wrong', 'The current password is wrong');
+    await this.setPassword(tenantId, userId, next);
+  }
+
   async setDisabled(tenantId: string, userId: string, disabled: boolean): Promise<UserDto> {
     return this.update(tenantId, userId, { is_disabled: disabled });
   }
@@ -285,7 +298,15 @@ export class UsersService {
    * each. Duplicates are found inside the batch first, then by the database (ON CONFLICT DO NOTHING),
    * so a concurrent writer cannot turn a duplicate into an error for the whole batch.
    */
-  async batchCreate(tenantId: string, items: unknown[]): Promise<BatchCreateResultDto> {
+  /**
+   * `inCommit` runs inside the batch's transaction with the ids it inserted, so what it writes
+   * (the audit events) commits with the users or not at all.
+   */
+  async batchCreate(
+    tenantId: string,
+    items: unknown[],
+    inCommit?: (createdIds: string[]) => void,
+  ): Promise<BatchCreateResultDto> {
     const passwords = items.filter(
       (i) => i && typeof i === 'object' && (i as { password?: unknown }).password !== undefined,
     ).length;
@@ -318,6 +339,7 @@ export class UsersService {
 
     const { password_min_length } = await this.tenants.settings(tenantId);
     const seen = {
+      user_id: new Set<string>(),
       username: new Set<string>(),
       email: new Set<string>(),
       external_id: new Set<string>(),
@@ -340,6 +362,11 @@ export class UsersService {
         );
         continue;
       }
+      const wrongTenant = tenantMismatch(tenantId, dto);
+      if (wrongTenant) {
+        fail(index, item, 'tenant_id', wrongTenant);
+        continue;
+      }
       if (dto.password !== undefined) {
         const problems = passwordProblems(dto.password, password_min_length);
         if (problems.length) {
@@ -348,18 +375,19 @@ export class UsersService {
         }
       }
       const keys = {
+        user_id: dto.user_id?.toLowerCase(),
         username: dto.username.toLowerCase(),
         email: dto.email?.toLowerCase(),
         external_id: dto.external_id ?? undefined,
       };
-      const dupField = (['username', 'email', 'external_id'] as const).find(
+      const dupField = (['user_id', 'username', 'email', 'external_id'] as const).find(
         (f) => keys[f] !== undefined && seen[f].has(keys[f]!),
       );
       if (dupField) {
         fail(index, item, dupField, `${dupField} appears twice in this batch`, true);
         continue;
       }
-      for (const f of ['username', 'email', 'external_id'] as const)
+      for (const f of ['user_id', 'username', 'email', 'external_id'] as const)
         if (keys[f] !== undefined) seen[f].add(keys[f]!);
       candidates.push({ index, dto });
     }
@@ -385,6 +413,7 @@ export class UsersService {
         const res = await this.users.insertIgnoringConflicts(tenantId, chunk, ['user_id'], m);
         for (const r of res) inserted.add(r.user_id!);
       }
+      inCommit?.(rows.filter((r) => inserted.has(r.user_id)).map((r) => r.user_id));
     });
     const rejected = candidates.filter((_c, i) => !inserted.has(rows[i].user_id));
     for (const { index, dto } of rejected) {
@@ -398,6 +427,9 @@ export class UsersService {
   }
 
   private async conflictingField(tenantId: string, dto: CreateUserDto): Promise<string> {
+    if (dto.user_id && (await this.users.findOne(tenantId, { user_id: dto.user_id }))) {
+      return 'user_id';
+    }
     if (await this.byLowered(tenantId, 'username', dto.username)) return 'username';
     if (dto.email && (await this.byLowered(tenantId, 'email', dto.email))) return 'email';
     return 'external_id';

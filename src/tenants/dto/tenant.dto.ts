@@ -19,6 +19,8 @@ import {
   ValidateNested,
   registerDecorator,
 } from 'class-validator';
+import { DynamicRegistrationDto } from './dynamic-registration.dto.js';
+import { EntraEamDto } from './entra-eam.dto.js';
 import { TENANT_ID_PATTERN, tenantIdProblem } from '../../../libs/tenancy/index.js';
 import { LOGIN_FACTORS, type LoginFactor } from '../tenant-settings.js';
 import { ListQuery } from '../../common/pagination.js';
@@ -121,12 +123,27 @@ export class TenantSettingsDto {
 
   @ApiPropertyOptional() @IsOptional() @IsBoolean() use_pattern?: boolean;
 
-  @ApiPropertyOptional({ minimum: 4, maximum: 9, description: 'points in a 3×3 unlock pattern' })
+  @ApiPropertyOptional({
+    minimum: 3,
+    maximum: 5,
+    description: 'points per side of the pattern grid',
+  })
   @IsOptional()
   @IsInt()
-  @Min(4)
-  @Max(9)
+  @Min(3)
+  @Max(5)
   pattern_size?: number;
+
+  @ApiPropertyOptional({
+    minimum: 3,
+    maximum: 5,
+    description: "the seed's spelling of pattern_size (input only)",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(3)
+  @Max(5)
+  patter_size?: number;
 
   @ApiPropertyOptional() @IsOptional() @IsBoolean() use_face_recognition?: boolean;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() use_liveness?: boolean;
@@ -214,6 +231,20 @@ export class TenantSettingsDto {
   @IsHexColor()
   @Matches(/^#[0-9a-fA-F]{6}$/, { message: 'primary_color must be #RRGGBB' })
   primary_color?: string | null;
+
+  @ApiPropertyOptional({ type: DynamicRegistrationDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => DynamicRegistrationDto)
+  dynamic_registration?: DynamicRegistrationDto;
+
+  @ApiPropertyOptional({ type: EntraEamDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => EntraEamDto)
+  entra_eam?: EntraEamDto;
 }
 
 /** PUT body: the whole tenant; every setting not given returns to its default. */
