@@ -38,6 +38,7 @@ import { SessionsModule } from './sessions/sessions.module.js';
 import { AccountModule } from './hosted/account/account.module.js';
 import { EamModule } from './hosted/entra-eam/eam.module.js';
 import { ForwardAuthModule } from './forward-auth/forward-auth.module.js';
+import { TransferModule } from './transfer/transfer.module.js';
 
 @Global()
 @Module({})
@@ -93,6 +94,7 @@ export class AppModule {
         AccountModule,
         EamModule,
         ForwardAuthModule,
+        TransferModule,
       ],
       controllers: [HealthController, HostedAssetsController],
       providers: [

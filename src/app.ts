@@ -46,6 +46,10 @@ export async function createApp(
     { parseAs: 'string' },
     fastify.getDefaultJsonParser('error', 'error'),
   );
+  // Tenant imports arrive as NDJSON and are read as a stream, line by line (src/transfer).
+  fastify.addContentTypeParser('application/x-ndjson', (_req, payload, done) =>
+    done(null, payload),
+  );
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

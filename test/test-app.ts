@@ -95,7 +95,8 @@ export async function startTestApp(
     const res = await fetch(baseUrl + path, { method, headers, body, redirect: 'manual' });
     const text = await res.text();
     let parsed: unknown = undefined;
-    if (text && /json/.test(res.headers.get('content-type') ?? '')) parsed = JSON.parse(text);
+    // JSON and problem+json, not NDJSON (several documents, read from `text`).
+    if (text && /[/+]json\b/.test(res.headers.get('content-type') ?? '')) parsed = JSON.parse(text);
     return { status: res.status, headers: res.headers, body: parsed, text };
   };
 

@@ -9,3 +9,4 @@ export const InjectTenantRepository = (entity: { name: string }) =>
   Inject(tenantRepositoryToken(entity));
 export * from './tenant-events.js';
 export { crossTenant, CrossTenantSql, type SqlRunner } from './cross-tenant-sql.js';
+export * from './tenant-transfer.js';

@@ -152,6 +152,30 @@ export class TenantRepository<T extends TenantOwned & ObjectLiteral> {
     return res.raw as Array<Partial<T>>;
   }
 
+  /**
+   * Multi-row insert that overwrites the given columns of rows whose key (`tenant_id` plus
+   * `key`) exists: an import written twice converges instead of failing or duplicating.
+   */
+  async upsert(
+    tenantId: string,
+    rows: DeepPartial<T>[],
+    key: Array<keyof T & string>,
+    manager?: EntityManager,
+  ): Promise<void> {
+    if (!rows.length) return;
+    const values = rows.map((r) => ({ ...r, tenant_id: tenantId }));
+    const overwrite = Object.keys(values[0]!).filter(
+      (c) => c !== 'tenant_id' && !key.includes(c as keyof T & string),
+    );
+    const qb = this.repo(manager)
+      .createQueryBuilder()
+      .insert()
+      .values(values as never);
+    if (overwrite.length) qb.orUpdate(overwrite, ['tenant_id', ...key]);
+    else qb.orIgnore();
+    await qb.execute();
+  }
+
   /** Deletes the tenant's rows matching `where`; answers the deleted rows' `returning` columns. */
   async deleteReturning(
     tenantId: string,

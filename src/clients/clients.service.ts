@@ -44,6 +44,10 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** What a sealed client secret is bound to: its tenant and client. */
+export const clientSecretAad = (tenantId: string, clientId: string) =>
+  `tenant:${tenantId}:client:${clientId}:secret`;
+
 /** Provider metadata is read on every OIDC request naming a client; unknown ids only briefly. */
 const METADATA_TTL_MS = 10 * 60_000;
 const UNKNOWN_CLIENT_TTL_MS = 30_000;
@@ -109,7 +113,7 @@ export class ClientsService {
   }
 
   private secretAad(tenantId: string, clientId: string) {
-    return `tenant:${tenantId}:client:${clientId}:secret`;
+    return clientSecretAad(tenantId, clientId);
   }
 
   /**

@@ -8,6 +8,7 @@ import { GroupMembersService } from './group-members.service.js';
 import { GroupsController } from './groups.controller.js';
 import { GroupsService } from './groups.service.js';
 import { UserGroupsController } from './user-groups.controller.js';
+import { GroupTransfer } from './group-transfer.js';
 
 @Module({
   imports: [
@@ -16,7 +17,7 @@ import { UserGroupsController } from './user-groups.controller.js';
     ClientsModule,
   ],
   controllers: [GroupsController, UserGroupsController],
-  providers: [GroupsService, GroupMembersService, GroupRows],
-  exports: [GroupsService, GroupMembersService, GroupRows],
+  providers: [GroupsService, GroupMembersService, GroupRows, GroupTransfer],
+  exports: [GroupsService, GroupMembersService, GroupRows, GroupTransfer],
 })
 export class GroupsModule {}

@@ -5,6 +5,7 @@ import { UsersModule } from '../users/users.module.js';
 import { RecoveryCodeEntity, UserTotpEntity } from './mfa.entities.js';
 import { MyTotpController, UserTotpAdminController } from './totp.controller.js';
 import { TotpService } from './totp.service.js';
+import { MfaTransfer } from './mfa-transfer.js';
 
 /** TOTP and recovery codes; TotpService is what the hosted login calls. */
 @Module({
@@ -14,7 +15,7 @@ import { TotpService } from './totp.service.js';
     BlockerModule,
   ],
   controllers: [MyTotpController, UserTotpAdminController],
-  providers: [TotpService],
-  exports: [TotpService],
+  providers: [TotpService, MfaTransfer],
+  exports: [TotpService, MfaTransfer],
 })
 export class MfaModule {}

@@ -14,6 +14,7 @@ import type { UserEntity } from '../users/user.entity.js';
 import { UserEvents } from '../users/user-events.js';
 import { UsersService } from '../users/users.service.js';
 import { RecoveryCodeEntity, UserTotpEntity } from './mfa.entities.js';
+import { recoveryCodeMatches } from './recovery-keys.js';
 import {
   keyedHash,
   newRecoveryCode,
@@ -59,6 +60,10 @@ export const tooManyCodes = () =>
     'Too many wrong codes: wait a few minutes before trying again',
     { title: 'Too many attempts', retryAfterSeconds: 300 },
   );
+
+/** What a sealed TOTP secret is bound to: its tenant and user. */
+export const totpAad = (tenantId: string, userId: string) =>
+  `tenant:${tenantId}:user:${userId}:totp`;
 
 const totpState = (detail: string) =>
   new DomainError('conflict', 'totp-state', detail, { title: 'Conflict' });
@@ -135,7 +140,7 @@ export class TotpService {
   }
 
   private aad(tenantId: string, userId: string) {
-    return `tenant:${tenantId}:user:${userId}:totp`;
+    return totpAad(tenantId, userId);
   }
 
   private recoveryHash(tenantId: string, userId: string, normalized: string): string {
@@ -408,7 +413,9 @@ export class TotpService {
       where: { user_id: userId, used_at: IsNull() },
     });
     let hit: string | null = null;
-    for (const r of unused) if (constantTimeEqual(r.code_hash, candidate)) hit = r.code_hash;
+    const mine = () => ({ tenantId, userId, normalized: normalized ?? '-', box: this.box });
+    for (const r of unused)
+      if (recoveryCodeMatches(r.code_hash, candidate, mine)) hit = r.code_hash;
     if (normalized === null || hit === null) return false;
     const spent = await this.recovery.update(
       tenantId,

@@ -6,6 +6,7 @@ import { PasskeyCredentialEntity, WebauthnChallengeEntity } from './passkey.enti
 import { MyPasskeysController, UserPasskeysAdminController } from './passkeys.controller.js';
 import { PasskeysService } from './passkeys.service.js';
 import { WebauthnChallenges } from './webauthn-challenges.js';
+import { PasskeyTransfer } from './passkey-transfer.js';
 
 /** Passkeys; PasskeysService.authenticationOptions / verifyAuthentication serve the hosted login. */
 @Module({
@@ -15,7 +16,7 @@ import { WebauthnChallenges } from './webauthn-challenges.js';
     BlockerModule,
   ],
   controllers: [MyPasskeysController, UserPasskeysAdminController],
-  providers: [PasskeysService, WebauthnChallenges],
-  exports: [PasskeysService],
+  providers: [PasskeysService, WebauthnChallenges, PasskeyTransfer],
+  exports: [PasskeysService, PasskeyTransfer],
 })
 export class PasskeysModule {}

@@ -20,7 +20,9 @@ export class ScimModule implements OnModuleInit {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   onModuleInit() {
-    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    // An application context without HTTP (the CLI on the database) has no server to hook.
+    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    if (!fastify) return;
     fastify.addHook('onSend', async (request, reply, payload) => {
       if (typeof payload !== 'string' || !SCIM_PATH.test(request.url)) return payload;
       if (!String(reply.getHeader('content-type') ?? '').startsWith('application/problem+json'))

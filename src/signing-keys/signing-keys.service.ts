@@ -78,6 +78,10 @@ export function toSigningKeyDto(k: SigningKeyEntity): SigningKeyDto {
  * (the default ID token alg) before the others, then grace keys, newest first, which are
  * only there so tokens they signed still verify.
  */
+/** What a sealed private JWK is bound to: its tenant and kid. */
+export const signingKeyAad = (tenantId: string, kid: string) =>
+  `tenant:${tenantId}:signing-key:${kid}`;
+
 function jwksOrder(a: SigningKeyEntity, b: SigningKeyEntity): number {
   if (a.state !== b.state) return a.state === 'active' ? -1 : 1;
   if (a.state === 'active') return SIGNING_ALGS.indexOf(a.alg) - SIGNING_ALGS.indexOf(b.alg);
@@ -132,7 +136,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   }
 
   private privateAad(tenantId: string, kid: string) {
-    return `tenant:${tenantId}:signing-key:${kid}`;
+    return signingKeyAad(tenantId, kid);
   }
 
   private rowOf(tenantId: string, key: GeneratedSigningKey, now: Date): Partial<SigningKeyEntity> {

@@ -60,6 +60,8 @@ export class TenantsService {
     events.subscribe((e) => {
       this.settingsCache.delete(e.tenantId);
       if (e.type === 'deleted') this.existence.set(e.tenantId, false, { ttl: 2_000 });
+      // A tenant that came into being by import (or another replica's create) is known at once.
+      else this.existence.delete(e.tenantId);
     });
   }
 

@@ -3,6 +3,7 @@ import bcrypt from 'bcrypt';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { HashLimiter, type HashPriority } from './hash-limiter.js';
+import { hashScheme, verifyLegacy } from './legacy-hashes.js';
 import { BCRYPT_MAX_BYTES } from './password-policy.js';
 
 /** The detail of a refused provisioning request, naming the limit and how to raise it. */
@@ -61,8 +62,10 @@ export class PasswordHasher implements OnModuleInit {
   async verify(tenantId: string, stored: string | null, password: string): Promise<boolean> {
     const tooLong = Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES;
     const against = stored ?? (await this.dummyHash());
+    // Users imported from another product keep their argon2/PBKDF2 hash until they sign in.
+    const legacy = stored !== null && hashScheme(stored) !== 'bcrypt';
     const same = await this.run('compare', 'interactive', tenantId, () =>
-      bcrypt.compare(password, against),
+      legacy ? verifyLegacy(against, password) : bcrypt.compare(password, against),
     );
     return stored !== null && !tooLong && same;
   }

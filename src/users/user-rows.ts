@@ -77,6 +77,11 @@ export class UserRows {
     return this.users.insertIgnoringConflicts(tenantId, rows, ['user_id'], m);
   }
 
+  /** Inserts or overwrites rows by user id (an import written twice converges). */
+  upsert(tenantId: string, rows: Array<Partial<UserEntity>>, m?: EntityManager): Promise<void> {
+    return this.users.upsert(tenantId, rows as DeepPartial<UserEntity>[], ['user_id'], m);
+  }
+
   update(
     tenantId: string,
     userId: string,

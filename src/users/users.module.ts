@@ -7,11 +7,12 @@ import { TenantUserCountEntity, UserEntity } from './user.entity.js';
 import { MeController } from './me.controller.js';
 import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
+import { UserTransfer } from './user-transfer.js';
 
 @Module({
   imports: [TenancyModule.forFeature([UserEntity, TenantUserCountEntity])],
   controllers: [UsersController, MeController],
-  providers: [UsersService, UserEvents, PasswordHasher, UserRows],
-  exports: [UsersService, UserEvents, PasswordHasher, UserRows],
+  providers: [UsersService, UserEvents, PasswordHasher, UserRows, UserTransfer],
+  exports: [UsersService, UserEvents, PasswordHasher, UserRows, UserTransfer],
 })
 export class UsersModule {}

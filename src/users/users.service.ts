@@ -18,6 +18,7 @@ import {
   type UserListQuery,
 } from './dto/user.dto.js';
 import type { HashPriority } from './hash-limiter.js';
+import { hashScheme } from './legacy-hashes.js';
 import { PasswordHasher, tooManyPasswords } from './password-hasher.js';
 import { passwordProblems } from './password-policy.js';
 import { UserEvents } from './user-events.js';
@@ -97,8 +98,16 @@ export class UsersService {
   }
 
   /** One full bcrypt compare on every path (unknown user, no password, too long): see PasswordHasher. */
-  verifyPassword(tenantId: string, user: UserEntity | null, password: string): Promise<boolean> {
-    return this.hasher.verify(tenantId, user?.password_hash ?? null, password);
+  async verifyPassword(tenantId: string, user: UserEntity | null, pw: string): Promise<boolean> {
+    const stored = user?.password_hash ?? null;
+    const ok = await this.hasher.verify(tenantId, stored, pw);
+    // An imported argon2/PBKDF2 hash, verified once: from now on the user has a bcrypt one.
+    if (ok && stored && hashScheme(stored) !== 'bcrypt') {
+      const where = { user_id: user!.user_id, password_hash: stored };
+      const password_hash = await this.hasher.hash(tenantId, pw, 'interactive');
+      await this.users.update(tenantId, where, { password_hash });
+    }
+    return ok;
   }
 
   // ---- management API

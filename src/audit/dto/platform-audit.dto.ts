@@ -10,6 +10,8 @@ export const PLATFORM_ACTIONS = [
   'tenant.create',
   'tenant.update',
   'tenant.delete',
+  'tenant.export',
+  'tenant.import',
 ] as const;
 export type PlatformAction = (typeof PLATFORM_ACTIONS)[number];
 
