@@ -41,7 +41,7 @@ describe('users', () => {
     expect(created.text).not.toContain('$2b$');
     const byId = await t.http('GET', `${users(tenantId)}/${created.body.user_id}`, { key });
     expect(byId.body).toEqual(created.body);
-    const byName = await t.http('GET', `${users(tenantId)}/by-username/alice.smith`, { key });
+    const byName = await t.http('GET', `${users(tenantId)}/lookup?username=alice.smith`, { key });
     expect(byName.status).toBe(200);
     expect(byName.body.user_id).toBe(created.body.user_id);
     const db = t.app.get((await import('typeorm')).DataSource);
@@ -138,7 +138,7 @@ describe('users', () => {
       `${users(a.tenantId)}/00000000-0000-4000-8000-000000000000`,
       `${users(a.tenantId)}/not-a-uuid`,
       `${users(a.tenantId)}/${bUser.user_id}`,
-      `${users(a.tenantId)}/by-username/victim`,
+      `${users(a.tenantId)}/lookup?username=victim`,
     ]) {
       expect([path, (await t.http('GET', path, { key: a.key })).status]).toEqual([path, 404]);
     }

@@ -1,14 +1,10 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import {
-  ApiOkResponse,
-  ApiProperty,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { crossTenant } from '../../libs/tenancy/index.js';
 import { Public } from '../auth/auth.decorators.js';
+import { ApiProblems } from '../common/api-docs.js';
 import { Drain } from '../common/drain.js';
 import { ProblemException } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
@@ -34,6 +30,7 @@ export class HealthController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'Liveness: the process serves requests' })
   @Public()
   @ApiOkResponse({ type: HealthDto, description: 'liveness: the process serves requests' })
   health(): HealthDto {
@@ -41,11 +38,10 @@ export class HealthController {
   }
 
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: the database answers and the server is not draining' })
   @Public()
   @ApiOkResponse({ type: ReadyDto, description: 'readiness: the database answers' })
-  @ApiServiceUnavailableResponse({
-    description: 'the database does not answer, or the server is shutting down',
-  })
+  @ApiProblems([503, 'the database does not answer, or the server is shutting down'])
   async ready(): Promise<ReadyDto> {
     if (this.drain.draining)
       throw new ProblemException(

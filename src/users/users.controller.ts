@@ -11,7 +11,13 @@ import {
   Query,
   Req,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { SkipAdminAudit } from '../audit/admin-audit.interceptor.js';
 import { AuditService, requestContextOf } from '../audit/audit.service.js';
@@ -29,9 +35,11 @@ import {
   UpdateUserDto,
   UserDto,
   UserListQuery,
+  UsernameLookupQuery,
   UserPageDto,
 } from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
+import { ApiProblems } from '../common/api-docs.js';
 
 @ApiTags('users')
 @Controller('api/v1/tenants/:tenant_id/users')
@@ -68,6 +76,8 @@ export class UsersController {
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create a user' })
+  @ApiProblems(400, 404, 409)
   @Authenticated({ scope: 'users:write' })
   @ApiCreatedResponse({ type: UserDto })
   create(@Param('tenant_id') tenantId: string, @Body() dto: CreateUserDto) {
@@ -75,6 +85,8 @@ export class UsersController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'List users' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'users:read' })
   @ApiOkResponse({ type: UserPageDto })
   list(@Param('tenant_id') tenantId: string, @Query() q: UserListQuery) {
@@ -82,6 +94,8 @@ export class UsersController {
   }
 
   @Post('batch')
+  @ApiOperation({ summary: 'Create up to 1,000 users in one request' })
+  @ApiProblems(400, 404, 413)
   @HttpCode(200)
   @Authenticated({ scope: 'users:write' })
   @ApiOkResponse({
@@ -101,6 +115,8 @@ export class UsersController {
   }
 
   @Post('batch-delete')
+  @ApiOperation({ summary: 'Delete up to 1,000 users in one request' })
+  @ApiProblems(400, 404)
   @HttpCode(200)
   @Authenticated({ scope: 'users:write' })
   @ApiOkResponse({ type: BatchDeleteResultDto })
@@ -120,14 +136,19 @@ export class UsersController {
     return result;
   }
 
-  @Get('by-username/:username')
+  // A query, not `by-username/{username}`: that path would be ambiguous with `{user_id}/password`.
+  @Get('lookup')
+  @ApiOperation({ summary: 'Find a user by username' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'users:read' })
   @ApiOkResponse({ type: UserDto })
-  byUsername(@Param('tenant_id') tenantId: string, @Param('username') username: string) {
-    return this.users.getByUsername(tenantId, username);
+  byUsername(@Param('tenant_id') tenantId: string, @Query() q: UsernameLookupQuery) {
+    return this.users.getByUsername(tenantId, q.username);
   }
 
   @Get(':user_id')
+  @ApiOperation({ summary: 'Get a user' })
+  @ApiProblems(404)
   @Authenticated({ scope: 'users:read' })
   @ApiOkResponse({ type: UserDto })
   get(@Param('tenant_id') tenantId: string, @Param('user_id') userId: string) {
@@ -135,6 +156,8 @@ export class UsersController {
   }
 
   @Put(':user_id')
+  @ApiOperation({ summary: 'Replace a user' })
+  @ApiProblems(400, 404, 409)
   @Authenticated({ scope: 'users:write' })
   @ApiOkResponse({
     type: UserDto,
@@ -149,6 +172,8 @@ export class UsersController {
   }
 
   @Patch(':user_id')
+  @ApiOperation({ summary: 'Update some of a user’s fields' })
+  @ApiProblems(400, 404, 409)
   @Authenticated({ scope: 'users:write' })
   @ApiOkResponse({ type: UserDto, description: 'only the given fields change' })
   update(
@@ -160,6 +185,8 @@ export class UsersController {
   }
 
   @Delete(':user_id')
+  @ApiOperation({ summary: 'Delete a user' })
+  @ApiProblems(404)
   @HttpCode(204)
   @Authenticated({ scope: 'users:write' })
   @ApiNoContentResponse()
@@ -168,6 +195,8 @@ export class UsersController {
   }
 
   @Put(':user_id/password')
+  @ApiOperation({ summary: 'Set a user’s password' })
+  @ApiProblems(400, 404)
   @HttpCode(204)
   @Authenticated({ scope: 'users:write' })
   @ApiNoContentResponse({
@@ -182,6 +211,8 @@ export class UsersController {
   }
 
   @Post(':user_id/disable')
+  @ApiOperation({ summary: 'Disable a user' })
+  @ApiProblems(404)
   @HttpCode(200)
   @Authenticated({ scope: 'users:write' })
   @ApiOkResponse({
@@ -193,6 +224,8 @@ export class UsersController {
   }
 
   @Post(':user_id/enable')
+  @ApiOperation({ summary: 'Enable a user' })
+  @ApiProblems(404)
   @HttpCode(200)
   @Authenticated({ scope: 'users:write' })
   @ApiOkResponse({ type: UserDto })
@@ -201,6 +234,8 @@ export class UsersController {
   }
 
   @Post(':user_id/verify-email')
+  @ApiOperation({ summary: 'Mark a user’s email address verified' })
+  @ApiProblems(404)
   @HttpCode(200)
   @Authenticated({ scope: 'users:write' })
   @ApiOkResponse({ type: UserDto, description: 'marks the email address verified' })
@@ -215,6 +250,8 @@ export class MeController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
+  @ApiOperation({ summary: 'Get the calling user' })
+  @ApiProblems(404)
   @Self('me:read')
   @ApiOkResponse({ type: UserDto, description: 'the user a user key (or user token) acts as' })
   async me(@Param('tenant_id') tenantId: string, @CurrentPrincipal() principal: Principal) {

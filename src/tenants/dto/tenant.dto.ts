@@ -207,7 +207,7 @@ export class TenantSettingsDto {
   @Length(1, 2048)
   logo_url?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, example: '#3355ff' })
+  @ApiPropertyOptional({ type: String, nullable: true, example: '#3355ff' })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()

@@ -35,7 +35,7 @@ export class UserFieldsDto {
   is_verified?: boolean;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() is_disabled?: boolean;
 
-  @ApiPropertyOptional({ nullable: true, example: 'en-US' })
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'en-US' })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @Matches(LOCALE_PATTERN, { message: 'locale must be a language tag such as en or pt-BR' })
@@ -141,6 +141,14 @@ export class UserPageDto {
   @ApiProperty({ type: [UserDto] }) data: UserDto[];
   @ApiProperty() has_next: boolean;
   @ApiProperty() total_count: number;
+}
+
+/** `GET users/lookup?username=`: one user by exact (case-insensitive) username. */
+export class UsernameLookupQuery {
+  @ApiProperty({ minLength: 1, maxLength: 128, example: 'alice.smith' })
+  @IsString()
+  @Length(1, 128)
+  username: string;
 }
 
 export class UserListQuery extends ListQuery {
