@@ -14,7 +14,11 @@ type Operation = {
   responses: Record<string, { content?: Record<string, unknown> }>;
   'x-required-scope'?: string;
 };
-type Document = { paths: Record<string, Record<string, Operation>> };
+type Schema = { type?: string; properties?: object; additionalProperties?: unknown };
+type Document = {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, { properties?: Record<string, Schema> }> };
+};
 
 const root = new URL('../', import.meta.url);
 const committed = (): Document =>
@@ -56,6 +60,13 @@ function conventionViolations(doc: Document): string[] {
       }
     }
   }
+  // `string | null` reflects as Object: without `type: String` a typed client gets `{}`.
+  for (const [name, schema] of Object.entries(doc.components.schemas)) {
+    for (const [prop, p] of Object.entries(schema.properties ?? {})) {
+      if (p.type === 'object' && !p.properties && p.additionalProperties === undefined)
+        out.push(`schema ${name}.${prop}: untyped object (give @ApiProperty a type)`);
+    }
+  }
   return out;
 }
 
@@ -74,6 +85,14 @@ describe('committed OpenAPI document', () => {
       'POST /api/v1/tenants/{tenant_id}/users: no summary (@ApiOperation({ summary }))',
       'POST /api/v1/tenants/{tenant_id}/users: no security (@Authenticated or @Public)',
       'POST /api/v1/tenants/{tenant_id}/users: 404 is not documented as a problem (@ApiProblems)',
+    ]);
+  });
+
+  it('the check catches a nullable property without its type', () => {
+    const doc = committed();
+    doc.components.schemas.CreateUserDto.properties!.email = { type: 'object' };
+    expect(conventionViolations(doc)).toEqual([
+      'schema CreateUserDto.email: untyped object (give @ApiProperty a type)',
     ]);
   });
 

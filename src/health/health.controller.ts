@@ -17,7 +17,12 @@ class HealthDto {
 
 class ReadyDto {
   @ApiProperty({ example: 'ok' }) status: string;
-  @ApiProperty({ example: { database: 'ok' } }) checks: Record<string, string>;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { database: 'ok' },
+  })
+  checks: Record<string, string>;
 }
 
 @ApiTags('platform')

@@ -22,7 +22,7 @@ const LOCALE_PATTERN = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/;
 
 /** Fields a client may set on a user; all optional here, PUT/POST make some required. */
 export class UserFieldsDto {
-  @ApiPropertyOptional({ nullable: true, format: 'email', maxLength: 254 })
+  @ApiPropertyOptional({ type: String, nullable: true, format: 'email', maxLength: 254 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsEmail({}, { message: 'email must be an email address' })
@@ -51,28 +51,28 @@ export class UserFieldsDto {
   @Length(1, 64, { each: true })
   roles?: string[];
 
-  @ApiPropertyOptional({ nullable: true, maxLength: 256 })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 256 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()
   @Length(1, 256)
   external_id?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, maxLength: 256 })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 256 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()
   @MaxLength(256)
   display_name?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, maxLength: 128 })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 128 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()
   @MaxLength(128)
   given_name?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, maxLength: 128 })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 128 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()
@@ -104,11 +104,36 @@ export class ReplaceUserDto extends UserFieldsDto {
   @Matches(USERNAME_PATTERN, { message: 'username may contain only letters, digits and _ . @ -' })
   username: string;
 
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() user_id?: unknown;
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() tenant_id?: unknown;
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() created_at?: unknown;
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() updated_at?: unknown;
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() has_password?: unknown;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    readOnly: true,
+    description: 'read-only, ignored',
+  })
+  @IsOptional()
+  user_id?: unknown;
+  @ApiPropertyOptional({ type: String, readOnly: true, description: 'read-only, ignored' })
+  @IsOptional()
+  tenant_id?: unknown;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    readOnly: true,
+    description: 'read-only, ignored',
+  })
+  @IsOptional()
+  created_at?: unknown;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    readOnly: true,
+    description: 'read-only, ignored',
+  })
+  @IsOptional()
+  updated_at?: unknown;
+  @ApiPropertyOptional({ type: Boolean, readOnly: true, description: 'read-only, ignored' })
+  @IsOptional()
+  has_password?: unknown;
 }
 
 export class UpdateUserDto extends PartialType(ReplaceUserDto) {}
