@@ -1,4 +1,13 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -71,6 +80,25 @@ const pick = <T extends Manifest>(objects: Manifest[], kind: string, name?: stri
   return found as T;
 };
 
+/** Packages a source text loads at run time (type-only imports are erased). */
+function runtimeImports(text: string): string[] {
+  const specs = [
+    ...text.matchAll(/^import (?!type )[^;]*?from '([^'.][^']*)'|import\('([^'.][^']*)'\)/gms),
+  ]
+    .map((m) => m[1] ?? m[2])
+    .filter((spec) => !spec.startsWith('node:'));
+  return specs.map((s) =>
+    s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0],
+  );
+}
+
+const sources = (dir: string): string[] =>
+  readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sources(path);
+    return path.endsWith('.ts') && !path.endsWith('.spec.ts') ? [path] : [];
+  });
+
 const objects = () => renderKustomization(join(ROOT, 'k8s/overlays/production'));
 
 describe('deployment files', () => {
@@ -97,6 +125,23 @@ describe('deployment files', () => {
           good.replace('ARG NODE_IMAGE=node:24.21.0-bookworm-slim', 'ARG NODE_IMAGE=node:24'),
         ),
       ).toContain('rule: base image "node:24" is not an exact version (name:X.Y.Z[@digest])');
+    });
+
+    it('production dependencies are enough: the server imports nothing from devDependencies', () => {
+      const { dependencies } = JSON.parse(read('package.json')) as {
+        dependencies: Record<string, string>;
+      };
+      const missing = ['src', 'libs', 'migrations']
+        .flatMap((d) => sources(join(ROOT, d)))
+        .flatMap((f) => runtimeImports(readFileSync(f, 'utf8')).map((name) => ({ f, name })))
+        .filter(({ name }) => !dependencies[name])
+        .map(({ f, name }) => `${f.slice(ROOT.length + 1)}: ${name}`);
+      expect(missing).toEqual([]);
+      expect(
+        runtimeImports(
+          "import type { X } from 'a';\nimport {\n  y,\n} from '@b/c/d';\nimport('e');",
+        ),
+      ).toEqual(['@b/c', 'e']);
     });
 
     it('its health check, port and variables are the server’s', () => {
