@@ -11,6 +11,9 @@ import { BlockerNamespaces1764000200000 } from './1764000200000-blocker-namespac
 import { OidcConsumeOnce1764000300000 } from './1764000300000-oidc-consume-once.js';
 import { MailLimits1764000500000 } from './1764000500000-mail-limits.js';
 import { PlatformAudit1764000600000 } from './1764000600000-platform-audit.js';
+import { UserPicture1764001200000 } from './1764001200000-user-picture.js';
+import { ClientUserAgreement1764001500000 } from './1764001500000-client-user-agreement.js';
+import { DynamicRegistration1764001700000 } from './1764001700000-dynamic-registration.js';
 
 /** Every migration, in order. Explicit imports: ESM builds have no glob loading. */
 export const migrations = [
@@ -27,4 +30,7 @@ export const migrations = [
   OidcConsumeOnce1764000300000,
   MailLimits1764000500000,
   PlatformAudit1764000600000,
+  UserPicture1764001200000,
+  ClientUserAgreement1764001500000,
+  DynamicRegistration1764001700000,
 ];

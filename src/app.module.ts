@@ -10,6 +10,7 @@ import { RedisModule } from './redis/redis.module.js';
 import { AuthGuard } from './access/auth.guard.js';
 import { UserTokens } from './access/user-tokens.js';
 import { ClientsModule } from './clients/clients.module.js';
+import { RegistrationModule } from './registration/registration.module.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { DataSource } from 'typeorm';
@@ -19,6 +20,7 @@ import { entities } from './entities.js';
 import { runMigrations } from './database/migrate.js';
 import { SigningKeysModule } from './signing-keys/signing-keys.module.js';
 import { LoginModule } from './hosted/interaction/login.module.js';
+import { HeadlessModule } from './headless/headless.module.js';
 import { OidcModule } from './oidc/oidc.module.js';
 import { EventsModule } from './events/events.module.js';
 import { HealthController } from './health/health.controller.js';
@@ -33,6 +35,7 @@ import { PasskeysModule } from './passkeys/passkeys.module.js';
 import { EmailFlowsModule } from './email-flows/email-flows.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { AccountModule } from './hosted/account/account.module.js';
+import { EamModule } from './hosted/entra-eam/eam.module.js';
 
 @Global()
 @Module({})
@@ -74,15 +77,18 @@ export class AppModule {
         UsersModule,
         GroupsModule,
         ClientsModule,
+        RegistrationModule,
         SigningKeysModule,
         OidcModule,
         LoginModule,
+        HeadlessModule,
         ScimModule,
         MfaModule,
         PasskeysModule,
         EmailFlowsModule,
         SessionsModule,
         AccountModule,
+        EamModule,
       ],
       controllers: [HealthController, HostedAssetsController],
       providers: [

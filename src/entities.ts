@@ -17,6 +17,10 @@ import { PasskeyCredentialEntity, WebauthnChallengeEntity } from './passkeys/pas
 import { EmailTokenEntity } from './email-flows/email-token.entity.js';
 import { MailLimitEntity } from './email-flows/mail-limit.entity.js';
 import { SessionSignInEntity } from './sessions/session-sign-in.entity.js';
+import {
+  ClientRegistrationEntity,
+  InitialAccessTokenEntity,
+} from './registration/registration.entities.js';
 import { TenantUserCountEntity, UserEntity } from './users/user.entity.js';
 
 /** Every entity; modules register here so one DataSource knows the whole schema. */
@@ -45,4 +49,6 @@ export const entities = [
   MailLimitEntity,
   SessionSignInEntity,
   PlatformAuditEventEntity,
+  InitialAccessTokenEntity,
+  ClientRegistrationEntity,
 ];

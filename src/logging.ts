@@ -17,7 +17,7 @@ export const REDACT_PATHS = [
 
 /** Query parameters that carry secrets (mailed links, OAuth codes and tokens): never logged. */
 const SECRET_PARAMS =
-  /^(token|code|code_verifier|client_secret|password|access_token|refresh_token|id_token_hint|id_token|state|user_code|login_hint)$/i;
+  /^(token|code|code_verifier|client_secret|password|access_token|refresh_token|id_token_hint|id_token|state|user_code|login_hint|email_hint)$/i;
 
 /** A request URL with the values of secret-bearing query parameters replaced. */
 export function redactUrl(url: string | undefined): string | undefined {

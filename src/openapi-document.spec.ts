@@ -14,7 +14,7 @@ type Operation = {
   responses: Record<string, { content?: Record<string, unknown> }>;
   'x-required-scope'?: string;
 };
-type Schema = { type?: string; properties?: object; additionalProperties?: unknown };
+type Schema = { type?: string; properties?: object; additionalProperties?: unknown; $ref?: string };
 type Document = {
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, { properties?: Record<string, Schema> }> };
@@ -54,8 +54,9 @@ function conventionViolations(doc: Document): string[] {
       if (!statuses.some((s) => /^4\d\d$/.test(s)) && !ignored4xx.has(pointer(path, method)))
         out.push(`${at}: no 4xx response (@ApiProblems)`);
       for (const s of statuses.filter((x) => /^[45]\d\d$/.test(x))) {
-        const media = Object.keys(op.responses[s].content ?? {});
-        if (!media.some((m) => ERROR_MEDIA.includes(m)))
+        const content = (op.responses[s].content ?? {}) as Record<string, { schema?: Schema }>;
+        const oauth = content['application/json']?.schema?.$ref?.endsWith('/OAuthErrorDto');
+        if (!oauth && !Object.keys(content).some((m) => ERROR_MEDIA.includes(m)))
           out.push(`${at}: ${s} is not documented as a problem (@ApiProblems)`);
       }
     }

@@ -110,7 +110,9 @@ describe('brute-force blocker (in-process counters)', () => {
       await blocker.recordFailure(tenantId, { ip: `10.0.0.${i}`, username: `user${i}` });
     }
     const base = `/api/v1/tenants/${tenantId}`;
-    const first = await t.http('GET', `${base}/blocked-ips?page=1&page_size=2`, { key });
+    const first = await t.http('GET', `${base}/blocked-ips?page=0&page_size=2&sort_direction=1`, {
+      key,
+    });
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ has_next: true, total_count: 5 });
     expect(first.body.data).toEqual([
@@ -121,7 +123,9 @@ describe('brute-force blocker (in-process counters)', () => {
       }),
       expect.objectContaining({ ip: '10.0.0.2' }),
     ]);
-    const last = await t.http('GET', `${base}/blocked-ips?page=3&page_size=2`, { key });
+    const last = await t.http('GET', `${base}/blocked-ips?page=2&page_size=2&sort_direction=1`, {
+      key,
+    });
     expect(last.body).toMatchObject({
       has_next: false,
       total_count: 5,
@@ -129,7 +133,7 @@ describe('brute-force blocker (in-process counters)', () => {
     });
     const desc = await t.http('GET', `${base}/blocked-ips?sort_direction=-1&page_size=1`, { key });
     expect(desc.body.data[0].ip).toBe('10.0.0.5');
-    const users = await t.http('GET', `${base}/blocked-users?limit=10`, { key });
+    const users = await t.http('GET', `${base}/blocked-users?limit=10&sort_direction=1`, { key });
     expect(users.body.data.map((b: { username: string }) => b.username)).toEqual([
       'user1',
       'user2',
@@ -166,7 +170,7 @@ describe('brute-force blocker (in-process counters)', () => {
     const { tenantId, key } = await newTenant(t, ['blocker:write']);
     const base = `/api/v1/tenants/${tenantId}`;
     for (const q of [
-      'page=0',
+      'page=-1',
       'page_size=0',
       'page_size=501',
       'page=x',

@@ -38,6 +38,8 @@ function fullClient(overrides: Record<string, unknown> = {}) {
     is_lock: true,
     is_group_restricted: true,
     first_party: true,
+    op_user_agreement_url: 'https://portal.example.com/agreement',
+    dpop_bound_access_tokens: true,
     ...overrides,
   };
 }
@@ -63,6 +65,12 @@ describe('OIDC clients', () => {
       jwks_uri: null,
       created_at: expect.any(String),
       updated_at: expect.any(String),
+      // The main seed's names for the same settings (seed-fields.ts).
+      tenant_id: tenantId,
+      sing_alg: body.id_token_signed_response_alg,
+      post_logout_redirect_uri: body.post_logout_redirect_uris,
+      op_policy_url: body.policy_uri,
+      op_tos_url: body.tos_uri,
     });
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
@@ -733,10 +741,16 @@ describe('OIDC clients', () => {
         },
       });
     }
-    const p1 = await t.http('GET', `${base(tenantId)}?limit=2&sort_by=client_id`, { key });
+    const p1 = await t.http('GET', `${base(tenantId)}?limit=2&sort_by=client_id&sort_direction=1`, {
+      key,
+    });
     expect(p1.body.data.map((c: { client_id: string }) => c.client_id)).toEqual(['a', 'b']);
     expect(p1.body).toMatchObject({ has_next: true, total_count: 3 });
-    const p2 = await t.http('GET', `${base(tenantId)}?limit=2&offset=2&sort_by=client_id`, { key });
+    const p2 = await t.http(
+      'GET',
+      `${base(tenantId)}?limit=2&offset=2&sort_by=client_id&sort_direction=1`,
+      { key },
+    );
     expect(p2.body.data.map((c: { client_id: string }) => c.client_id)).toEqual(['c']);
     expect(p2.body.has_next).toBe(false);
     const desc = await t.http('GET', `${base(tenantId)}?sort_by=name&sort_direction=-1`, { key });

@@ -60,7 +60,9 @@ describe('groups', () => {
       expect.arrayContaining(['name', 'display_name']),
     );
     await t.http('POST', groups(tenantId), { key, body: { name: 'Sales' } });
-    const list = await t.http('GET', `${groups(tenantId)}?sort_by=name&limit=1`, { key });
+    const list = await t.http('GET', `${groups(tenantId)}?sort_by=name&limit=1&sort_direction=1`, {
+      key,
+    });
     expect(list.body).toMatchObject({ total_count: 2, has_next: true });
     expect(list.body.data[0].name).toBe('Eng');
     expect(
@@ -87,7 +89,9 @@ describe('groups', () => {
     const base = `${groups(tenantId)}/${g}/members`;
     expect((await t.http('PUT', base, { key, body: { user_ids: [u1, u2] } })).status).toBe(200);
     const names = async () =>
-      (await t.http('GET', base, { key })).body.data.map((u: { username: string }) => u.username);
+      (await t.http('GET', `${base}?sort_direction=1`, { key })).body.data.map(
+        (u: { username: string }) => u.username,
+      );
     expect(await names()).toEqual(['m1', 'm2']);
     expect((await t.http('PUT', base, { key, body: { user_ids: [u2, u3] } })).status).toBe(200);
     expect(await names()).toEqual(['m2', 'm3']);

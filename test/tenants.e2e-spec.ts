@@ -27,6 +27,14 @@ const FULL_SETTINGS = {
   session_ttl: 7200,
   logo_url: 'https://cdn.example.com/logo.png',
   primary_color: '#1a2b3c',
+  dynamic_registration: {
+    enabled: true,
+    require_initial_access_token: false,
+    redirect_uri_schemes: ['https', 'com.acme.app'],
+    grant_types: ['authorization_code'],
+    scopes: ['openid'],
+    client_types: ['public'],
+  },
 };
 
 describe('tenants', () => {

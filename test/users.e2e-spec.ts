@@ -24,6 +24,7 @@ describe('users', () => {
       display_name: 'Alice Smith',
       given_name: 'Alice',
       family_name: 'Smith',
+      picture: 'https://img.example.com/alice.png',
     };
     const created = await t.http('POST', users(tenantId), { key, body });
     expect(created.status).toBe(201);
@@ -265,7 +266,11 @@ describe('users', () => {
       'zed',
     ]);
     expect(next.body.has_next).toBe(false);
-    const prefix = await t.http('GET', `${users(tenantId)}?username=A&sort_by=username`, { key });
+    const prefix = await t.http(
+      'GET',
+      `${users(tenantId)}?username=A&sort_by=username&sort_direction=1`,
+      { key },
+    );
     expect(prefix.body.data.map((u: { username: string }) => u.username)).toEqual([
       'a_b',
       'Abe',
@@ -343,7 +348,11 @@ describe('users', () => {
         reason: expect.stringContaining('at least'),
       },
     ]);
-    const list = await t.http('GET', `${users(tenantId)}?limit=500&sort_by=username`, { key });
+    const list = await t.http(
+      'GET',
+      `${users(tenantId)}?limit=500&sort_by=username&sort_direction=1`,
+      { key },
+    );
     expect(list.body.data.map((u: { username: string }) => u.username)).toEqual([
       'existing',
       'ok1',

@@ -89,9 +89,14 @@ export class TenantRepository<T extends TenantOwned & ObjectLiteral> {
     return this.repo().create({ ...values, tenant_id: tenantId } as DeepPartial<T>);
   }
 
+  /**
+   * A plain INSERT: a row with the same key is a unique violation (409 at the edge), never an
+   * update of it, as `save` would do once a caller chooses the key (the seed's user_id).
+   */
   async insert(tenantId: string, values: DeepPartial<T>, manager?: EntityManager): Promise<T> {
     const entity = this.create(tenantId, values);
-    return this.repo(manager).save(entity);
+    await this.repo(manager).insert(entity as never);
+    return entity;
   }
 
   /** Saves an entity loaded through this repository; refuses one of another tenant. */

@@ -51,6 +51,8 @@ export class UserTokens {
       scopes,
       via: 'token',
       authTime: typeof extra?.auth_time === 'number' ? extra.auth_time : undefined,
+      sessionUid:
+        found.session?.uid ?? (typeof token.sessionUid === 'string' ? token.sessionUid : undefined),
     };
   }
 

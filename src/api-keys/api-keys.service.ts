@@ -17,10 +17,12 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import {
   TENANT_SCOPES,
   TOKEN_ONLY_SCOPES,
+  USER_KEY_SCOPES,
   hasScope,
   type Holder,
   type Principal,
 } from '../auth/scopes.js';
+import { isUuid } from '../common/ids.js';
 import { UserEvents } from '../users/user-events.js';
 import { ApiKeyEntity } from './api-key.entity.js';
 import type {
@@ -267,6 +269,17 @@ export class ApiKeysService implements OnApplicationBootstrap {
     tenantId: string | null,
     dto: CreateApiKeyDto,
   ): Promise<ApiKeyWithSecretDto> {
+    if (dto.tenant_id !== undefined && dto.tenant_id !== tenantId) {
+      throw badRequest('tenant_id does not match', [
+        {
+          field: 'tenant_id',
+          message:
+            tenantId === null
+              ? 'operator keys belong to no tenant: create tenant keys under /tenants/{tenant_id}/api-keys'
+              : 'must equal the tenant in the path',
+        },
+      ]);
+    }
     this.assertGrantable(caller, dto.scopes, tenantId);
     let kind: Holder = tenantId === null ? 'operator' : 'tenant';
     if (dto.user_id !== undefined) {
@@ -356,5 +369,60 @@ export class ApiKeysService implements OnApplicationBootstrap {
     );
     this.forget(oldHash);
     return { ...toApiKeyDto(key), api_key: value };
+  }
+
+  /** Self-service: the user's own key, with scopes a user may hold (USER_KEY_SCOPES). */
+  async createOwn(
+    tenantId: string,
+    userId: string,
+    name: string,
+    scopes: string[],
+  ): Promise<ApiKeyWithSecretDto> {
+    const refused = scopes.filter((s) => !USER_KEY_SCOPES.includes(s));
+    if (refused.length)
+      throw badRequest(`A user's own key may hold only ${USER_KEY_SCOPES.join(', ')}`, [
+        { field: 'scopes', message: `not for a user key: ${refused.join(', ')}` },
+      ]);
+    const key = KEY_PREFIX.user + randomToken(32);
+    const row = this.newRow('user', tenantId, userId, name, scopes, key);
+    await this.keys.insert(row);
+    return { ...toApiKeyDto(row), api_key: key };
+  }
+
+  async listOwn(tenantId: string, userId: string, q: ListQuery): Promise<Page<ApiKeyDto>> {
+    const [rows, total] = await this.tenantKeys.findAndCount(tenantId, {
+      where: { user_id: userId },
+      order: { created_at: q.sort_direction === -1 ? 'DESC' : 'ASC', key_id: 'ASC' },
+      take: q.limit,
+      skip: q.offset,
+    });
+    return page(rows.map(toApiKeyDto), total, q);
+  }
+
+  private async loadOwn(tenantId: string, userId: string, keyId: string) {
+    const key = isUuid(keyId) ? await this.tenantKeys.findOne(tenantId, { key_id: keyId }) : null;
+    // Another user's key is as absent as a made-up one.
+    if (!key || key.user_id !== userId) throw notFound('API key');
+    return key;
+  }
+
+  async regenerateOwn(tenantId: string, userId: string, keyId: string) {
+    const key = await this.loadOwn(tenantId, userId, keyId);
+    const value = KEY_PREFIX.user + randomToken(32);
+    const oldHash = key.key_hash;
+    key.key_hash = sha256Hex(value);
+    key.key_prefix = value.slice(0, 11);
+    await this.keys.update(
+      { key_id: key.key_id },
+      { key_hash: key.key_hash, key_prefix: key.key_prefix },
+    );
+    this.forget(oldHash);
+    return { ...toApiKeyDto(key), api_key: value };
+  }
+
+  async removeOwn(tenantId: string, userId: string, keyId: string): Promise<void> {
+    const key = await this.loadOwn(tenantId, userId, keyId);
+    await this.keys.delete({ key_id: key.key_id });
+    this.forget(key.key_hash);
   }
 }

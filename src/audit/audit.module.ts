@@ -5,6 +5,7 @@ import { TenancyModule } from '../../libs/tenancy/index.js';
 import { AdminAuditInterceptor } from './admin-audit.interceptor.js';
 import { AuditEventEntity } from './audit-event.entity.js';
 import { AuditController } from './audit.controller.js';
+import { MyAuditController } from './my-audit.controller.js';
 import { AuditService } from './audit.service.js';
 import { PlatformAuditEventEntity } from './platform-audit-event.entity.js';
 import { PlatformAuditController } from './platform-audit.controller.js';
@@ -21,7 +22,7 @@ import { PlatformAuditService } from './platform-audit.service.js';
     TenancyModule.forFeature([AuditEventEntity]),
     TypeOrmModule.forFeature([PlatformAuditEventEntity]),
   ],
-  controllers: [AuditController, PlatformAuditController],
+  controllers: [AuditController, PlatformAuditController, MyAuditController],
   providers: [
     AuditService,
     PlatformAuditService,

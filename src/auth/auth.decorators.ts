@@ -55,13 +55,22 @@ export function Self(scope: 'me:read' | 'me:write' | 'me:credentials') {
 const API_OPERATION = 'swagger/apiOperation';
 
 /**
- * Marks an operation `security: []` (merged with `@ApiOperation`'s summary). On a class (hosted
- * pages, not in the document) there is no operation to mark.
+ * Marks an operation `security: []` (merged with `@ApiOperation`'s summary). On a class, every
+ * route of it that declares no policy of its own.
  */
-function noSecurity(_target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) {
-  if (!descriptor) return;
-  const prev = (Reflect.getMetadata(API_OPERATION, descriptor.value as object) ?? {}) as object;
-  Reflect.defineMetadata(API_OPERATION, { ...prev, security: [] }, descriptor.value as object);
+function markNoSecurity(method: object) {
+  const prev = (Reflect.getMetadata(API_OPERATION, method) ?? {}) as object;
+  Reflect.defineMetadata(API_OPERATION, { ...prev, security: [] }, method);
+}
+
+function noSecurity(target: object, _key?: string | symbol, descriptor?: PropertyDescriptor) {
+  if (descriptor) return markNoSecurity(descriptor.value as object);
+  const proto = (target as { prototype: object }).prototype;
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const method: unknown = Object.getOwnPropertyDescriptor(proto, name)?.value;
+    if (name === 'constructor' || typeof method !== 'function') continue;
+    if (!Reflect.getMetadata(ACCESS_POLICY, method)) markNoSecurity(method);
+  }
 }
 
 /** No credential: the guard lets the call through and the document says `security: []`. */

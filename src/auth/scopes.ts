@@ -28,6 +28,8 @@ export type Scope = keyof typeof SCOPES & string;
 export const ALL_SCOPES = Object.keys(SCOPES);
 /** Never carried by an API key: an admin-minted key must not enrol credentials for a user. */
 export const TOKEN_ONLY_SCOPES = ['me:credentials'];
+/** What a user may put on a key of their own (self-service, /me/api-keys). */
+export const USER_KEY_SCOPES = ['me:read', 'me:write'];
 export const TENANT_SCOPES = ALL_SCOPES.filter(
   (s) => s !== 'operator' && !TOKEN_ONLY_SCOPES.includes(s),
 );
@@ -56,6 +58,8 @@ export interface Principal {
   via?: 'key' | 'token';
   /** For tokens: when the user signed in (seconds since the epoch), if known. */
   authTime?: number;
+  /** For tokens bound to a sign-in session: that session's uid (POST /me/logout ends it). */
+  sessionUid?: string;
 }
 
 /** `operator` grants everything; `x:write` implies `x:read`. */

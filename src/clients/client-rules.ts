@@ -62,6 +62,8 @@ export interface ClientSettings {
   policy_uri: string | null;
   tos_uri: string | null;
   client_logout_uri: string | null;
+  op_user_agreement_url: string | null;
+  dpop_bound_access_tokens: boolean;
   register_enable: boolean;
   is_lock: boolean;
   is_group_restricted: boolean;
@@ -84,6 +86,8 @@ export function clientDefaults(type: ClientType): Omit<ClientSettings, 'name' | 
     policy_uri: null,
     tos_uri: null,
     client_logout_uri: null,
+    op_user_agreement_url: null,
+    dpop_bound_access_tokens: false,
     register_enable: false,
     is_lock: false,
     is_group_restricted: false,
@@ -295,6 +299,7 @@ export function clientProblems(s: ClientSettings): FieldError[] {
     'policy_uri',
     'tos_uri',
     'client_logout_uri',
+    'op_user_agreement_url',
   ] as const) {
     const value = s[field];
     if (value !== null) {

@@ -59,8 +59,16 @@ export class ClientEntity {
   @Column({ type: 'text', nullable: true })
   client_logout_uri: string | null;
 
+  /** The seed's user agreement: terms a user accepts when signing in to this client. */
+  @Column({ type: 'text', nullable: true })
+  op_user_agreement_url: string | null;
+
   @Column({ type: 'boolean', default: false })
   register_enable: boolean;
+
+  /** Access tokens only with a DPoP proof (RFC 9449): a stolen token is useless without the key. */
+  @Column({ type: 'boolean', default: false })
+  dpop_bound_access_tokens: boolean;
 
   /** Locked: no new logins through this client. */
   @Column({ type: 'boolean', default: false })

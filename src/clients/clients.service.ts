@@ -22,9 +22,12 @@ import {
   type ClientSettings,
 } from './client-rules.js';
 import { ClientEntity } from './client.entity.js';
+import { settingsOf, toClientDto, withGiven } from './client-fields.js';
+import { clientSecretProblem, foldClientAliases } from './seed-fields.js';
 import type {
   ClientDisplayDto,
   ClientDto,
+  ClientFieldsDto,
   ClientListQuery,
   ClientWithSecretDto,
   CreateClientDto,
@@ -41,75 +44,9 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-const SETTING_KEYS: Array<keyof ClientSettings> = [
-  'name',
-  'client_type',
-  'redirect_uris',
-  'post_logout_redirect_uris',
-  'allowed_scopes',
-  'grant_types',
-  'token_endpoint_auth_method',
-  'id_token_signed_response_alg',
-  'jwks',
-  'jwks_uri',
-  'logo_uri',
-  'client_uri',
-  'policy_uri',
-  'tos_uri',
-  'client_logout_uri',
-  'register_enable',
-  'is_lock',
-  'is_group_restricted',
-  'first_party',
-];
-
 /** Provider metadata is read on every OIDC request naming a client; unknown ids only briefly. */
 const METADATA_TTL_MS = 10 * 60_000;
 const UNKNOWN_CLIENT_TTL_MS = 30_000;
-
-export function toClientDto(c: ClientEntity): ClientDto {
-  return {
-    client_id: c.client_id,
-    name: c.name,
-    client_type: c.client_type,
-    redirect_uris: c.redirect_uris,
-    post_logout_redirect_uris: c.post_logout_redirect_uris,
-    allowed_scopes: c.allowed_scopes,
-    grant_types: c.grant_types,
-    token_endpoint_auth_method: c.token_endpoint_auth_method,
-    id_token_signed_response_alg: c.id_token_signed_response_alg,
-    jwks: c.jwks,
-    jwks_uri: c.jwks_uri,
-    logo_uri: c.logo_uri,
-    client_uri: c.client_uri,
-    policy_uri: c.policy_uri,
-    tos_uri: c.tos_uri,
-    client_logout_uri: c.client_logout_uri,
-    register_enable: c.register_enable,
-    is_lock: c.is_lock,
-    is_group_restricted: c.is_group_restricted,
-    first_party: c.first_party,
-    created_at: c.created_at.toISOString(),
-    updated_at: c.updated_at.toISOString(),
-  };
-}
-
-function settingsOf(c: ClientEntity): ClientSettings {
-  const out: Record<string, unknown> = {};
-  for (const key of SETTING_KEYS) out[key] = c[key];
-  return out as unknown as ClientSettings;
-}
-
-/** The fields a body names, over `base`; undefined means "not given", null clears. */
-function withGiven(base: ClientSettings, dto: object): ClientSettings {
-  const out: Record<string, unknown> = { ...base };
-  for (const key of SETTING_KEYS) {
-    if (key === 'client_type') continue;
-    const value = (dto as Record<string, unknown>)[key];
-    if (value !== undefined) out[key] = value;
-  }
-  return out as unknown as ClientSettings;
-}
 
 /** 128 random bits in hex: safe in URLs, forms and Basic auth without encoding. */
 function newClientId(): string {
@@ -199,7 +136,38 @@ export class ClientsService {
     }
   }
 
+  /**
+   * The seed's spellings folded onto ours (in place), its `tenant_id` checked against the path,
+   * and a caller-chosen secret checked for strength; answers that secret, if any.
+   */
+  private seedInput(tenantId: string, dto: ClientFieldsDto): string | undefined {
+    foldClientAliases(dto);
+    if (dto.tenant_id !== undefined && dto.tenant_id !== tenantId) {
+      throw badRequest('tenant_id does not match the path', [
+        { field: 'tenant_id', message: 'must equal the tenant in the path' },
+      ]);
+    }
+    const secret = dto.client_secret ?? undefined;
+    const problem = secret === undefined ? null : clientSecretProblem(secret);
+    if (problem) {
+      throw badRequest('1 client setting failed validation', [
+        { field: 'client_secret', message: problem },
+      ]);
+    }
+    return secret;
+  }
+
+  private static noSecretForPublic() {
+    return badRequest('A public client has no secret', [
+      { field: 'client_secret', message: 'only confidential clients have a secret' },
+    ]);
+  }
+
   async create(tenantId: string, dto: CreateClientDto): Promise<ClientWithSecretDto> {
+    const chosen = this.seedInput(tenantId, dto);
+    if (chosen !== undefined && dto.client_type !== 'confidential') {
+      throw ClientsService.noSecretForPublic();
+    }
     const settings = withGiven(
       { ...clientDefaults(dto.client_type), name: dto.name, client_type: dto.client_type },
       dto,
@@ -207,7 +175,8 @@ export class ClientsService {
     this.assertValid(settings);
     await this.assertFetchable(settings.jwks_uri);
     const clientId = dto.client_id ?? newClientId();
-    const secret = settings.client_type === 'confidential' ? randomToken(32) : undefined;
+    const secret =
+      settings.client_type === 'confidential' ? (chosen ?? randomToken(32)) : undefined;
     const now = new Date();
     const row = {
       ...settings,
@@ -272,9 +241,10 @@ export class ClientsService {
   private async write(
     tenantId: string,
     clientId: string,
-    dto: { client_id?: string; client_type?: string },
+    dto: ClientFieldsDto & { client_id?: string; client_type?: string },
     next: (current: ClientEntity) => ClientSettings,
   ): Promise<ClientDto> {
+    const chosen = this.seedInput(tenantId, dto);
     if (dto.client_id !== undefined && dto.client_id !== clientId) {
       throw badRequest('client_id cannot be changed', [
         { field: 'client_id', message: 'must equal the client id in the path' },
@@ -294,11 +264,18 @@ export class ClientsService {
       }
       const settings = next(current);
       this.assertValid(settings);
+      if (chosen !== undefined && current.client_type !== 'confidential') {
+        throw ClientsService.noSecretForPublic();
+      }
       const updatedAt = new Date();
+      const secret =
+        chosen === undefined
+          ? {}
+          : { secret_sealed: this.box.seal(chosen, this.secretAad(tenantId, clientId)) };
       await this.clients.update(
         tenantId,
         { client_id: clientId },
-        { ...settings, updated_at: updatedAt },
+        { ...settings, ...secret, updated_at: updatedAt },
         m,
       );
       return { ...current, ...settings, updated_at: updatedAt };
@@ -397,6 +374,7 @@ export class ClientsService {
       is_group_restricted: c.is_group_restricted,
       first_party: c.first_party,
       register_enable: c.register_enable,
+      dpop_bound_access_tokens: c.dpop_bound_access_tokens,
     };
     if (c.client_type === 'confidential' && c.secret_sealed) {
       metadata.client_secret = this.box.openString(

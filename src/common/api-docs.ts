@@ -45,6 +45,12 @@ export class ScimErrorDto {
   @ApiPropertyOptional({ example: 'Resource 0b8e0c2e not found' }) detail?: string;
 }
 
+/** RFC 6749 §5.2 / RFC 7591 §3.2.2 error, as the dynamic registration endpoints answer. */
+export class OAuthErrorDto {
+  @ApiProperty({ example: 'invalid_client_metadata' }) error: string;
+  @ApiPropertyOptional({ example: 'redirect_uris: must be https' }) error_description?: string;
+}
+
 /** What each status means across the API; an operation may say more. */
 export const PROBLEM_MEANING: Record<number, string> = {
   400: 'malformed or invalid request (`errors` names the fields)',
@@ -76,6 +82,20 @@ export function ApiProblems(...list: ProblemEntry[]) {
         status,
         description,
         content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(ProblemDto) } } },
+      }),
+    ),
+  );
+}
+
+/** OAuth-style errors (`{error, error_description}` as application/json), where a standard says so. */
+export function ApiOAuthErrors(...list: ProblemEntry[]) {
+  return applyDecorators(
+    ApiExtraModels(OAuthErrorDto),
+    ...entries(list).map(([status, description]) =>
+      ApiResponse({
+        status,
+        description,
+        content: { 'application/json': { schema: { $ref: getSchemaPath(OAuthErrorDto) } } },
       }),
     ),
   );

@@ -1,4 +1,5 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import { ListQuery } from './pagination.js';
 import { badRequest, type FieldError } from './problem.js';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
@@ -20,9 +21,17 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return out;
 }
 
+/** After validation, folds a list's seed-style paging (`page`, `page_size`, `skip`) into limit/offset. */
+class ApiValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const out: unknown = await super.transform(value, metadata);
+    return out instanceof ListQuery ? out.normalize() : out;
+  }
+}
+
 /** Validates DTOs; every bad field is listed in the problem's `errors`. Unknown fields are refused. */
 export function createValidationPipe() {
-  return new ValidationPipe({
+  return new ApiValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

@@ -56,6 +56,13 @@ type Koa = Provider & { request: object; proxy: boolean };
  * the number of tenants. A tenant change or deletion drops its entry on every replica
  * (TenantEvents relays across them).
  */
+/** A timestamp column as OIDC seconds; raw reads may hand back a string instead of a Date. */
+function epochSeconds(value: Date | string | null | undefined): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const ms = new Date(value).getTime();
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
+}
+
 @Injectable()
 export class OidcProviders {
   private readonly logger = new Logger('OidcProviders');
@@ -279,6 +286,10 @@ export class OidcProviders {
       given_name: user.given_name ?? undefined,
       family_name: user.family_name ?? undefined,
       locale: user.locale ?? undefined,
+      // Seconds since the epoch (OIDC Core 5.1); created_at is the seed's, beside updated_at.
+      created_at: epochSeconds(user.created_at),
+      updated_at: epochSeconds(user.updated_at),
+      picture: user.picture ?? undefined,
       email: user.email ?? undefined,
       email_verified: user.email ? user.is_verified : undefined,
       roles: user.roles ?? [],

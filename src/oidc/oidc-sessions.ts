@@ -32,6 +32,16 @@ export class OidcSessions {
       .getMany();
   }
 
+  /** The account's live grants (consent given to a client), any session or none. */
+  grantsOfAccount(tenantId: string, accountId: string): Promise<StoredSession[]> {
+    return this.payloads
+      .query(tenantId, 'p')
+      .andWhere('p.model = :model', { model: 'Grant' })
+      .andWhere(`p.payload->>'accountId' = :accountId`, { accountId })
+      .andWhere('(p.expires_at IS NULL OR p.expires_at > now())')
+      .getMany();
+  }
+
   byUid(tenantId: string, uid: string): Promise<StoredSession | null> {
     return this.payloads.findOne(tenantId, { model: 'Session', uid });
   }

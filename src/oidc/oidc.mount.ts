@@ -10,6 +10,12 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { OidcProviders } from './oidc-providers.service.js';
 import { logFailure, toProblemException } from '../common/problem.filter.js';
+import {
+  isExternalMfaRequest,
+  isSeedRootPath,
+  seedTarget,
+  sendInvalidRequest,
+} from './seed-paths.js';
 
 /** The provider path without ids (interaction uids, device codes): a bounded metrics label. */
 function routeTemplate(path: string): string {
@@ -182,10 +188,7 @@ export function mountOidc(app: NestFastifyApplication, logger: Logger) {
   const trusted = trustFunction(config.trustProxy);
   const logsRequests = logger.isLevelEnabled('info');
   const drain = app.get(Drain);
-  server.on('request', (req: Req, res: ServerResponse) => {
-    drain.track(res);
-    const target = oidcTarget(req);
-    if (!target) return fastify.call(server, req, res);
+  const dispatch = (req: Req, res: ServerResponse, target: OidcTarget) => {
     req.id = requestIdOf(req.headers);
     if (trusted) {
       const addresses = proxyAddr.all(req, trusted);
@@ -206,6 +209,31 @@ export function mountOidc(app: NestFastifyApplication, logger: Logger) {
       });
       res.end(JSON.stringify(problem.toProblem()));
     });
+  };
+  server.on('request', (req: Req, res: ServerResponse) => {
+    drain.track(res);
+    const target = oidcTarget(req);
+    if (target?.rest === '/authorize' && (req.method === 'GET' || req.method === 'POST')) {
+      // Entra ID's external MFA (id_token + id_token_hint) is served by the hosted EAM pages.
+      return void isExternalMfaRequest(req, target.query).then(
+        (eam) => {
+          if (!eam) return dispatch(req, res, target);
+          req.url = `/${target.tenantId}/eam/authorize${target.query}`;
+          fastify.call(server, req, res);
+        },
+        () => res.destroy(),
+      );
+    }
+    if (target) return dispatch(req, res, target);
+    if (!isSeedRootPath(req)) return fastify.call(server, req, res);
+    // The seed's root authorize/token with a tenant_id parameter: the tenant's own endpoint.
+    seedTarget(req).then(
+      (seed) =>
+        'error' in seed
+          ? sendInvalidRequest(res, seed.error)
+          : dispatch(req, res, { ...seed, cacheable: false }),
+      () => res.destroy(),
+    );
   });
 }
 

@@ -1,6 +1,5 @@
 import {
   errors,
-  interactionPolicy,
   type AdapterFactory,
   type Configuration,
   type FindAccount,
@@ -11,18 +10,29 @@ import { guardedFetch, MAX_FETCHED_BYTES, type OutboundPolicy } from '../common/
 import type { TenantSettings } from '../tenants/tenant-settings.js';
 import { brandingOf } from '../tenants/branding.js';
 import type { ClientDisplay, ProviderPages } from './provider-pages.port.js';
+import { ACR_LEVELS } from './auth-context.js';
+import { buildPolicy, policyClient } from './interaction-policy.js';
 import { CLAIMS_BY_SCOPE, PROVIDER_SCOPES } from './scopes.js';
 
 /**
- * The sign-in time rides in every user access token (`extra.auth_time`), from the code, refresh
- * token or device code it was issued from, so the self-service API can ask for a recent sign-in.
+ * The sign-in time and its authentication context ride in every user access token (`extra`),
+ * from the code, refresh token or device code it was issued from: the self-service API asks for
+ * a recent sign-in, and introspection answers `auth_time`, `acr` and `amr` (RFC 7662 + 8176).
  */
 async function authTimeClaim(ctx: KoaContextWithOIDC, token: { kind: string }) {
   if (token.kind !== 'AccessToken') return undefined;
-  const e = (ctx?.oidc?.entities ?? {}) as Record<string, { authTime?: unknown } | undefined>;
+  const e = (ctx?.oidc?.entities ?? {}) as Record<
+    string,
+    { authTime?: unknown; acr?: unknown; amr?: unknown } | undefined
+  >;
   const from =
     e.AuthorizationCode ?? e.RefreshToken ?? e.DeviceCode ?? e.BackchannelAuthenticationRequest;
-  return typeof from?.authTime === 'number' ? { auth_time: from.authTime } : undefined;
+  if (typeof from?.authTime !== 'number') return undefined;
+  return {
+    auth_time: from.authTime,
+    ...(typeof from.acr === 'string' ? { acr: from.acr } : {}),
+    ...(Array.isArray(from.amr) ? { amr: from.amr } : {}),
+  };
 }
 
 /** Custom client properties served by ClientsService beside the standard metadata. */
@@ -84,15 +94,6 @@ export function clientDisplay(client: PolicyClient | undefined): ClientDisplay |
   };
 }
 
-/** An OAuth error shown on the error page instead of being sent to the client's redirect URI. */
-export function refusal(description: string): errors.OIDCProviderError {
-  const err = new errors.AccessDenied(description);
-  err.allow_redirect = false;
-  err.status = 403;
-  err.statusCode = 403;
-  return err;
-}
-
 function html(ctx: KoaContextWithOIDC, pages: ProviderPages, body: string) {
   ctx.type = 'html';
   ctx.set('content-security-policy', pages.csp);
@@ -115,52 +116,6 @@ function formFields(form: string): { action: string; xsrf: string } {
     action: unescapeAttr(/action="([^"]*)"/.exec(form)?.[1] ?? ''),
     xsrf: unescapeAttr(/name="xsrf" value="([^"]*)"/.exec(form)?.[1] ?? ''),
   };
-}
-
-function policyClient(ctx: KoaContextWithOIDC): PolicyClient | undefined {
-  return ctx.oidc.client as unknown as PolicyClient | undefined;
-}
-
-/**
- * The interaction policy: oidc-provider's login and consent prompts, with one extra check at
- * the head of the login prompt that refuses locked clients and users outside the groups a
- * restricted client allows. It runs on every authorization, resume and device request, so a
- * silent (prompt=none) request with a live session is refused too.
- */
-function buildPolicy(parts: ProviderParts) {
-  const policy = interactionPolicy.base();
-  const login = policy.get('login')!;
-  login.checks.unshift(
-    new interactionPolicy.Check(
-      'client_access',
-      'the end-user may not use this client',
-      async (ctx: KoaContextWithOIDC) => {
-        const client = policyClient(ctx);
-        if (!client) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-        if (client.is_lock) {
-          throw refusal('This application is locked: new sign-ins are not accepted.');
-        }
-        // A client holding API scopes only has no `scope` metadata (see ClientAdapter), which
-        // oidc-provider reads as "any scope": it may not ask for OpenID scopes at all.
-        const asked = [...ctx.oidc.requestParamOIDCScopes];
-        if (!client.scope && asked.length) {
-          throw new errors.InvalidScope('requested scope is not allowed', asked[0]);
-        }
-        const accountId = ctx.oidc.session?.accountId;
-        // A session whose user is gone or disabled authenticates nobody: ask for a new login.
-        if (accountId && !ctx.oidc.account) return interactionPolicy.Check.REQUEST_PROMPT;
-        if (
-          accountId &&
-          client.is_group_restricted &&
-          !(await parts.mayUseClient(accountId, client))
-        ) {
-          throw refusal('Your account is not allowed to use this application.');
-        }
-        return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      },
-    ),
-  );
-  return policy;
 }
 
 type GrantLike = InstanceType<KoaContextWithOIDC['oidc']['provider']['Grant']>;
@@ -231,17 +186,26 @@ async function keepNewSession(
   await session.save(ttl);
 }
 
+const SHORT_COOKIE = { signed: true, httpOnly: true, sameSite: 'lax' as const };
+
+/**
+ * The options of the provider's session cookie. Tenants share the host: the session cookie
+ * stays under the tenant's path. The short-lived interaction cookies already get narrower ones
+ * (/<tenant>/interaction/<uid>, /<tenant>/authorize/<uid>), so two sign-ins in two tabs do not
+ * overwrite each other.
+ */
+export function sessionCookieOptions(issuer: string) {
+  return { ...SHORT_COOKIE, path: new URL(issuer).pathname };
+}
+
 /** Everything one tenant's Provider is configured with. */
 export function buildProviderConfiguration(parts: ProviderParts): Configuration {
   const s = parts.settings;
   const branding = brandingOf(parts.tenantId, s);
   const pages = parts.pages;
   const issuerPath = new URL(parts.issuer).pathname;
-  const short = { signed: true, httpOnly: true, sameSite: 'lax' as const };
-  // Tenants share the host: the session cookie stays under the tenant's path. The short-lived
-  // interaction cookies already get narrower ones (/<tenant>/interaction/<uid>,
-  // /<tenant>/authorize/<uid>), so two sign-ins in two tabs do not overwrite each other.
-  const long = { ...short, path: issuerPath };
+  const short = SHORT_COOKIE;
+  const long = sessionCookieOptions(parts.issuer);
 
   return {
     adapter: parts.adapter,
@@ -255,8 +219,15 @@ export function buildProviderConfiguration(parts: ProviderParts): Configuration 
       'client_id metadata document': 5 * 1024,
     },
     findAccount: parts.findAccount,
-    claims: { acr: null, sid: null, auth_time: null, iss: null, ...CLAIMS_BY_SCOPE },
+    claims: { acr: null, amr: null, sid: null, auth_time: null, iss: null, ...CLAIMS_BY_SCOPE },
+    acrValues: [...ACR_LEVELS],
+    // RFC 8414 / OIDC Discovery: where clients (MCP clients, agents) register when allowed.
+    discovery: s.dynamic_registration?.enabled
+      ? { registration_endpoint: `${parts.issuer}/register` }
+      : {},
     scopes: PROVIDER_SCOPES,
+    // The seed's authorize takes email_hint beside login_hint; both pre-fill the sign-in page.
+    extraParams: ['email_hint'],
     extraTokenClaims: authTimeClaim,
     // Apps read profile, email, roles and groups from the ID token too (most RPs expect that).
     conformIdTokenClaims: false,
@@ -316,6 +287,7 @@ export function buildProviderConfiguration(parts: ProviderParts): Configuration 
     },
     features: {
       devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,

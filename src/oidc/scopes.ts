@@ -1,10 +1,22 @@
 import { ACCOUNT_TOKEN_SCOPES } from '../auth/scopes.js';
 
-/** Claims by scope; `tenant_id` rides with `openid` so every token names its realm. */
+/**
+ * Claims by scope; `tenant_id` rides with `openid` so every token names its realm, and so does
+ * the authentication context (`acr`, `amr`, `auth_time`), which only the ID token carries.
+ */
 export const CLAIMS_BY_SCOPE = {
-  openid: ['sub', 'tenant_id'],
+  openid: ['sub', 'tenant_id', 'acr', 'amr', 'auth_time'],
   tenant: ['tenant_id'],
-  profile: ['name', 'preferred_username', 'locale', 'given_name', 'family_name'],
+  profile: [
+    'name',
+    'preferred_username',
+    'locale',
+    'given_name',
+    'family_name',
+    'updated_at',
+    'created_at',
+    'picture',
+  ],
   email: ['email', 'email_verified'],
   roles: ['roles'],
   groups: ['groups'],

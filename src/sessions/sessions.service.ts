@@ -11,7 +11,7 @@ import type { SessionDto } from './dto/session.dto.js';
 import { SessionSignInEntity } from './session-sign-in.entity.js';
 
 /** The artefacts a grant issues; revoking a session deletes them by grant id. */
-const GRANT_MODELS = [
+export const GRANT_MODELS = [
   'AuthorizationCode',
   'AccessToken',
   'RefreshToken',

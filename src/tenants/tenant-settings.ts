@@ -5,6 +5,26 @@ export interface BlockLimits {
   block_seconds: number;
 }
 
+/** Dynamic client registration bounds (RFC 7591); see dto/dynamic-registration.dto.ts. */
+export interface DynamicRegistration {
+  enabled: boolean;
+  require_initial_access_token: boolean;
+  redirect_uri_schemes: string[];
+  grant_types: string[];
+  scopes: string[];
+  client_types: Array<'public' | 'confidential'>;
+}
+
+/** Entra ID external authentication method (EAM); see dto/entra-eam.dto.ts. */
+export interface EntraEam {
+  enabled: boolean;
+  issuer: string | null;
+  jwks_uri: string | null;
+  client_id: string | null;
+  accepted_acr: string[];
+  methods: string[];
+}
+
 export type LoginFactor = 'PIN' | 'PATTERN';
 export const LOGIN_FACTORS: LoginFactor[] = ['PIN', 'PATTERN'];
 
@@ -32,6 +52,8 @@ export interface TenantSettings {
   session_ttl: number;
   logo_url: string | null;
   primary_color: string | null;
+  dynamic_registration: DynamicRegistration;
+  entra_eam: EntraEam;
 }
 
 export const DEFAULT_SETTINGS: TenantSettings = {
@@ -60,11 +82,27 @@ export const DEFAULT_SETTINGS: TenantSettings = {
   session_ttl: 14 * 24 * 3600,
   logo_url: null,
   primary_color: null,
+  dynamic_registration: {
+    enabled: false,
+    require_initial_access_token: true,
+    redirect_uri_schemes: ['https', 'http'],
+    grant_types: ['authorization_code', 'refresh_token'],
+    scopes: ['openid', 'profile', 'email', 'offline_access'],
+    client_types: ['public', 'confidential'],
+  },
+  entra_eam: {
+    enabled: false,
+    issuer: null,
+    jwks_uri: null,
+    client_id: null,
+    accepted_acr: ['possessionorinherence'],
+    methods: ['totp'],
+  },
 };
 
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as Array<keyof TenantSettings>;
 
-/** Merges a partial update into settings; `block_config` merges per dimension. */
+/** Merges a partial update into settings; `block_config` merges per dimension, `dynamic_registration` per field. */
 export function mergeSettings(
   base: TenantSettings,
   patch: Partial<TenantSettings>,
@@ -81,6 +119,10 @@ export function mergeSettings(
         ip: { ...base.block_config.ip, ...bc.ip },
         user: { ...base.block_config.user, ...bc.user },
       };
+    } else if (key === 'dynamic_registration') {
+      next.dynamic_registration = { ...base.dynamic_registration, ...patch.dynamic_registration };
+    } else if (key === 'entra_eam') {
+      next.entra_eam = { ...base.entra_eam, ...patch.entra_eam };
     } else {
       (next as unknown as Record<string, unknown>)[key] = patch[key];
     }

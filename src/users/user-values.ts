@@ -12,6 +12,7 @@ export const EDITABLE = [
   'display_name',
   'given_name',
   'family_name',
+  'picture',
 ] as const;
 export const DEFAULTS: Pick<UserEntity, (typeof EDITABLE)[number]> = {
   email: null,
@@ -23,6 +24,7 @@ export const DEFAULTS: Pick<UserEntity, (typeof EDITABLE)[number]> = {
   display_name: null,
   given_name: null,
   family_name: null,
+  picture: null,
 };
 
 export function toUserDto(u: UserEntity): UserDto {
@@ -39,6 +41,7 @@ export function toUserDto(u: UserEntity): UserDto {
     display_name: u.display_name,
     given_name: u.given_name,
     family_name: u.family_name,
+    picture: u.picture,
     has_password: u.password_hash !== null,
     created_at: u.created_at.toISOString(),
     updated_at: u.updated_at.toISOString(),
@@ -72,4 +75,11 @@ export function pick(dto: object): Partial<UserEntity> {
     if (v !== undefined) out[key] = v;
   }
   return out as Partial<UserEntity>;
+}
+
+/** The seed sends `tenant_id` in user bodies: it must name the tenant of the path. */
+export function tenantMismatch(tenantId: string, dto: { tenant_id?: string }): string | null {
+  return dto.tenant_id !== undefined && dto.tenant_id !== tenantId
+    ? 'tenant_id must equal the tenant in the path'
+    : null;
 }

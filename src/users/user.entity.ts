@@ -78,6 +78,10 @@ export class UserEntity {
   @Column({ type: 'text', nullable: true })
   family_name: string | null;
 
+  /** The OIDC `picture` claim: an https URL of the user's image. */
+  @Column({ type: 'text', nullable: true })
+  picture: string | null;
+
   /** bcrypt; never leaves the service. */
   @Column({ type: 'text', nullable: true, select: true })
   password_hash: string | null;
@@ -123,6 +127,9 @@ export const CLAIM_COLUMNS = [
   'display_name',
   'given_name',
   'family_name',
+  'created_at',
+  'updated_at',
+  'picture',
 ] as const satisfies ReadonlyArray<keyof UserEntity>;
 export type ClaimsUser = Pick<UserEntity, (typeof CLAIM_COLUMNS)[number]>;
 

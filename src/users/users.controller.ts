@@ -21,9 +21,8 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { SkipAdminAudit } from '../audit/admin-audit.interceptor.js';
 import { AuditService, requestContextOf } from '../audit/audit.service.js';
-import { Authenticated, CurrentPrincipal, Self } from '../auth/auth.decorators.js';
+import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
-import { notFound } from '../common/problem.js';
 import {
   BatchCreateResultDto,
   BatchCreateUsersDto,
@@ -241,21 +240,5 @@ export class UsersController {
   @ApiOkResponse({ type: UserDto, description: 'marks the email address verified' })
   verifyEmail(@Param('tenant_id') tenantId: string, @Param('user_id') userId: string) {
     return this.users.markVerified(tenantId, userId);
-  }
-}
-
-@ApiTags('self-service')
-@Controller('api/v1/tenants/:tenant_id/me')
-export class MeController {
-  constructor(private readonly users: UsersService) {}
-
-  @Get()
-  @ApiOperation({ summary: 'Get the calling user' })
-  @ApiProblems(404)
-  @Self('me:read')
-  @ApiOkResponse({ type: UserDto, description: 'the user a user key (or user token) acts as' })
-  async me(@Param('tenant_id') tenantId: string, @CurrentPrincipal() principal: Principal) {
-    if (!principal.userId) throw notFound('User');
-    return this.users.get(tenantId, principal.userId);
   }
 }

@@ -4,7 +4,8 @@ import { PasswordHasher } from './password-hasher.js';
 import { UserRows } from './user-rows.js';
 import { UserEvents } from './user-events.js';
 import { TenantUserCountEntity, UserEntity } from './user.entity.js';
-import { MeController, UsersController } from './users.controller.js';
+import { MeController } from './me.controller.js';
+import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
 
 @Module({

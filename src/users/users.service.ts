@@ -31,6 +31,7 @@ import {
   usernameOf,
   USERNAME_ONLY,
   pick,
+  tenantMismatch,
 } from './user-values.js';
 import { DomainError } from '../common/domain-error.js';
 
@@ -136,6 +137,8 @@ export class UsersService {
   }
 
   async create(tenantId: string, dto: CreateUserDto): Promise<UserDto> {
+    const wrongTenant = tenantMismatch(tenantId, dto);
+    if (wrongTenant) throw badRequest(wrongTenant, [{ field: 'tenant_id', message: wrongTenant }]);
     const password_hash =
       dto.password !== undefined ? await this.hashPassword(tenantId, dto.password, 'bulk') : null;
     const row = this.newRow(tenantId, dto, password_hash);
@@ -148,11 +151,11 @@ export class UsersService {
     const row = this.users.create(tenantId, {
       ...DEFAULTS,
       ...pick(dto),
-      user_id: randomUUID(),
+      user_id: dto.user_id ?? randomUUID(),
       username: dto.username,
       password_hash,
       password_changed_at: password_hash ? now : null,
-      created_at: now,
+      created_at: dto.created_at ? new Date(dto.created_at) : now,
       updated_at: now,
     });
     return row;
@@ -256,6 +259,23 @@ export class UsersService {
     await this.events.emit({ type: 'password_changed', tenantId, userId });
   }
 
+  /**
+   * The user changes their own password: the current one must be right (a bcrypt compare
+   * either way), then the new one goes through the tenant's policy like any other.
+   */
+  async changeOwnPassword(
+    tenantId: string,
+    userId: string,
+    current: string,
+    next: string,
+  ): Promise<void> {
+    const user = await this.getEntity(tenantId, userId);
+    if (!user) throw notFound('User');
+    if (!(await this.verifyPassword(tenantId, user, current)))
+      throw new DomainError('forbidden', 'current-password-wrong', 'The current password is wrong');
+    await this.setPassword(tenantId, userId, next);
+  }
+
   async setDisabled(tenantId: string, userId: string, disabled: boolean): Promise<UserDto> {
     return this.update(tenantId, userId, { is_disabled: disabled });
   }
@@ -302,6 +322,7 @@ export class UsersService {
 
     const { password_min_length } = await this.tenants.settings(tenantId);
     const seen = {
+      user_id: new Set<string>(),
       username: new Set<string>(),
       email: new Set<string>(),
       external_id: new Set<string>(),
@@ -324,6 +345,11 @@ export class UsersService {
         );
         continue;
       }
+      const wrongTenant = tenantMismatch(tenantId, dto);
+      if (wrongTenant) {
+        fail(index, item, 'tenant_id', wrongTenant);
+        continue;
+      }
       if (dto.password !== undefined) {
         const problems = passwordProblems(dto.password, password_min_length);
         if (problems.length) {
@@ -332,18 +358,19 @@ export class UsersService {
         }
       }
       const keys = {
+        user_id: dto.user_id?.toLowerCase(),
         username: dto.username.toLowerCase(),
         email: dto.email?.toLowerCase(),
         external_id: dto.external_id ?? undefined,
       };
-      const dupField = (['username', 'email', 'external_id'] as const).find(
+      const dupField = (['user_id', 'username', 'email', 'external_id'] as const).find(
         (f) => keys[f] !== undefined && seen[f].has(keys[f]!),
       );
       if (dupField) {
         fail(index, item, dupField, `${dupField} appears twice in this batch`, true);
         continue;
       }
-      for (const f of ['username', 'email', 'external_id'] as const)
+      for (const f of ['user_id', 'username', 'email', 'external_id'] as const)
         if (keys[f] !== undefined) seen[f].add(keys[f]!);
       candidates.push({ index, dto });
     }
@@ -382,6 +409,9 @@ export class UsersService {
   }
 
   private async conflictingField(tenantId: string, dto: CreateUserDto): Promise<string> {
+    if (dto.user_id && (await this.users.findOne(tenantId, { user_id: dto.user_id }))) {
+      return 'user_id';
+    }
     if (await this.byLowered(tenantId, 'username', dto.username)) return 'username';
     if (dto.email && (await this.byLowered(tenantId, 'email', dto.email))) return 'email';
     return 'external_id';

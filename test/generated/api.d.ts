@@ -106,6 +106,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenants/{tenant_id}/me/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The own sign-ins and security events, newest first (cursor pages) */
+        get: operations["MyAuditController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenants/{tenant_id}/blocked-ips": {
         parameters: {
             query?: never;
@@ -422,6 +439,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenants/{tenant_id}/me/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The own API keys (never their values) */
+        get: operations["MyApiKeysController_list"];
+        put?: never;
+        /** Create an own API key (scopes me:read, me:write); shown once */
+        post: operations["MyApiKeysController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/me/api-keys/{key_id}/regenerate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** New value for an own key; the old one stops working */
+        post: operations["MyApiKeysController_regenerate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/me/api-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete an own API key */
+        delete: operations["MyApiKeysController_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenants/{tenant_id}/users": {
         parameters: {
             query?: never;
@@ -586,9 +655,27 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get the calling user */
+        /** The signed-in user */
         get: operations["MeController_me"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the own display name, locale or picture */
+        patch: operations["MeController_update"];
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Change the own password (the current one is required) */
+        put: operations["MeController_password"];
         post?: never;
         delete?: never;
         options?: never;
@@ -777,6 +864,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenants/{tenant_id}/initial-access-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List initial access tokens (never the tokens themselves) */
+        get: operations["InitialTokensController_list"];
+        put?: never;
+        /** Issue an initial access token for dynamic client registration */
+        post: operations["InitialTokensController_issue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/initial-access-tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an initial access token */
+        delete: operations["InitialTokensController_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register a client (RFC 7591)
+         * @description Bearer: an initial access token, unless the tenant's dynamic_registration allows open registration. Off unless the tenant enables it (404).
+         */
+        post: operations["RegistrationController_register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/register/{client_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a registered client (RFC 7592); Bearer: its registration access token */
+        get: operations["RegistrationController_read"];
+        /** Replace a registered client’s metadata (RFC 7592) */
+        put: operations["RegistrationController_update"];
+        post?: never;
+        /** Delete a registered client (RFC 7592) */
+        delete: operations["RegistrationController_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenants/{tenant_id}/signing-keys": {
         parameters: {
             query?: never;
@@ -805,6 +966,312 @@ export interface paths {
         put?: never;
         /** Rotate a tenant’s signing key */
         post: operations["SigningKeysController_rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start an authorisation (client_id, redirect_uri, PKCE, scope) */
+        post: operations["HeadlessController_start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/identify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The sign-in methods on offer (same answer for any login) */
+        post: operations["HeadlessController_identify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in with username or email and password */
+        post: operations["HeadlessController_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/method": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in with another first-factor method of the tenant (plug-ins) */
+        post: operations["HeadlessController_method"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/passkey/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** WebAuthn assertion options: discoverable or for a login (also for autofill) */
+        post: operations["HeadlessController_passkeyOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/passkey/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in with a passkey assertion */
+        post: operations["HeadlessController_passkeyVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/email-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mail a sign-in code (same answer whether the address is known) */
+        post: operations["HeadlessController_emailCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/email-code/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in with the mailed code */
+        post: operations["HeadlessController_emailCodeVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/second-factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The second factor: a TOTP or a recovery code */
+        post: operations["HeadlessController_secondFactor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/enrol": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm the TOTP the tenant requires (first code); recovery codes */
+        post: operations["HeadlessController_enrol"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create an account (where the tenant allows it) and sign in */
+        post: operations["HeadlessController_signup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/abort": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel: the client hears access_denied */
+        post: operations["HeadlessController_abort"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/clients/{client_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A client's display information (seed: Get Client) */
+        get: operations["HeadlessInfoController_client"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's sign-in policy: methods, PIN/pattern sizes, order */
+        get: operations["HeadlessInfoController_policy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate the session and renew it past half its lifetime */
+        post: operations["HeadlessSessionController_validate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/user-info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The signed-in user with session and tenant context */
+        post: operations["HeadlessSessionController_userInfo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/set-session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set the session cookie from the user's own Bearer token (recent sign-in) */
+        post: operations["HeadlessSessionController_setSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the current session (cookie or Bearer token) */
+        post: operations["HeadlessSessionController_logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1367,6 +1834,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenants/{tenant_id}/me/apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Apps the user has given consent to */
+        get: operations["MyAppsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/me/apps/{client_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an app's consent: its grants and refresh tokens end */
+        delete: operations["MyAppsController_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/me/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out of the session the access token came from */
+        post: operations["MySignOutController_logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/me/logout-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out everywhere (same as DELETE /me/sessions) */
+        post: operations["MySignOutController_logoutAll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1557,6 +2092,78 @@ export interface components {
             /** @description limits per username; omitted fields keep their value */
             user?: components["schemas"]["BlockLimitsDto"];
         };
+        DynamicRegistrationDto: {
+            /**
+             * @description POST /{tenant_id}/register accepts clients
+             * @default false
+             */
+            enabled: boolean;
+            /**
+             * @description registration needs an initial access token (issued at /initial-access-tokens); false opens it to anyone (MCP-style), still within these bounds
+             * @default true
+             */
+            require_initial_access_token: boolean;
+            /**
+             * @description schemes redirect URIs may use (http is only ever accepted on loopback hosts); add a reverse-domain scheme for native apps
+             * @default [
+             *       "https",
+             *       "http"
+             *     ]
+             */
+            redirect_uri_schemes: string[];
+            /**
+             * @default [
+             *       "authorization_code",
+             *       "refresh_token"
+             *     ]
+             */
+            grant_types: ("authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:device_code")[];
+            /**
+             * @description scopes a registered client may hold
+             * @default [
+             *       "openid",
+             *       "profile",
+             *       "email",
+             *       "offline_access"
+             *     ]
+             */
+            scopes: string[];
+            /**
+             * @default [
+             *       "public",
+             *       "confidential"
+             *     ]
+             */
+            client_types: ("public" | "confidential")[];
+        };
+        EntraEamDto: {
+            /** @default false */
+            enabled: boolean;
+            /**
+             * @description the iss of the id_token_hint Entra signs
+             * @example https://login.microsoftonline.com/<entra-tenant-id>/v2.0
+             */
+            issuer?: string | null;
+            /**
+             * @description Entra's JWKS (fetched over https, cached, refreshed on an unknown kid)
+             * @example https://login.microsoftonline.com/common/discovery/v2.0/keys
+             */
+            jwks_uri?: string | null;
+            /** @description the app id Entra sends as client_id: a client of this tenant */
+            client_id?: string | null;
+            /**
+             * @default [
+             *       "possessionorinherence"
+             *     ]
+             */
+            accepted_acr: string[];
+            /**
+             * @default [
+             *       "totp"
+             *     ]
+             */
+            methods: "totp"[];
+        };
         CreateTenantDto: {
             register_enable?: boolean;
             /** @description require a second factor */
@@ -1592,6 +2199,8 @@ export interface components {
             logo_url?: string | null;
             /** @example #3355ff */
             primary_color?: string | null;
+            dynamic_registration?: components["schemas"]["DynamicRegistrationDto"];
+            entra_eam?: components["schemas"]["EntraEamDto"];
             display_name: string;
             /** @example acme */
             tenant_id: string;
@@ -1631,6 +2240,8 @@ export interface components {
             logo_url?: string | null;
             /** @example #3355ff */
             primary_color?: string | null;
+            dynamic_registration?: components["schemas"]["DynamicRegistrationDto"];
+            entra_eam?: components["schemas"]["EntraEamDto"];
             tenant_id: string;
             display_name: string;
             created_at: string;
@@ -1676,6 +2287,8 @@ export interface components {
             logo_url?: string | null;
             /** @example #3355ff */
             primary_color?: string | null;
+            dynamic_registration?: components["schemas"]["DynamicRegistrationDto"];
+            entra_eam?: components["schemas"]["EntraEamDto"];
             display_name: string;
             /** @description ignored when equal to the path id; a different value is refused */
             tenant_id?: string;
@@ -1725,6 +2338,8 @@ export interface components {
             logo_url?: string | null;
             /** @example #3355ff */
             primary_color?: string | null;
+            dynamic_registration?: components["schemas"]["DynamicRegistrationDto"];
+            entra_eam?: components["schemas"]["EntraEamDto"];
             display_name?: string;
             /** @description ignored when equal to the path id; a different value is refused */
             tenant_id?: string;
@@ -1751,6 +2366,8 @@ export interface components {
              * @description makes a user key: it acts as this user
              */
             user_id?: string;
+            /** @description must equal the tenant in the path (the seed's body names it); not for operator keys */
+            tenant_id?: string;
         };
         ApiKeyWithSecretDto: {
             /** Format: uuid */
@@ -1798,6 +2415,10 @@ export interface components {
             /** @description false revokes the key without deleting its record */
             is_active?: boolean;
         };
+        CreateOwnApiKeyDto: {
+            name: string;
+            scopes: ("me:read" | "me:write")[];
+        };
         CreateUserDto: {
             /** Format: email */
             email?: string | null;
@@ -1811,9 +2432,28 @@ export interface components {
             display_name?: string | null;
             given_name?: string | null;
             family_name?: string | null;
+            /** @example https://example.com/me.png */
+            picture?: string | null;
             username: string;
             /** @description checked against the tenant password policy; never returned */
             password?: string;
+            /**
+             * Format: uuid
+             * @description chosen by the caller (seed); generated when absent
+             */
+            user_id?: string;
+            /** @description must equal the tenant in the path (seed field) */
+            tenant_id?: string;
+            /**
+             * Format: date-time
+             * @description creation time to keep (moving users from another system); now when absent
+             */
+            created_at?: string;
+            /**
+             * Format: date-time
+             * @description read-only (seed field), ignored
+             */
+            readonly updated_at?: string | null;
         };
         UserDto: {
             /** Format: uuid */
@@ -1829,6 +2469,7 @@ export interface components {
             display_name: string | null;
             given_name: string | null;
             family_name: string | null;
+            picture: string | null;
             has_password: boolean;
             created_at: string;
             updated_at: string;
@@ -1878,6 +2519,8 @@ export interface components {
             display_name?: string | null;
             given_name?: string | null;
             family_name?: string | null;
+            /** @example https://example.com/me.png */
+            picture?: string | null;
             username: string;
             /**
              * Format: uuid
@@ -1912,6 +2555,8 @@ export interface components {
             display_name?: string | null;
             given_name?: string | null;
             family_name?: string | null;
+            /** @example https://example.com/me.png */
+            picture?: string | null;
             username?: string;
             /**
              * Format: uuid
@@ -1935,6 +2580,17 @@ export interface components {
         };
         SetPasswordDto: {
             password: string;
+        };
+        UpdateMeDto: {
+            display_name?: string | null;
+            /** @example pt-BR */
+            locale?: string | null;
+            /** @example https://example.com/me.png */
+            picture?: string | null;
+        };
+        ChangeOwnPasswordDto: {
+            current_password: string;
+            new_password: string;
         };
         CreateGroupDto: {
             /** @description unique per tenant, case-insensitively */
@@ -2076,6 +2732,8 @@ export interface components {
             policy_uri?: string | null;
             tos_uri?: string | null;
             client_logout_uri?: string | null;
+            /** @description terms the user accepts when signing in to this client (seed field) */
+            op_user_agreement_url?: string | null;
             /**
              * @description the login page offers sign-up
              * @default false
@@ -2096,6 +2754,28 @@ export interface components {
              * @default false
              */
             first_party: boolean;
+            /**
+             * @description tokens only with a DPoP proof (RFC 9449); public clients using DPoP get sender-constrained refresh tokens either way
+             * @default false
+             */
+            dpop_bound_access_tokens: boolean;
+            /**
+             * @description the seed's name for id_token_signed_response_alg
+             * @enum {string}
+             */
+            sing_alg?: "RS256" | "EdDSA";
+            /** @description the seed's name for post_logout_redirect_uris */
+            post_logout_redirect_uri?: string[];
+            /** @description the seed's policy_uri */
+            op_policy_url?: string | null;
+            /** @description the seed's tos_uri */
+            op_tos_url?: string | null;
+            /** @description must equal the tenant in the path (seed field) */
+            tenant_id?: string;
+            /** @description read-only (the tenant's display name); ignored on input */
+            tenant_name?: string | null;
+            /** @description confidential clients: a secret of your choosing (at least 32 random printable characters) instead of a generated one; on update it replaces the current one */
+            client_secret?: string | null;
             /** @description generated when not given */
             client_id?: string;
             name: string;
@@ -2124,12 +2804,23 @@ export interface components {
             policy_uri: string | null;
             tos_uri: string | null;
             client_logout_uri: string | null;
+            op_user_agreement_url: string | null;
             register_enable: boolean;
             is_lock: boolean;
             is_group_restricted: boolean;
             first_party: boolean;
+            dpop_bound_access_tokens: boolean;
             created_at: string;
             updated_at: string;
+            tenant_id: string;
+            /** @description the seed's name for id_token_signed_response_alg */
+            sing_alg: string;
+            /** @description the seed's name for post_logout_redirect_uris */
+            post_logout_redirect_uri: string[];
+            /** @description the seed's policy_uri */
+            op_policy_url: string | null;
+            /** @description the seed's tos_uri */
+            op_tos_url: string | null;
             /** @description confidential clients only; shown in this answer only, store it now */
             client_secret?: string;
         };
@@ -2155,12 +2846,23 @@ export interface components {
             policy_uri: string | null;
             tos_uri: string | null;
             client_logout_uri: string | null;
+            op_user_agreement_url: string | null;
             register_enable: boolean;
             is_lock: boolean;
             is_group_restricted: boolean;
             first_party: boolean;
+            dpop_bound_access_tokens: boolean;
             created_at: string;
             updated_at: string;
+            tenant_id: string;
+            /** @description the seed's name for id_token_signed_response_alg */
+            sing_alg: string;
+            /** @description the seed's name for post_logout_redirect_uris */
+            post_logout_redirect_uri: string[];
+            /** @description the seed's policy_uri */
+            op_policy_url: string | null;
+            /** @description the seed's tos_uri */
+            op_tos_url: string | null;
         };
         ClientPageDto: {
             data: components["schemas"]["ClientDto"][];
@@ -2208,6 +2910,8 @@ export interface components {
             policy_uri?: string | null;
             tos_uri?: string | null;
             client_logout_uri?: string | null;
+            /** @description terms the user accepts when signing in to this client (seed field) */
+            op_user_agreement_url?: string | null;
             /**
              * @description the login page offers sign-up
              * @default false
@@ -2228,6 +2932,28 @@ export interface components {
              * @default false
              */
             first_party: boolean;
+            /**
+             * @description tokens only with a DPoP proof (RFC 9449); public clients using DPoP get sender-constrained refresh tokens either way
+             * @default false
+             */
+            dpop_bound_access_tokens: boolean;
+            /**
+             * @description the seed's name for id_token_signed_response_alg
+             * @enum {string}
+             */
+            sing_alg?: "RS256" | "EdDSA";
+            /** @description the seed's name for post_logout_redirect_uris */
+            post_logout_redirect_uri?: string[];
+            /** @description the seed's policy_uri */
+            op_policy_url?: string | null;
+            /** @description the seed's tos_uri */
+            op_tos_url?: string | null;
+            /** @description must equal the tenant in the path (seed field) */
+            tenant_id?: string;
+            /** @description read-only (the tenant's display name); ignored on input */
+            tenant_name?: string | null;
+            /** @description confidential clients: a secret of your choosing (at least 32 random printable characters) instead of a generated one; on update it replaces the current one */
+            client_secret?: string | null;
             /** @description must equal the client id in the path */
             client_id?: string;
             name: string;
@@ -2278,6 +3004,8 @@ export interface components {
             policy_uri?: string | null;
             tos_uri?: string | null;
             client_logout_uri?: string | null;
+            /** @description terms the user accepts when signing in to this client (seed field) */
+            op_user_agreement_url?: string | null;
             /**
              * @description the login page offers sign-up
              * @default false
@@ -2298,6 +3026,28 @@ export interface components {
              * @default false
              */
             first_party: boolean;
+            /**
+             * @description tokens only with a DPoP proof (RFC 9449); public clients using DPoP get sender-constrained refresh tokens either way
+             * @default false
+             */
+            dpop_bound_access_tokens: boolean;
+            /**
+             * @description the seed's name for id_token_signed_response_alg
+             * @enum {string}
+             */
+            sing_alg?: "RS256" | "EdDSA";
+            /** @description the seed's name for post_logout_redirect_uris */
+            post_logout_redirect_uri?: string[];
+            /** @description the seed's policy_uri */
+            op_policy_url?: string | null;
+            /** @description the seed's tos_uri */
+            op_tos_url?: string | null;
+            /** @description must equal the tenant in the path (seed field) */
+            tenant_id?: string;
+            /** @description read-only (the tenant's display name); ignored on input */
+            tenant_name?: string | null;
+            /** @description confidential clients: a secret of your choosing (at least 32 random printable characters) instead of a generated one; on update it replaces the current one */
+            client_secret?: string | null;
             name?: string;
             /** @description must equal the client id in the path */
             client_id?: string;
@@ -2316,6 +3066,52 @@ export interface components {
             tos_uri: string | null;
             register_enable: boolean;
             tenant_display_name: string;
+        };
+        IssueInitialTokenDto: {
+            /**
+             * @description seconds
+             * @default 86400
+             */
+            expires_in: number;
+            /** @description clients it may register; unlimited when absent */
+            max_uses?: number;
+            /** @description who it is for */
+            description?: string;
+        };
+        IssuedInitialTokenDto: {
+            /** Format: uuid */
+            token_id: string;
+            description: string | null;
+            /** Format: date-time */
+            expires_at: string;
+            max_uses: number | null;
+            uses: number;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Bearer token for POST /{tenant_id}/register; shown only here */
+            initial_access_token: string;
+        };
+        InitialTokenDto: {
+            /** Format: uuid */
+            token_id: string;
+            description: string | null;
+            /** Format: date-time */
+            expires_at: string;
+            max_uses: number | null;
+            uses: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        InitialTokenPageDto: {
+            data: components["schemas"]["InitialTokenDto"][];
+            has_next: boolean;
+            total_count: number;
+        };
+        OAuthErrorDto: {
+            /** @example invalid_client_metadata */
+            error: string;
+            /** @example redirect_uris: must be https */
+            error_description?: string;
         };
         SigningKeyDto: {
             kid: string;
@@ -2358,6 +3154,128 @@ export interface components {
             created: components["schemas"]["SigningKeyDto"][];
             /** @description the keys they replace, now in grace (or retired) */
             superseded: components["schemas"]["SigningKeyDto"][];
+        };
+        StartDto: {
+            client_id: string;
+            redirect_uri: string;
+            /** @example openid profile */
+            scope: string;
+            /** @description PKCE S256 challenge (required) */
+            code_challenge: string;
+            /** @enum {string} */
+            code_challenge_method?: "S256";
+            state?: string;
+            nonce?: string;
+            login_hint?: string;
+            /** @enum {string} */
+            prompt?: "login" | "consent" | "none";
+            max_age?: number;
+        };
+        StepAnswerDto: {
+            auth_req_id: string;
+            /** @enum {string} */
+            status: "continue" | "complete";
+            /** @enum {string} */
+            next?: "authenticate" | "email_code" | "second_factor" | "enrol";
+            methods?: string[];
+            signup?: boolean;
+            step_token?: string;
+            totp?: {
+                secret?: string;
+                otpauth_uri?: string;
+            };
+            recovery_codes?: string[];
+            /** @description open in the browser that started the request */
+            finish_url?: string;
+        };
+        IdentifyDto: {
+            /** @description the interaction id from authn/start or from /authorize */
+            auth_req_id: string;
+            /** @description username or email as typed (never looked up here) */
+            login?: string;
+        };
+        PasswordDto: {
+            /** @description the interaction id from authn/start or from /authorize */
+            auth_req_id: string;
+            login: string;
+            password: string;
+        };
+        MethodDto: {
+            /** @description the interaction id from authn/start or from /authorize */
+            auth_req_id: string;
+            /** @description a method id of /authn/policy (not one with steps of its own) */
+            method: string;
+            /** @description the method's form fields, as its login form would post them */
+            fields: {
+                [key: string]: unknown;
+            };
+        };
+        PasskeyOptionsDto: {
+            auth_req_id?: string;
+            /** @description that user's passkeys; omitted: a discoverable passkey */
+            login?: string;
+        };
+        PasskeyVerifyDto: {
+            /** @description the interaction id from authn/start or from /authorize */
+            auth_req_id: string;
+            challenge_id: string;
+            /** @description the WebAuthn assertion (PublicKeyCredential JSON) */
+            response: {
+                [key: string]: unknown;
+            };
+        };
+        EmailCodeDto: {
+            /** @description the interaction id from authn/start or from /authorize */
+            auth_req_id: string;
+            email: string;
+        };
+        StepCodeDto: {
+            /** @description the interaction id from authn/start or from /authorize */
+            auth_req_id: string;
+            /** @description the step_token of the previous answer */
+            step_token: string;
+            code: string;
+        };
+        SignupDto: {
+            /** @description the interaction id from authn/start or from /authorize */
+            auth_req_id: string;
+            username: string;
+            email: string;
+            password: string;
+        };
+        AuthReqDto: {
+            /** @description the interaction id from authn/start or from /authorize */
+            auth_req_id: string;
+        };
+        ClientInfoDto: {
+            client_id: string;
+            name: string;
+            tenant_id: string;
+            logo_uri: string | null;
+            client_uri: string | null;
+            op_policy_url: string | null;
+            op_tos_url: string | null;
+            op_user_agreement_url: string | null;
+            client_logout_uri: string | null;
+            register_enable: boolean;
+            tenant_name: string;
+        };
+        SignInPolicyDto: {
+            tenant_id: string;
+            display_name: string;
+            /** @description first-factor methods, in the order offered */
+            methods: string[];
+            password_enabled: boolean;
+            password_min_length: number;
+            passkey_enabled: boolean;
+            is_2fa: boolean;
+            register_enable: boolean;
+            use_pin: boolean;
+            pin_size: number;
+            use_pattern: boolean;
+            pattern_size: number;
+            show_pin_when_typing: boolean;
+            login_order: string[];
         };
         ScimErrorDto: {
             /**
@@ -2526,6 +3444,21 @@ export interface components {
         RevokedSessionsDto: {
             /** @description sessions ended */
             revoked: number;
+        };
+        MyAppDto: {
+            client_id: string;
+            name: string | null;
+            logo_uri: string | null;
+            client_uri: string | null;
+            /** @description OIDC scopes the user granted */
+            scopes: string[];
+            /** Format: date-time */
+            granted_at: string | null;
+        };
+        MyAppPageDto: {
+            data: components["schemas"]["MyAppDto"][];
+            has_next: boolean;
+            total_count: number;
         };
     };
     responses: never;
@@ -2784,7 +3717,13 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
-                /** @description -1 newest first, 1 oldest first */
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
+                /** @description 1 ascending, -1 descending */
                 sort_direction?: -1 | 1;
                 /** @description an action, exact (`tenant.delete`) or a prefix ending in `*` (`operator_key.*`) */
                 action?: string;
@@ -2846,17 +3785,80 @@ export interface operations {
             };
         };
     };
+    MyAuditController_list: {
+        parameters: {
+            query?: {
+                /** @description event type, exact (`login.failure`) or a prefix ending in `*` (`admin.*`) */
+                type?: string;
+                /** @description a user id: events where the user is the subject or the actor */
+                user?: string;
+                outcome?: "success" | "failure";
+                /** @description inclusive lower bound (ISO 8601) */
+                from?: string;
+                /** @description exclusive upper bound (ISO 8601) */
+                to?: string;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventPageDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     BlockerController_listIps: {
         parameters: {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
                 /** @description 1 ascending, -1 descending */
                 sort_direction?: -1 | 1;
-                /** @description 1-based page; overrides `offset` */
-                page?: number;
-                /** @description page size; overrides `limit` */
-                page_size?: number;
             };
             header?: never;
             path: {
@@ -2927,12 +3929,14 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
                 /** @description 1 ascending, -1 descending */
                 sort_direction?: -1 | 1;
-                /** @description 1-based page; overrides `offset` */
-                page?: number;
-                /** @description page size; overrides `limit` */
-                page_size?: number;
             };
             header?: never;
             path: {
@@ -3003,12 +4007,14 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
                 /** @description 1 ascending, -1 descending */
                 sort_direction?: -1 | 1;
-                /** @description 1-based page; overrides `offset` */
-                page?: number;
-                /** @description page size; overrides `limit` */
-                page_size?: number;
             };
             header?: never;
             path: {
@@ -3259,12 +4265,14 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
                 /** @description 1 ascending, -1 descending */
                 sort_direction?: -1 | 1;
-                /** @description 1-based page; overrides `offset` */
-                page?: number;
-                /** @description page size; overrides `limit` */
-                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -3462,6 +4470,12 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
                 /** @description 1 ascending, -1 descending */
                 sort_direction?: -1 | 1;
                 sort_by?: "created_at" | "tenant_id" | "display_name";
@@ -3865,6 +4879,12 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
                 /** @description 1 ascending, -1 descending */
                 sort_direction?: -1 | 1;
             };
@@ -4224,6 +5244,12 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
                 /** @description 1 ascending, -1 descending */
                 sort_direction?: -1 | 1;
             };
@@ -4605,11 +5631,224 @@ export interface operations {
             };
         };
     };
+    MyApiKeysController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
+                /** @description 1 ascending, -1 descending */
+                sort_direction?: -1 | 1;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyPageDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    MyApiKeysController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOwnApiKeyDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyWithSecretDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:credentials; the user's own token from a recent sign-in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    MyApiKeysController_regenerate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyWithSecretDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:credentials; the user's own token from a recent sign-in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    MyApiKeysController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:credentials; the user's own token from a recent sign-in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     UsersController_list: {
         parameters: {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
                 /** @description 1 ascending, -1 descending */
                 sort_direction?: -1 | 1;
                 /** @description prefix, case-insensitive */
@@ -5538,8 +6777,102 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
-            404: {
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    MeController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMeDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    MeController_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeOwnPasswordDto"];
+            };
+        };
+        responses: {
+            /** @description changed; other sessions and tokens end */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:credentials; the user's own token from a recent sign-in */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5563,6 +6896,12 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
                 /** @description 1 ascending, -1 descending */
                 sort_direction?: -1 | 1;
                 /** @description name prefix, case-insensitive */
@@ -5990,6 +7329,12 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
                 /** @description 1 ascending, -1 descending */
                 sort_direction?: -1 | 1;
             };
@@ -6447,6 +7792,12 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
                 /** @description 1 ascending, -1 descending */
                 sort_direction?: -1 | 1;
                 sort_by?: "created_at" | "client_id" | "name";
@@ -6952,11 +8303,348 @@ export interface operations {
             };
         };
     };
+    InitialTokensController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
+                /** @description 1 ascending, -1 descending */
+                sort_direction?: -1 | 1;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InitialTokenPageDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope clients:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    InitialTokensController_issue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IssueInitialTokenDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssuedInitialTokenDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope clients:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    InitialTokensController_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                token_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope clients:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    RegistrationController_register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description client_id, client_secret (confidential), registration_access_token, registration_client_uri */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid_client_metadata or invalid_redirect_uri */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorDto"];
+                };
+            };
+            /** @description invalid_token: the token is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorDto"];
+                };
+            };
+            /** @description unknown tenant, or its dynamic registration is off */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    RegistrationController_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the registered metadata */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid_token: the token is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorDto"];
+                };
+            };
+            /** @description unknown tenant, or its dynamic registration is off */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    RegistrationController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the registered metadata */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid_client_metadata or invalid_redirect_uri */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorDto"];
+                };
+            };
+            /** @description invalid_token: the token is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorDto"];
+                };
+            };
+            /** @description unknown tenant, or its dynamic registration is off */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    RegistrationController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid_token: the token is missing, unknown or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorDto"];
+                };
+            };
+            /** @description unknown tenant, or its dynamic registration is off */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     SigningKeysController_list: {
         parameters: {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
                 /** @description 1 ascending, -1 descending */
                 sort_direction?: -1 | 1;
                 state?: "active" | "grace" | "retired";
@@ -7077,6 +8765,1095 @@ export interface operations {
             };
             /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessController_start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessController_identify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IdentifyDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessController_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessController_method: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MethodDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessController_passkeyOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyOptionsDto"];
+            };
+        };
+        responses: {
+            /** @description the assertion options and the challenge_id to verify with */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessController_passkeyVerify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyVerifyDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessController_emailCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailCodeDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessController_emailCodeVerify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepCodeDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessController_secondFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepCodeDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessController_enrol: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepCodeDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessController_signup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignupDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessController_abort: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthReqDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessInfoController_client: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientInfoDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessInfoController_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInPolicyDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessSessionController_validate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description {valid, user_id, session_id, expires_at, renewed, via} */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessSessionController_userInfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description {user, session, tenant, via} */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessSessionController_setSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description {session_id, user_id}; Set-Cookie of the session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessSessionController_logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8962,6 +11739,12 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
                 /** @description 1 ascending, -1 descending */
                 sort_direction?: -1 | 1;
             };
@@ -9279,6 +12062,12 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
                 /** @description 1 ascending, -1 descending */
                 sort_direction?: -1 | 1;
             };
@@ -9792,6 +12581,12 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
                 /** @description 1 ascending, -1 descending */
                 sort_direction?: -1 | 1;
             };
@@ -10014,6 +12809,207 @@ export interface operations {
             };
             /** @description unknown tenant or object (another tenant’s objects are unknown too) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    MyAppsController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
+                /** @description 1 ascending, -1 descending */
+                sort_direction?: -1 | 1;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyAppPageDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    MyAppsController_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    MySignOutController_logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the token's session and every grant it opened end */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    MySignOutController_logoutAll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokedSessionsDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:write */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

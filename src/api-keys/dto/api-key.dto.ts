@@ -29,6 +29,14 @@ export class CreateApiKeyDto {
   @IsOptional()
   @IsUUID()
   user_id?: string;
+
+  @ApiPropertyOptional({
+    description:
+      "must equal the tenant in the path (the seed's body names it); not for operator keys",
+  })
+  @IsOptional()
+  @IsString()
+  tenant_id?: string;
 }
 
 export class UpdateApiKeyDto {

@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ListQuery } from '../../common/pagination.js';
 
 export const PLATFORM_ACTIONS = [
@@ -14,7 +13,6 @@ export const PLATFORM_ACTIONS = [
 ] as const;
 export type PlatformAction = (typeof PLATFORM_ACTIONS)[number];
 
-/** `sort_direction` defaults to newest first here (-1), unlike other lists. */
 export class PlatformAuditQuery extends ListQuery {
   @ApiPropertyOptional({
     description: 'an action, exact (`tenant.delete`) or a prefix ending in `*` (`operator_key.*`)',
@@ -35,16 +33,6 @@ export class PlatformAuditQuery extends ListQuery {
   @IsOptional()
   @IsISO8601({ strict: true })
   until?: string;
-
-  @ApiPropertyOptional({
-    enum: [-1, 1],
-    default: -1,
-    description: '-1 newest first, 1 oldest first',
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsIn([-1, 1])
-  override sort_direction: -1 | 1 = -1;
 }
 
 export class PlatformAuditEventDto {

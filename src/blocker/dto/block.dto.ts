@@ -1,31 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { ListQuery } from '../../common/pagination.js';
 
-/** Lists take `page`/`page_size` (as the issue names them) or the usual `limit`/`offset`. */
+/** The blocked-* lists take the shared paging (the seed pages them with `page`/`page_size`). */
 export class BlockListQuery extends ListQuery {
-  @ApiPropertyOptional({ minimum: 1, description: '1-based page; overrides `offset`' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
-  page?: number;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, description: 'page size; overrides `limit`' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  page_size?: number;
-
-  /** The page asked for, whichever way it was asked: rows to take, rows to skip, and the order. */
+  /** The page asked for: rows to take, rows to skip, and the order. */
   window(): { size: number; offset: number; dir: 'ASC' | 'DESC' } {
-    const size = this.page_size ?? this.limit;
-    const offset = this.page !== undefined ? (this.page - 1) * size : this.offset;
-    return { size, offset, dir: this.sort_direction === -1 ? 'DESC' : 'ASC' };
+    return {
+      size: this.limit,
+      offset: this.offset,
+      dir: this.sort_direction === -1 ? 'DESC' : 'ASC',
+    };
   }
 }
 

@@ -24,6 +24,7 @@ import {
   TOKEN_ENDPOINT_AUTH_METHODS,
 } from '../client-rules.js';
 import type { ClientType } from '../client.entity.js';
+import { SEED_SIGNING_ALGS } from '../seed-fields.js';
 
 /** Optional, but when present not null: for fields that always have a value. */
 const Present = () => ValidateIf((_o, v) => v !== undefined);
@@ -127,6 +128,14 @@ export class ClientFieldsDto {
   @ApiPropertyOptional({ nullable: true, type: String }) @OptionalUri() client_logout_uri?:
     string | null;
 
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'terms the user accepts when signing in to this client (seed field)',
+  })
+  @OptionalUri()
+  op_user_agreement_url?: string | null;
+
   @ApiPropertyOptional({ default: false, description: 'the login page offers sign-up' })
   @Present()
   @IsBoolean()
@@ -146,6 +155,67 @@ export class ClientFieldsDto {
   @Present()
   @IsBoolean()
   first_party?: boolean;
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'tokens only with a DPoP proof (RFC 9449); public clients using DPoP get sender-constrained refresh tokens either way',
+  })
+  @Present()
+  @IsBoolean()
+  dpop_bound_access_tokens?: boolean;
+
+  // The main seed's names (seed-fields.ts): accepted beside ours, refused when they disagree.
+  @ApiPropertyOptional({
+    enum: SEED_SIGNING_ALGS,
+    description: "the seed's name for id_token_signed_response_alg",
+  })
+  @Present()
+  @IsIn(SEED_SIGNING_ALGS)
+  sing_alg?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: MAX_URIS,
+    description: "the seed's name for post_logout_redirect_uris",
+  })
+  @UriList()
+  post_logout_redirect_uri?: string[];
+
+  @ApiPropertyOptional({ nullable: true, type: String, description: "the seed's policy_uri" })
+  @OptionalUri()
+  op_policy_url?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, type: String, description: "the seed's tos_uri" })
+  @OptionalUri()
+  op_tos_url?: string | null;
+
+  @ApiPropertyOptional({ description: 'must equal the tenant in the path (seed field)' })
+  @Present()
+  @IsString()
+  tenant_id?: string;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: "read-only (the tenant's display name); ignored on input",
+  })
+  @Nullable()
+  @IsString()
+  @MaxLength(200)
+  tenant_name?: string | null;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    minLength: 32,
+    maxLength: 256,
+    description:
+      'confidential clients: a secret of your choosing (at least 32 random printable characters) instead of a generated one; on update it replaces the current one',
+  })
+  @Nullable()
+  @IsString()
+  client_secret?: string | null;
 }
 
 export class CreateClientDto extends ClientFieldsDto {
@@ -239,12 +309,23 @@ export class ClientDto {
   @ApiProperty({ nullable: true, type: String }) policy_uri: string | null;
   @ApiProperty({ nullable: true, type: String }) tos_uri: string | null;
   @ApiProperty({ nullable: true, type: String }) client_logout_uri: string | null;
+  @ApiProperty({ nullable: true, type: String }) op_user_agreement_url: string | null;
   @ApiProperty() register_enable: boolean;
   @ApiProperty() is_lock: boolean;
   @ApiProperty() is_group_restricted: boolean;
   @ApiProperty() first_party: boolean;
+  @ApiProperty() dpop_bound_access_tokens: boolean;
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;
+  @ApiProperty() tenant_id: string;
+  @ApiProperty({ description: "the seed's name for id_token_signed_response_alg" })
+  sing_alg: string;
+  @ApiProperty({ type: [String], description: "the seed's name for post_logout_redirect_uris" })
+  post_logout_redirect_uri: string[];
+  @ApiProperty({ nullable: true, type: String, description: "the seed's policy_uri" })
+  op_policy_url: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "the seed's tos_uri" })
+  op_tos_url: string | null;
 }
 
 export class ClientWithSecretDto extends ClientDto {

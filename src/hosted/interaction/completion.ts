@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import type { InteractionResults } from 'oidc-provider';
 import { AuditService } from '../../audit/audit.service.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
+import { authContext } from '../../oidc/auth-context.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
 import type { PageRequest, PageResult } from '../kit/page-reply.js';
 import { InteractionContext, type Loaded, type SignedIn } from './interaction-context.js';
@@ -17,6 +19,16 @@ export class SignInCompletion {
 
   /** Every step passed: audit, metrics, the session's sign-in record, back to the provider. */
   async complete(l: Loaded, http: PageRequest, state: SignedIn): Promise<PageResult> {
+    return this.context.finish(l, http, await this.record(l, http, state), false);
+  }
+
+  /**
+   * Audit, metrics and the session's sign-in record of a finished sign-in: the interaction
+   * result to hand to the provider (the pages through the browser's interaction cookie, the
+   * headless API by the interaction's id), with its authentication context (amr, acr).
+   */
+  async record(l: Loaded, http: PageRequest, state: SignedIn): Promise<InteractionResults> {
+    const { amr, acr } = authContext(state.amr);
     const event = this.context.auditEvent(l, http, state.method);
     this.audit.record({
       ...event,
@@ -24,7 +36,7 @@ export class SignInCompletion {
       actorType: 'user',
       actorId: state.accountId,
       subjectId: state.accountId,
-      details: { ...event.details, amr: state.amr },
+      details: { ...event.details, amr, acr },
     });
     this.metrics.signIn('success', state.method);
     const ts = await this.sessions.recordSignIn(
@@ -33,11 +45,6 @@ export class SignInCompletion {
       http.ip,
       http.userAgent,
     );
-    return this.context.finish(
-      l,
-      http,
-      { login: { accountId: state.accountId, amr: state.amr, remember: true, ts } },
-      false,
-    );
+    return { login: { accountId: state.accountId, amr, acr, remember: true, ts } };
   }
 }

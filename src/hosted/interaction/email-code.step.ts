@@ -31,7 +31,7 @@ export class EmailCodeStep {
   async show(tenantId: string, uid: string, http: PageRequest): Promise<PageResult> {
     const l = await this.load(tenantId, uid, http);
     if (isPage(l)) return l;
-    const hint = l.interaction.params.login_hint;
+    const hint = l.interaction.params.login_hint ?? l.interaction.params.email_hint;
     return this.renderRequest(l, typeof hint === 'string' && hint.includes('@') ? hint : undefined);
   }
 

@@ -1,12 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService } from '../../audit/audit.service.js';
-import { BlockerService } from '../../blocker/blocker.service.js';
-import { MetricsService } from '../../metrics/metrics.service.js';
 import { PasskeysService } from '../../passkeys/passkeys.service.js';
 import type { PageRequest, PageResult } from '../kit/page-reply.js';
 import { InteractionContext, isPage, type Loaded } from './interaction-context.js';
 import { LoginMethods, type LoginMethod } from './login-methods.js';
 import { SignInProgress } from './progress.js';
+import { SignInRules } from './sign-in-rules.js';
 import { loginPage } from './views.js';
 
 function str(v: unknown): string {
@@ -24,16 +22,14 @@ export class FirstFactorStep {
     private readonly context: InteractionContext,
     private readonly methods: LoginMethods,
     private readonly progress: SignInProgress,
-    private readonly blocker: BlockerService,
-    private readonly audit: AuditService,
-    private readonly metrics: MetricsService,
+    private readonly rules: SignInRules,
     private readonly passkeys: PasskeysService,
   ) {
     context.onPrompt('login', (l) => this.render(l));
   }
 
   render(l: Loaded, error?: string, status = 200): PageResult {
-    const hint = l.interaction.params.login_hint;
+    const hint = l.interaction.params.login_hint ?? l.interaction.params.email_hint;
     const methods = this.methods.forTenant(l.settings).map((m) =>
       m.render({
         tenantId: l.tenantId,
@@ -74,11 +70,7 @@ export class FirstFactorStep {
     };
   }
 
-  /**
-   * POST login: one method checks its part of the form. Every attempt, whatever the method,
-   * passes the brute-force blocker first and lands in the audit log (which feeds analytics).
-   * A blocked attempt looks exactly like a wrong password.
-   */
+  /** POST login: one method checks its part of the form (SignInRules.attempt). */
   async submit(
     tenantId: string,
     uid: string,
@@ -94,8 +86,8 @@ export class FirstFactorStep {
   }
 
   /**
-   * One sign-in attempt with `method`, through the blocker, the audit log and the metrics;
-   * `retry` draws the page a failed attempt shows.
+   * One sign-in attempt with `method` (SignInRules.attempt: blocker, audit, metrics); `retry`
+   * draws the page a failed attempt shows.
    */
   async attempt(
     l: Loaded,
@@ -104,59 +96,14 @@ export class FirstFactorStep {
     form: Record<string, string>,
     retry: (message: string) => PageResult,
   ): Promise<PageResult> {
-    const { tenantId } = l;
-    const who = { ip: http.ip, username: method.loginName(form) ?? null };
-    const event = this.context.auditEvent(l, http, method.id);
-    const fail = (reason: string, subjectId?: string | null) => {
-      this.audit.record({
-        ...event,
-        type: 'login.failure',
-        ...(subjectId !== undefined ? { subjectId } : {}),
-        details: { ...event.details, reason },
-      });
-      this.metrics.signIn('failure', method.id);
-    };
-    const check = await this.blocker.check(tenantId, who);
-    if (check.blocked) {
-      fail('blocked');
-      return retry(method.failureMessage);
-    }
-    const outcome = await method.authenticate(tenantId, form, l.settings, http);
-    switch (outcome.status) {
+    const outcome = await this.rules.attempt(l, http, method, form);
+    switch (outcome.kind) {
       case 'failed':
-        // Counted for the login as typed and for the account it named: a username and an
-        // email of one person share the account's counter.
-        if (!method.guardsItself)
-          await this.blocker.recordFailure(tenantId, {
-            ...who,
-            accountId: outcome.accountId,
-            method: method.id,
-          });
-        fail('invalid_credentials', outcome.accountId ?? null);
         return retry(outcome.message);
       case 'refused':
-        fail('refused', outcome.accountId);
         return this.context.error(l.branding, 403, 'access_denied', outcome.description);
-      case 'success': {
-        if (!method.guardsItself) {
-          // The account is known only now: blocked under another login, the right password
-          // still fails (the same answer as a wrong one).
-          const account = { accountId: outcome.accountId };
-          const accountCheck = await this.blocker.check(tenantId, account);
-          if (accountCheck.blocked) {
-            fail('blocked', outcome.accountId);
-            return retry(method.failureMessage);
-          }
-          // With the checks: nothing to forgive costs no store round trip.
-          await this.blocker.recordSuccess(tenantId, who, check);
-          await this.blocker.recordSuccess(tenantId, account, accountCheck);
-        }
-        return this.progress.next(l, http, {
-          accountId: outcome.accountId,
-          amr: outcome.amr,
-          method: method.id,
-        });
-      }
+      case 'passed':
+        return this.progress.next(l, http, outcome.state);
     }
   }
 

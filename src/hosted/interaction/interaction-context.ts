@@ -115,6 +115,42 @@ export class InteractionContext {
       return this.error(branding, 400, 'invalid_request', EXPIRED);
     }
     if (interaction.uid !== uid) return this.error(branding, 400, 'invalid_request', EXPIRED);
+    return this.assemble(tenantId, uid, tenant, settings, interaction);
+  }
+
+  /**
+   * Loads a pending interaction by its id alone, for the headless API, where no interaction
+   * cookie comes along: the provider's resume endpoint still checks the browser's resume
+   * cookie when the sign-in finishes. Unknown, expired, other tenants' and already answered
+   * interactions are none.
+   */
+  async loadById(tenantId: string, uid: string): Promise<Loaded | undefined> {
+    if (!isValidTenantId(tenantId) || !UID.test(uid)) return undefined;
+    const tenant = await this.providers.get(tenantId);
+    if (!tenant) return undefined;
+    const interaction = (await tenant.provider.Interaction.find(uid)) as Interaction | undefined;
+    if (!interaction || interaction.uid !== uid || interaction.result) return undefined;
+    if (typeof interaction.exp === 'number' && interaction.exp * 1000 <= Date.now())
+      return undefined;
+    const settings = await this.tenants.settings(tenantId);
+    return this.assemble(tenantId, uid, tenant, settings, interaction);
+  }
+
+  /** Ends an interaction loaded by id (loadById): the URL that resumes the authorisation. */
+  async finishById(l: Loaded, result: InteractionResults): Promise<string> {
+    const { interaction } = l;
+    interaction.result = result;
+    await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+    return interaction.returnTo;
+  }
+
+  private async assemble(
+    tenantId: string,
+    uid: string,
+    tenant: TenantProvider,
+    settings: Settings,
+    interaction: Interaction,
+  ): Promise<Loaded> {
     const clientId = interaction.params.client_id;
     const client =
       typeof clientId === 'string'
@@ -126,7 +162,7 @@ export class InteractionContext {
       uid,
       tenant,
       settings,
-      branding,
+      branding: tenant.branding,
       interaction,
       client,
       clientDisplay: clientDisplay(client),

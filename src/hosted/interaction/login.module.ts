@@ -20,6 +20,7 @@ import { PasskeyLoginMethod } from './passkey.method.js';
 import { PasswordLoginMethod } from './password.method.js';
 import { SignInProgress } from './progress.js';
 import { SecondFactorStep } from './second-factor.step.js';
+import { SignInRules } from './sign-in-rules.js';
 import { SignupStep } from './signup.step.js';
 
 /**
@@ -50,12 +51,14 @@ import { SignupStep } from './signup.step.js';
     SignInProgress,
     SignupStep,
     ConsentStep,
+    SignInRules,
     LoginMethods,
     PasswordLoginMethod,
     PasskeyLoginMethod,
     EmailCodeLoginMethod,
   ],
-  exports: [LoginMethods],
+  // The headless API (src/headless) runs the same rules and steps as the pages.
+  exports: [LoginMethods, InteractionContext, SignInRules, SignInCompletion, SignupStep],
 })
 export class LoginModule implements OnModuleInit {
   constructor(

@@ -1,34 +1,32 @@
 import { Injectable } from '@nestjs/common';
-import { TotpService } from '../../mfa/totp.service.js';
 import type { PageRequest, PageResult } from '../kit/page-reply.js';
 import { SignInCompletion } from './completion.js';
 import { EnrolmentStep } from './enrolment.step.js';
 import { InteractionContext, isPage, type Loaded, type SignedIn } from './interaction-context.js';
 import { SecondFactorStep } from './second-factor.step.js';
+import { SignInRules } from './sign-in-rules.js';
 
 /** What comes after a first factor (or a new account): the second factor, enrolment, or done. */
 @Injectable()
 export class SignInProgress {
   constructor(
     private readonly context: InteractionContext,
-    private readonly totp: TotpService,
+    private readonly rules: SignInRules,
     private readonly secondFactor: SecondFactorStep,
     private readonly enrolment: EnrolmentStep,
     private readonly completion: SignInCompletion,
   ) {}
 
-  /**
-   * A first factor passed. A passkey (possession plus user verification) is enough on its
-   * own; a password is followed by the user's TOTP, or by enrolment when the tenant requires
-   * a second factor the user does not have yet.
-   */
+  /** A first factor passed: what SignInRules.nextStage says comes next, as a page. */
   async next(l: Loaded, http: PageRequest, state: SignedIn): Promise<PageResult> {
-    const strong = state.amr.includes('hwk');
-    if (!strong && (await this.totp.hasSecondFactor(l.tenantId, state.accountId))) {
-      return this.secondFactor.render(l, { ...state, stage: 'totp' });
+    switch (await this.rules.nextStage(l, state)) {
+      case 'totp':
+        return this.secondFactor.render(l, { ...state, stage: 'totp' });
+      case 'enrol':
+        return this.enrolment.begin(l, state);
+      case 'complete':
+        return this.completion.complete(l, http, state);
     }
-    if (!strong && l.settings.is_2fa) return this.enrolment.begin(l, state);
-    return this.completion.complete(l, http, state);
   }
 
   /** POST continue: after the recovery codes (done), or past the passkey offer of sign-up. */

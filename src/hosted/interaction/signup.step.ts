@@ -55,8 +55,28 @@ export class SignupStep {
   ): Promise<PageResult> {
     const l = await this.load(tenantId, uid, http, form);
     if (isPage(l)) return l;
+    const created = await this.createAccount(l, http, form);
+    if (created.kind === 'rejected')
+      return this.render(l, created.message, created.values, created.status);
+    const { state } = created;
+    if (!l.settings.passkey_enabled) return this.progress.next(l, http, state);
+    return this.renderPasskey(l, state);
+  }
+
+  /**
+   * The account of a sign-up: username, email and password under the directory's rules,
+   * audited. The pages and the headless API (src/headless) both create accounts here.
+   */
+  async createAccount(l: Loaded, http: PageRequest, form: Record<string, string>) {
     const min = l.settings.password_min_length;
     const values = { username: str(form.username).trim(), email: str(form.email).trim() };
+    const reject = (message: string, status: 400 | 409, fields: string[] = []) => ({
+      kind: 'rejected' as const,
+      message,
+      status,
+      values,
+      fields,
+    });
     const dto = plainToInstance(CreateUserDto, { ...values, password: str(form.password) });
     const problems = await validate(dto, { whitelist: true, forbidUnknownValues: true });
     if (!values.username || !values.email || !dto.password || problems.length) {
@@ -64,24 +84,24 @@ export class SignupStep {
       const message = fields.length
         ? `Check the ${fields.join(' and ')}.`
         : `Enter a username, an email address and a password of at least ${min} characters.`;
-      return this.render(l, message, values, 400);
+      return reject(message, 400, fields);
     }
     let userId: string;
     try {
-      userId = (await this.users.create(tenantId, dto)).user_id;
+      userId = (await this.users.create(l.tenantId, dto)).user_id;
     } catch (caught) {
       const err = caught instanceof QueryFailedError ? problemFromDatabaseError(caught) : caught;
       if (!isDomainError(err)) throw caught;
       if (err.kind === 'conflict') {
         const taken =
           'That username or email address is already registered. Sign in instead, or reset your password.';
-        return this.render(l, taken, values, 409);
+        return reject(taken, 409);
       }
       const message =
         err.kind === 'invalid'
           ? `The password does not meet the policy: at least ${min} characters.`
           : err.message;
-      return this.render(l, message, values, 400);
+      return reject(message, 400, err.kind === 'invalid' ? ['password'] : []);
     }
     this.audit.record({
       ...this.context.auditEvent(l, http, 'password'),
@@ -91,8 +111,7 @@ export class SignupStep {
       subjectId: userId,
     });
     const state = { stage: 'signup' as const, accountId: userId, amr: ['pwd'], method: 'password' };
-    if (!l.settings.passkey_enabled) return this.progress.next(l, http, state);
-    return this.renderPasskey(l, state);
+    return { kind: 'created' as const, state };
   }
 
   /** POST signup/passkey-options: registration options for the account just created (JSON). */
@@ -157,6 +176,11 @@ export class SignupStep {
     });
   }
 
+  /** Whether this interaction may create an account with a password. */
+  isOpen(l: Loaded): boolean {
+    return this.context.signupOpen(l) && l.settings.password_enabled;
+  }
+
   /** A login-prompt interaction open to sign-up with a password; a page instead. */
   private async load(
     tenantId: string,
@@ -166,8 +190,7 @@ export class SignupStep {
   ): Promise<Loaded | PageResult> {
     const l = await this.context.loadAt('login', tenantId, uid, http, form);
     if (isPage(l)) return l;
-    if (!this.context.signupOpen(l) || !l.settings.password_enabled)
-      return this.context.error(l.branding, 403, 'access_denied', SIGNUP_OFF);
+    if (!this.isOpen(l)) return this.context.error(l.branding, 403, 'access_denied', SIGNUP_OFF);
     return l;
   }
 

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 const FORM = 'application/x-www-form-urlencoded';
 
 /** Routes that take HTML form posts; the API stays JSON-only. */
-const FORM_ROUTES = /^\/[^/?#]+\/(?:interaction|login|account)(?:\/|$)/;
+const FORM_ROUTES = /^\/[^/?#]+\/(?:interaction|login|account|eam)(?:\/|$)/;
 
 /**
  * A urlencoded body parser for the hosted pages only, in place of the one Nest registers for

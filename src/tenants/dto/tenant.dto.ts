@@ -19,6 +19,8 @@ import {
   ValidateNested,
   registerDecorator,
 } from 'class-validator';
+import { DynamicRegistrationDto } from './dynamic-registration.dto.js';
+import { EntraEamDto } from './entra-eam.dto.js';
 import { TENANT_ID_PATTERN, tenantIdProblem } from '../../../libs/tenancy/index.js';
 import { LOGIN_FACTORS, type LoginFactor } from '../tenant-settings.js';
 import { ListQuery } from '../../common/pagination.js';
@@ -218,6 +220,20 @@ export class TenantSettingsDto {
   @IsHexColor()
   @Matches(/^#[0-9a-fA-F]{6}$/, { message: 'primary_color must be #RRGGBB' })
   primary_color?: string | null;
+
+  @ApiPropertyOptional({ type: DynamicRegistrationDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => DynamicRegistrationDto)
+  dynamic_registration?: DynamicRegistrationDto;
+
+  @ApiPropertyOptional({ type: EntraEamDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => EntraEamDto)
+  entra_eam?: EntraEamDto;
 }
 
 /** PUT body: the whole tenant; every setting not given returns to its default. */

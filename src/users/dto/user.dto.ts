@@ -6,6 +6,7 @@ import {
   IsBoolean,
   IsEmail,
   IsIn,
+  IsISO8601,
   IsOptional,
   IsString,
   IsUUID,
@@ -14,6 +15,7 @@ import {
   MaxLength,
   ValidateIf,
   ArrayMinSize,
+  IsUrl,
 } from 'class-validator';
 import { ListQuery } from '../../common/pagination.js';
 
@@ -78,6 +80,21 @@ export class UserFieldsDto {
   @IsString()
   @MaxLength(128)
   family_name?: string | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 2000,
+    example: 'https://example.com/me.png',
+  })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsUrl(
+    { protocols: ['https'], require_protocol: true },
+    { message: 'picture must be an https URL' },
+  )
+  @MaxLength(2000)
+  picture?: string | null;
 }
 
 export class CreateUserDto extends UserFieldsDto {
@@ -94,6 +111,38 @@ export class CreateUserDto extends UserFieldsDto {
   @IsOptional()
   @IsString()
   password?: string;
+
+  // The main seed's Create User names these too: its clients choose the id and send the rest.
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'chosen by the caller (seed); generated when absent',
+  })
+  @IsOptional()
+  @IsUUID('all', { message: 'user_id must be a UUID' })
+  user_id?: string;
+
+  @ApiPropertyOptional({ description: 'must equal the tenant in the path (seed field)' })
+  @IsOptional()
+  @IsString()
+  tenant_id?: string;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'creation time to keep (moving users from another system); now when absent',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  created_at?: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    readOnly: true,
+    description: 'read-only (seed field), ignored',
+  })
+  @IsOptional()
+  updated_at?: unknown;
 }
 
 /** PUT: the whole user; fields not given return to their defaults (the password is kept). */
@@ -157,6 +206,7 @@ export class UserDto {
   @ApiProperty({ nullable: true, type: String }) display_name: string | null;
   @ApiProperty({ nullable: true, type: String }) given_name: string | null;
   @ApiProperty({ nullable: true, type: String }) family_name: string | null;
+  @ApiProperty({ nullable: true, type: String }) picture: string | null;
   @ApiProperty() has_password: boolean;
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;

@@ -1,0 +1,294 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { auditContextOf } from '../audit/audit.service.js';
+import { Public } from '../auth/auth.decorators.js';
+import { ClientsService } from '../clients/clients.service.js';
+import { LoginMethods } from '../hosted/interaction/login-methods.js';
+import { TenantsService } from '../tenants/tenants.service.js';
+import {
+  AuthReqDto,
+  ClientInfoDto,
+  EmailCodeDto,
+  IdentifyDto,
+  MethodDto,
+  PasskeyOptionsDto,
+  PasskeyVerifyDto,
+  PasswordDto,
+  SignInPolicyDto,
+  SignupDto,
+  StartDto,
+  StepAnswerDto,
+  StepCodeDto,
+} from './dto/authn.dto.js';
+import { HeadlessSignIn, type Caller } from './headless-sign-in.service.js';
+import { HeadlessStart } from './headless-start.js';
+import { ApiProblems } from '../common/api-docs.js';
+
+function caller(req: FastifyRequest, reply: FastifyReply): Caller {
+  const origin = req.headers.origin;
+  void reply.header('cache-control', 'no-store');
+  return {
+    req: req.raw,
+    res: reply.raw,
+    ...auditContextOf(req),
+    origin: typeof origin === 'string' ? origin : undefined,
+  };
+}
+
+const STEP = { type: StepAnswerDto, description: 'the next step, or finish_url' };
+
+/**
+ * Headless sign-in for custom UIs (JSON), bound to a pending authorisation. Public: the
+ * `auth_req_id` and the step tokens are the caller's proof; every rule is the hosted pages'.
+ */
+@ApiTags('headless sign-in')
+@Public()
+@Controller(':tenant_id/authn')
+export class HeadlessController {
+  constructor(
+    private readonly flow: HeadlessSignIn,
+    private readonly starter: HeadlessStart,
+  ) {}
+
+  @Post('start')
+  @ApiProblems(400, 403, 404)
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Start an authorisation (client_id, redirect_uri, PKCE, scope)' })
+  @ApiOkResponse(STEP)
+  async start(
+    @Param('tenant_id') tenantId: string,
+    @Body() dto: StartDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<StepAnswerDto> {
+    const c = caller(req, reply);
+    const started = await this.starter.start(tenantId, { ...dto }, req.headers, c.ip, (tenant) =>
+      this.flow.assertStartOrigin(tenant, dto.client_id, c.origin),
+    );
+    if (started.setCookie.length) void reply.header('set-cookie', started.setCookie);
+    if (!started.authReqId)
+      return { auth_req_id: '', status: 'complete', finish_url: started.location };
+    return this.flow.identify(tenantId, started.authReqId, c);
+  }
+
+  @Post('identify')
+  @ApiProblems(400, 403, 404, 409)
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The sign-in methods on offer (same answer for any login)' })
+  @ApiOkResponse(STEP)
+  identify(
+    @Param('tenant_id') t: string,
+    @Body() dto: IdentifyDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.flow.identify(t, dto.auth_req_id, caller(req, reply));
+  }
+
+  @Post('password')
+  @ApiProblems(400, 401, 403, 404, 409, 429)
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sign in with username or email and password' })
+  @ApiOkResponse(STEP)
+  password(
+    @Param('tenant_id') t: string,
+    @Body() dto: PasswordDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.flow.password(t, dto, caller(req, reply));
+  }
+
+  @Post('method')
+  @ApiProblems(400, 401, 403, 404, 409, 429)
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sign in with another first-factor method of the tenant (plug-ins)' })
+  @ApiOkResponse(STEP)
+  method(
+    @Param('tenant_id') t: string,
+    @Body() dto: MethodDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.flow.method(t, dto, caller(req, reply));
+  }
+
+  @Post('passkey/options')
+  @ApiProblems(400, 403, 404, 409)
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'WebAuthn assertion options: discoverable or for a login (also for autofill)',
+  })
+  @ApiOkResponse({ description: 'the assertion options and the challenge_id to verify with' })
+  async passkeyOptions(
+    @Param('tenant_id') t: string,
+    @Body() dto: PasskeyOptionsDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.flow.passkeyOptions(t, dto, caller(req, reply));
+  }
+
+  @Post('passkey/verify')
+  @ApiProblems(400, 401, 403, 404, 409, 429)
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sign in with a passkey assertion' })
+  @ApiOkResponse(STEP)
+  passkeyVerify(
+    @Param('tenant_id') t: string,
+    @Body() dto: PasskeyVerifyDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const response = dto.response as unknown as AuthenticationResponseJSON;
+    return this.flow.passkeyVerify(t, { ...dto, response }, caller(req, reply));
+  }
+
+  @Post('email-code')
+  @ApiProblems(400, 403, 404, 409, 429)
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Mail a sign-in code (same answer whether the address is known)' })
+  @ApiOkResponse(STEP)
+  emailCode(
+    @Param('tenant_id') t: string,
+    @Body() dto: EmailCodeDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.flow.emailCode(t, dto, caller(req, reply));
+  }
+
+  @Post('email-code/verify')
+  @ApiProblems(400, 401, 403, 404, 409, 429)
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sign in with the mailed code' })
+  @ApiOkResponse(STEP)
+  emailCodeVerify(
+    @Param('tenant_id') t: string,
+    @Body() dto: StepCodeDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.flow.emailCodeVerify(t, dto, caller(req, reply));
+  }
+
+  @Post('second-factor')
+  @ApiProblems(400, 401, 403, 404, 409, 429)
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The second factor: a TOTP or a recovery code' })
+  @ApiOkResponse(STEP)
+  secondFactor(
+    @Param('tenant_id') t: string,
+    @Body() dto: StepCodeDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.flow.secondFactor(t, dto, caller(req, reply));
+  }
+
+  @Post('enrol')
+  @ApiProblems(400, 401, 403, 404, 409)
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Confirm the TOTP the tenant requires (first code); recovery codes' })
+  @ApiOkResponse(STEP)
+  enrol(
+    @Param('tenant_id') t: string,
+    @Body() dto: StepCodeDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.flow.enrol(t, dto, caller(req, reply));
+  }
+
+  @Post('signup')
+  @ApiProblems(400, 403, 404, 409)
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Create an account (where the tenant allows it) and sign in' })
+  @ApiOkResponse(STEP)
+  signup(
+    @Param('tenant_id') t: string,
+    @Body() dto: SignupDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.flow.signup(t, dto, caller(req, reply));
+  }
+
+  @Post('abort')
+  @ApiProblems(400, 403, 404, 409)
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel: the client hears access_denied' })
+  @ApiOkResponse(STEP)
+  abort(
+    @Param('tenant_id') t: string,
+    @Body() dto: AuthReqDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.flow.abort(t, dto.auth_req_id, caller(req, reply));
+  }
+}
+
+/** What a custom UI draws before any step: the client and the tenant's sign-in policy. */
+@ApiTags('headless sign-in')
+@Public()
+@Controller(':tenant_id/authn')
+export class HeadlessInfoController {
+  constructor(
+    private readonly clients: ClientsService,
+    private readonly tenants: TenantsService,
+    private readonly methods: LoginMethods,
+  ) {}
+
+  @Get('clients/:client_id')
+  @ApiProblems(404)
+  @ApiOperation({ summary: "A client's display information (seed: Get Client)" })
+  @ApiOkResponse({ type: ClientInfoDto })
+  async client(
+    @Param('tenant_id') tenantId: string,
+    @Param('client_id') clientId: string,
+  ): Promise<ClientInfoDto> {
+    const settings = await this.tenants.settings(tenantId);
+    const c = await this.clients.get(tenantId, clientId);
+    return {
+      client_id: c.client_id,
+      name: c.name,
+      tenant_id: tenantId,
+      logo_uri: c.logo_uri,
+      client_uri: c.client_uri,
+      op_policy_url: c.policy_uri,
+      op_tos_url: c.tos_uri,
+      op_user_agreement_url: c.tos_uri,
+      client_logout_uri: c.client_logout_uri,
+      register_enable:
+        settings.register_enable || Boolean((c as { register_enable?: boolean }).register_enable),
+      tenant_name: settings.display_name,
+    };
+  }
+
+  @Get('policy')
+  @ApiProblems(404)
+  @ApiOperation({ summary: "The tenant's sign-in policy: methods, PIN/pattern sizes, order" })
+  @ApiOkResponse({ type: SignInPolicyDto })
+  async policy(@Param('tenant_id') tenantId: string): Promise<SignInPolicyDto> {
+    const s = await this.tenants.settings(tenantId);
+    return {
+      tenant_id: tenantId,
+      display_name: s.display_name,
+      methods: this.methods.forTenant(s).map((m) => m.id),
+      password_enabled: s.password_enabled,
+      password_min_length: s.password_min_length,
+      passkey_enabled: s.passkey_enabled,
+      is_2fa: s.is_2fa,
+      register_enable: s.register_enable,
+      use_pin: s.use_pin,
+      pin_size: s.pin_size,
+      use_pattern: s.use_pattern,
+      pattern_size: s.pattern_size,
+      show_pin_when_typing: s.show_pin_when_typing,
+      login_order: s.login_order,
+    };
+  }
+}

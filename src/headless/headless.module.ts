@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { ClientsModule } from '../clients/clients.module.js';
+import { EmailFlowsModule } from '../email-flows/email-flows.module.js';
+import { LoginModule } from '../hosted/interaction/login.module.js';
+import { MfaModule } from '../mfa/mfa.module.js';
+import { OidcModule } from '../oidc/oidc.module.js';
+import { PasskeysModule } from '../passkeys/passkeys.module.js';
+import { SessionsModule } from '../sessions/sessions.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { UserTokens } from '../access/user-tokens.js';
+import { HeadlessController, HeadlessInfoController } from './headless.controller.js';
+import { HeadlessSessionController } from './headless-session.controller.js';
+import { HeadlessSessions } from './headless-session.js';
+import { HeadlessSignIn } from './headless-sign-in.service.js';
+import { HeadlessStart } from './headless-start.js';
+
+/**
+ * The headless (JSON) sign-in under `/<tenant>/authn` for custom UIs: a front end of the same
+ * sign-in rules the hosted pages run (src/hosted/interaction), never a second copy of them.
+ */
+@Module({
+  imports: [
+    LoginModule,
+    OidcModule,
+    ClientsModule,
+    PasskeysModule,
+    EmailFlowsModule,
+    MfaModule,
+    SessionsModule,
+    UsersModule,
+  ],
+  controllers: [HeadlessController, HeadlessInfoController, HeadlessSessionController],
+  providers: [HeadlessSignIn, HeadlessStart, HeadlessSessions, UserTokens],
+})
+export class HeadlessModule {}

@@ -1,0 +1,132 @@
+import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { auditContextOf } from '../../audit/audit.service.js';
+import { Public } from '../../auth/auth.decorators.js';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { TenantsService } from '../../tenants/tenants.service.js';
+import { fallbackBranding, tenantBranding } from '../kit/branding.js';
+import { cookieHeader, readCookie } from '../kit/csrf.js';
+import { PageErrorBoundary } from '../kit/page-errors.js';
+import { form, type PageReply } from '../kit/page-reply.js';
+import { EamFlowService } from './eam.flow.js';
+import { eamForm, formPost } from './eam.views.js';
+
+const COOKIE = 'idp_eam';
+const FLOW_ID = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * Entra ID external MFA: `/<t>/authorize` requests with `response_type=id_token` and an
+ * `id_token_hint` are routed here by the OIDC mount (GET or form POST), then the seed's MFA form
+ * at `/<t>/eam/<flow_id>`. The checked request travels in a sealed cookie bound to the flow id,
+ * so the form works only in the browser Entra sent.
+ */
+@ApiExcludeController()
+@Public()
+@Controller(':tenant_id/eam')
+export class EamController {
+  private readonly boundary = new PageErrorBoundary('Sign in');
+
+  constructor(
+    private readonly flows: EamFlowService,
+    private readonly tenants: TenantsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  private cookie(tenantId: string, value: string, maxAge?: number) {
+    return cookieHeader(COOKIE, value, {
+      path: `${new URL(this.config.publicUrl).pathname.replace(/\/$/, '')}/${tenantId}/eam`,
+      secure: this.config.publicUrl.startsWith('https:'),
+      maxAge,
+    });
+  }
+
+  private async branding(tenantId: string) {
+    return (await tenantBranding(this.tenants, tenantId)) ?? fallbackBranding('Sign in');
+  }
+
+  private async start(tenantId: string, params: Record<string, string>): Promise<PageReply> {
+    const flow = await this.flows.start(tenantId, params);
+    return {
+      status: 303,
+      location: `${this.config.publicUrl.replace(/\/$/, '')}/${tenantId}/eam/${flow.flowId}`,
+      setCookie: this.cookie(tenantId, this.flows.seal(flow), 600),
+    };
+  }
+
+  @Get('authorize')
+  authorizeGet(
+    @Param('tenant_id') t: string,
+    @Query() q: Record<string, string>,
+    @Res() r: FastifyReply,
+  ) {
+    return this.boundary.reply(r, () => this.start(t, q));
+  }
+
+  @Post('authorize')
+  authorizePost(@Param('tenant_id') t: string, @Body() body: unknown, @Res() r: FastifyReply) {
+    return this.boundary.reply(r, () => this.start(t, form(body)));
+  }
+
+  @Get(':flow_id')
+  show(
+    @Param('tenant_id') t: string,
+    @Param('flow_id') flowId: string,
+    @Req() req: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.boundary.reply(r, async () => {
+      const flow = this.flows.open(
+        t,
+        FLOW_ID.test(flowId) ? flowId : '',
+        readCookie(req.headers.cookie, COOKIE),
+      );
+      return {
+        status: 200,
+        html: eamForm(await this.branding(t), {
+          action: `${this.config.publicUrl.replace(/\/$/, '')}/${t}/eam/${flowId}`,
+          username: flow.username,
+        }),
+      };
+    });
+  }
+
+  @Post(':flow_id')
+  verify(
+    @Param('tenant_id') t: string,
+    @Param('flow_id') flowId: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.boundary.reply(r, async (): Promise<PageReply> => {
+      const flow = this.flows.open(
+        t,
+        FLOW_ID.test(flowId) ? flowId : '',
+        readCookie(req.headers.cookie, COOKIE),
+      );
+      const b = await this.branding(t);
+      const action = `${this.config.publicUrl.replace(/\/$/, '')}/${t}/eam/${flowId}`;
+      const passed = await this.flows.verify(flow, form(body).code, auditContextOf(req).ip);
+      if (passed !== true) {
+        const error =
+          passed === 'blocked'
+            ? 'Too many attempts. Try again later.'
+            : 'The code is wrong or was already used.';
+        return {
+          status: passed === 'blocked' ? 429 : 401,
+          html: eamForm(b, { action, username: flow.username, error }),
+        };
+      }
+      const idToken = await this.flows.idToken(flow);
+      return {
+        status: 200,
+        html: formPost(b, flow.redirectUri, {
+          id_token: idToken,
+          ...(flow.state !== undefined ? { state: flow.state } : {}),
+        }),
+        setCookie: this.cookie(t, '', 0),
+      };
+    });
+  }
+}

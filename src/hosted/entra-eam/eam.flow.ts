@@ -1,0 +1,235 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  createRemoteJWKSet,
+  customFetch,
+  importJWK,
+  jwtVerify,
+  SignJWT,
+  type JWTPayload,
+} from 'jose';
+import { LRUCache } from 'lru-cache';
+import { SecretBox } from '../../../libs/crypto/index.js';
+import { AuditService } from '../../audit/audit.service.js';
+import { BlockerService } from '../../blocker/blocker.service.js';
+import { ClientsService } from '../../clients/clients.service.js';
+import { DomainError } from '../../common/domain-error.js';
+import { guardedFetch } from '../../common/outbound-url.js';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { TotpService } from '../../mfa/totp.service.js';
+import { SigningKeysService } from '../../signing-keys/signing-keys.service.js';
+import type { EntraEam } from '../../tenants/tenant-settings.js';
+import { TenantsService } from '../../tenants/tenants.service.js';
+import { UsersService } from '../../users/users.service.js';
+
+/** What Entra's request carries, once checked; sealed into the flow the MFA page posts back. */
+export interface EamFlow {
+  flowId: string;
+  tenantId: string;
+  clientId: string;
+  redirectUri: string;
+  state?: string;
+  nonce?: string;
+  userId: string;
+  username: string;
+  /** The hint's subject claims, returned as Entra requires (sub, oid, tid). */
+  hint: { sub: string; oid?: string; tid?: string };
+  acr: string;
+  expiresAt: number;
+}
+
+const FLOW_TTL_MS = 10 * 60_000;
+const JWKS_CACHE = 200;
+
+export const eamError = (message: string) =>
+  new DomainError('invalid', 'entra-eam-request', message, { title: 'Request refused' });
+
+/**
+ * Microsoft Entra ID external authentication method (EAM): Entra sends the user here with an
+ * `id_token_hint` it signed; the hint is checked against the tenant's configured Entra issuer
+ * and JWKS, mapped to a user of the tenant, the user proves a second factor on the hosted page,
+ * and an ID token with the requested `acr` and `amr` is form-posted back to Entra.
+ */
+@Injectable()
+export class EamFlowService {
+  private readonly box: SecretBox;
+  private readonly jwks = new LRUCache<string, ReturnType<typeof createRemoteJWKSet>>({
+    max: JWKS_CACHE,
+  });
+
+  constructor(
+    private readonly tenants: TenantsService,
+    private readonly clients: ClientsService,
+    private readonly users: UsersService,
+    private readonly totp: TotpService,
+    private readonly blocker: BlockerService,
+    private readonly keys: SigningKeysService,
+    private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.box = new SecretBox(config.masterKey);
+  }
+
+  private async settings(tenantId: string): Promise<EntraEam> {
+    const eam = (await this.tenants.settings(tenantId)).entra_eam;
+    if (!eam?.enabled || !eam.issuer || !eam.jwks_uri || !eam.client_id) {
+      throw new DomainError('not-found', 'not-found', 'External MFA is not set up here');
+    }
+    return eam;
+  }
+
+  /** Cached per JWKS URL; jose refetches on an unknown kid (with its cooldown). */
+  private keySet(uri: string) {
+    let set = this.jwks.get(uri);
+    if (!set) {
+      const fetcher = guardedFetch({ allowPrivate: this.config.outboundAllowPrivate });
+      set = createRemoteJWKSet(new URL(uri), {
+        timeoutDuration: 5000,
+        [customFetch]: (url: string, init: { headers?: Headers; method?: string }) =>
+          fetcher(url, init),
+      });
+      this.jwks.set(uri, set);
+    }
+    return set;
+  }
+
+  /** The authorize request from Entra, checked; a flow for the MFA page. */
+  async start(tenantId: string, params: Record<string, string | undefined>): Promise<EamFlow> {
+    const eam = await this.settings(tenantId);
+    if (params.response_type !== 'id_token') throw eamError('response_type must be id_token');
+    if (params.client_id !== eam.client_id) throw eamError('unknown client_id');
+    const client = await this.clients.getProviderMetadata(tenantId, params.client_id);
+    const redirects = (client?.redirect_uris as string[] | undefined) ?? [];
+    // Exact match against the client's registered redirect URIs, as for any authorization.
+    if (!params.redirect_uri || !redirects.includes(params.redirect_uri)) {
+      throw eamError('redirect_uri is not registered for this client');
+    }
+    if (!params.id_token_hint) throw eamError('id_token_hint is required');
+    let hint: JWTPayload;
+    try {
+      ({ payload: hint } = await jwtVerify(params.id_token_hint, this.keySet(eam.jwks_uri!), {
+        issuer: eam.issuer!,
+        audience: eam.client_id!,
+        algorithms: ['RS256'],
+        clockTolerance: 60,
+      }));
+    } catch {
+      throw eamError('id_token_hint is not a valid token from the configured Entra tenant');
+    }
+    const acr = this.requestedAcr(params.claims, eam.accepted_acr);
+    const login = [hint.preferred_username, hint.upn, hint.email].find(
+      (v): v is string => typeof v === 'string' && v.length > 0,
+    );
+    const user = login ? await this.users.findForLogin(tenantId, login) : null;
+    if (!user || user.is_disabled || typeof hint.sub !== 'string') {
+      throw eamError('the user named by the hint has no active account here');
+    }
+    if (!(await this.totp.hasSecondFactor(tenantId, user.user_id))) {
+      throw eamError('the user has no second factor enrolled here');
+    }
+    return {
+      flowId: randomBytes(16).toString('base64url'),
+      tenantId,
+      clientId: eam.client_id!,
+      redirectUri: params.redirect_uri,
+      state: params.state,
+      nonce: params.nonce,
+      userId: user.user_id,
+      username: user.username,
+      hint: {
+        sub: hint.sub,
+        oid: typeof hint.oid === 'string' ? hint.oid : undefined,
+        tid: typeof hint.tid === 'string' ? hint.tid : undefined,
+      },
+      acr,
+      expiresAt: Date.now() + FLOW_TTL_MS,
+    };
+  }
+
+  /** The acr Entra asks for in `claims` (essential values), if this tenant accepts it. */
+  private requestedAcr(claims: string | undefined, accepted: string[]): string {
+    let wanted: unknown[] = [];
+    try {
+      const parsed = claims ? (JSON.parse(claims) as Record<string, any>) : {};
+      const acr = parsed?.id_token?.acr;
+      wanted = Array.isArray(acr?.values) ? acr.values : acr?.value ? [acr.value] : [];
+    } catch {
+      throw eamError('claims is not valid JSON');
+    }
+    if (!wanted.length) return accepted[0];
+    const match = wanted.find((v) => typeof v === 'string' && accepted.includes(v));
+    if (!match) throw eamError('none of the requested acr values is offered here');
+    return match as string;
+  }
+
+  seal(flow: EamFlow): string {
+    return this.box.seal(JSON.stringify(flow), `eam:${flow.tenantId}:${flow.flowId}`);
+  }
+
+  open(tenantId: string, flowId: string, sealed: unknown): EamFlow {
+    if (typeof sealed !== 'string' || sealed.length > 8192) throw eamError('the sign-in expired');
+    let flow: EamFlow;
+    try {
+      flow = JSON.parse(this.box.openString(sealed, `eam:${tenantId}:${flowId}`)) as EamFlow;
+    } catch {
+      throw eamError('the sign-in expired');
+    }
+    if (flow.expiresAt < Date.now()) throw eamError('the sign-in expired');
+    return flow;
+  }
+
+  /** The TOTP step, through the blocker like every second factor; answers whether it passed. */
+  async verify(flow: EamFlow, code: unknown, ip: string | null): Promise<boolean | 'blocked'> {
+    const who = { ip, username: flow.username };
+    const check = await this.blocker.check(flow.tenantId, who);
+    if (check.blocked) return 'blocked';
+    const value = typeof code === 'string' ? code.replace(/\s/g, '').slice(0, 16) : '';
+    const ok =
+      /^\d{6}$/.test(value) && (await this.totp.verifyTotp(flow.tenantId, flow.userId, value));
+    const event = {
+      tenantId: flow.tenantId,
+      actorType: 'user' as const,
+      actorId: flow.userId,
+      subjectId: flow.userId,
+      ip,
+      method: 'totp',
+      details: { client_id: flow.clientId, flow: 'entra_eam' },
+    };
+    if (!ok) {
+      await this.blocker.recordFailure(flow.tenantId, { ...who, method: 'totp' });
+      this.audit.record({ ...event, type: 'login.failure' });
+      return false;
+    }
+    await this.blocker.recordSuccess(flow.tenantId, who, check);
+    this.audit.record({
+      ...event,
+      type: 'login.success',
+      details: { ...event.details, acr: flow.acr },
+    });
+    return true;
+  }
+
+  /** The ID token Entra expects back: our issuer, its app id as audience, the hint's subject. */
+  async idToken(flow: EamFlow): Promise<string> {
+    const { keys } = await this.keys.providerJwks(flow.tenantId);
+    const jwk = keys.find((k) => k.alg === 'RS256');
+    if (!jwk) throw new DomainError('unavailable', 'no-signing-key', 'No RS256 signing key');
+    const key = await importJWK(jwk, 'RS256');
+    const issuer = `${this.config.publicUrl.replace(/\/$/, '')}/${flow.tenantId}`;
+    return new SignJWT({
+      ...(flow.nonce ? { nonce: flow.nonce } : {}),
+      acr: flow.acr,
+      amr: ['otp'],
+      ...(flow.hint.oid ? { oid: flow.hint.oid } : {}),
+      ...(flow.hint.tid ? { tid: flow.hint.tid } : {}),
+      auth_time: Math.floor(Date.now() / 1000),
+    })
+      .setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'JWT' })
+      .setIssuer(issuer)
+      .setAudience(flow.clientId)
+      .setSubject(flow.hint.sub)
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(key);
+  }
+}

@@ -1,0 +1,40 @@
+import { alertBlock, esc, layout, type Branding } from '../kit/layout.js';
+
+/** The seed's "Microsoft-Mfa-Form": the second factor for a sign-in Entra ID started. */
+export function eamForm(
+  b: Branding,
+  o: { action: string; username: string; error?: string },
+): string {
+  return layout(
+    b,
+    'Verify it is you',
+    `<h1>Verify it is you</h1>
+<p>Your organisation's Microsoft sign-in asks for a second step for <strong>${esc(o.username)}</strong>.</p>
+${alertBlock(o.error)}
+<form method="post" action="${esc(o.action)}">
+<label for="code">Code from your authenticator app</label>
+<input id="code" type="text" name="code" inputmode="numeric" pattern="[0-9 ]*" maxlength="12" autocomplete="one-time-code" required autofocus>
+<button type="submit">Verify</button>
+</form>`,
+  );
+}
+
+/**
+ * Back to Entra: a form POST (response_mode=form_post) of the ID token and state. The strict CSP
+ * allows no script, so the user presses the button; `form-action` names only that origin.
+ */
+export function formPost(b: Branding, redirectUri: string, fields: Record<string, string>): string {
+  const inputs = Object.entries(fields)
+    .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`)
+    .join('\n');
+  return layout(
+    b,
+    'Verified',
+    `<h1>Verified</h1>
+<p>Return to Microsoft to finish signing in.</p>
+<form method="post" action="${esc(redirectUri)}">
+${inputs}
+<button type="submit">Continue</button>
+</form>`,
+  );
+}

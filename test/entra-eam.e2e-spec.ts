@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  createRemoteJWKSet,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+} from 'jose';
+import { enrolTotp, freshStep, selfToken, totpCode } from './account-support.js';
+import { tenant, user } from './fixtures.js';
+import { startTestApp, type TestApp } from './harness.js';
+import { Browser, findForm } from './oidc-support.js';
+
+const CALLBACK = 'https://login.microsoftonline.com/common/federation/externalauthcallback';
+const ENTRA_TID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+const ENTRA_ISSUER = `https://login.microsoftonline.com/${ENTRA_TID}/v2.0`;
+const APP_ID = 'eam-app';
+const EAM_CLAIMS = JSON.stringify({
+  id_token: {
+    acr: { essential: true, values: ['possessionorinherence'] },
+    amr: { essential: true, values: ['fido', 'otp', 'hwk', 'pop', 'swk'] },
+  },
+});
+
+/**
+ * Microsoft Entra ID external authentication method, without the internet: a local stand-in
+ * for Entra (its own RS256 key and JWKS server) signs the id_token_hint, and the ID token that
+ * comes back is checked with jose the way Entra checks it (issuer, audience, nonce, acr, amr,
+ * and the hint's subject).
+ */
+describe('Entra ID external MFA', () => {
+  let t: TestApp;
+  let jwksServer: Server;
+  let jwksUri: string;
+  let entraKey: CryptoKey;
+  let entraJwk: JWK;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { OUTBOUND_ALLOW_PRIVATE: 'true' } });
+    const pair = await generateKeyPair('RS256');
+    entraKey = pair.privateKey;
+    entraJwk = { ...(await exportJWK(pair.publicKey)), kid: 'entra-1', alg: 'RS256', use: 'sig' };
+    jwksServer = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: [entraJwk] }));
+    });
+    await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
+    jwksUri = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/keys`;
+  });
+  afterAll(async () => {
+    await t.close();
+    await new Promise((r) => jwksServer.close(r));
+  });
+
+  const hint = (claims: Record<string, unknown> = {}, key: CryptoKey = entraKey) =>
+    new SignJWT({
+      iss: ENTRA_ISSUER,
+      aud: APP_ID,
+      sub: 'entra-sub-abc',
+      oid: 'oid-123',
+      tid: ENTRA_TID,
+      preferred_username: 'alice',
+      ...claims,
+    })
+      .setProtectedHeader({ alg: 'RS256', kid: 'entra-1' })
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(key);
+
+  async function setup() {
+    const tf = await tenant(t, { scopes: ['tenants:write', 'clients:write'] });
+    await user(t, tf.tenantId);
+    await freshStep();
+    const { secret } = await enrolTotp(t, tf.tenantId, await selfToken(t, tf.tenantId));
+    const client = await t.http('POST', `/api/v1/tenants/${tf.tenantId}/clients`, {
+      body: {
+        client_id: APP_ID,
+        name: 'Entra EAM',
+        client_type: 'confidential',
+        redirect_uris: [CALLBACK],
+      },
+    });
+    expect(client.status).toBe(201);
+    const on = await t.http('PATCH', `/api/v1/tenants/${tf.tenantId}`, {
+      body: {
+        entra_eam: { enabled: true, issuer: ENTRA_ISSUER, jwks_uri: jwksUri, client_id: APP_ID },
+      },
+    });
+    expect(on.status).toBe(200);
+    return { ...tf, secret };
+  }
+
+  const request = async (overrides: Record<string, string> = {}) => ({
+    client_id: APP_ID,
+    redirect_uri: CALLBACK,
+    response_type: 'id_token',
+    response_mode: 'form_post',
+    scope: 'openid',
+    state: 'entra-state',
+    nonce: 'entra-nonce',
+    claims: EAM_CLAIMS,
+    id_token_hint: await hint(),
+    ...overrides,
+  });
+
+  it('runs the second factor for the hinted user and form-posts the ID token Entra expects', async () => {
+    const x = await setup();
+    const browser = new Browser();
+    // Entra posts the authorize request (form_post of the browser).
+    const started = await browser.post(`${x.issuer}/authorize`, await request());
+    expect(started.status).toBe(303);
+    const mfa = new URL(started.location!);
+    expect(mfa.pathname).toMatch(new RegExp(`^/${x.tenantId}/eam/[A-Za-z0-9_-]{22}$`));
+
+    const page = await browser.get(mfa);
+    expect(page.status).toBe(200);
+    expect(page.html).toContain('alice');
+    const wrong = await browser.post(mfa, { code: '000000' });
+    expect(wrong.status).toBe(401);
+    // Another browser (no flow cookie) cannot use the flow.
+    expect((await new Browser().post(mfa, { code: await totpCode(x.secret, 1) })).status).toBe(400);
+
+    const done = await browser.post(mfa, { code: await totpCode(x.secret, 1) });
+    expect(done.status).toBe(200);
+    const back = findForm(done.html, CALLBACK);
+    expect(back.action).toBe(CALLBACK);
+    expect(back.fields.state).toBe('entra-state');
+
+    const { payload, protectedHeader } = await jwtVerify(
+      back.fields.id_token,
+      createRemoteJWKSet(new URL(`${x.issuer}/jwks`)),
+      { issuer: x.issuer, audience: APP_ID, algorithms: ['RS256'] },
+    );
+    expect(protectedHeader.alg).toBe('RS256');
+    expect(payload).toMatchObject({
+      sub: 'entra-sub-abc',
+      oid: 'oid-123',
+      tid: ENTRA_TID,
+      nonce: 'entra-nonce',
+      acr: 'possessionorinherence',
+      amr: ['otp'],
+    });
+
+    // A GET authorize with the same parameters goes the same way.
+    const viaGet = await new Browser().get(
+      `${x.issuer}/authorize?${new URLSearchParams(await request())}`,
+    );
+    expect(viaGet.status).toBe(303);
+    expect(viaGet.location).toContain(`/${x.tenantId}/eam/`);
+
+    const events = await t.http('GET', `/api/v1/tenants/${x.tenantId}/audit-events?type=login.*`);
+    expect(events.status).toBe(200);
+  });
+
+  it('refuses hints Entra did not sign, for another app, expired, or for nobody here', async () => {
+    const x = await setup();
+    const stranger = (await generateKeyPair('RS256')).privateKey;
+    const expired = await new SignJWT({ preferred_username: 'alice' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'entra-1' })
+      .setIssuer(ENTRA_ISSUER)
+      .setAudience(APP_ID)
+      .setSubject('s')
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 3600)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 1800)
+      .sign(entraKey);
+    const cases: Array<[string, Record<string, string>]> = [
+      ['foreign key', { id_token_hint: await hint({}, stranger) }],
+      ['other audience', { id_token_hint: await hint({ aud: 'someone-else' }) }],
+      ['other issuer', { id_token_hint: await hint({ iss: 'https://evil.example/v2.0' }) }],
+      ['expired', { id_token_hint: expired }],
+      [
+        'unknown user',
+        { id_token_hint: await hint({ preferred_username: `nobody-${randomUUID()}` }) },
+      ],
+      ['redirect not registered', { redirect_uri: 'https://evil.example/cb' }],
+      ['unknown client', { client_id: 'other-app' }],
+      ['acr not offered', { claims: JSON.stringify({ id_token: { acr: { values: ['x'] } } }) }],
+      ['claims not json', { claims: '{nope' }],
+    ];
+    for (const [name, overrides] of cases) {
+      const r = await new Browser().post(`${x.issuer}/authorize`, await request(overrides));
+      expect([name, r.status]).toEqual([name, 400]);
+    }
+    // A tenant without EAM set up has no such endpoint.
+    const plain = await tenant(t);
+    const r = await new Browser().post(`${plain.issuer}/authorize`, await request());
+    expect(r.status).toBe(404);
+  });
+});
