@@ -11,8 +11,11 @@ import { BlockerNamespaces1764000200000 } from './1764000200000-blocker-namespac
 import { OidcConsumeOnce1764000300000 } from './1764000300000-oidc-consume-once.js';
 import { MailLimits1764000500000 } from './1764000500000-mail-limits.js';
 import { PlatformAudit1764000600000 } from './1764000600000-platform-audit.js';
+import { PinPattern1764001100000 } from './1764001100000-pin-pattern.js';
+import { IdempotencyKeys1764001300000 } from './1764001300000-idempotency-keys.js';
 import { UserPicture1764001200000 } from './1764001200000-user-picture.js';
 import { ClientUserAgreement1764001500000 } from './1764001500000-client-user-agreement.js';
+import { ClientLogoutChannels1764001600000 } from './1764001600000-client-logout-channels.js';
 import { DynamicRegistration1764001700000 } from './1764001700000-dynamic-registration.js';
 
 /** Every migration, in order. Explicit imports: ESM builds have no glob loading. */
@@ -30,7 +33,10 @@ export const migrations = [
   OidcConsumeOnce1764000300000,
   MailLimits1764000500000,
   PlatformAudit1764000600000,
+  PinPattern1764001100000,
   UserPicture1764001200000,
+  IdempotencyKeys1764001300000,
   ClientUserAgreement1764001500000,
+  ClientLogoutChannels1764001600000,
   DynamicRegistration1764001700000,
 ];

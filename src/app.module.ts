@@ -23,6 +23,7 @@ import { LoginModule } from './hosted/interaction/login.module.js';
 import { HeadlessModule } from './headless/headless.module.js';
 import { OidcModule } from './oidc/oidc.module.js';
 import { EventsModule } from './events/events.module.js';
+import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { HealthController } from './health/health.controller.js';
 import { HostedAssetsController } from './hosted/assets/assets.controller.js';
 import { HostedPagesModule } from './hosted/hosted-pages.module.js';
@@ -73,6 +74,7 @@ export class AppModule {
         AnalyticsModule,
         TenantsModule,
         EventsModule,
+        IdempotencyModule,
         ApiKeysModule,
         UsersModule,
         GroupsModule,

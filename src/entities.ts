@@ -14,6 +14,11 @@ import { SigningKeyEntity } from './signing-keys/signing-key.entity.js';
 import { TenantEntity } from './tenants/tenant.entity.js';
 import { RecoveryCodeEntity, UserTotpEntity } from './mfa/mfa.entities.js';
 import { PasskeyCredentialEntity, WebauthnChallengeEntity } from './passkeys/passkey.entities.js';
+import {
+  PinPatternCredentialEntity,
+  PinPatternServerSetupEntity,
+  PinPatternTicketEntity,
+} from './pin-pattern/pin-pattern.entities.js';
 import { EmailTokenEntity } from './email-flows/email-token.entity.js';
 import { MailLimitEntity } from './email-flows/mail-limit.entity.js';
 import { SessionSignInEntity } from './sessions/session-sign-in.entity.js';
@@ -22,6 +27,7 @@ import {
   InitialAccessTokenEntity,
 } from './registration/registration.entities.js';
 import { TenantUserCountEntity, UserEntity } from './users/user.entity.js';
+import { IdempotencyKeyEntity } from './idempotency/idempotency-key.entity.js';
 
 /** Every entity; modules register here so one DataSource knows the whole schema. */
 export const entities = [
@@ -51,4 +57,8 @@ export const entities = [
   PlatformAuditEventEntity,
   InitialAccessTokenEntity,
   ClientRegistrationEntity,
+  IdempotencyKeyEntity,
+  PinPatternCredentialEntity,
+  PinPatternServerSetupEntity,
+  PinPatternTicketEntity,
 ];

@@ -127,6 +127,28 @@ describe('jwks_uri and other URLs the server fetches', () => {
     expect((await t.http('GET', path)).body.jwks_uri).toBe('https://93.184.215.14/jwks');
   });
 
+  it('refuses a backchannel_logout_uri on an internal address (logout tokens are POSTed there)', async () => {
+    const tenantId = await tenant();
+    const created = await createClient(t, tenantId, {
+      ...JWT_CLIENT,
+      jwks_uri: 'https://93.184.215.14/jwks',
+      backchannel_logout_uri: 'https://93.184.215.14/logout',
+    });
+    const path = `/api/v1/tenants/${tenantId}/clients/${created.client_id}`;
+    for (const uri of [
+      'https://169.254.169.254/logout',
+      'https://10.0.0.1/bc',
+      'http://93.184.215.14/bc',
+    ]) {
+      const patched = await t.http('PATCH', path, { body: { backchannel_logout_uri: uri } });
+      expect(patched.status).toBe(400);
+      expect(patched.body.errors[0].field).toBe('backchannel_logout_uri');
+    }
+    expect((await t.http('GET', path)).body.backchannel_logout_uri).toBe(
+      'https://93.184.215.14/logout',
+    );
+  });
+
   it('does not fetch an internal jwks_uri stored before these rules', async () => {
     const tenantId = await tenant();
     const { privateKey, publicJwk } = ecKeys();

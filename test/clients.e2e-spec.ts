@@ -34,6 +34,9 @@ function fullClient(overrides: Record<string, unknown> = {}) {
     policy_uri: 'https://portal.example.com/privacy',
     tos_uri: 'https://portal.example.com/tos',
     client_logout_uri: 'https://portal.example.com/logout',
+    frontchannel_logout_session_required: true,
+    backchannel_logout_uri: 'https://portal.example.com/backchannel-logout',
+    backchannel_logout_session_required: true,
     register_enable: true,
     is_lock: true,
     is_group_restricted: true,
@@ -71,6 +74,7 @@ describe('OIDC clients', () => {
       post_logout_redirect_uri: body.post_logout_redirect_uris,
       op_policy_url: body.policy_uri,
       op_tos_url: body.tos_uri,
+      frontchannel_logout_uri: body.client_logout_uri,
     });
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { Browser, findForm } from './oidc-support.js';
 import { startTestApp, uniqueTenantId, type TestApp, type TestResponse } from './harness.js';
@@ -31,6 +32,7 @@ describe('seed contract (main seed request shapes)', () => {
         use_pin: true,
         pin_size: 6,
         use_pattern: true,
+        patter_size: 3,
         use_face_recognition: false,
         use_liveness: false,
         display_name: 'Seed tenant',
@@ -250,6 +252,49 @@ describe('seed contract (main seed request shapes)', () => {
       expect.arrayContaining([expect.objectContaining({ scope: 'users:read' })]),
     );
     expect((await t.http('DELETE', api(`/api-keys/${created.body.key_id}`))).status).toBe(204);
+  });
+
+  it('Get Client, Get Client Tenant and its signed form answer the public seed shapes', async () => {
+    const c = await t.http('POST', api('/clients'), {
+      body: {
+        client_id: 'info-app',
+        name: 'Info app',
+        tenant_id: tenantId,
+        client_type: 'public',
+        redirect_uris: [REDIRECT],
+        op_user_agreement_url: 'https://info.example.com/agreement',
+        client_logout_uri: 'https://info.example.com/logout',
+      },
+    });
+    expectStatus(c, 201);
+    const base = `/${tenantId}/authn/clients/info-app`;
+    const info = await t.http('GET', base, { key: null });
+    expectStatus(info, 200);
+    expect(info.body).toMatchObject({
+      client_id: 'info-app',
+      name: 'Info app',
+      tenant_id: tenantId,
+      op_user_agreement_url: 'https://info.example.com/agreement',
+      client_logout_uri: 'https://info.example.com/logout',
+      tenant_name: 'Seed tenant',
+    });
+    const both = await t.http('GET', `${base}/tenant`, { key: null });
+    expectStatus(both, 200);
+    expect(both.body).toMatchObject({
+      client: { client_id: 'info-app' },
+      tenant: { tenant_id: tenantId, login_order: ['PIN', 'PATTERN'] },
+    });
+    const signed = await t.http('GET', `${base}/tenant/signed`, { key: null });
+    expectStatus(signed, 200);
+    const { payload } = await jwtVerify(
+      signed.body.data,
+      createRemoteJWKSet(new URL(`${t.baseUrl}/${tenantId}/jwks`)),
+      { issuer: `${t.baseUrl}/${tenantId}` },
+    );
+    expect(payload).toMatchObject({ client: both.body.client, tenant: both.body.tenant });
+    expect((await t.http('GET', `/${tenantId}/authn/clients/nope`, { key: null })).status).toBe(
+      404,
+    );
   });
 
   it('lists page from 0 with page_size, keep limit/offset, and refuse bad paging', async () => {

@@ -7,8 +7,10 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { tap, type Observable } from 'rxjs';
+import { catchError, concatMap, Observable } from 'rxjs';
 import type { Principal } from '../auth/scopes.js';
+import type { AuditEventEntity } from './audit-event.entity.js';
+import { AuditScope, auditScope, SCOPE_OF_REQUEST } from './audit-scope.js';
 import { auditContextOf, AuditService } from './audit.service.js';
 
 const SKIP_ADMIN_AUDIT = 'idp:skip-admin-audit';
@@ -66,11 +68,24 @@ export function describeAdminRoute(
 }
 
 const ID_FIELDS = ['user_id', 'group_id', 'client_id', 'key_id', 'kid', 'tenant_id'];
+/** The table and id column of a resource a POST creates, to name the subject at commit. */
+const CREATED_ROW: Record<string, { table: string; field: string }> = {
+  user: { table: 'users', field: 'user_id' },
+  group: { table: 'groups', field: 'group_id' },
+  client: { table: 'clients', field: 'client_id' },
+  'api-key': { table: 'api_keys', field: 'key_id' },
+};
+/** Change requests whose events are written with the change: the management API and SCIM. */
+const CHANGE_PATH = /^\/(?:api\/|[^/]+\/scim\/v2\/)/;
 
 /**
  * Records every successful change made through the management API (non-GET under
  * /api/v1/tenants/:tenant_id) with the calling key as actor. Failures are not recorded here:
  * a refused request changed nothing.
+ *
+ * Every change request (management API, SCIM) runs in an AuditScope: its events — this one and
+ * those services record — are written in the change's own transaction, and any left over before
+ * the answer is sent, so an acknowledged change always has its event (decision 0023).
  */
 @Injectable()
 export class AdminAuditInterceptor implements NestInterceptor {
@@ -82,6 +97,39 @@ export class AdminAuditInterceptor implements NestInterceptor {
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (ctx.getType() !== 'http') return next.handle();
     const req = ctx.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
+    if (!VERBS[req.method] || !CHANGE_PATH.test(req.url)) return next.handle();
+    const scope = new AuditScope();
+    // A handler that answers through the reply itself (@Res) sends before the pipe below runs:
+    // the send hook (AuditModule) settles the scope first.
+    (req as unknown as Record<symbol, AuditScope>)[SCOPE_OF_REQUEST] = scope;
+    const staged = this.stage(ctx, req, scope);
+    return new Observable((subscriber) =>
+      auditScope.run(scope, () =>
+        next
+          .handle()
+          .pipe(
+            concatMap(async (body: unknown) => {
+              if (staged) await this.audit.complete(scope, staged.event, staged.subjectOf(body));
+              await this.audit.settle(scope);
+              return body;
+            }),
+            catchError(async (err: unknown) => {
+              if (staged) await this.audit.drop(scope, staged.event).catch(() => {});
+              await this.audit.settle(scope);
+              throw err;
+            }),
+          )
+          .subscribe(subscriber),
+      ),
+    );
+  }
+
+  /** The route's admin event, staged before the handler runs so the change's commit takes it. */
+  private stage(
+    ctx: ExecutionContext,
+    req: FastifyRequest & { principal?: Principal },
+    scope: AuditScope,
+  ): { event: AuditEventEntity; subjectOf: (body: unknown) => string | null } | undefined {
     const template = req.routeOptions?.url;
     const route = template ? describeAdminRoute(req.method, template) : null;
     if (
@@ -90,44 +138,46 @@ export class AdminAuditInterceptor implements NestInterceptor {
         ctx.getHandler(),
         ctx.getClass(),
       ])
-    ) {
-      return next.handle();
-    }
-    return next.handle().pipe(
-      tap((body: unknown) => {
-        const params = (req.params ?? {}) as Record<string, string>;
-        const answer = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-        const tenantId =
-          params.tenant_id ?? (typeof answer.tenant_id === 'string' ? answer.tenant_id : undefined);
-        if (!tenantId) return;
-        let subjectId: string | undefined = route.subjectParam
-          ? params[route.subjectParam]
-          : undefined;
-        if (subjectId === undefined) {
-          const field =
-            route.resource === 'tenant'
-              ? 'tenant_id'
-              : ID_FIELDS.find((f) => typeof answer[f] === 'string');
-          subjectId = field ? (answer[field] as string | undefined) : undefined;
-        }
-        const principal = req.principal;
-        this.audit.record({
-          tenantId,
-          type: route.type,
-          actorType: principal ? 'api_key' : 'system',
-          actorId: principal?.credentialId ?? null,
-          subjectType: route.resource,
-          subjectId: subjectId ?? null,
-          ...auditContextOf(req),
-          outcome: 'success',
-          method: 'api',
-          details: {
-            http_method: req.method,
-            route: template,
-            ...(principal?.userId ? { acting_user_id: principal.userId } : {}),
-          },
-        });
-      }),
-    );
+    )
+      return undefined;
+    const params = (req.params ?? {}) as Record<string, string>;
+    const sent = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<
+      string,
+      unknown
+    >;
+    // A tenant create names its id in the body: the event goes in with the tenant's row.
+    const tenantId =
+      params.tenant_id ?? (typeof sent.tenant_id === 'string' ? sent.tenant_id : undefined);
+    if (!tenantId) return undefined;
+    const fromParams = route.subjectParam ? params[route.subjectParam] : undefined;
+    const principal = req.principal;
+    const event = this.audit.stage(scope, {
+      tenantId,
+      type: route.type,
+      actorType: principal ? 'api_key' : 'system',
+      actorId: principal?.credentialId ?? null,
+      subjectType: route.resource,
+      subjectId: fromParams ?? (route.resource === 'tenant' ? tenantId : null),
+      ...auditContextOf(req),
+      outcome: 'success',
+      method: 'api',
+      details: {
+        http_method: req.method,
+        route: template,
+        ...(principal?.userId ? { acting_user_id: principal.userId } : {}),
+      },
+    });
+    const created = CREATED_ROW[route.resource];
+    if (fromParams === undefined && created) scope.subjectFrom = { event, ...created };
+    const subjectOf = (body: unknown): string | null => {
+      if (fromParams !== undefined) return fromParams;
+      const answer = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+      const field =
+        route.resource === 'tenant'
+          ? 'tenant_id'
+          : ID_FIELDS.find((f) => typeof answer[f] === 'string');
+      return field ? ((answer[field] as string | undefined) ?? null) : null;
+    };
+    return { event, subjectOf };
   }
 }

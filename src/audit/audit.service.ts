@@ -4,6 +4,7 @@ import {
   Logger,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
+  type OnModuleInit,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
@@ -13,14 +14,9 @@ import type { Principal } from '../auth/scopes.js';
 import { badRequest } from '../common/problem.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AuditEventEntity, type ActorType, type AuditOutcome } from './audit-event.entity.js';
-import {
-  clip,
-  decodeCursor,
-  dottedNameFilter,
-  encodeCursor,
-  safeDetails,
-  toAuditEventDto,
-} from './audit-format.js';
+import { AuditOutboxSubscriber, auditScope, type AuditScope } from './audit-scope.js';
+import { insertAuditRows, pageOfEvents } from './audit-rows.js';
+import { clip, decodeCursor, encodeCursor, safeDetails } from './audit-format.js';
 import type { AuditEventDto, AuditEventPageDto, AuditQuery } from './dto/audit.dto.js';
 
 export { dottedNameFilter, toAuditEventDto } from './audit-format.js';
@@ -98,12 +94,17 @@ const PURGE_BATCH = 5_000;
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 /**
- * The audit log. `record` never waits and never throws: events are buffered and written in
- * multi-row batches off the request path, so a slow database cannot slow or fail a sign-in.
- * The price is that a crash loses at most the last ~250 ms of events.
+ * The audit log. `record` never waits and never throws. Inside a change request (an AuditScope:
+ * management API and SCIM changes) events are written in the change's own transaction, or before
+ * the answer when it had none (see audit-scope.ts), so an acknowledged change is always audited.
+ * Elsewhere (sign-ins, token events) they are buffered and written in multi-row batches off the
+ * request path, so a slow database cannot slow or fail a sign-in; a crash loses at most the
+ * last ~250 ms of those.
  */
 @Injectable()
-export class AuditService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class AuditService
+  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
+{
   private readonly logger = new Logger('Audit');
   private buffer: Array<{ event: AuditEventEntity; attempts: number }> = [];
   private flushing: Promise<void> | null = null;
@@ -119,6 +120,14 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly events: TenantRepository<AuditEventEntity>,
     private readonly metrics: MetricsService,
   ) {}
+
+  onModuleInit() {
+    this.dataSource.subscribers.push(
+      new AuditOutboxSubscriber(async (events, commit) => {
+        await this.insertEvents(events, commit.manager);
+      }),
+    );
+  }
 
   onApplicationBootstrap() {
     this.timer = setInterval(() => {
@@ -173,6 +182,11 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   record(input: AuditEventInput): void {
+    const scope = auditScope.getStore();
+    if (scope) {
+      scope.pending.push(this.eventOf(input));
+      return;
+    }
     if (this.buffer.length >= MAX_BUFFERED) {
       this.metrics.auditEventsDropped(1);
       const now = Date.now();
@@ -182,6 +196,67 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
       }
       return;
     }
+    this.buffer.push({ event: this.eventOf(input), attempts: 0 });
+    if (this.buffer.length >= BATCH_SIZE && !this.flushing) void this.flush();
+  }
+
+  /**
+   * The events of a change request that no transaction took (the change had none, or they were
+   * recorded after its commit): written now, before the answer. Falls back to the buffer when
+   * the database refuses, so the request still answers.
+   */
+  async settle(scope: AuditScope): Promise<void> {
+    const events = scope.pending.splice(0);
+    if (!events.length) return;
+    try {
+      await auditScope.exit(() => this.dataSource.transaction((m) => this.insertEvents(events, m)));
+      for (const e of events) scope.written.add(e.event_id);
+    } catch (err) {
+      this.logger.warn(
+        { err, events: events.length },
+        'could not write audit events now: buffered',
+      );
+      for (const event of events) this.buffer.push({ event, attempts: 0 });
+    }
+  }
+
+  /** Stages an event in a scope and answers it, so the caller can complete or drop it later. */
+  stage(scope: AuditScope, input: AuditEventInput): AuditEventEntity {
+    const e = this.eventOf(input);
+    scope.pending.push(e);
+    return e;
+  }
+
+  /**
+   * Sets the subject of a staged event once it is known (a created object's id): in the scope
+   * if still pending, else on its row.
+   */
+  async complete(scope: AuditScope, e: AuditEventEntity, subjectId: string | null) {
+    const clipped = clip(subjectId, 200);
+    if (clipped === e.subject_id) return;
+    e.subject_id = clipped;
+    if (!scope.written.has(e.event_id)) return;
+    await this.events.sql(
+      e.tenant_id,
+      'audit_event_subject',
+      'UPDATE audit_events SET subject_id = $3 WHERE tenant_id = $1 AND event_id = $2',
+      [e.event_id, clipped],
+    );
+  }
+
+  /** A staged event whose request failed: a refused request changed nothing, so no event. */
+  async drop(scope: AuditScope, e: AuditEventEntity) {
+    scope.pending = scope.pending.filter((p) => p !== e);
+    if (!scope.written.has(e.event_id)) return;
+    await this.events.sql(
+      e.tenant_id,
+      'audit_event_drop',
+      'DELETE FROM audit_events WHERE tenant_id = $1 AND event_id = $2',
+      [e.event_id],
+    );
+  }
+
+  private eventOf(input: AuditEventInput): AuditEventEntity {
     const e = new AuditEventEntity();
     e.tenant_id = input.tenantId;
     e.event_id = randomUUID();
@@ -196,8 +271,7 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
     e.outcome = input.outcome ?? (input.type.endsWith('.failure') ? 'failure' : 'success');
     e.method = clip(input.method, 50);
     e.details = safeDetails(input.details);
-    this.buffer.push({ event: e, attempts: 0 });
-    if (this.buffer.length >= BATCH_SIZE && !this.flushing) void this.flush();
+    return e;
   }
 
   /** Writes everything buffered so far; resolves when it is in the database (or given up). */
@@ -240,36 +314,13 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private async writeBatch(events: AuditEventEntity[]) {
-    const col = <K extends keyof AuditEventEntity>(k: K) => events.map((e) => e[k]);
-    await this.dataSource.transaction(async (m) => {
-      // unnest keeps the statement at 13 parameters whatever the batch size; one batch carries
-      // many tenants' events, so the insert is cross-tenant by design.
-      await crossTenant(m).sql(
-        'audit_events_add',
-        `INSERT INTO audit_events (tenant_id, event_id, occurred_at, type, actor_type, actor_id,
-           subject_type, subject_id, ip, user_agent, outcome, method, details)
-         SELECT t, e, o, ty, at, ai, st, si, ip, ua, oc, me, d::jsonb
-         FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
-           $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
-           AS x(t, e, o, ty, at, ai, st, si, ip, ua, oc, me, d)`,
-        [
-          col('tenant_id'),
-          col('event_id'),
-          events.map((e) => e.occurred_at.toISOString()),
-          col('type'),
-          col('actor_type'),
-          col('actor_id'),
-          col('subject_type'),
-          col('subject_id'),
-          col('ip'),
-          col('user_agent'),
-          col('outcome'),
-          col('method'),
-          events.map((e) => JSON.stringify(e.details)),
-        ],
-      );
-      for (const hook of this.flushHooks) await hook(events, m);
-    });
+    await auditScope.exit(() => this.dataSource.transaction((m) => this.insertEvents(events, m)));
+  }
+
+  /** Inserts events and runs the flush hooks, in `m`'s transaction. */
+  private async insertEvents(events: AuditEventEntity[], m: EntityManager) {
+    await insertAuditRows(m, events);
+    for (const hook of this.flushHooks) await hook(events, m);
     this.metrics.auditEventsWritten(events.length);
   }
 
@@ -321,36 +372,9 @@ export class AuditService implements OnApplicationBootstrap, BeforeApplicationSh
     }
   }
 
-  private async page(
-    tenantId: string,
-    q: AuditQuery,
-    limit: number,
-    cursor: string | undefined,
-  ): Promise<Array<{ dto: AuditEventDto; micros: string }>> {
+  private page(tenantId: string, q: AuditQuery, limit: number, cursor: string | undefined) {
     this.checkQuery(q);
-    const qb = this.events.query(tenantId, 'e');
-    if (q.type) {
-      const [sql, params] = dottedNameFilter('e.type', q.type);
-      qb.andWhere(sql, params);
-    }
-    if (q.user) qb.andWhere('(e.subject_id = :user OR e.actor_id = :user)', { user: q.user });
-    if (q.outcome) qb.andWhere('e.outcome = :outcome', { outcome: q.outcome });
-    if (q.from) qb.andWhere('e.occurred_at >= :from', { from: new Date(q.from) });
-    if (q.to) qb.andWhere('e.occurred_at < :to', { to: new Date(q.to) });
-    if (cursor) {
-      const c = decodeCursor(cursor);
-      // Microseconds, not milliseconds: two events in one millisecond must not hide each other.
-      qb.andWhere(
-        `(e.occurred_at, e.event_id) < (timestamptz 'epoch' + :cMicros::bigint * interval '1 microsecond', :cId::uuid)`,
-        { cMicros: c.micros, cId: c.eventId },
-      );
-    }
-    qb.addSelect(`(extract(epoch from e.occurred_at) * 1000000)::bigint::text`, 'micros')
-      .orderBy('e.occurred_at', 'DESC')
-      .addOrderBy('e.event_id', 'DESC')
-      .limit(limit + 1);
-    const { raw, entities } = await qb.getRawAndEntities();
-    return entities.map((e, i) => ({ dto: toAuditEventDto(e), micros: String(raw[i].micros) }));
+    return pageOfEvents(this.events, tenantId, q, limit, cursor);
   }
 
   /** Retention: per tenant, removes events older than its retention in bounded batches. */

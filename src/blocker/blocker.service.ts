@@ -1,14 +1,24 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { LessThan, MoreThan } from 'typeorm';
+import { InjectRepository } from '@nestjs/typeorm';
+import { LessThan, MoreThan, type Repository } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/scopes.js';
 import { page, type Page } from '../common/pagination.js';
 import { badRequest, notFound } from '../common/problem.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { ClusterSignals } from '../events/cluster-signals.js';
+import {
+  REDIS_BREAKER,
+  REDIS_CLIENT,
+  type RedisBreaker,
+  type RedisClient,
+} from '../redis/redis.module.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-import { BlockEntity, type BlockKind } from './block.entity.js';
+import { BlockEntity, PlatformBlockEntity, type BlockKind } from './block.entity.js';
+import { DurableBlocks, type BlockRow } from './durable-blocks.js';
+import { FallbackCounterStore, type OutagePolicy } from './fallback-counter-store.js';
 import {
   MemoryCounterStore,
   RedisCounterStore,
@@ -19,6 +29,7 @@ import type { BlockDto, BlockListQuery } from './dto/block.dto.js';
 import {
   isIpSubject,
   normalizeSubject,
+  PLATFORM_SCOPE,
   subjectKey,
   subjectsOf,
   type AttemptSubject,
@@ -52,6 +63,10 @@ export interface BlockCheck {
 }
 
 const NOT_BLOCKED: BlockCheck = { blocked: false, retryAfterSeconds: 0 };
+/** BLOCKER_REDIS_OUTAGE=closed: what a check answers while nothing can be counted. */
+const COUNTING_DOWN: BlockCheck = { blocked: true, retryAfterSeconds: 30 };
+/** The cluster signal sent when a scope's blocks change (the scope: a tenant id or @platform). */
+export const BLOCKS_CHANGED = 'blocks';
 
 /**
  * The answer an API gives a blocked caller: 429 with Retry-After. The hosted login page shows the
@@ -71,8 +86,10 @@ export function tooManyAttempts(check: BlockCheck): DomainError {
 
 /**
  * Brute-force blocker. Every credential check calls `check` first (before any hash is computed),
- * then `recordFailure` or `recordSuccess`. Counters live in Redis or memory; a block that starts
- * is also written to `blocks` so any replica can list and lift it.
+ * then `recordFailure` or `recordSuccess`. Counters live in Redis (or memory); a block that
+ * starts is written to `blocks` (`platform_blocks`), and that row is the block: checks enforce
+ * the database record (through DurableBlocks, a per-replica cache of it), so the list and the
+ * enforcement agree, and a Redis restart or outage forgets counts, never blocks.
  */
 @Injectable()
 export class BlockerService implements OnApplicationShutdown {
@@ -80,16 +97,35 @@ export class BlockerService implements OnApplicationShutdown {
   private readonly store: CounterStore;
   private readonly redisStore?: RedisCounterStore;
   private readonly storeWarning = onceEvery(10_000);
+  private readonly policy: OutagePolicy;
+  /** The enforced record, cached per scope. */
+  readonly durable: DurableBlocks;
 
   constructor(
     @Inject(REDIS_CLIENT) redis: RedisClient,
+    @Inject(REDIS_BREAKER) breaker: RedisBreaker | null,
+    @Inject(APP_CONFIG) config: AppConfig,
     @InjectTenantRepository(BlockEntity) private readonly blocks: TenantRepository<BlockEntity>,
+    @InjectRepository(PlatformBlockEntity)
+    private readonly platformBlocks: Repository<PlatformBlockEntity>,
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
+    private readonly signals: ClusterSignals,
   ) {
-    if (redis) this.store = this.redisStore = new RedisCounterStore(redis);
-    else this.store = new MemoryCounterStore();
+    this.policy = config.blockerRedisOutage;
+    if (redis) {
+      this.redisStore = new RedisCounterStore(redis);
+      this.store =
+        this.policy === 'local'
+          ? new FallbackCounterStore(this.redisStore, () => breaker?.isOpen ?? false)
+          : this.redisStore;
+    } else this.store = new MemoryCounterStore();
+    this.durable = new DurableBlocks({
+      running: (scope, limit) => this.runningRows(scope, limit),
+      find: (scope, subjects) => this.findRows(scope, subjects),
+    });
+    signals.on(BLOCKS_CHANGED, (scope) => this.durable.invalidate(scope));
     audit.onPurge(async (tenantId, _cutoff, manager) => {
       // Expired blocks are history (the audit log has them); the table keeps running ones.
       await this.blocks.delete(
@@ -98,6 +134,25 @@ export class BlockerService implements OnApplicationShutdown {
         manager,
       );
     });
+  }
+
+  private async runningRows(scope: string, limit: number): Promise<BlockRow[]> {
+    const select = { kind: true, subject: true, blocked_until: true } as const;
+    const where = { blocked_until: MoreThan(new Date()) };
+    if (scope === PLATFORM_SCOPE) return this.platformBlocks.find({ select, where, take: limit });
+    return this.blocks.find(scope, { select, where, take: limit });
+  }
+
+  private async findRows(scope: string, subjects: Subject[]): Promise<BlockRow[]> {
+    const select = { kind: true, subject: true, blocked_until: true } as const;
+    const where = subjects.map((s) => ({ kind: s.kind, subject: s.subject }));
+    if (scope === PLATFORM_SCOPE) return this.platformBlocks.find({ select, where });
+    return this.blocks.find(scope, { select, where });
+  }
+
+  /** A scope's block rows changed here: drop the cache here and on every other replica. */
+  blocksChanged(scope: string) {
+    this.signals.emit(BLOCKS_CHANGED, scope);
   }
 
   /** The counter store, for the platform-wide blocker (which has no tenant settings). */
@@ -110,10 +165,13 @@ export class BlockerService implements OnApplicationShutdown {
     await this.redisStore?.close();
   }
 
-  /** Redis trouble must not lock every user out: log (rate-limited) and let the attempt through. */
+  /** Counting is unavailable (Redis down): log (rate-limited); BLOCKER_REDIS_OUTAGE decides. */
   storeFailed(err: unknown) {
     if (this.storeWarning())
-      this.logger.warn({ err }, 'blocker counter store unavailable: not blocking');
+      this.logger.warn(
+        { err, policy: this.policy },
+        'blocker counter store unavailable: recorded blocks still hold',
+      );
   }
 
   /** Is this IP or username blocked right now? Call before computing any password hash. */
@@ -122,21 +180,37 @@ export class BlockerService implements OnApplicationShutdown {
     if (known) return known;
     const subjects = subjectsOf(tenantId, who);
     const { keys, userKey } = BlockerService.keysOf(subjects);
+    let counted: CounterStatus | undefined;
     try {
-      return this.verdict(subjects, userKey, await this.store.status(keys, userKey));
+      counted = this.store.knownStatus(keys, userKey) ?? (await this.store.status(keys, userKey));
     } catch (err) {
       this.storeFailed(err);
-      return NOT_BLOCKED;
     }
+    // A block the counters know of is read from the database at once: its row was written
+    // before the failure that started it was answered, even if this cache has not heard yet.
+    const hinted = counted?.left.some((ms) => ms > 0) ?? false;
+    const left = await this.durable.left(tenantId, subjects, hinted);
+    const verdict = this.verdict(subjects, userKey, {
+      left,
+      // Unknown (counting down): a success tries to forgive.
+      failures: counted?.failures ?? true,
+    });
+    // API keys (the platform scope) are not guessable: the policy is for tenant credentials.
+    if (!counted && !verdict.blocked && this.policy === 'closed' && tenantId !== PLATFORM_SCOPE)
+      return COUNTING_DOWN;
+    return verdict;
   }
 
   /**
-   * `check` when the store can answer without a round trip (memory, or Redis's local view of
-   * keys with no state: almost every check), so a hot path need not wait; undefined otherwise.
+   * `check` when it can be answered without a round trip: the cache of recorded blocks vouches
+   * that none of the subjects is blocked, and the counters know their state (memory, or
+   * Redis's local view of keys with no state: almost every check); undefined otherwise.
    */
   checkNow(tenantId: string, who: AttemptSubject): BlockCheck | undefined {
     const subjects = subjectsOf(tenantId, who);
     if (!subjects.length) return NOT_BLOCKED;
+    const left = this.durable.knownClean(tenantId, subjects);
+    if (!left) return undefined;
     const { keys, userKey } = BlockerService.keysOf(subjects);
     let status: CounterStatus | undefined;
     try {
@@ -144,7 +218,9 @@ export class BlockerService implements OnApplicationShutdown {
     } catch {
       return undefined;
     }
-    return status && this.verdict(subjects, userKey, status);
+    // A block the counters hold is enforced only once the database confirms it (check()).
+    if (!status || status.left.some((ms) => ms > 0)) return undefined;
+    return this.verdict(subjects, userKey, { left, failures: status.failures });
   }
 
   /** The key whose failures a success forgives: the first person or client named. */
@@ -190,15 +266,20 @@ export class BlockerService implements OnApplicationShutdown {
         this.storeFailed(err);
         continue;
       }
-      if (outcome.blockStarted)
-        await this.blockStarted(
-          tenantId,
-          s.kind,
-          s.subject,
-          outcome.attempts,
-          outcome.blockedForMs,
-          who,
-        );
+      if (
+        outcome.blockStarted &&
+        !(await this.blockStarted(tenantId, s, outcome.attempts, outcome.blockedForMs, who))
+      )
+        continue;
+      if (!outcome.blockStarted && outcome.blockedForMs > 0) {
+        // The counters say a block runs; only its row makes it one. None (lifted while Redis
+        // could not hear of it): clear the counters' stale block so counting starts again.
+        const [left] = await this.durable.left(tenantId, [s], true);
+        if (!left) {
+          await this.store.unblock(s.key).catch((err: unknown) => this.storeFailed(err));
+          continue;
+        }
+      }
       const seconds = Math.ceil(outcome.blockedForMs / 1000);
       if (seconds > result.retryAfterSeconds)
         result = { blocked: true, retryAfterSeconds: seconds, kind: s.kind };
@@ -217,15 +298,14 @@ export class BlockerService implements OnApplicationShutdown {
       await this.store.resetFailures(s.key).catch((err) => this.storeFailed(err));
   }
 
+  /** Records a block the counters started; false when it could not be (then there is none). */
   private async blockStarted(
     tenantId: string,
-    kind: BlockKind,
-    subject: string,
+    { kind, subject, key }: Subject,
     attempts: number,
     blockMs: number,
     who: AttemptSubject & { method?: string | null },
-  ) {
-    this.metrics.blockStarted(kind);
+  ): Promise<boolean> {
     const now = new Date();
     try {
       await this.blocks.sql(
@@ -239,9 +319,14 @@ export class BlockerService implements OnApplicationShutdown {
         [kind, subject, new Date(now.getTime() + blockMs), attempts, now],
       );
     } catch (err) {
-      // The block holds in the counter store either way; only listing misses it.
-      this.logger.warn({ err }, 'could not persist a block');
+      // The row is the block: without it the counters must not block either, or the list and
+      // the enforcement would disagree. The next failures count again.
+      this.logger.warn({ err }, 'could not record a block: not blocking');
+      await this.store.unblock(key).catch(() => {});
+      return false;
     }
+    this.blocksChanged(tenantId);
+    this.metrics.blockStarted(kind);
     this.audit.record({
       tenantId,
       type: 'blocker.block',
@@ -253,6 +338,7 @@ export class BlockerService implements OnApplicationShutdown {
       method: who.method ?? null,
       details: { attempts, block_seconds: Math.round(blockMs / 1000) },
     });
+    return true;
   }
 
   async list(tenantId: string, kind: BlockListKind, q: BlockListQuery): Promise<Page<BlockDto>> {
@@ -291,12 +377,15 @@ export class BlockerService implements OnApplicationShutdown {
       const removed = await this.blocks.deleteReturning(tenantId, { kind: k, subject }, [
         'blocked_until',
       ]);
-      const wasRunning = await this.store.unblock(subjectKey(tenantId, k, subject));
+      const wasRunning = await this.store
+        .unblock(subjectKey(tenantId, k, subject))
+        .catch((err: unknown) => (this.storeFailed(err), false));
       const rowWasRunning = removed.some(
         (r) => r.blocked_until && new Date(r.blocked_until) > new Date(),
       );
       if (wasRunning || rowWasRunning) lifted ??= subject;
     }
+    this.blocksChanged(tenantId);
     if (lifted === undefined)
       throw notFound(
         kind === 'ip' ? 'Blocked IP' : kind === 'client' ? 'Blocked client' : 'Blocked user',

@@ -83,9 +83,13 @@ export class PlatformBlocker {
       // Blocks over for a day are history (the log has them); the table keeps running ones.
       await this.blocks.delete({ blocked_until: LessThan(new Date(now.getTime() - 86_400_000)) });
     } catch (err) {
-      // The block holds in the counter store either way; only listing misses it.
-      this.logger.warn({ err }, 'could not persist a platform block');
+      // The row is the block (see BlockerService.blockStarted): without it, no block.
+      this.logger.warn({ err }, 'could not record a platform block: not blocking');
+      await this.blocker.counters
+        .unblock(subjectKey(PLATFORM_SCOPE, 'ip', subject))
+        .catch(() => {});
     }
+    this.blocker.blocksChanged(PLATFORM_SCOPE);
   }
 
   async list(q: BlockListQuery): Promise<Page<BlockDto>> {
@@ -119,9 +123,10 @@ export class PlatformBlocker {
       .execute();
     const rows = (removed.raw ?? []) as Array<{ blocked_until: Date | string }>;
     const rowWasRunning = rows.some((r) => new Date(r.blocked_until) > new Date());
-    const wasRunning = await this.blocker.counters.unblock(
-      subjectKey(PLATFORM_SCOPE, 'ip', subject),
-    );
+    const wasRunning = await this.blocker.counters
+      .unblock(subjectKey(PLATFORM_SCOPE, 'ip', subject))
+      .catch((err: unknown) => (this.blocker.storeFailed(err), false));
+    this.blocker.blocksChanged(PLATFORM_SCOPE);
     if (!wasRunning && !rowWasRunning) throw notFound('Blocked IP');
     this.logger.log(
       { ip: subject, by: context.principal?.credentialId ?? null },

@@ -249,6 +249,7 @@ describe('client rules as a whole', () => {
           policy_uri: 'https://example.com/p#x',
           tos_uri: 'ftp://example.com/tos',
           client_logout_uri: 'javascript:alert(1)',
+          backchannel_logout_uri: 'https://example.com/bc#fragment',
           jwks_uri: 'http://example.com/jwks',
           allowed_scopes: ['openid', 'Bad Scope', 'openid'],
         }),
@@ -260,6 +261,7 @@ describe('client rules as a whole', () => {
       'policy_uri',
       'tos_uri',
       'client_logout_uri',
+      'backchannel_logout_uri',
       'allowed_scopes[1]',
       'allowed_scopes',
     ]);

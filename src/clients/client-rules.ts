@@ -62,6 +62,9 @@ export interface ClientSettings {
   policy_uri: string | null;
   tos_uri: string | null;
   client_logout_uri: string | null;
+  frontchannel_logout_session_required: boolean;
+  backchannel_logout_uri: string | null;
+  backchannel_logout_session_required: boolean;
   op_user_agreement_url: string | null;
   dpop_bound_access_tokens: boolean;
   register_enable: boolean;
@@ -86,6 +89,9 @@ export function clientDefaults(type: ClientType): Omit<ClientSettings, 'name' | 
     policy_uri: null,
     tos_uri: null,
     client_logout_uri: null,
+    frontchannel_logout_session_required: false,
+    backchannel_logout_uri: null,
+    backchannel_logout_session_required: false,
     op_user_agreement_url: null,
     dpop_bound_access_tokens: false,
     register_enable: false,
@@ -299,6 +305,7 @@ export function clientProblems(s: ClientSettings): FieldError[] {
     'policy_uri',
     'tos_uri',
     'client_logout_uri',
+    'backchannel_logout_uri',
     'op_user_agreement_url',
   ] as const) {
     const value = s[field];

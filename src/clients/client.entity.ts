@@ -56,8 +56,24 @@ export class ClientEntity {
   @Column({ type: 'text', nullable: true })
   tos_uri: string | null;
 
+  /**
+   * Front-Channel Logout: the page the logout page loads in a hidden iframe (the seed's name;
+   * answered as frontchannel_logout_uri too).
+   */
   @Column({ type: 'text', nullable: true })
   client_logout_uri: string | null;
+
+  /** The front-channel iframe gets iss and sid query parameters. */
+  @Column({ type: 'boolean', default: false })
+  frontchannel_logout_session_required: boolean;
+
+  /** Back-Channel Logout: the server endpoint that receives logout tokens. */
+  @Column({ type: 'text', nullable: true })
+  backchannel_logout_uri: string | null;
+
+  /** ID and logout tokens carry the session id (sid). */
+  @Column({ type: 'boolean', default: false })
+  backchannel_logout_session_required: boolean;
 
   /** The seed's user agreement: terms a user accepts when signing in to this client. */
   @Column({ type: 'text', nullable: true })

@@ -116,13 +116,16 @@ export class ClientsService {
    * A jwks_uri is fetched by the server: it must be https and resolve to public addresses only
    * (common/outbound-url.ts), checked when it is set. Unchanged URLs are not looked up again.
    */
-  private async assertFetchable(jwksUri: string | null | undefined) {
-    if (typeof jwksUri !== 'string') return;
-    const problem = await outboundUrlProblem(jwksUri, this.outbound);
-    if (problem) {
-      throw badRequest('1 client setting failed validation', [
-        { field: 'jwks_uri', message: problem },
-      ]);
+  private async assertFetchable(given: {
+    jwks_uri?: string | null;
+    backchannel_logout_uri?: string | null;
+  }) {
+    for (const field of ['jwks_uri', 'backchannel_logout_uri'] as const) {
+      const uri = given[field];
+      if (typeof uri !== 'string') continue;
+      const problem = await outboundUrlProblem(uri, this.outbound);
+      if (problem)
+        throw badRequest('1 client setting failed validation', [{ field, message: problem }]);
     }
   }
 
@@ -173,7 +176,7 @@ export class ClientsService {
       dto,
     );
     this.assertValid(settings);
-    await this.assertFetchable(settings.jwks_uri);
+    await this.assertFetchable(settings);
     const clientId = dto.client_id ?? newClientId();
     const secret =
       settings.client_type === 'confidential' ? (chosen ?? randomToken(32)) : undefined;
@@ -250,7 +253,7 @@ export class ClientsService {
         { field: 'client_id', message: 'must equal the client id in the path' },
       ]);
     }
-    await this.assertFetchable((dto as { jwks_uri?: string | null }).jwks_uri);
+    await this.assertFetchable(dto);
     // Row lock: two concurrent PATCHes of different fields both land.
     const saved = await this.dataSource.transaction(async (m) => {
       const current = await this.load(tenantId, clientId, m);
@@ -375,7 +378,13 @@ export class ClientsService {
       first_party: c.first_party,
       register_enable: c.register_enable,
       dpop_bound_access_tokens: c.dpop_bound_access_tokens,
+      frontchannel_logout_uri: c.client_logout_uri ?? undefined,
+      frontchannel_logout_session_required: c.frontchannel_logout_session_required,
     };
+    if (c.backchannel_logout_uri) {
+      metadata.backchannel_logout_uri = c.backchannel_logout_uri;
+      metadata.backchannel_logout_session_required = c.backchannel_logout_session_required;
+    }
     if (c.client_type === 'confidential' && c.secret_sealed) {
       metadata.client_secret = this.box.openString(
         c.secret_sealed,

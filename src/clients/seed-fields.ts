@@ -9,6 +9,8 @@ export const CLIENT_FIELD_ALIASES = {
   post_logout_redirect_uri: 'post_logout_redirect_uris',
   op_policy_url: 'policy_uri',
   op_tos_url: 'tos_uri',
+  // The seed's client_logout_uri is a browser URL: Front-Channel Logout's (decision note 0026).
+  frontchannel_logout_uri: 'client_logout_uri',
 } as const;
 
 export const SEED_SIGNING_ALGS = ['RS256', 'EdDSA'] as const;

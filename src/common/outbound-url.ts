@@ -157,18 +157,49 @@ export function guardedFetch(policy: OutboundPolicy) {
     const href = String(url);
     const problem = await outboundUrlProblem(href, policy, true);
     if (problem) throw new OutboundUrlRefused(href, problem);
-    return get(new URL(href), options.headers, policy);
+    return send(new URL(href), 'GET', Object.fromEntries(options.headers ?? []), policy);
   };
 }
 
-function get(url: URL, headers: Headers | undefined, policy: OutboundPolicy): Promise<Response> {
+/**
+ * A form POST under the same rules (a client's backchannel_logout_uri): answers the status; the
+ * answer's body is read up to the cap and dropped. Redirects are not followed.
+ */
+export async function guardedFormPost(
+  policy: OutboundPolicy,
+  url: string,
+  form: URLSearchParams,
+): Promise<number> {
+  const problem = await outboundUrlProblem(url, policy, true);
+  if (problem) throw new OutboundUrlRefused(url, problem);
+  const body = form.toString();
+  const res = await send(
+    new URL(url),
+    'POST',
+    {
+      'content-type': 'application/x-www-form-urlencoded',
+      'content-length': String(Buffer.byteLength(body)),
+    },
+    policy,
+    body,
+  );
+  return res.status;
+}
+
+function send(
+  url: URL,
+  method: 'GET' | 'POST',
+  headers: Record<string, string>,
+  policy: OutboundPolicy,
+  body?: string,
+): Promise<Response> {
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = request(
       url,
       {
-        method: 'GET',
-        headers: Object.fromEntries(headers ?? []),
+        method,
+        headers,
         timeout: FETCH_TIMEOUT_MS,
         ...(policy.allowPrivate ? {} : { lookup: checkedLookup }),
       },
@@ -202,6 +233,6 @@ function get(url: URL, headers: Headers | undefined, policy: OutboundPolicy): Pr
     );
     req.on('timeout', () => req.destroy(new Error('fetch timed out')));
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }

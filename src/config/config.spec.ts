@@ -51,6 +51,7 @@ describe('loadConfig', () => {
     [{ RECENT_AUTH_SECONDS: '0' }, 'RECENT_AUTH_SECONDS'],
     [{ PASSWORD_HASH_CONCURRENCY: '0' }, 'PASSWORD_HASH_CONCURRENCY'],
     [{ PASSWORD_MAX_PER_REQUEST: '1001' }, 'PASSWORD_MAX_PER_REQUEST'],
+    [{ BLOCKER_REDIS_OUTAGE: 'maybe' }, 'BLOCKER_REDIS_OUTAGE'],
   ])('rejects %j naming %s in one line', (env, variable) => {
     let error: unknown;
     try {

@@ -41,6 +41,10 @@ export interface AppConfig {
   metricsToken?: string;
   /** Without METRICS_TOKEN, /metrics answers only loopback clients unless this is true. */
   metricsPublic: boolean;
+  /** What the blocker does with counting while Redis is down: see src/blocker/fallback-counter-store.ts. */
+  blockerRedisOutage: 'local' | 'open' | 'closed';
+  /** How long an Idempotency-Key's answer is kept (users/batch, SCIM Bulk), in hours. */
+  idempotencyKeyHours: number;
   /** OUTBOUND_ALLOW_PRIVATE: URLs the server fetches may be http and internal (tests only). */
   outboundAllowPrivate: boolean;
 }
@@ -78,6 +82,15 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
     throw new ConfigError(name, `must be true or false (got "${raw}")`);
   }
   return raw === 'true';
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: T[], fallback: T): T {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  if (!values.includes(raw as T)) {
+    throw new ConfigError(name, `must be one of ${values.join(', ')} (got "${raw}")`);
+  }
+  return raw as T;
 }
 
 function url(env: Env, name: string, protocols: string[]): string | undefined {
@@ -209,6 +222,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     metricsToken: str(env, 'METRICS_TOKEN'),
     metricsPublic: bool(env, 'METRICS_PUBLIC', false),
     outboundAllowPrivate: bool(env, 'OUTBOUND_ALLOW_PRIVATE', false),
+    idempotencyKeyHours: int(env, 'IDEMPOTENCY_KEY_HOURS', 24, 1, 720),
+    blockerRedisOutage: oneOf(env, 'BLOCKER_REDIS_OUTAGE', ['local', 'open', 'closed'], 'local'),
   };
 }
 

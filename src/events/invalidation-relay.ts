@@ -11,6 +11,7 @@ import pg from 'pg';
 import { crossTenant, TenantEvents, type TenantEvent } from '../../libs/tenancy/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { onceEvery } from '../common/throttle.js';
+import { ClusterSignals } from './cluster-signals.js';
 
 const CHANNEL = 'idp_tenant_events';
 
@@ -34,6 +35,7 @@ export class InvalidationRelay implements OnApplicationBootstrap, OnApplicationS
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly events: TenantEvents,
+    private readonly signals: ClusterSignals,
   ) {}
 
   /** Which transport is in use; shown in logs and asserted in tests. */
@@ -51,9 +53,10 @@ export class InvalidationRelay implements OnApplicationBootstrap, OnApplicationS
         client.on('error', (err) => this.warn(err));
       this.subscriber.on('message', (_channel, message) => this.receive(message));
       this.subscriber.subscribe(CHANNEL).catch((err: unknown) => this.warn(err));
-      this.events.setRelay(
-        (e) => void this.publisher!.publish(CHANNEL, this.encode(e)).catch((err) => this.warn(err)),
-      );
+      const publish = (message: string) =>
+        void this.publisher!.publish(CHANNEL, message).catch((err) => this.warn(err));
+      this.events.setRelay((e) => publish(this.encode(e)));
+      this.signals.setRelay((topic, scope) => publish(this.encodeSignal(topic, scope)));
     } else if (this.config.databaseUrl) {
       this.listener = new pg.Client({
         connectionString: this.config.databaseUrl,
@@ -68,12 +71,12 @@ export class InvalidationRelay implements OnApplicationBootstrap, OnApplicationS
         max: 2,
         application_name: 'idp-notify',
       });
-      this.events.setRelay(
-        (e) =>
-          void crossTenant(this.notifier!)
-            .sql('tenant_events_notify', 'SELECT pg_notify($1, $2)', [CHANNEL, this.encode(e)])
-            .catch((err) => this.warn(err)),
-      );
+      const notify = (message: string) =>
+        void crossTenant(this.notifier!)
+          .sql('tenant_events_notify', 'SELECT pg_notify($1, $2)', [CHANNEL, message])
+          .catch((err) => this.warn(err));
+      this.events.setRelay((e) => notify(this.encode(e)));
+      this.signals.setRelay((topic, scope) => notify(this.encodeSignal(topic, scope)));
     }
   }
 
@@ -81,10 +84,23 @@ export class InvalidationRelay implements OnApplicationBootstrap, OnApplicationS
     return JSON.stringify({ origin: this.origin, type: e.type, tenantId: e.tenantId });
   }
 
+  private encodeSignal(topic: string, scope: string): string {
+    return JSON.stringify({ origin: this.origin, topic, scope });
+  }
+
   private receive(message: string) {
     try {
-      const m = JSON.parse(message) as { origin?: string; type?: string; tenantId?: string };
-      if (m.origin === this.origin || typeof m.tenantId !== 'string') return;
+      const m = JSON.parse(message) as {
+        origin?: string;
+        type?: string;
+        tenantId?: string;
+        topic?: string;
+        scope?: string;
+      };
+      if (m.origin === this.origin) return;
+      if (typeof m.topic === 'string' && typeof m.scope === 'string')
+        return this.signals.deliverLocally(m.topic, m.scope);
+      if (typeof m.tenantId !== 'string') return;
       if (m.type !== 'changed' && m.type !== 'deleted') return;
       this.events.deliverLocally({ type: m.type, tenantId: m.tenantId });
     } catch (err) {

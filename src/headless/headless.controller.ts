@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -6,10 +6,14 @@ import { auditContextOf } from '../audit/audit.service.js';
 import { Public } from '../auth/auth.decorators.js';
 import { ClientsService } from '../clients/clients.service.js';
 import { LoginMethods } from '../hosted/interaction/login-methods.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { SigningKeysService } from '../signing-keys/signing-keys.service.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import {
   AuthReqDto,
   ClientInfoDto,
+  ClientTenantDto,
+  SignedClientTenantDto,
   EmailCodeDto,
   IdentifyDto,
   MethodDto,
@@ -240,16 +244,11 @@ export class HeadlessInfoController {
     private readonly clients: ClientsService,
     private readonly tenants: TenantsService,
     private readonly methods: LoginMethods,
+    private readonly keys: SigningKeysService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  @Get('clients/:client_id')
-  @ApiProblems(404)
-  @ApiOperation({ summary: "A client's display information (seed: Get Client)" })
-  @ApiOkResponse({ type: ClientInfoDto })
-  async client(
-    @Param('tenant_id') tenantId: string,
-    @Param('client_id') clientId: string,
-  ): Promise<ClientInfoDto> {
+  private async clientInfo(tenantId: string, clientId: string): Promise<ClientInfoDto> {
     const settings = await this.tenants.settings(tenantId);
     const c = await this.clients.get(tenantId, clientId);
     return {
@@ -260,12 +259,54 @@ export class HeadlessInfoController {
       client_uri: c.client_uri,
       op_policy_url: c.policy_uri,
       op_tos_url: c.tos_uri,
-      op_user_agreement_url: c.tos_uri,
+      op_user_agreement_url: c.op_user_agreement_url,
       client_logout_uri: c.client_logout_uri,
-      register_enable:
-        settings.register_enable || Boolean((c as { register_enable?: boolean }).register_enable),
+      register_enable: settings.register_enable || c.register_enable,
       tenant_name: settings.display_name,
     };
+  }
+
+  @Get('clients/:client_id')
+  @ApiProblems([404, 'unknown tenant or client'])
+  @ApiOperation({ summary: "A client's display information (seed: Get Client)" })
+  @ApiOkResponse({ type: ClientInfoDto })
+  client(
+    @Param('tenant_id') tenantId: string,
+    @Param('client_id') clientId: string,
+  ): Promise<ClientInfoDto> {
+    return this.clientInfo(tenantId, clientId);
+  }
+
+  @Get('clients/:client_id/tenant')
+  @ApiProblems([404, 'unknown tenant or client'])
+  @ApiOperation({ summary: "A client with its tenant's sign-in policy (seed: Get Client Tenant)" })
+  @ApiOkResponse({ type: ClientTenantDto })
+  async clientTenant(
+    @Param('tenant_id') tenantId: string,
+    @Param('client_id') clientId: string,
+  ): Promise<ClientTenantDto> {
+    const [client, tenant] = await Promise.all([
+      this.clientInfo(tenantId, clientId),
+      this.policy(tenantId),
+    ]);
+    return { client, tenant };
+  }
+
+  @Get('clients/:client_id/tenant/signed')
+  @ApiProblems([404, 'unknown tenant or client'])
+  @ApiOperation({
+    summary: 'The same, as a JWT signed with the tenant key (seed: Get Client Tenant Signed)',
+    description:
+      '`data` is an RS256 JWT (iss = the tenant issuer, 5 minutes) carrying `client` and `tenant`; verify it against `/{tenant_id}/jwks`.',
+  })
+  @ApiOkResponse({ type: SignedClientTenantDto })
+  async clientTenantSigned(
+    @Param('tenant_id') tenantId: string,
+    @Param('client_id') clientId: string,
+  ): Promise<SignedClientTenantDto> {
+    const body = await this.clientTenant(tenantId, clientId);
+    const iss = `${this.config.publicUrl.replace(/\/$/, '')}/${tenantId}`;
+    return { data: await this.keys.signJwt(tenantId, { iss, ...body }) };
   }
 
   @Get('policy')

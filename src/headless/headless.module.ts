@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ClientsModule } from '../clients/clients.module.js';
+import { SigningKeysModule } from '../signing-keys/signing-keys.module.js';
 import { EmailFlowsModule } from '../email-flows/email-flows.module.js';
 import { LoginModule } from '../hosted/interaction/login.module.js';
 import { MfaModule } from '../mfa/mfa.module.js';
@@ -23,6 +24,7 @@ import { HeadlessStart } from './headless-start.js';
     LoginModule,
     OidcModule,
     ClientsModule,
+    SigningKeysModule,
     PasskeysModule,
     EmailFlowsModule,
     MfaModule,

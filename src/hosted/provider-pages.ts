@@ -33,6 +33,24 @@ ${opts.client ? `<p class="client">You are leaving <strong>${esc(opts.client.nam
   );
 }
 
+/**
+ * Front-Channel Logout: each signed-out app's logout URL in a hidden iframe (the CSP allows
+ * frames from those origins only), then on to where the logout goes (Refresh header, link).
+ */
+export function frontChannelLogoutPage(
+  b: Branding,
+  opts: { frames: string[]; next: string },
+): string {
+  return layout(
+    b,
+    'Signed out',
+    `<h1>Signed out</h1>
+<p>Signing you out of your apps…</p>
+${opts.frames.map((src) => `<iframe hidden title="sign-out" src="${esc(src)}"></iframe>`).join('\n')}
+<p class="links"><a href="${esc(opts.next)}">Continue</a></p>`,
+  );
+}
+
 export function deviceInputPage(
   b: Branding,
   opts: { action: string; xsrf: string; error?: string; code?: string },
@@ -77,6 +95,7 @@ export const hostedProviderPages: ProviderPages = {
   error: errorPage,
   message: messagePage,
   logout: logoutPage,
+  frontChannelLogout: frontChannelLogoutPage,
   deviceInput: deviceInputPage,
   deviceConfirm: deviceConfirmPage,
 };

@@ -49,6 +49,12 @@ export class MetricsService implements OnModuleInit {
     labelNames: ['grant', 'outcome'] as const,
     registers: [this.registry],
   });
+  private readonly logoutNotices = new Counter({
+    name: 'idp_backchannel_logout_total',
+    help: 'Back-channel logout deliveries: delivered, failed and retried later, or given up',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   private readonly blocked = new Counter({
     name: 'idp_blocked_attempts_total',
     help: 'Credential checks refused by the brute-force blocker, by what was blocked',
@@ -175,6 +181,11 @@ export class MetricsService implements OnModuleInit {
   /** The token endpoint answered; `grant` is the grant type (authorization_code, refresh_token, ...). */
   tokenIssued(grant: string, outcome: Outcome) {
     this.tokens.inc({ grant: this.bounded('grant', grant), outcome });
+  }
+
+  /** One back-channel logout delivery attempt ended. */
+  backchannelLogout(outcome: 'delivered' | 'retry' | 'dropped') {
+    this.logoutNotices.inc({ outcome });
   }
 
   /** The blocker refused an attempt (called by BlockerService; others need not). */

@@ -1,19 +1,35 @@
 /**
  * Authentication context of a sign-in, as RFC 8176 `amr` values and an `acr` level from a fixed
  * ladder. The ladder is ordered: a request for one level is met by it or any level above.
- * - `single-factor`: one factor (a password, or an email code alone)
- * - `mfa`: two different factors (password + TOTP or recovery code, password + email code)
+ * - `single-factor`: one kind of factor (a password, a PIN and pattern, or an email code alone)
+ * - `mfa`: two kinds (password or PIN/pattern + TOTP, recovery code or email code)
  * - `phishing-resistant`: a passkey with user verification (possession plus PIN/biometric)
  */
 export const ACR_LEVELS = ['single-factor', 'mfa', 'phishing-resistant'] as const;
 export type Acr = (typeof ACR_LEVELS)[number];
 
-/** The `amr` as issued (with `mfa` when two factors were used) and the `acr` it reaches. */
+/**
+ * The kind of factor each RFC 8176 method is: a PIN and a pattern are both something the user
+ * knows (one factor together, as a password is); a TOTP, a mailed code or a recovery code is
+ * something the user has; a passkey is possession with user verification.
+ */
+const FACTOR_KIND: Record<string, 'know' | 'have'> = {
+  pwd: 'know',
+  pin: 'know',
+  pattern: 'know',
+  otp: 'have',
+  kba: 'have',
+  hwk: 'have',
+  swk: 'have',
+};
+
+/** The `amr` as issued (with `mfa` when two kinds of factor were used) and the `acr` it reaches. */
 export function authContext(amr: string[]): { amr: string[]; acr: Acr } {
-  const factors = new Set(amr.filter((m) => m !== 'mfa'));
-  const hardware = factors.has('hwk');
-  const multi = hardware || factors.size >= 2 || amr.includes('mfa');
-  const issued = [...factors, ...(multi ? ['mfa'] : [])];
+  const methods = [...new Set(amr.filter((m) => m !== 'mfa'))];
+  const kinds = new Set(methods.map((m) => FACTOR_KIND[m] ?? m));
+  const hardware = methods.includes('hwk');
+  const multi = hardware || kinds.size >= 2 || amr.includes('mfa');
+  const issued = [...methods, ...(multi ? ['mfa'] : [])];
   return { amr: issued, acr: hardware ? 'phishing-resistant' : multi ? 'mfa' : 'single-factor' };
 }
 

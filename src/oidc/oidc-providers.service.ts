@@ -14,7 +14,6 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { GroupsService } from '../groups/groups.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-import { UserEvents } from '../users/user-events.js';
 import type { ClaimsUser } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { reuseClientInstances, tenantAdapterFactory, type ClientSource } from './oidc.adapter.js';
@@ -26,6 +25,7 @@ import { brandingOf, type Branding } from '../tenants/branding.js';
 import { PROVIDER_PAGES, type ProviderPages } from './provider-pages.port.js';
 import { deriveTenantKey } from '../../libs/crypto/index.js';
 import { prefetchKey, take } from './request-prefetch.js';
+import { attachFrontChannelLogout } from './front-channel-logout.js';
 
 export const CLIENT_SOURCE = Symbol('OIDC_CLIENT_SOURCE');
 export const KEY_SOURCE = Symbol('OIDC_KEY_SOURCE');
@@ -33,6 +33,15 @@ export const KEY_SOURCE = Symbol('OIDC_KEY_SOURCE');
 /** Where a tenant's signing keys come from (private JWKs, the active ones first). */
 export interface KeySource {
   providerJwks(tenantId: string): Promise<{ keys: JWK[] }>;
+}
+
+/** One client's sign-in within a session that ended. */
+export interface EndedSignIn {
+  tenantId: string;
+  clientId: string;
+  /** The account (the ID tokens' sub). */
+  sub: string;
+  sid?: string;
 }
 
 export interface TenantProvider {
@@ -68,6 +77,7 @@ export class OidcProviders {
   private readonly logger = new Logger('OidcProviders');
   private readonly cache: LRUCache<string, Promise<TenantProvider>>;
   private readonly security: ProviderSecurity;
+  private readonly endedListeners = new Set<(e: EndedSignIn) => void>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -80,20 +90,17 @@ export class OidcProviders {
     private readonly groups: GroupsService,
     private readonly metrics: MetricsService,
     tenantEvents: TenantEvents,
-    userEvents: UserEvents,
     audit: AuditService,
     blocker: BlockerService,
   ) {
     this.security = new ProviderSecurity(audit, blocker);
     this.cache = new LRUCache({ max: config.providerCacheSize });
     tenantEvents.subscribe((e) => this.invalidate(e.tenantId));
-    userEvents.subscribe(async (e) => {
-      // A new password also ends what the old one opened (a reset after a compromise must lock
-      // the intruder out); the user signs in again.
-      if (e.type === 'disabled' || e.type === 'deleted' || e.type === 'password_changed') {
-        await this.store.revokeAccount(e.tenantId, e.userId);
-      }
-    });
+  }
+
+  /** Sign-ins the provider itself ended (RP-initiated logout), for Back-Channel Logout. */
+  onSignInEnded(listener: (e: EndedSignIn) => void): void {
+    this.endedListeners.add(listener);
   }
 
   issuerOf(tenantId: string): string {
@@ -159,6 +166,7 @@ export class OidcProviders {
     this.pinOrigin(provider);
     reuseClientInstances(provider as unknown as Provider, tenantId, clients);
     this.writeOnce(provider, tenantId);
+    this.propagateLogout(provider, tenantId, issuer, settings);
     this.security.attach(provider, tenantId);
     provider.on('server_error', (_ctx: unknown, err: Error) => {
       this.logger.error({ err, tenantId }, 'OIDC server error');
@@ -176,6 +184,41 @@ export class OidcProviders {
       handle: provider.callback() as TenantProvider['handle'],
       branding: brandingOf(tenantId, settings),
     };
+  }
+
+  /**
+   * Logout propagation (decision note 0026): the provider's own Back-Channel Logout send, which
+   * it awaits inside the logout request, becomes a hand-off to LogoutPropagation (background,
+   * retried); ID tokens carry sid for clients with a logout URI; the logout confirmation renders
+   * the front-channel iframes.
+   */
+  private propagateLogout(
+    provider: Koa,
+    tenantId: string,
+    issuer: string,
+    settings: Parameters<typeof brandingOf>[1],
+  ) {
+    const listeners = this.endedListeners;
+    type LogoutClient = PolicyClient & {
+      backchannelLogoutUri?: string;
+      backchannelLogout(sub: string, sid?: string): Promise<void>;
+      includeSid(): boolean;
+    };
+    const proto = provider.Client.prototype as unknown as LogoutClient;
+    proto.backchannelLogout = async function (sub, sid) {
+      for (const l of listeners) l({ tenantId, clientId: this.clientId, sub, sid });
+    };
+    proto.includeSid = function () {
+      return Boolean(this.backchannelLogoutUri || this.frontchannel_logout_uri);
+    };
+    attachFrontChannelLogout(provider, {
+      issuer,
+      // The mount hands the provider paths without the tenant prefix (oidc.mount.ts).
+      confirmPath: '/logout/confirm',
+      cookie: { signed: true },
+      pages: this.pages,
+      branding: brandingOf(tenantId, settings),
+    });
   }
 
   /**

@@ -10,6 +10,7 @@ import { UsersModule } from '../users/users.module.js';
 import { OidcPayloadEntity } from './oidc-payload.entity.js';
 import { OidcPayloadStore } from './oidc-payload.store.js';
 import { OidcSessions } from './oidc-sessions.js';
+import { LogoutPropagation } from './logout-propagation.js';
 import { CLIENT_SOURCE, KEY_SOURCE, OidcProviders } from './oidc-providers.service.js';
 
 /**
@@ -29,9 +30,10 @@ import { CLIENT_SOURCE, KEY_SOURCE, OidcProviders } from './oidc-providers.servi
     OidcPayloadStore,
     OidcSessions,
     OidcProviders,
+    LogoutPropagation,
     { provide: CLIENT_SOURCE, useExisting: ClientsService },
     { provide: KEY_SOURCE, useExisting: SigningKeysService },
   ],
-  exports: [OidcProviders, OidcPayloadStore, OidcSessions],
+  exports: [OidcProviders, OidcPayloadStore, OidcSessions, LogoutPropagation],
 })
 export class OidcModule {}

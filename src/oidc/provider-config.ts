@@ -43,6 +43,8 @@ export const CLIENT_POLICY_PROPERTIES = [
   'is_group_restricted',
   'first_party',
   'register_enable',
+  'frontchannel_logout_uri',
+  'frontchannel_logout_session_required',
 ];
 
 /** Client fields the provider knows beyond the standard ones (custom properties). */
@@ -61,6 +63,8 @@ export type PolicyClient = {
   is_lock?: boolean;
   is_group_restricted?: boolean;
   first_party?: boolean;
+  frontchannel_logout_uri?: string;
+  frontchannel_logout_session_required?: boolean;
 };
 
 export interface ProviderParts {
@@ -222,9 +226,15 @@ export function buildProviderConfiguration(parts: ProviderParts): Configuration 
     claims: { acr: null, amr: null, sid: null, auth_time: null, iss: null, ...CLAIMS_BY_SCOPE },
     acrValues: [...ACR_LEVELS],
     // RFC 8414 / OIDC Discovery: where clients (MCP clients, agents) register when allowed.
-    discovery: s.dynamic_registration?.enabled
-      ? { registration_endpoint: `${parts.issuer}/register` }
-      : {},
+    // oidc-provider 9 has no Front-Channel Logout; the logout page renders its iframes
+    // (front-channel-logout.ts).
+    discovery: {
+      frontchannel_logout_supported: true,
+      frontchannel_logout_session_supported: true,
+      ...(s.dynamic_registration?.enabled
+        ? { registration_endpoint: `${parts.issuer}/register` }
+        : {}),
+    },
     scopes: PROVIDER_SCOPES,
     // The seed's authorize takes email_hint beside login_hint; both pre-fill the sign-in page.
     extraParams: ['email_hint'],
@@ -287,6 +297,9 @@ export function buildProviderConfiguration(parts: ProviderParts): Configuration 
     },
     features: {
       devInteractions: { enabled: false },
+      // Metadata, discovery and sid in ID tokens; the sending is ours (logout-propagation.ts):
+      // in the background with retries, never holding up the user's logout.
+      backchannelLogout: { enabled: true },
       claimsParameter: { enabled: true },
       clientCredentials: { enabled: true },
       introspection: {

@@ -19,6 +19,8 @@ export interface ProviderPages {
   error(b: Branding, error: string, description?: string): string;
   message(b: Branding, title: string, message: string): string;
   logout(b: Branding, o: { action: string; xsrf: string; client?: ClientDisplay }): string;
+  /** After a logout: hidden iframes for the clients' front-channel logout URLs, then `next`. */
+  frontChannelLogout(b: Branding, o: { frames: string[]; next: string }): string;
   deviceInput(b: Branding, o: { action: string; xsrf: string; error?: string }): string;
   deviceConfirm(
     b: Branding,

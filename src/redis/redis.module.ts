@@ -2,27 +2,32 @@ import {
   Global,
   Inject,
   Injectable,
-  Logger,
   Module,
+  type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { onceEvery } from '../common/throttle.js';
+import { RedisBreaker } from './redis-breaker.js';
+
+export { RedisBreaker, RedisUnavailableError } from './redis-breaker.js';
 
 /** The shared ioredis client, or `null` when REDIS_URL is unset (single replica, in-process state). */
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 export type RedisClient = Redis | null;
+/** The breaker around REDIS_CLIENT (null without Redis): `isOpen` while Redis is unreachable. */
+export const REDIS_BREAKER = Symbol('REDIS_BREAKER');
 
 /**
- * Builds the client without connecting: it connects on its first command, so a replica whose
- * Redis is briefly down still starts, and callers decide how to degrade. Options in the URL
- * query (`?keyPrefix=idp:`) reach ioredis as they are.
+ * Builds the client without connecting (the application connects it at bootstrap, in the
+ * background), so a replica whose Redis is down still starts, and callers decide how to degrade.
+ * Options in the URL query (`?keyPrefix=idp:`) reach ioredis as they are.
  */
 export function createRedisClient(url: string): Redis {
   const client = new Redis(url, {
     lazyConnect: true,
     // A sign-in must not hang on a dead Redis: fail the command quickly, the caller degrades.
+    // The breaker (redis-breaker.ts) turns the offline queue off while Redis is unreachable.
     maxRetriesPerRequest: 1,
     connectTimeout: 5_000,
     commandTimeout: 2_000,
@@ -31,20 +36,19 @@ export function createRedisClient(url: string): Redis {
 }
 
 @Injectable()
-class RedisLifecycle implements OnApplicationShutdown {
-  private readonly logger = new Logger('Redis');
+class RedisLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly client: RedisClient,
+    @Inject(REDIS_BREAKER) private readonly breaker: RedisBreaker | null,
+  ) {}
 
-  private readonly warning = onceEvery(30_000);
-
-  constructor(@Inject(REDIS_CLIENT) private readonly client: RedisClient) {
-    // Without a listener ioredis reports connection errors as unhandled 'error' events. While
-    // Redis is down it fails every reconnect: one line per 30 s is enough.
-    client?.on('error', (err: Error) => {
-      if (this.warning()) this.logger.warn({ err: err.message }, 'redis error');
-    });
+  /** Connect now, so an outage is known (and the breaker open) before the first request. */
+  onApplicationBootstrap() {
+    if (this.client?.status === 'wait') this.client.connect().catch(() => {});
   }
 
   async onApplicationShutdown() {
+    this.breaker?.stop();
     if (!this.client || this.client.status === 'end') return;
     if (this.client.status !== 'ready') {
       // Never connected, or reconnecting to a Redis that is down: quit() would wait for it.
@@ -64,8 +68,13 @@ class RedisLifecycle implements OnApplicationShutdown {
       useFactory: (config: AppConfig): RedisClient =>
         config.redisUrl ? createRedisClient(config.redisUrl) : null,
     },
+    {
+      provide: REDIS_BREAKER,
+      inject: [REDIS_CLIENT],
+      useFactory: (client: RedisClient) => (client ? new RedisBreaker(client) : null),
+    },
     RedisLifecycle,
   ],
-  exports: [REDIS_CLIENT],
+  exports: [REDIS_CLIENT, REDIS_BREAKER],
 })
 export class RedisModule {}

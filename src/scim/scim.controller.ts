@@ -28,6 +28,7 @@ import { ScimBulkService } from './scim-bulk.service.js';
 import { ScimGroupsService } from './scim-groups.service.js';
 import { ScimUsersService, type Written } from './scim-users.service.js';
 import { ApiScim } from '../common/api-docs.js';
+import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 
 type QueryParams = Record<string, unknown>;
 
@@ -415,8 +416,17 @@ export class ScimController {
 
   @Post('Bulk')
   @ApiOperation({ summary: 'Run SCIM bulk operations' })
-  @ApiScim({ status: 200, description: 'a BulkResponse: one result per operation' }, 400, 404, 413)
+  // 409/422 (Idempotency-Key): @Idempotent describes them, the SCIM filter renders them
+  @ApiScim(
+    { status: 200, description: 'a BulkResponse: one result per operation' },
+    400,
+    404,
+    413,
+    [409, ''],
+    [422, ''],
+  )
   @Authenticated(SCIM)
+  @Idempotent({ answersItself: true })
   async runBulk(
     @Param('tenant_id') tenantId: string,
     @Body() body: unknown,

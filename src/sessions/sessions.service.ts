@@ -5,6 +5,7 @@ import { page, type ListQuery, type Page } from '../common/pagination.js';
 import { notFound } from '../common/problem.js';
 import { OidcPayloadStore } from '../oidc/oidc-payload.store.js';
 import { OidcSessions } from '../oidc/oidc-sessions.js';
+import { LogoutPropagation } from '../oidc/logout-propagation.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { isUuid } from '../common/ids.js';
 import type { SessionDto } from './dto/session.dto.js';
@@ -49,6 +50,7 @@ export class SessionsService {
     private readonly store: OidcPayloadStore,
     private readonly sessions: OidcSessions,
     private readonly tenants: TenantsService,
+    private readonly logout: LogoutPropagation,
   ) {}
 
   /**
@@ -173,13 +175,13 @@ export class SessionsService {
     }
     if (typeof p.loginTs === 'number')
       await this.signIns.delete(tenantId, { account_id: accountId, login_ts: String(p.loginTs) });
+    this.logout.sessionsEnded(tenantId, [row]);
   }
 
-  /** Ends every session of the user, with every grant and token they hold. */
+  /** Ends every session of the user, with every grant and token they hold; apps are told. */
   async revokeAll(tenantId: string, accountId: string): Promise<number> {
     if (!isUuid(accountId)) return 0;
-    const sessions = (await this.sessions.ofAccount(tenantId, accountId)).length;
-    await this.store.revokeAccount(tenantId, accountId);
+    const sessions = await this.logout.endAccount(tenantId, accountId);
     await this.signIns.delete(tenantId, { account_id: accountId });
     return sessions;
   }

@@ -5,7 +5,8 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import type { JWK } from 'jose';
+import { importJWK, SignJWT, type JWK } from 'jose';
+import { DomainError } from '../common/domain-error.js';
 import { LRUCache } from 'lru-cache';
 import { DataSource, In, LessThanOrEqual, MoreThan, type EntityManager } from 'typeorm';
 import { SecretBox } from '../../libs/crypto/index.js';
@@ -243,6 +244,25 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   async providerJwks(tenantId: string): Promise<{ keys: JWK[] }> {
     const entry = await this.load(tenantId);
     return { keys: jsonCopy(entry.provider) };
+  }
+
+  /**
+   * A JWT signed with the tenant's active key of `alg` (what its JWKS publishes), for documents
+   * the server issues outside oidc-provider (Entra EAM ID tokens, signed client/tenant info).
+   */
+  async signJwt(
+    tenantId: string,
+    claims: Record<string, unknown>,
+    o: { alg?: SigningAlg; expiresIn?: string; typ?: string } = {},
+  ): Promise<string> {
+    const alg = o.alg ?? 'RS256';
+    const jwk = (await this.load(tenantId)).provider.find((k) => k.alg === alg);
+    if (!jwk) throw new DomainError('unavailable', 'no-signing-key', `No ${alg} signing key`);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg, kid: jwk.kid, typ: o.typ ?? 'JWT' })
+      .setIssuedAt()
+      .setExpirationTime(o.expiresIn ?? '5m')
+      .sign(await importJWK(jwk, alg));
   }
 
   /** The public JWKS: what `/<tenant>/jwks` publishes (active and grace keys). */

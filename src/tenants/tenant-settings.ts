@@ -35,6 +35,7 @@ export interface TenantSettings {
   use_pin: boolean;
   pin_size: number;
   use_pattern: boolean;
+  /** Points per side of the pattern grid (3–5); the seed spells it `patter_size`. */
   pattern_size: number;
   use_face_recognition: boolean;
   use_liveness: boolean;
@@ -62,7 +63,7 @@ export const DEFAULT_SETTINGS: TenantSettings = {
   use_pin: false,
   pin_size: 6,
   use_pattern: false,
-  pattern_size: 4,
+  pattern_size: 3,
   use_face_recognition: false,
   use_liveness: false,
   show_pin_when_typing: false,

@@ -37,6 +37,9 @@ function settingsFrom(dto: object): Partial<TenantSettings> {
     const value = (dto as Record<string, unknown>)[key];
     if (value !== undefined) out[key] = value;
   }
+  // The seed's spelling, accepted on input; pattern_size wins when both are given.
+  const alias = (dto as { patter_size?: unknown }).patter_size;
+  if (alias !== undefined && out.pattern_size === undefined) out.pattern_size = alias;
   return out as Partial<TenantSettings>;
 }
 

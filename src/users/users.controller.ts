@@ -39,6 +39,7 @@ import {
 } from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
 import { ApiProblems } from '../common/api-docs.js';
+import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 
 @ApiTags('users')
 @Controller('api/v1/tenants/:tenant_id/users')
@@ -102,15 +103,17 @@ export class UsersController {
     description: 'every valid user is created; failures carry a reason each',
   })
   @SkipAdminAudit()
+  @Idempotent()
   async batchCreate(
     @Param('tenant_id') tenantId: string,
     @Body() dto: BatchCreateUsersDto,
     @Req() req: FastifyRequest,
     @CurrentPrincipal() principal: Principal,
   ) {
-    const result = await this.users.batchCreate(tenantId, dto.users);
-    this.recordEach(tenantId, 'admin.user.create', result.created_user_ids, req, principal);
-    return result;
+    // Recorded inside the batch's transaction: the events commit with the users (decision 0023).
+    return this.users.batchCreate(tenantId, dto.users, (ids) =>
+      this.recordEach(tenantId, 'admin.user.create', ids, req, principal),
+    );
   }
 
   @Post('batch-delete')

@@ -289,7 +289,15 @@ export class UsersService {
    * each. Duplicates are found inside the batch first, then by the database (ON CONFLICT DO NOTHING),
    * so a concurrent writer cannot turn a duplicate into an error for the whole batch.
    */
-  async batchCreate(tenantId: string, items: unknown[]): Promise<BatchCreateResultDto> {
+  /**
+   * `inCommit` runs inside the batch's transaction with the ids it inserted, so what it writes
+   * (the audit events) commits with the users or not at all.
+   */
+  async batchCreate(
+    tenantId: string,
+    items: unknown[],
+    inCommit?: (createdIds: string[]) => void,
+  ): Promise<BatchCreateResultDto> {
     const passwords = items.filter(
       (i) => i && typeof i === 'object' && (i as { password?: unknown }).password !== undefined,
     ).length;
@@ -396,6 +404,7 @@ export class UsersService {
         const res = await this.users.insertIgnoringConflicts(tenantId, chunk, ['user_id'], m);
         for (const r of res) inserted.add(r.user_id!);
       }
+      inCommit?.(rows.filter((r) => inserted.has(r.user_id)).map((r) => r.user_id));
     });
     const rejected = candidates.filter((_c, i) => !inserted.has(rows[i].user_id));
     for (const { index, dto } of rejected) {

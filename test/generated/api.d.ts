@@ -1193,6 +1193,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/{tenant_id}/authn/clients/{client_id}/tenant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A client with its tenant's sign-in policy (seed: Get Client Tenant) */
+        get: operations["HeadlessInfoController_clientTenant"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/clients/{client_id}/tenant/signed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The same, as a JWT signed with the tenant key (seed: Get Client Tenant Signed)
+         * @description `data` is an RS256 JWT (iss = the tenant issuer, 5 minutes) carrying `client` and `tenant`; verify it against `/{tenant_id}/jwks`.
+         */
+        get: operations["HeadlessInfoController_clientTenantSigned"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/{tenant_id}/authn/policy": {
         parameters: {
             query?: never;
@@ -1902,6 +1939,186 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/{tenant_id}/authn/zkp/register/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign-up with a PIN/pattern, step 1: the OPAQUE registration response
+         * @description Only where the tenant allows sign-up (register_enable).
+         */
+        post: operations["PinPatternController_registerStart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/zkp/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign-up with a PIN/pattern, step 2: creates the user with the registration record */
+        post: operations["PinPatternController_register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/zkp/challenge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign-in step 1: the OPAQUE credential response for a username
+         * @description An unknown username gets an answer of the same shape that can never be finished. Counted by the blocker until step 2 succeeds.
+         */
+        post: operations["PinPatternController_challenge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/zkp/authenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign-in step 2: the OPAQUE finalisation; answers a single-use sign-in nonce
+         * @description The nonce finishes the authorisation named by the same auth_req_id (GET sign-in), once, within two minutes.
+         */
+        post: operations["PinPatternController_authenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/zkp/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the caller has a PIN/pattern, and of which factors */
+        get: operations["PinPatternController_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/zkp/change/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set or change the caller's PIN/pattern, step 1 */
+        post: operations["PinPatternController_changeStart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/zkp/change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set or change the caller's PIN/pattern, step 2: the new record */
+        post: operations["PinPatternController_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/zkp/aux-challenge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Re-prove the PIN/pattern while signed in, step 1 (e.g. before changing email) */
+        post: operations["PinPatternController_auxChallenge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/zkp/aux-authenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Re-prove the PIN/pattern while signed in, step 2 */
+        post: operations["PinPatternController_auxAuthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/users/{user_id}/pin-pattern": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether a user has a PIN/pattern (never the record) */
+        get: operations["UserPinPatternAdminController_status"];
+        put?: never;
+        post?: never;
+        /** Reset a user's PIN/pattern */
+        delete: operations["UserPinPatternAdminController_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2171,8 +2388,10 @@ export interface components {
             use_pin?: boolean;
             pin_size?: number;
             use_pattern?: boolean;
-            /** @description points in a 3×3 unlock pattern */
+            /** @description points per side of the pattern grid */
             pattern_size?: number;
+            /** @description the seed's spelling of pattern_size (input only) */
+            patter_size?: number;
             use_face_recognition?: boolean;
             use_liveness?: boolean;
             show_pin_when_typing?: boolean;
@@ -2212,8 +2431,10 @@ export interface components {
             use_pin?: boolean;
             pin_size?: number;
             use_pattern?: boolean;
-            /** @description points in a 3×3 unlock pattern */
+            /** @description points per side of the pattern grid */
             pattern_size?: number;
+            /** @description the seed's spelling of pattern_size (input only) */
+            patter_size?: number;
             use_face_recognition?: boolean;
             use_liveness?: boolean;
             show_pin_when_typing?: boolean;
@@ -2259,8 +2480,10 @@ export interface components {
             use_pin?: boolean;
             pin_size?: number;
             use_pattern?: boolean;
-            /** @description points in a 3×3 unlock pattern */
+            /** @description points per side of the pattern grid */
             pattern_size?: number;
+            /** @description the seed's spelling of pattern_size (input only) */
+            patter_size?: number;
             use_face_recognition?: boolean;
             use_liveness?: boolean;
             show_pin_when_typing?: boolean;
@@ -2310,8 +2533,10 @@ export interface components {
             use_pin?: boolean;
             pin_size?: number;
             use_pattern?: boolean;
-            /** @description points in a 3×3 unlock pattern */
+            /** @description points per side of the pattern grid */
             pattern_size?: number;
+            /** @description the seed's spelling of pattern_size (input only) */
+            patter_size?: number;
             use_face_recognition?: boolean;
             use_liveness?: boolean;
             show_pin_when_typing?: boolean;
@@ -2731,7 +2956,22 @@ export interface components {
             client_uri?: string | null;
             policy_uri?: string | null;
             tos_uri?: string | null;
+            /** @description Front-Channel Logout: loaded in a hidden iframe by the logout page (the seed's name for frontchannel_logout_uri) */
             client_logout_uri?: string | null;
+            /** @description the standard name for client_logout_uri (Front-Channel Logout 1.0) */
+            frontchannel_logout_uri?: string | null;
+            /**
+             * @description the front-channel iframe URL carries iss and sid
+             * @default false
+             */
+            frontchannel_logout_session_required: boolean;
+            /** @description Back-Channel Logout 1.0: receives a logout token (POST, logout_token=...) when a session with this client ends; https and public addresses only */
+            backchannel_logout_uri?: string | null;
+            /**
+             * @description ID tokens and logout tokens carry the session id (sid)
+             * @default false
+             */
+            backchannel_logout_session_required: boolean;
             /** @description terms the user accepts when signing in to this client (seed field) */
             op_user_agreement_url?: string | null;
             /**
@@ -2804,6 +3044,11 @@ export interface components {
             policy_uri: string | null;
             tos_uri: string | null;
             client_logout_uri: string | null;
+            /** @description the same as client_logout_uri */
+            frontchannel_logout_uri: string | null;
+            frontchannel_logout_session_required: boolean;
+            backchannel_logout_uri: string | null;
+            backchannel_logout_session_required: boolean;
             op_user_agreement_url: string | null;
             register_enable: boolean;
             is_lock: boolean;
@@ -2846,6 +3091,11 @@ export interface components {
             policy_uri: string | null;
             tos_uri: string | null;
             client_logout_uri: string | null;
+            /** @description the same as client_logout_uri */
+            frontchannel_logout_uri: string | null;
+            frontchannel_logout_session_required: boolean;
+            backchannel_logout_uri: string | null;
+            backchannel_logout_session_required: boolean;
             op_user_agreement_url: string | null;
             register_enable: boolean;
             is_lock: boolean;
@@ -2909,7 +3159,22 @@ export interface components {
             client_uri?: string | null;
             policy_uri?: string | null;
             tos_uri?: string | null;
+            /** @description Front-Channel Logout: loaded in a hidden iframe by the logout page (the seed's name for frontchannel_logout_uri) */
             client_logout_uri?: string | null;
+            /** @description the standard name for client_logout_uri (Front-Channel Logout 1.0) */
+            frontchannel_logout_uri?: string | null;
+            /**
+             * @description the front-channel iframe URL carries iss and sid
+             * @default false
+             */
+            frontchannel_logout_session_required: boolean;
+            /** @description Back-Channel Logout 1.0: receives a logout token (POST, logout_token=...) when a session with this client ends; https and public addresses only */
+            backchannel_logout_uri?: string | null;
+            /**
+             * @description ID tokens and logout tokens carry the session id (sid)
+             * @default false
+             */
+            backchannel_logout_session_required: boolean;
             /** @description terms the user accepts when signing in to this client (seed field) */
             op_user_agreement_url?: string | null;
             /**
@@ -3003,7 +3268,22 @@ export interface components {
             client_uri?: string | null;
             policy_uri?: string | null;
             tos_uri?: string | null;
+            /** @description Front-Channel Logout: loaded in a hidden iframe by the logout page (the seed's name for frontchannel_logout_uri) */
             client_logout_uri?: string | null;
+            /** @description the standard name for client_logout_uri (Front-Channel Logout 1.0) */
+            frontchannel_logout_uri?: string | null;
+            /**
+             * @description the front-channel iframe URL carries iss and sid
+             * @default false
+             */
+            frontchannel_logout_session_required: boolean;
+            /** @description Back-Channel Logout 1.0: receives a logout token (POST, logout_token=...) when a session with this client ends; https and public addresses only */
+            backchannel_logout_uri?: string | null;
+            /**
+             * @description ID tokens and logout tokens carry the session id (sid)
+             * @default false
+             */
+            backchannel_logout_session_required: boolean;
             /** @description terms the user accepts when signing in to this client (seed field) */
             op_user_agreement_url?: string | null;
             /**
@@ -3277,6 +3557,14 @@ export interface components {
             show_pin_when_typing: boolean;
             login_order: string[];
         };
+        ClientTenantDto: {
+            client: components["schemas"]["ClientInfoDto"];
+            tenant: components["schemas"]["SignInPolicyDto"];
+        };
+        SignedClientTenantDto: {
+            /** @description JWT (RS256, tenant key) with iss, iat, exp, client, tenant */
+            data: string;
+        };
         ScimErrorDto: {
             /**
              * @example [
@@ -3459,6 +3747,119 @@ export interface components {
             data: components["schemas"]["MyAppDto"][];
             has_next: boolean;
             total_count: number;
+        };
+        RegisterStartDto: {
+            /** @example alice */
+            username: string;
+            /** @example alice@example.com */
+            email: string;
+            /** @description the OPAQUE registration request (client.startRegistration) */
+            registration_request: string;
+        };
+        RegisterStartAnswerDto: {
+            /** @description the OPAQUE registration response (for client.finishRegistration) */
+            registration_response: string;
+        };
+        RegisterDto: {
+            /** @description the OPAQUE registration record (client.finishRegistration) */
+            encrypted_commitment: string;
+            /**
+             * @description the OPAQUE profile the client used
+             * @example opaque-1
+             */
+            proto_version: string;
+            /** @description ignored */
+            log_data?: {
+                [key: string]: unknown;
+            };
+            /** @example alice */
+            username: string;
+            /** @example alice@example.com */
+            email: string;
+        };
+        RegisteredDto: {
+            /** Format: uuid */
+            user_id: string;
+            username: string;
+        };
+        ChallengeDto: {
+            /**
+             * @description username or email
+             * @example alice
+             */
+            username: string;
+            /** @description the OPAQUE credential request (client.startLogin) */
+            cipherKey: string;
+        };
+        ChallengeAnswerDto: {
+            /** Format: uuid */
+            challenge_id: string;
+            /** @description the OPAQUE credential response (for client.finishLogin) */
+            challenge_data: string;
+            /** @example opaque-1 */
+            proto_version: string;
+        };
+        AuthenticateDto: {
+            /**
+             * @description username or email
+             * @example alice
+             */
+            username: string;
+            /** @description the OPAQUE credential request (client.startLogin) */
+            cipherKey: string;
+            /** Format: uuid */
+            challenge_id: string;
+            /** @description the OPAQUE finalisation (client.finishLogin: finishLoginRequest) */
+            challenge_data: string;
+            /** @description ignored */
+            ber?: {
+                [key: string]: unknown;
+            };
+            /** @description ignored */
+            log_data?: {
+                [key: string]: unknown;
+            };
+        };
+        AuthenticatedDto: {
+            /** @description single use, two minutes: finishes the authorisation named by auth_req_id */
+            nonce: string;
+            /** @description a further step (second factor, email) follows the sign-in */
+            need_verify: boolean;
+        };
+        PinPatternStatusDto: {
+            enrolled: boolean;
+            factors: ("PIN" | "PATTERN")[];
+            updated_at: string | null;
+        };
+        ChangeStartDto: {
+            /** @description the OPAQUE registration request (client.startRegistration) */
+            registration_request: string;
+        };
+        ChangeDto: {
+            /** @description the OPAQUE registration record (client.finishRegistration) */
+            encrypted_commitment: string;
+            /**
+             * @description the OPAQUE profile the client used
+             * @example opaque-1
+             */
+            proto_version: string;
+            /** @description ignored */
+            log_data?: {
+                [key: string]: unknown;
+            };
+        };
+        ChangedDto: {
+            factors: ("PIN" | "PATTERN")[];
+        };
+        AuxChallengeDto: {
+            /** @description the OPAQUE credential request (client.startLogin) */
+            cipherKey: string;
+        };
+        AuxAuthenticateDto: {
+            /** Format: uuid */
+            challenge_id: string;
+            /** @description the OPAQUE finalisation (client.finishLogin: finishLoginRequest) */
+            challenge_data: string;
         };
     };
     responses: never;
@@ -6002,7 +6403,10 @@ export interface operations {
     UsersController_batchCreate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a resend safe: the same key with the same body within the retention answers the first answer again (with Idempotent-Replayed: true); with another body, 422. Keys are per tenant. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 tenant_id: string;
             };
@@ -6059,8 +6463,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description A request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description the request is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This Idempotency-Key was used with another body */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9635,7 +10057,69 @@ export interface operations {
                     "application/json": components["schemas"]["ClientInfoDto"];
                 };
             };
-            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            /** @description unknown tenant or client */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessInfoController_clientTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientTenantDto"];
+                };
+            };
+            /** @description unknown tenant or client */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessInfoController_clientTenantSigned: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedClientTenantDto"];
+                };
+            };
+            /** @description unknown tenant or client */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11230,7 +11714,10 @@ export interface operations {
     ScimController_runBulk: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a resend safe: the same key with the same body within the retention answers the first answer again (with Idempotent-Replayed: true); with another body, 422. Keys are per tenant. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 tenant_id: string;
             };
@@ -11283,8 +11770,26 @@ export interface operations {
                     "application/scim+json": components["schemas"]["ScimErrorDto"];
                 };
             };
+            /** @description A request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": components["schemas"]["ScimErrorDto"];
+                };
+            };
             /** @description the request is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/scim+json": components["schemas"]["ScimErrorDto"];
+                };
+            };
+            /** @description This Idempotency-Key was used with another body */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13009,6 +13514,621 @@ export interface operations {
                 };
             };
             /** @description requires scope me:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PinPatternController_registerStart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterStartDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisterStartAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PinPatternController_register: {
+        parameters: {
+            query?: {
+                /** @description the pending authorisation (hosted interaction id) a sign-in will finish */
+                auth_req_id?: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PinPatternController_challenge: {
+        parameters: {
+            query?: {
+                /** @description the pending authorisation (hosted interaction id) a sign-in will finish */
+                auth_req_id?: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChallengeDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChallengeAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PinPatternController_authenticate: {
+        parameters: {
+            query?: {
+                /** @description the pending authorisation (hosted interaction id) a sign-in will finish */
+                auth_req_id?: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthenticateDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthenticatedDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PinPatternController_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PinPatternStatusDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PinPatternController_changeStart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeStartDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisterStartAnswerDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:credentials; the user's own token from a recent sign-in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PinPatternController_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangedDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:credentials; the user's own token from a recent sign-in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PinPatternController_auxChallenge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuxChallengeDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChallengeAnswerDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PinPatternController_auxAuthenticate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuxAuthenticateDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerifiedDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    UserPinPatternAdminController_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PinPatternStatusDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope users:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    UserPinPatternAdminController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope users:write */
             403: {
                 headers: {
                     [name: string]: unknown;

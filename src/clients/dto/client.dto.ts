@@ -125,8 +125,47 @@ export class ClientFieldsDto {
   @ApiPropertyOptional({ nullable: true, type: String }) @OptionalUri() client_uri?: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) @OptionalUri() policy_uri?: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) @OptionalUri() tos_uri?: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String }) @OptionalUri() client_logout_uri?:
-    string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description:
+      "Front-Channel Logout: loaded in a hidden iframe by the logout page (the seed's name for frontchannel_logout_uri)",
+  })
+  @OptionalUri()
+  client_logout_uri?: string | null;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'the standard name for client_logout_uri (Front-Channel Logout 1.0)',
+  })
+  @OptionalUri()
+  frontchannel_logout_uri?: string | null;
+
+  @ApiPropertyOptional({
+    default: false,
+    description: 'the front-channel iframe URL carries iss and sid',
+  })
+  @Present()
+  @IsBoolean()
+  frontchannel_logout_session_required?: boolean;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description:
+      'Back-Channel Logout 1.0: receives a logout token (POST, logout_token=...) when a session with this client ends; https and public addresses only',
+  })
+  @OptionalUri()
+  backchannel_logout_uri?: string | null;
+
+  @ApiPropertyOptional({
+    default: false,
+    description: 'ID tokens and logout tokens carry the session id (sid)',
+  })
+  @Present()
+  @IsBoolean()
+  backchannel_logout_session_required?: boolean;
 
   @ApiPropertyOptional({
     nullable: true,
@@ -309,6 +348,11 @@ export class ClientDto {
   @ApiProperty({ nullable: true, type: String }) policy_uri: string | null;
   @ApiProperty({ nullable: true, type: String }) tos_uri: string | null;
   @ApiProperty({ nullable: true, type: String }) client_logout_uri: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'the same as client_logout_uri' })
+  frontchannel_logout_uri: string | null;
+  @ApiProperty() frontchannel_logout_session_required: boolean;
+  @ApiProperty({ nullable: true, type: String }) backchannel_logout_uri: string | null;
+  @ApiProperty() backchannel_logout_session_required: boolean;
   @ApiProperty({ nullable: true, type: String }) op_user_agreement_url: string | null;
   @ApiProperty() register_enable: boolean;
   @ApiProperty() is_lock: boolean;

@@ -157,3 +157,13 @@ export class SignInPolicyDto {
   @ApiProperty() show_pin_when_typing!: boolean;
   @ApiProperty({ type: [String] }) login_order!: string[];
 }
+
+export class ClientTenantDto {
+  @ApiProperty({ type: ClientInfoDto }) client!: ClientInfoDto;
+  @ApiProperty({ type: SignInPolicyDto }) tenant!: SignInPolicyDto;
+}
+
+export class SignedClientTenantDto {
+  @ApiProperty({ description: 'JWT (RS256, tenant key) with iss, iat, exp, client, tenant' })
+  data!: string;
+}

@@ -1,13 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  createRemoteJWKSet,
-  customFetch,
-  importJWK,
-  jwtVerify,
-  SignJWT,
-  type JWTPayload,
-} from 'jose';
+import { createRemoteJWKSet, customFetch, jwtVerify, type JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { SecretBox } from '../../../libs/crypto/index.js';
 import { AuditService } from '../../audit/audit.service.js';
@@ -210,26 +203,22 @@ export class EamFlowService {
   }
 
   /** The ID token Entra expects back: our issuer, its app id as audience, the hint's subject. */
-  async idToken(flow: EamFlow): Promise<string> {
-    const { keys } = await this.keys.providerJwks(flow.tenantId);
-    const jwk = keys.find((k) => k.alg === 'RS256');
-    if (!jwk) throw new DomainError('unavailable', 'no-signing-key', 'No RS256 signing key');
-    const key = await importJWK(jwk, 'RS256');
+  idToken(flow: EamFlow): Promise<string> {
     const issuer = `${this.config.publicUrl.replace(/\/$/, '')}/${flow.tenantId}`;
-    return new SignJWT({
-      ...(flow.nonce ? { nonce: flow.nonce } : {}),
-      acr: flow.acr,
-      amr: ['otp'],
-      ...(flow.hint.oid ? { oid: flow.hint.oid } : {}),
-      ...(flow.hint.tid ? { tid: flow.hint.tid } : {}),
-      auth_time: Math.floor(Date.now() / 1000),
-    })
-      .setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'JWT' })
-      .setIssuer(issuer)
-      .setAudience(flow.clientId)
-      .setSubject(flow.hint.sub)
-      .setIssuedAt()
-      .setExpirationTime('10m')
-      .sign(key);
+    return this.keys.signJwt(
+      flow.tenantId,
+      {
+        iss: issuer,
+        aud: flow.clientId,
+        sub: flow.hint.sub,
+        ...(flow.nonce ? { nonce: flow.nonce } : {}),
+        acr: flow.acr,
+        amr: ['otp'],
+        ...(flow.hint.oid ? { oid: flow.hint.oid } : {}),
+        ...(flow.hint.tid ? { tid: flow.hint.tid } : {}),
+        auth_time: Math.floor(Date.now() / 1000),
+      },
+      { alg: 'RS256', expiresIn: '10m' },
+    );
   }
 }

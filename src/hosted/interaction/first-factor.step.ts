@@ -30,7 +30,8 @@ export class FirstFactorStep {
 
   render(l: Loaded, error?: string, status = 200): PageResult {
     const hint = l.interaction.params.login_hint ?? l.interaction.params.email_hint;
-    const methods = this.methods.forTenant(l.settings).map((m) =>
+    const active = this.methods.forTenant(l.settings);
+    const methods = active.map((m) =>
       m.render({
         tenantId: l.tenantId,
         uid: l.uid,
@@ -58,7 +59,7 @@ export class FirstFactorStep {
     ];
     return {
       status,
-      scripts: l.settings.passkey_enabled,
+      scripts: active.some((m) => m.scripts === 'wasm') ? 'wasm' : l.settings.passkey_enabled,
       html: loginPage(l.branding, {
         client: l.clientDisplay,
         methods,

@@ -44,6 +44,8 @@ export interface LoginMethod {
    * login post; its section on the login page links there.
    */
   readonly ownStep?: boolean;
+  /** The method's page runs WebAssembly (the PIN/pattern OPAQUE client): its CSP allows it. */
+  readonly scripts?: 'wasm';
   enabled(settings: Settings): boolean;
   /** The login as typed (username or email), counted by the brute-force blocker; none if the method has no such field. */
   loginName(form: Record<string, string>): string | undefined;
@@ -53,6 +55,8 @@ export interface LoginMethod {
     form: Record<string, string>,
     settings: Settings,
     ctx?: AuditContext,
+    /** The interaction the attempt belongs to (a PIN/pattern nonce is bound to it). */
+    uid?: string,
   ): Promise<LoginOutcome>;
 }
 

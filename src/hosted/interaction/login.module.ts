@@ -5,6 +5,14 @@ import { MailModule } from '../../mail/mail.module.js';
 import { MfaModule } from '../../mfa/mfa.module.js';
 import { OidcModule } from '../../oidc/oidc.module.js';
 import { PasskeysModule } from '../../passkeys/passkeys.module.js';
+import { PinPatternModule } from '../../pin-pattern/pin-pattern.module.js';
+import { PinPatternAssetsController } from '../assets/pin-pattern-assets.controller.js';
+import { PinPatternLoginMethod } from './pin-pattern.method.js';
+import { PinPatternEnrolmentStep } from './pin-pattern-enrolment.step.js';
+import {
+  PinPatternInteractionController,
+  PinPatternSignInController,
+} from './pin-pattern-sign-in.controller.js';
 import { SessionsModule } from '../../sessions/sessions.module.js';
 import { UsersModule } from '../../users/users.module.js';
 import { SignInCompletion } from './completion.js';
@@ -39,8 +47,14 @@ import { SignupStep } from './signup.step.js';
     SessionsModule,
     EmailFlowsModule,
     MailModule,
+    PinPatternModule,
   ],
-  controllers: [LoginController],
+  controllers: [
+    LoginController,
+    PinPatternSignInController,
+    PinPatternInteractionController,
+    PinPatternAssetsController,
+  ],
   providers: [
     InteractionContext,
     SignInCompletion,
@@ -56,6 +70,8 @@ import { SignupStep } from './signup.step.js';
     PasswordLoginMethod,
     PasskeyLoginMethod,
     EmailCodeLoginMethod,
+    PinPatternLoginMethod,
+    PinPatternEnrolmentStep,
   ],
   // The headless API (src/headless) runs the same rules and steps as the pages.
   exports: [LoginMethods, InteractionContext, SignInRules, SignInCompletion, SignupStep],
@@ -66,11 +82,13 @@ export class LoginModule implements OnModuleInit {
     private readonly password: PasswordLoginMethod,
     private readonly passkey: PasskeyLoginMethod,
     private readonly emailCode: EmailCodeLoginMethod,
+    private readonly pinPattern: PinPatternLoginMethod,
   ) {}
 
   onModuleInit() {
     this.methods.register(this.password);
     this.methods.register(this.passkey);
     this.methods.register(this.emailCode);
+    this.methods.register(this.pinPattern);
   }
 }

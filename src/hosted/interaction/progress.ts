@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { PageRequest, PageResult } from '../kit/page-reply.js';
 import { SignInCompletion } from './completion.js';
 import { EnrolmentStep } from './enrolment.step.js';
+import { PinPatternEnrolmentStep } from './pin-pattern-enrolment.step.js';
 import { InteractionContext, isPage, type Loaded, type SignedIn } from './interaction-context.js';
 import { SecondFactorStep } from './second-factor.step.js';
 import { SignInRules } from './sign-in-rules.js';
@@ -15,6 +16,7 @@ export class SignInProgress {
     private readonly secondFactor: SecondFactorStep,
     private readonly enrolment: EnrolmentStep,
     private readonly completion: SignInCompletion,
+    private readonly pinPattern: PinPatternEnrolmentStep,
   ) {}
 
   /** A first factor passed: what SignInRules.nextStage says comes next, as a page. */
@@ -25,7 +27,8 @@ export class SignInProgress {
       case 'enrol':
         return this.enrolment.begin(l, state);
       case 'complete':
-        return this.completion.complete(l, http, state);
+        // The tenant uses a PIN/pattern the user has not set: offered once per sign-in, skippable.
+        return (await this.pinPattern.offer(l, state)) ?? this.completion.complete(l, http, state);
     }
   }
 

@@ -71,7 +71,7 @@ export class SignInRules {
       fail('blocked');
       return { kind: 'failed', message: method.failureMessage };
     }
-    const outcome = await method.authenticate(tenantId, form, l.settings, http);
+    const outcome = await method.authenticate(tenantId, form, l.settings, http, l.uid);
     switch (outcome.status) {
       case 'failed':
         // Counted for the login as typed and for the account it named: a username and an

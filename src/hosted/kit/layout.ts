@@ -22,6 +22,12 @@ export const PAGE_CSP =
 export const PAGE_CSP_SCRIPTS =
   "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' https: data:; base-uri 'none'; frame-ancestors 'none'";
 
+/** The PIN/pattern sign-in: the same, plus compiling the OPAQUE client's WebAssembly. */
+export const PAGE_CSP_WASM = PAGE_CSP_SCRIPTS.replace(
+  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+);
+
 /** The app's one escaper (src/common/html.ts), under the short name the page templates use. */
 export const esc = escapeHtml;
 

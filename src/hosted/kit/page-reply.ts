@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { auditContextOf } from '../../audit/audit.service.js';
-import { PAGE_CSP, PAGE_CSP_SCRIPTS } from './layout.js';
+import { PAGE_CSP, PAGE_CSP_SCRIPTS, PAGE_CSP_WASM } from './layout.js';
 
 /**
  * What a hosted-page request answers: a page (`scripts` when it runs a WebAuthn ceremony), a
  * redirect back into the provider, or the JSON options of a ceremony.
  */
 export type PageResult =
-  | { status: number; html: string; scripts?: boolean }
+  | { status: number; html: string; scripts?: boolean | 'wasm' }
   | { status: 303; location: string }
   | { status: number; json: unknown };
 
@@ -33,7 +33,11 @@ export function send(reply: FastifyReply, page: PageReply) {
     .header('x-content-type-options', 'nosniff')
     .header(
       'content-security-policy',
-      'scripts' in page && page.scripts ? PAGE_CSP_SCRIPTS : PAGE_CSP,
+      !('scripts' in page) || !page.scripts
+        ? PAGE_CSP
+        : page.scripts === 'wasm'
+          ? PAGE_CSP_WASM
+          : PAGE_CSP_SCRIPTS,
     );
   if ('location' in page) {
     void reply.status(303).header('location', page.location).send();

@@ -123,12 +123,27 @@ export class TenantSettingsDto {
 
   @ApiPropertyOptional() @IsOptional() @IsBoolean() use_pattern?: boolean;
 
-  @ApiPropertyOptional({ minimum: 4, maximum: 9, description: 'points in a 3×3 unlock pattern' })
+  @ApiPropertyOptional({
+    minimum: 3,
+    maximum: 5,
+    description: 'points per side of the pattern grid',
+  })
   @IsOptional()
   @IsInt()
-  @Min(4)
-  @Max(9)
+  @Min(3)
+  @Max(5)
   pattern_size?: number;
+
+  @ApiPropertyOptional({
+    minimum: 3,
+    maximum: 5,
+    description: "the seed's spelling of pattern_size (input only)",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(3)
+  @Max(5)
+  patter_size?: number;
 
   @ApiPropertyOptional() @IsOptional() @IsBoolean() use_face_recognition?: boolean;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() use_liveness?: boolean;

@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { TenancyModule } from '../../libs/tenancy/index.js';
+import { BlockerModule } from '../blocker/blocker.module.js';
+import { MfaModule } from '../mfa/mfa.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { OpaqueServer } from './opaque-server.js';
+import { PinPatternController, UserPinPatternAdminController } from './pin-pattern.controller.js';
+import {
+  PinPatternCredentialEntity,
+  PinPatternServerSetupEntity,
+  PinPatternTicketEntity,
+} from './pin-pattern.entities.js';
+import { PinPatternService } from './pin-pattern.service.js';
+import { PinPatternTickets } from './pin-pattern-tickets.js';
+
+/** PIN and pattern sign-in (OPAQUE); PinPatternService.redeemNonce serves the hosted login. */
+@Module({
+  imports: [
+    TenancyModule.forFeature([
+      PinPatternCredentialEntity,
+      PinPatternServerSetupEntity,
+      PinPatternTicketEntity,
+    ]),
+    UsersModule,
+    BlockerModule,
+    MfaModule,
+  ],
+  controllers: [PinPatternController, UserPinPatternAdminController],
+  providers: [PinPatternService, OpaqueServer, PinPatternTickets],
+  exports: [PinPatternService],
+})
+export class PinPatternModule {}
