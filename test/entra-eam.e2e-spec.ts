@@ -12,6 +12,7 @@ import {
 } from 'jose';
 import { enrolTotp, freshStep, selfToken, totpCode } from './account-support.js';
 import { tenant, user } from './fixtures.js';
+import { SoftAuthenticator } from './webauthn-support.js';
 import { startTestApp, type TestApp } from './harness.js';
 import { Browser, findForm } from './oidc-support.js';
 
@@ -75,7 +76,9 @@ describe('Entra ID external MFA', () => {
     const tf = await tenant(t, { scopes: ['tenants:write', 'clients:write'] });
     await user(t, tf.tenantId);
     await freshStep();
-    const { secret } = await enrolTotp(t, tf.tenantId, await selfToken(t, tf.tenantId));
+    // The user's own token from before TOTP (a later password-only sign-in would stop at it).
+    const token = await selfToken(t, tf.tenantId);
+    const { secret } = await enrolTotp(t, tf.tenantId, token);
     const client = await t.http('POST', `/api/v1/tenants/${tf.tenantId}/clients`, {
       body: {
         client_id: APP_ID,
@@ -91,7 +94,7 @@ describe('Entra ID external MFA', () => {
       },
     });
     expect(on.status).toBe(200);
-    return { ...tf, secret };
+    return { ...tf, secret, token };
   }
 
   const request = async (overrides: Record<string, string> = {}) => ({
@@ -154,6 +157,60 @@ describe('Entra ID external MFA', () => {
 
     const events = await t.http('GET', `/api/v1/tenants/${x.tenantId}/audit-events?type=login.*`);
     expect(events.status).toBe(200);
+  });
+
+  it('takes a passkey of the hinted user as the second factor (amr fido)', async () => {
+    const x = await setup();
+    const token = x.token;
+    const base = `/api/v1/tenants/${x.tenantId}/me/passkeys`;
+    const authr = new SoftAuthenticator(new URL(t.baseUrl).hostname, t.baseUrl);
+    const ro = await t.http('POST', `${base}/registration-options`, { key: token });
+    const reg = await t.http('POST', `${base}/registration`, {
+      key: token,
+      body: {
+        challenge_id: ro.body.challenge_id,
+        response: authr.register(ro.body.options.challenge),
+      },
+    });
+    expect(reg.status).toBe(201);
+    const userId = (await t.http('GET', `/api/v1/tenants/${x.tenantId}/users/by-username/alice`))
+      .body.user_id as string;
+
+    const browser = new Browser();
+    const started = await browser.post(`${x.issuer}/authorize`, await request());
+    const mfa = new URL(started.location!);
+    const page = await browser.get(mfa);
+    expect(page.html).toContain('data-passkey-login');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+
+    const options = async () => {
+      const o = await browser.request('POST', `${mfa.href}/passkey-options`, {});
+      return JSON.parse(o.html) as { challenge_id: string; options: { challenge: string } };
+    };
+    // Another authenticator's assertion (wrong origin) is refused; the user's own passes.
+    const first = await options();
+    const bad = await browser.post(mfa, {
+      method: 'passkey',
+      challenge_id: first.challenge_id,
+      response: JSON.stringify(
+        authr.assert(first.options.challenge, { userHandle: userId, origin: 'https://evil.test' }),
+      ),
+    });
+    expect(bad.status).toBe(401);
+    const second = await options();
+    const done = await browser.post(mfa, {
+      method: 'passkey',
+      challenge_id: second.challenge_id,
+      response: JSON.stringify(authr.assert(second.options.challenge, { userHandle: userId })),
+    });
+    expect(done.status).toBe(200);
+    const back = findForm(done.html, CALLBACK);
+    const { payload } = await jwtVerify(
+      back.fields.id_token,
+      createRemoteJWKSet(new URL(`${x.issuer}/jwks`)),
+      { issuer: x.issuer, audience: APP_ID },
+    );
+    expect(payload).toMatchObject({ acr: 'possessionorinherence', amr: ['fido', 'hwk'] });
   });
 
   it('refuses hints Entra did not sign, for another app, expired, or for nobody here', async () => {

@@ -97,7 +97,7 @@ export const DEFAULT_SETTINGS: TenantSettings = {
     jwks_uri: null,
     client_id: null,
     accepted_acr: ['possessionorinherence'],
-    methods: ['totp'],
+    methods: ['totp', 'passkey'],
   },
 };
 

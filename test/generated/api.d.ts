@@ -2375,11 +2375,13 @@ export interface components {
              */
             accepted_acr: string[];
             /**
+             * @description which second factors satisfy Entra here (a passkey reaches possessionorinherence with amr fido)
              * @default [
-             *       "totp"
+             *       "totp",
+             *       "passkey"
              *     ]
              */
-            methods: "totp"[];
+            methods: ("totp" | "passkey")[];
         };
         CreateTenantDto: {
             register_enable?: boolean;

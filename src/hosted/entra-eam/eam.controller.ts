@@ -83,11 +83,30 @@ export class EamController {
       );
       return {
         status: 200,
+        scripts: flow.methods.includes('passkey'),
         html: eamForm(await this.branding(t), {
           action: `${this.config.publicUrl.replace(/\/$/, '')}/${t}/eam/${flowId}`,
           username: flow.username,
+          methods: flow.methods,
         }),
       };
+    });
+  }
+
+  @Post(':flow_id/passkey-options')
+  passkeyOptions(
+    @Param('tenant_id') t: string,
+    @Param('flow_id') flowId: string,
+    @Req() req: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.boundary.reply(r, async (): Promise<PageReply> => {
+      const flow = this.flows.open(
+        t,
+        FLOW_ID.test(flowId) ? flowId : '',
+        readCookie(req.headers.cookie, COOKIE),
+      );
+      return { status: 200, json: await this.flows.passkeyOptions(flow) };
     });
   }
 
@@ -107,18 +126,27 @@ export class EamController {
       );
       const b = await this.branding(t);
       const action = `${this.config.publicUrl.replace(/\/$/, '')}/${t}/eam/${flowId}`;
-      const passed = await this.flows.verify(flow, form(body).code, auditContextOf(req).ip);
+      const f = form(body);
+      const method = f.method === 'passkey' ? 'passkey' : 'totp';
+      const ip = auditContextOf(req).ip;
+      const passed =
+        method === 'passkey'
+          ? await this.flows.verifyPasskey(flow, f.challenge_id, f.response, ip)
+          : await this.flows.verify(flow, f.code, ip);
       if (passed !== true) {
         const error =
           passed === 'blocked'
             ? 'Too many attempts. Try again later.'
-            : 'The code is wrong or was already used.';
+            : method === 'passkey'
+              ? 'The passkey could not be verified.'
+              : 'The code is wrong or was already used.';
         return {
           status: passed === 'blocked' ? 429 : 401,
-          html: eamForm(b, { action, username: flow.username, error }),
+          scripts: flow.methods.includes('passkey'),
+          html: eamForm(b, { action, username: flow.username, methods: flow.methods, error }),
         };
       }
-      const idToken = await this.flows.idToken(flow);
+      const idToken = await this.flows.idToken(flow, method);
       return {
         status: 200,
         html: formPost(b, flow.redirectUri, {

@@ -10,6 +10,7 @@ import { DomainError } from '../../common/domain-error.js';
 import { guardedFetch } from '../../common/outbound-url.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { TotpService } from '../../mfa/totp.service.js';
+import { PasskeysService } from '../../passkeys/passkeys.service.js';
 import { SigningKeysService } from '../../signing-keys/signing-keys.service.js';
 import type { EntraEam } from '../../tenants/tenant-settings.js';
 import { TenantsService } from '../../tenants/tenants.service.js';
@@ -28,6 +29,8 @@ export interface EamFlow {
   /** The hint's subject claims, returned as Entra requires (sub, oid, tid). */
   hint: { sub: string; oid?: string; tid?: string };
   acr: string;
+  /** The second factors this user can use here (tenant's `methods` ∩ what the user has). */
+  methods: Array<'totp' | 'passkey'>;
   expiresAt: number;
 }
 
@@ -55,6 +58,7 @@ export class EamFlowService {
     private readonly clients: ClientsService,
     private readonly users: UsersService,
     private readonly totp: TotpService,
+    private readonly passkeys: PasskeysService,
     private readonly blocker: BlockerService,
     private readonly keys: SigningKeysService,
     private readonly audit: AuditService,
@@ -117,9 +121,8 @@ export class EamFlowService {
     if (!user || user.is_disabled || typeof hint.sub !== 'string') {
       throw eamError('the user named by the hint has no active account here');
     }
-    if (!(await this.totp.hasSecondFactor(tenantId, user.user_id))) {
-      throw eamError('the user has no second factor enrolled here');
-    }
+    const methods = await this.methodsOf(tenantId, user.user_id, eam.methods);
+    if (!methods.length) throw eamError('the user has no second factor enrolled here');
     return {
       flowId: randomBytes(16).toString('base64url'),
       tenantId,
@@ -135,8 +138,49 @@ export class EamFlowService {
         tid: typeof hint.tid === 'string' ? hint.tid : undefined,
       },
       acr,
+      methods,
       expiresAt: Date.now() + FLOW_TTL_MS,
     };
+  }
+
+  private async methodsOf(tenantId: string, userId: string, allowed: string[]) {
+    const out: EamFlow['methods'] = [];
+    if (allowed.includes('totp') && (await this.totp.hasSecondFactor(tenantId, userId))) {
+      out.push('totp');
+    }
+    if (allowed.includes('passkey') && (await this.passkeys.hasPasskey(tenantId, userId))) {
+      out.push('passkey');
+    }
+    return out;
+  }
+
+  /** Assertion options for the flow's user's passkeys (their username narrows the list). */
+  passkeyOptions(flow: EamFlow) {
+    if (!flow.methods.includes('passkey')) throw eamError('passkeys are not offered here');
+    return this.passkeys.authenticationOptions(flow.tenantId, flow.username);
+  }
+
+  /** A passkey assertion of the flow's user (another user's passkey does not count). */
+  async verifyPasskey(
+    flow: EamFlow,
+    challengeId: unknown,
+    raw: unknown,
+    ip: string | null,
+  ): Promise<boolean | 'blocked'> {
+    if (!flow.methods.includes('passkey')) return false;
+    const who = { ip, username: flow.username };
+    const check = await this.blocker.check(flow.tenantId, who);
+    if (check.blocked) return 'blocked';
+    let userId: string | undefined;
+    try {
+      const response = typeof raw === 'string' && raw.length < 32_768 ? JSON.parse(raw) : null;
+      if (response && typeof response === 'object' && typeof challengeId === 'string') {
+        userId = await this.passkeys.verifyAuthentication(flow.tenantId, challengeId, response);
+      }
+    } catch (err) {
+      if (!(err instanceof DomainError) && !(err instanceof SyntaxError)) throw err;
+    }
+    return this.settle(flow, userId === flow.userId, who, check, 'passkey');
   }
 
   /** The acr Entra asks for in `claims` (essential values), if this tenant accepts it. */
@@ -177,19 +221,30 @@ export class EamFlowService {
     const check = await this.blocker.check(flow.tenantId, who);
     if (check.blocked) return 'blocked';
     const value = typeof code === 'string' ? code.replace(/\s/g, '').slice(0, 16) : '';
+    if (!flow.methods.includes('totp')) return false;
     const ok =
       /^\d{6}$/.test(value) && (await this.totp.verifyTotp(flow.tenantId, flow.userId, value));
+    return this.settle(flow, ok, who, check, 'totp');
+  }
+
+  private async settle(
+    flow: EamFlow,
+    ok: boolean,
+    who: { ip: string | null; username: string },
+    check: Awaited<ReturnType<BlockerService['check']>>,
+    method: 'totp' | 'passkey',
+  ): Promise<boolean> {
     const event = {
       tenantId: flow.tenantId,
       actorType: 'user' as const,
       actorId: flow.userId,
       subjectId: flow.userId,
-      ip,
-      method: 'totp',
+      ip: who.ip,
+      method,
       details: { client_id: flow.clientId, flow: 'entra_eam' },
     };
     if (!ok) {
-      await this.blocker.recordFailure(flow.tenantId, { ...who, method: 'totp' });
+      await this.blocker.recordFailure(flow.tenantId, { ...who, method });
       this.audit.record({ ...event, type: 'login.failure' });
       return false;
     }
@@ -203,7 +258,7 @@ export class EamFlowService {
   }
 
   /** The ID token Entra expects back: our issuer, its app id as audience, the hint's subject. */
-  idToken(flow: EamFlow): Promise<string> {
+  idToken(flow: EamFlow, method: 'totp' | 'passkey'): Promise<string> {
     const issuer = `${this.config.publicUrl.replace(/\/$/, '')}/${flow.tenantId}`;
     return this.keys.signJwt(
       flow.tenantId,
@@ -213,7 +268,8 @@ export class EamFlowService {
         sub: flow.hint.sub,
         ...(flow.nonce ? { nonce: flow.nonce } : {}),
         acr: flow.acr,
-        amr: ['otp'],
+        // Entra reads FIDO2 as `fido`; a TOTP code as `otp`.
+        amr: method === 'passkey' ? ['fido', 'hwk'] : ['otp'],
         ...(flow.hint.oid ? { oid: flow.hint.oid } : {}),
         ...(flow.hint.tid ? { tid: flow.hint.tid } : {}),
         auth_time: Math.floor(Date.now() / 1000),

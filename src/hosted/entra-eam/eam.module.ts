@@ -3,6 +3,7 @@ import { AuditModule } from '../../audit/audit.module.js';
 import { BlockerModule } from '../../blocker/blocker.module.js';
 import { ClientsModule } from '../../clients/clients.module.js';
 import { MfaModule } from '../../mfa/mfa.module.js';
+import { PasskeysModule } from '../../passkeys/passkeys.module.js';
 import { SigningKeysModule } from '../../signing-keys/signing-keys.module.js';
 import { TenantsModule } from '../../tenants/tenants.module.js';
 import { UsersModule } from '../../users/users.module.js';
@@ -16,6 +17,7 @@ import { EamFlowService } from './eam.flow.js';
     ClientsModule,
     UsersModule,
     MfaModule,
+    PasskeysModule,
     BlockerModule,
     SigningKeysModule,
     AuditModule,

@@ -1,21 +1,39 @@
 import { alertBlock, esc, layout, type Branding } from '../kit/layout.js';
+import { WEBAUTHN_SCRIPTS } from '../kit/steps.js';
 
 /** The seed's "Microsoft-Mfa-Form": the second factor for a sign-in Entra ID started. */
 export function eamForm(
   b: Branding,
-  o: { action: string; username: string; error?: string },
+  o: { action: string; username: string; methods: string[]; error?: string },
 ): string {
+  const passkey = o.methods.includes('passkey')
+    ? `<section class="method" aria-label="Verify with a passkey" data-passkey-section hidden>
+<form method="post" action="${esc(o.action)}" data-passkey-login data-options="${esc(o.action)}/passkey-options">
+<input type="hidden" name="method" value="passkey">
+<input type="hidden" name="challenge_id" value="">
+<input type="hidden" name="response" value="">
+<p class="alert" role="alert" data-passkey-error hidden></p>
+<button type="button" data-passkey-start hidden>Use a passkey</button>
+</form>
+</section>
+${WEBAUTHN_SCRIPTS}`
+    : '';
+  const totp = o.methods.includes('totp')
+    ? `<form method="post" action="${esc(o.action)}">
+<input type="hidden" name="method" value="totp">
+<label for="code">Code from your authenticator app</label>
+<input id="code" type="text" name="code" inputmode="numeric" pattern="[0-9 ]*" maxlength="12" autocomplete="one-time-code" required autofocus>
+<button type="submit">Verify</button>
+</form>`
+    : '';
   return layout(
     b,
     'Verify it is you',
     `<h1>Verify it is you</h1>
 <p>Your organisation's Microsoft sign-in asks for a second step for <strong>${esc(o.username)}</strong>.</p>
 ${alertBlock(o.error)}
-<form method="post" action="${esc(o.action)}">
-<label for="code">Code from your authenticator app</label>
-<input id="code" type="text" name="code" inputmode="numeric" pattern="[0-9 ]*" maxlength="12" autocomplete="one-time-code" required autofocus>
-<button type="submit">Verify</button>
-</form>`,
+${passkey}
+${totp}`,
   );
 }
 

@@ -14,7 +14,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 
-export const EAM_METHODS = ['totp'] as const;
+export const EAM_METHODS = ['totp', 'passkey'] as const;
 
 /**
  * Microsoft Entra ID external authentication method: Entra sends its signed id_token_hint to
@@ -68,7 +68,13 @@ export class EntraEamDto {
   @MaxLength(100, { each: true })
   accepted_acr?: string[];
 
-  @ApiPropertyOptional({ isArray: true, enum: EAM_METHODS, default: ['totp'] })
+  @ApiPropertyOptional({
+    isArray: true,
+    enum: EAM_METHODS,
+    default: ['totp', 'passkey'],
+    description:
+      'which second factors satisfy Entra here (a passkey reaches possessionorinherence with amr fido)',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
