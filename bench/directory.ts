@@ -67,7 +67,7 @@ try {
       get(`/api/v1/tenants/${tenant}/users?email=${probe(i).slice(0, 10)}`),
     ),
     'by-username lookup': await timeCalls(200, (i) =>
-      get(`/api/v1/tenants/${tenant}/users/by-username/${probe(i)}`),
+      get(`/api/v1/tenants/${tenant}/users/by-username/${encodeURIComponent(probe(i))}`),
     ),
   };
   for (const [name, r] of Object.entries(results)) {

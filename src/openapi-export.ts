@@ -15,6 +15,8 @@ const config = loadConfig({
 });
 const { app } = await createApp(config);
 const document = buildOpenApiDocument(app, config);
+// The committed document names no host: a deployment serves its own with its PUBLIC_URL.
+document.servers = [{ url: '/', description: 'the deployment serving this document' }];
 await app.close();
 rmSync(dataDir, { recursive: true, force: true });
 writeFileSync(

@@ -15,6 +15,10 @@ export function buildOpenApiDocument(
         'RFC 9457 `application/problem+json`.',
     )
     .setVersion(config.version)
+    .setLicense(
+      'UNLICENSED (proprietary)',
+      'https://docs.npmjs.com/cli/configuring-npm/package-json#license',
+    )
     .addServer(config.publicUrl)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
     .addBearerAuth(

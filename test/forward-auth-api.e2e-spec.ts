@@ -52,7 +52,7 @@ describe('forward-auth: protected apps API and check conventions', () => {
       });
       created.push(r.body.app_id as string);
     }
-    const page = await t.http('GET', `${apps(tid)}?limit=2`, { key: reader });
+    const page = await t.http('GET', `${apps(tid)}?limit=2&sort_direction=1`, { key: reader });
     expect(page.status).toBe(200);
     expect(page.body.total_count).toBe(3);
     expect(page.body.has_next).toBe(true);

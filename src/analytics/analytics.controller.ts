@@ -1,8 +1,9 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../auth/auth.decorators.js';
 import { AnalyticsService } from './analytics.service.js';
 import { LoginAnalyticsDto, LoginAnalyticsQuery, MethodCountsDto } from './dto/analytics.dto.js';
+import { ApiProblems } from '../common/api-docs.js';
 
 @ApiTags('analytics')
 @ApiExtraModels(MethodCountsDto)
@@ -11,6 +12,8 @@ export class AnalyticsController {
   constructor(private readonly analytics: AnalyticsService) {}
 
   @Get('logins')
+  @ApiOperation({ summary: 'Sign-in counts per time bucket' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'analytics:read' })
   @ApiOkResponse({
     type: LoginAnalyticsDto,

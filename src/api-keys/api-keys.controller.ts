@@ -10,7 +10,13 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { PlatformAudit } from '../audit/platform-audit.interceptor.js';
 import { Authenticated, CurrentPrincipal, Public } from '../auth/auth.decorators.js';
 import { SCOPES, type Principal } from '../auth/scopes.js';
@@ -24,6 +30,7 @@ import {
   ScopeDto,
   UpdateApiKeyDto,
 } from './dto/api-key.dto.js';
+import { ApiProblems } from '../common/api-docs.js';
 
 const uuid = new ParseUUIDPipe({ version: '4' });
 
@@ -33,6 +40,8 @@ export class TenantApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
   @Post()
+  @ApiOperation({ summary: 'Create a tenant API key' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'api-keys:write' })
   @ApiCreatedResponse({ type: ApiKeyWithSecretDto, description: '`api_key` is shown only here' })
   create(
@@ -44,6 +53,8 @@ export class TenantApiKeysController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'List a tenant’s API keys' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'api-keys:read' })
   @ApiOkResponse({ type: ApiKeyPageDto })
   list(@Param('tenant_id') tenantId: string, @Query() q: ListQuery) {
@@ -51,6 +62,8 @@ export class TenantApiKeysController {
   }
 
   @Get(':key_id')
+  @ApiOperation({ summary: 'Get a tenant API key' })
+  @ApiProblems(404)
   @Authenticated({ scope: 'api-keys:read' })
   @ApiOkResponse({ type: ApiKeyDto })
   get(@Param('tenant_id') tenantId: string, @Param('key_id', uuid) keyId: string) {
@@ -58,6 +71,8 @@ export class TenantApiKeysController {
   }
 
   @Patch(':key_id')
+  @ApiOperation({ summary: 'Update a tenant API key' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'api-keys:write' })
   @ApiOkResponse({ type: ApiKeyDto })
   update(
@@ -70,6 +85,8 @@ export class TenantApiKeysController {
   }
 
   @Delete(':key_id')
+  @ApiOperation({ summary: 'Delete a tenant API key' })
+  @ApiProblems(404)
   @HttpCode(204)
   @Authenticated({ scope: 'api-keys:write' })
   @ApiNoContentResponse()
@@ -82,6 +99,8 @@ export class TenantApiKeysController {
   }
 
   @Post(':key_id/regenerate')
+  @ApiOperation({ summary: 'Regenerate a tenant API key’s secret' })
+  @ApiProblems(404)
   @HttpCode(200)
   @Authenticated({ scope: 'api-keys:write' })
   @ApiOkResponse({ type: ApiKeyWithSecretDto, description: 'the new `api_key`, shown only here' })
@@ -100,6 +119,7 @@ export class OperatorApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
   @Get('scopes')
+  @ApiOperation({ summary: 'List the scopes an API key can carry' })
   @Public()
   @ApiOkResponse({ type: [ScopeDto] })
   scopes(): ScopeDto[] {
@@ -107,6 +127,8 @@ export class OperatorApiKeysController {
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create an operator API key' })
+  @ApiProblems(400)
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiCreatedResponse({
     type: ApiKeyWithSecretDto,
@@ -118,6 +140,8 @@ export class OperatorApiKeysController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'List operator API keys' })
+  @ApiProblems(400)
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiOkResponse({ type: ApiKeyPageDto })
   list(@Query() q: ListQuery) {
@@ -125,6 +149,8 @@ export class OperatorApiKeysController {
   }
 
   @Get(':key_id')
+  @ApiOperation({ summary: 'Get an operator API key' })
+  @ApiProblems(404)
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiOkResponse({ type: ApiKeyDto })
   get(@Param('key_id', uuid) keyId: string) {
@@ -132,6 +158,8 @@ export class OperatorApiKeysController {
   }
 
   @Patch(':key_id')
+  @ApiOperation({ summary: 'Update an operator API key' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiOkResponse({ type: ApiKeyDto })
   @PlatformAudit('operator_key.update')
@@ -144,6 +172,8 @@ export class OperatorApiKeysController {
   }
 
   @Delete(':key_id')
+  @ApiOperation({ summary: 'Delete an operator API key' })
+  @ApiProblems(404)
   @HttpCode(204)
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiNoContentResponse()
@@ -153,6 +183,8 @@ export class OperatorApiKeysController {
   }
 
   @Post(':key_id/regenerate')
+  @ApiOperation({ summary: 'Regenerate an operator API key’s secret' })
+  @ApiProblems(404)
   @HttpCode(200)
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiOkResponse({ type: ApiKeyWithSecretDto })

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, Query, Req } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { SkipAdminAudit } from '../audit/admin-audit.interceptor.js';
 import { auditContextOf } from '../audit/audit.service.js';
@@ -8,6 +8,7 @@ import type { Principal } from '../auth/scopes.js';
 import { BlockerService } from './blocker.service.js';
 import { PlatformBlocker } from './platform-blocker.service.js';
 import { BlockListQuery, BlockPageDto } from './dto/block.dto.js';
+import { ApiProblems } from '../common/api-docs.js';
 
 @ApiTags('blocker')
 @Controller('api/v1/tenants/:tenant_id')
@@ -15,6 +16,8 @@ export class BlockerController {
   constructor(private readonly blocker: BlockerService) {}
 
   @Get('blocked-ips')
+  @ApiOperation({ summary: 'List blocked IP addresses' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'blocker:read' })
   @ApiOkResponse({ type: BlockPageDto, description: 'running blocks, by start time' })
   listIps(@Param('tenant_id') tenantId: string, @Query() q: BlockListQuery) {
@@ -22,6 +25,8 @@ export class BlockerController {
   }
 
   @Get('blocked-users')
+  @ApiOperation({ summary: 'List blocked users' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'blocker:read' })
   @ApiOkResponse({ type: BlockPageDto, description: 'running blocks, by start time' })
   listUsers(@Param('tenant_id') tenantId: string, @Query() q: BlockListQuery) {
@@ -29,6 +34,8 @@ export class BlockerController {
   }
 
   @Get('blocked-clients')
+  @ApiOperation({ summary: 'List blocked OAuth clients' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'blocker:read' })
   @ApiOkResponse({ type: BlockPageDto, description: 'running blocks of OAuth client ids' })
   listClients(@Param('tenant_id') tenantId: string, @Query() q: BlockListQuery) {
@@ -36,6 +43,8 @@ export class BlockerController {
   }
 
   @Delete('blocked-ips/:ip')
+  @ApiOperation({ summary: 'Unblock an IP address' })
+  @ApiProblems(400, 404)
   @HttpCode(204)
   @SkipAdminAudit()
   @Authenticated({ scope: 'blocker:write' })
@@ -50,6 +59,8 @@ export class BlockerController {
   }
 
   @Delete('blocked-clients/:client_id')
+  @ApiOperation({ summary: 'Unblock an OAuth client' })
+  @ApiProblems(404)
   @HttpCode(204)
   @SkipAdminAudit()
   @Authenticated({ scope: 'blocker:write' })
@@ -64,6 +75,8 @@ export class BlockerController {
   }
 
   @Delete('blocked-users/:username')
+  @ApiOperation({ summary: 'Unblock a user' })
+  @ApiProblems(404)
   @HttpCode(204)
   @SkipAdminAudit()
   @Authenticated({ scope: 'blocker:write' })
@@ -87,6 +100,8 @@ export class PlatformBlockerController {
   constructor(private readonly blocker: PlatformBlocker) {}
 
   @Get()
+  @ApiOperation({ summary: 'List platform-wide blocked IP addresses' })
+  @ApiProblems(400)
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiOkResponse({ type: BlockPageDto, description: 'running platform blocks, by start time' })
   list(@Query() q: BlockListQuery) {
@@ -94,6 +109,8 @@ export class PlatformBlockerController {
   }
 
   @Delete(':ip')
+  @ApiOperation({ summary: 'Unblock an IP address platform-wide' })
+  @ApiProblems(400, 404)
   @HttpCode(204)
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiNoContentResponse({ description: 'unblocked on /api and /scim; its counter is cleared too' })

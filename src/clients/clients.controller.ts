@@ -13,8 +13,8 @@ import {
 import {
   ApiCreatedResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { Authenticated, Public } from '../auth/auth.decorators.js';
@@ -29,6 +29,7 @@ import {
   ReplaceClientDto,
   UpdateClientDto,
 } from './dto/client.dto.js';
+import { ApiProblems } from '../common/api-docs.js';
 
 @ApiTags('clients')
 @Controller('api/v1/tenants/:tenant_id/clients')
@@ -36,6 +37,8 @@ export class ClientsController {
   constructor(private readonly clients: ClientsService) {}
 
   @Post()
+  @ApiOperation({ summary: 'Register an OAuth/OIDC client' })
+  @ApiProblems(400, 404, 409)
   @Authenticated({ scope: 'clients:write' })
   @ApiCreatedResponse({
     type: ClientWithSecretDto,
@@ -46,6 +49,8 @@ export class ClientsController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'List clients' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'clients:read' })
   @ApiOkResponse({ type: ClientPageDto })
   list(@Param('tenant_id') tenantId: string, @Query() q: ClientListQuery) {
@@ -53,6 +58,8 @@ export class ClientsController {
   }
 
   @Get(':client_id')
+  @ApiOperation({ summary: 'Get a client' })
+  @ApiProblems(404)
   @Authenticated({ scope: 'clients:read' })
   @ApiOkResponse({ type: ClientDto })
   get(@Param('tenant_id') tenantId: string, @Param('client_id') clientId: string) {
@@ -60,6 +67,8 @@ export class ClientsController {
   }
 
   @Put(':client_id')
+  @ApiOperation({ summary: 'Replace a client' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'clients:write' })
   @ApiOkResponse({
     type: ClientDto,
@@ -74,6 +83,8 @@ export class ClientsController {
   }
 
   @Patch(':client_id')
+  @ApiOperation({ summary: 'Update some of a client’s fields' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'clients:write' })
   @ApiOkResponse({ type: ClientDto, description: 'only the given fields change' })
   update(
@@ -85,6 +96,8 @@ export class ClientsController {
   }
 
   @Delete(':client_id')
+  @ApiOperation({ summary: 'Delete a client' })
+  @ApiProblems(404)
   @HttpCode(204)
   @Authenticated({ scope: 'clients:write' })
   @ApiNoContentResponse()
@@ -93,6 +106,8 @@ export class ClientsController {
   }
 
   @Post(':client_id/secret')
+  @ApiOperation({ summary: 'Regenerate a client secret' })
+  @ApiProblems(400, 404)
   @HttpCode(200)
   @Authenticated({ scope: 'clients:write' })
   @ApiOkResponse({
@@ -104,9 +119,10 @@ export class ClientsController {
   }
 
   @Get(':client_id/display')
+  @ApiOperation({ summary: 'Get what the login page shows for a client' })
   @Public()
   @ApiOkResponse({ type: ClientDisplayDto, description: 'what the hosted login page shows' })
-  @ApiNotFoundResponse({ description: 'unknown tenant or client' })
+  @ApiProblems([404, 'unknown tenant or client'])
   display(@Param('tenant_id') tenantId: string, @Param('client_id') clientId: string) {
     return this.clients.display(tenantId, clientId);
   }

@@ -1,5 +1,11 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { auditContextOf, requestContextOf } from '../audit/audit.service.js';
 import { Authenticated, CurrentPrincipal, Public, Self } from '../auth/auth.decorators.js';
@@ -15,6 +21,7 @@ import {
   VerifiedDto,
 } from './dto/email-flows.dto.js';
 import { EmailFlowsService } from './email-flows.service.js';
+import { ApiProblems } from '../common/api-docs.js';
 
 /*
  * The @Public() POST routes here (password-reset, email/verify, email/confirm-change,
@@ -28,6 +35,8 @@ export class EmailFlowsController {
   constructor(private readonly flows: EmailFlowsService) {}
 
   @Post('users/:user_id/send-verification')
+  @ApiOperation({ summary: 'Mail a user an address verification link' })
+  @ApiProblems(404, 429, 503)
   @HttpCode(202)
   @Authenticated({ scope: 'users:write' })
   @ApiAcceptedResponse({ type: AcceptedDto, description: 'a verification link was mailed' })
@@ -40,6 +49,8 @@ export class EmailFlowsController {
   }
 
   @Post('email/verify')
+  @ApiOperation({ summary: 'Verify an email address with a mailed token' })
+  @ApiProblems(400, 404, 429)
   @HttpCode(200)
   @Public()
   @ApiOkResponse({ type: VerifiedDto, description: 'the address is verified' })
@@ -53,6 +64,8 @@ export class EmailFlowsController {
   }
 
   @Post('password-reset')
+  @ApiOperation({ summary: 'Request a password reset link' })
+  @ApiProblems(400, 404, 429, 503)
   @HttpCode(202)
   @Public()
   @ApiAcceptedResponse({
@@ -72,6 +85,8 @@ export class EmailFlowsController {
   }
 
   @Post('password-reset/confirm')
+  @ApiOperation({ summary: 'Set a new password with a mailed reset token' })
+  @ApiProblems(400, 404, 429)
   @HttpCode(204)
   @Public()
   @ApiNoContentResponse({ description: 'the password is changed; the link is spent' })
@@ -84,6 +99,8 @@ export class EmailFlowsController {
   }
 
   @Post('me/email')
+  @ApiOperation({ summary: 'Request a change of the caller’s email address' })
+  @ApiProblems(400, 404, 409, 429, 503)
   @HttpCode(202)
   @Self('me:credentials')
   @ApiAcceptedResponse({
@@ -110,6 +127,8 @@ export class EmailFlowsController {
   }
 
   @Post('email/confirm-change')
+  @ApiOperation({ summary: 'Confirm an email address change with a mailed token' })
+  @ApiProblems(400, 404, 409, 429)
   @HttpCode(200)
   @Public()
   @ApiOkResponse({ type: EmailChangedDto, description: 'the new address is in place and verified' })

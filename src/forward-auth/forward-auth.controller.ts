@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs
 import { ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/auth.decorators.js';
+import { ApiProblems } from '../common/api-docs.js';
 import { checkAnswer, problemAnswer, wantsHtml, type AnswerOptions } from './check-answer.js';
 import { ForwardAuthService, type CheckOutcome } from './forward-auth.service.js';
 import { ForwardSigninService, type SigninStep } from './forward-signin.service.js';
@@ -54,11 +55,10 @@ export class ForwardAuthController {
   })
   @ApiResponse({ status: 200, description: 'signed in; identity in the response headers' })
   @ApiResponse({ status: 302, description: 'browser without a session: to sign-in' })
-  @ApiResponse({ status: 401, description: 'no valid session (Location: the sign-in URL)' })
-  @ApiResponse({
-    status: 403,
-    description: 'signed in but not allowed (group, second factor), or host not protected',
-  })
+  @ApiProblems(
+    [401, 'no valid session (Location: the sign-in URL)'],
+    [403, 'signed in but not allowed (group, second factor), or host not protected'],
+  )
   async check(
     @Param('tenant_id') t: string,
     @Req() req: FastifyRequest,
@@ -72,6 +72,8 @@ export class ForwardAuthController {
   @ApiOperation({
     summary: 'Seed alias for nginx auth_request: 200 with identity headers, or 401/403',
   })
+  @ApiResponse({ status: 200, description: 'signed in; identity in the response headers' })
+  @ApiProblems([401, 'no valid session'], [403, 'signed in, but not allowed to use this app'])
   async verify(
     @Param('tenant_id') t: string,
     @Req() req: FastifyRequest,
@@ -90,6 +92,13 @@ export class ForwardAuthController {
     required: false,
     description: 'return URL instead of the X-Forwarded-* one; must be a protected app URL',
   })
+  @ApiResponse({ status: 200, description: '{success: true}; identity in the response headers' })
+  @ApiResponse({ status: 307, description: 'forward=true and no session: to sign-in' })
+  @ApiProblems(
+    [400, 'continue is not a URL of a protected app'],
+    [401, 'no valid session'],
+    [403, 'not allowed to use this app'],
+  )
   async vouch(
     @Param('tenant_id') t: string,
     @Query() q: Record<string, unknown>,
@@ -103,6 +112,8 @@ export class ForwardAuthController {
 
   @Get('proxy')
   @ApiOperation({ summary: 'Seed alias (PassKey Auth forward): 204 with identity headers, or 4xx' })
+  @ApiResponse({ status: 204, description: 'signed in; identity in the response headers' })
+  @ApiProblems([401, 'no valid session'], [403, 'not allowed to use this app'])
   async proxy(
     @Param('tenant_id') t: string,
     @Req() req: FastifyRequest,
@@ -113,6 +124,8 @@ export class ForwardAuthController {
 
   @Post('proxy/validate')
   @ApiOperation({ summary: 'Seed alias: validate the session cookie and renew it when due' })
+  @ApiResponse({ status: 200, description: 'the session; Set-Cookie when renewed' })
+  @ApiProblems([401, 'no valid session'])
   async validate(
     @Param('tenant_id') t: string,
     @Req() req: FastifyRequest,
@@ -126,6 +139,8 @@ export class ForwardAuthController {
 
   @Post('proxy/set-session')
   @ApiOperation({ summary: 'Seed alias: set the session cookie from a Bearer hand-off token' })
+  @ApiResponse({ status: 204, description: 'the cookie is set' })
+  @ApiProblems([401, 'no or an invalid hand-off token'])
   async setSession(
     @Param('tenant_id') t: string,
     @Req() req: FastifyRequest,
@@ -143,6 +158,8 @@ export class ForwardAuthController {
   @Post('proxy/logout')
   @HttpCode(204)
   @ApiOperation({ summary: 'Seed alias: sign out the session of the cookie' })
+  @ApiResponse({ status: 204, description: 'signed out (also without a session)' })
+  @ApiProblems([404, 'unknown tenant'])
   async proxyLogout(
     @Param('tenant_id') t: string,
     @Req() req: FastifyRequest,
@@ -162,6 +179,8 @@ export class ForwardAuthController {
       "On an app host (through its /_idp/ route): 307 to the identity server's own host, method and body kept.",
   })
   @ApiQuery({ name: 'rd', required: true })
+  @ApiResponse({ status: 303, description: 'to the hosted sign-in (or 307 to the identity host)' })
+  @ApiProblems([400, 'rd is not a URL of a protected app'])
   async start(
     @Param('tenant_id') t: string,
     @Query('rd') rd: unknown,
@@ -177,6 +196,8 @@ export class ForwardAuthController {
   @Post('start')
   @ApiOperation({ summary: 'As GET start (a form posted from an app host arrives here by 307)' })
   @ApiQuery({ name: 'rd', required: true })
+  @ApiResponse({ status: 303, description: 'to the hosted sign-in' })
+  @ApiProblems([400, 'rd is not a URL of a protected app'])
   async startPost(
     @Param('tenant_id') t: string,
     @Query('rd') rd: unknown,
@@ -188,6 +209,8 @@ export class ForwardAuthController {
 
   @Get('callback')
   @ApiOperation({ summary: 'Back from the sign-in: on to the app host with a one-time hand-off' })
+  @ApiResponse({ status: 303, description: "on to the app host's /_idp/ session route" })
+  @ApiProblems([400, 'the sign-in did not come back as expected'], [404, 'not on this host'])
   async callback(
     @Param('tenant_id') t: string,
     @Query() q: Record<string, unknown>,
@@ -206,6 +229,8 @@ export class ForwardAuthController {
       "On the app's host (its proxy routes /_idp/ here): set the cookie from a one-time hand-off",
   })
   @ApiQuery({ name: 'token', required: true })
+  @ApiResponse({ status: 303, description: 'cookie set, on to the app URL' })
+  @ApiProblems([400, 'the hand-off is invalid, used or for another host'])
   async session(
     @Param('tenant_id') t: string,
     @Query('token') token: unknown,
@@ -220,6 +245,9 @@ export class ForwardAuthController {
     summary:
       "Sign out (ends the session on every app and the account page); then to rd when it is an app's URL",
   })
+  @ApiResponse({ status: 200, description: 'signed out' })
+  @ApiResponse({ status: 303, description: 'signed out, on to rd' })
+  @ApiProblems([404, 'unknown tenant'])
   async logout(
     @Param('tenant_id') t: string,
     @Query('rd') rd: unknown,

@@ -43,7 +43,7 @@ export class ProtectedAppsController {
 
   @Get()
   @Authenticated({ scope: 'protected-apps:read' })
-  @ApiOperation({ summary: 'List protected apps, oldest first' })
+  @ApiOperation({ summary: 'List protected apps (newest first unless sort_direction=1)' })
   @ApiOkResponse({ type: ProtectedAppPageDto })
   list(@Param('tenant_id') tenantId: string, @Query() q: ListQuery) {
     return this.apps.list(tenantId, q);

@@ -10,7 +10,13 @@ import {
   Put,
   Query,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Authenticated } from '../auth/auth.decorators.js';
 import { ListQuery } from '../common/pagination.js';
 import { UserPageDto } from '../users/dto/user.dto.js';
@@ -27,6 +33,7 @@ import {
   UpdateGroupDto,
 } from './dto/group.dto.js';
 import { GroupsService } from './groups.service.js';
+import { ApiProblems } from '../common/api-docs.js';
 
 @ApiTags('groups')
 @Controller('api/v1/tenants/:tenant_id/groups')
@@ -34,6 +41,8 @@ export class GroupsController {
   constructor(private readonly groups: GroupsService) {}
 
   @Post()
+  @ApiOperation({ summary: 'Create a group' })
+  @ApiProblems(400, 404, 409)
   @Authenticated({ scope: 'groups:write' })
   @ApiCreatedResponse({ type: GroupDto })
   create(@Param('tenant_id') tenantId: string, @Body() dto: CreateGroupDto) {
@@ -41,6 +50,8 @@ export class GroupsController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'List groups' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'groups:read' })
   @ApiOkResponse({ type: GroupPageDto })
   list(@Param('tenant_id') tenantId: string, @Query() q: GroupListQuery) {
@@ -48,6 +59,8 @@ export class GroupsController {
   }
 
   @Get(':group_id')
+  @ApiOperation({ summary: 'Get a group' })
+  @ApiProblems(404)
   @Authenticated({ scope: 'groups:read' })
   @ApiOkResponse({ type: GroupDto })
   get(@Param('tenant_id') tenantId: string, @Param('group_id') groupId: string) {
@@ -55,6 +68,8 @@ export class GroupsController {
   }
 
   @Put(':group_id')
+  @ApiOperation({ summary: 'Replace a group' })
+  @ApiProblems(400, 404, 409)
   @Authenticated({ scope: 'groups:write' })
   @ApiOkResponse({ type: GroupDto })
   replace(
@@ -66,6 +81,8 @@ export class GroupsController {
   }
 
   @Patch(':group_id')
+  @ApiOperation({ summary: 'Update some of a group’s fields' })
+  @ApiProblems(400, 404, 409)
   @Authenticated({ scope: 'groups:write' })
   @ApiOkResponse({ type: GroupDto })
   update(
@@ -77,6 +94,8 @@ export class GroupsController {
   }
 
   @Delete(':group_id')
+  @ApiOperation({ summary: 'Delete a group' })
+  @ApiProblems(404)
   @HttpCode(204)
   @Authenticated({ scope: 'groups:write' })
   @ApiNoContentResponse()
@@ -85,6 +104,8 @@ export class GroupsController {
   }
 
   @Get(':group_id/members')
+  @ApiOperation({ summary: 'List a group’s members' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'groups:read' })
   @ApiOkResponse({ type: UserPageDto })
   async members(
@@ -97,6 +118,8 @@ export class GroupsController {
   }
 
   @Put(':group_id/members')
+  @ApiOperation({ summary: 'Set a group’s members' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'groups:write' })
   @ApiOkResponse({ type: SetMembersDto, description: 'the member list becomes exactly user_ids' })
   setMembers(
@@ -108,6 +131,8 @@ export class GroupsController {
   }
 
   @Put(':group_id/members/:user_id')
+  @ApiOperation({ summary: 'Add a user to a group' })
+  @ApiProblems(404)
   @HttpCode(204)
   @Authenticated({ scope: 'groups:write' })
   @ApiNoContentResponse({ description: 'adds one member (idempotent)' })
@@ -120,6 +145,8 @@ export class GroupsController {
   }
 
   @Delete(':group_id/members/:user_id')
+  @ApiOperation({ summary: 'Remove a user from a group' })
+  @ApiProblems(404)
   @HttpCode(204)
   @Authenticated({ scope: 'groups:write' })
   @ApiNoContentResponse({ description: 'removes one member' })
@@ -132,6 +159,8 @@ export class GroupsController {
   }
 
   @Get(':group_id/allowed-clients')
+  @ApiOperation({ summary: 'List the clients a group’s members may use' })
+  @ApiProblems(404)
   @Authenticated({ scope: 'groups:read' })
   @ApiOkResponse({ type: AllowedClientsDto })
   allowedClients(@Param('tenant_id') tenantId: string, @Param('group_id') groupId: string) {
@@ -139,6 +168,8 @@ export class GroupsController {
   }
 
   @Put(':group_id/allowed-clients')
+  @ApiOperation({ summary: 'Set the clients a group’s members may use' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'groups:write' })
   @ApiOkResponse({
     type: AllowedClientsDto,

@@ -1,8 +1,9 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../auth/auth.decorators.js';
 import { GroupDto } from './dto/group.dto.js';
 import { GroupsService } from './groups.service.js';
+import { ApiProblems } from '../common/api-docs.js';
 
 /**
  * A user's groups, under the user's path. It lives with the groups (which know their members)
@@ -14,6 +15,8 @@ export class UserGroupsController {
   constructor(private readonly groups: GroupsService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List a user’s groups' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'groups:read' })
   @ApiOkResponse({ type: [GroupDto] })
   userGroups(@Param('tenant_id') tenantId: string, @Param('user_id') userId: string) {

@@ -3,6 +3,7 @@ import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/auth.decorators.js';
 import { HeadlessSessions, type SessionCaller } from './headless-session.js';
+import { ApiProblems } from '../common/api-docs.js';
 
 function caller(req: FastifyRequest, reply: FastifyReply): SessionCaller {
   void reply.header('cache-control', 'no-store');
@@ -26,6 +27,7 @@ export class HeadlessSessionController {
   constructor(private readonly sessions: HeadlessSessions) {}
 
   @Post('validate')
+  @ApiProblems(401, 403, 404)
   @HttpCode(200)
   @ApiOperation({ summary: 'Validate the session and renew it past half its lifetime' })
   @ApiOkResponse({ description: '{valid, user_id, session_id, expires_at, renewed, via}' })
@@ -38,6 +40,7 @@ export class HeadlessSessionController {
   }
 
   @Post('user-info')
+  @ApiProblems(401, 403, 404)
   @HttpCode(200)
   @ApiOperation({ summary: 'The signed-in user with session and tenant context' })
   @ApiOkResponse({ description: '{user, session, tenant, via}' })
@@ -50,6 +53,7 @@ export class HeadlessSessionController {
   }
 
   @Post('set-session')
+  @ApiProblems(401, 403, 404)
   @HttpCode(200)
   @ApiOperation({
     summary: "Set the session cookie from the user's own Bearer token (recent sign-in)",
@@ -64,6 +68,7 @@ export class HeadlessSessionController {
   }
 
   @Post('logout')
+  @ApiProblems(401, 403, 404)
   @HttpCode(204)
   @ApiOperation({ summary: 'End the current session (cookie or Bearer token)' })
   @ApiNoContentResponse()

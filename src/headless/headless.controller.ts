@@ -28,6 +28,7 @@ import {
 } from './dto/authn.dto.js';
 import { HeadlessSignIn, type Caller } from './headless-sign-in.service.js';
 import { HeadlessStart } from './headless-start.js';
+import { ApiProblems } from '../common/api-docs.js';
 
 function caller(req: FastifyRequest, reply: FastifyReply): Caller {
   const origin = req.headers.origin;
@@ -56,6 +57,7 @@ export class HeadlessController {
   ) {}
 
   @Post('start')
+  @ApiProblems(400, 403, 404)
   @HttpCode(201)
   @ApiOperation({ summary: 'Start an authorisation (client_id, redirect_uri, PKCE, scope)' })
   @ApiOkResponse(STEP)
@@ -76,6 +78,7 @@ export class HeadlessController {
   }
 
   @Post('identify')
+  @ApiProblems(400, 403, 404, 409)
   @HttpCode(200)
   @ApiOperation({ summary: 'The sign-in methods on offer (same answer for any login)' })
   @ApiOkResponse(STEP)
@@ -89,6 +92,7 @@ export class HeadlessController {
   }
 
   @Post('password')
+  @ApiProblems(400, 401, 403, 404, 409, 429)
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with username or email and password' })
   @ApiOkResponse(STEP)
@@ -102,6 +106,7 @@ export class HeadlessController {
   }
 
   @Post('method')
+  @ApiProblems(400, 401, 403, 404, 409, 429)
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with another first-factor method of the tenant (plug-ins)' })
   @ApiOkResponse(STEP)
@@ -115,10 +120,12 @@ export class HeadlessController {
   }
 
   @Post('passkey/options')
+  @ApiProblems(400, 403, 404, 409)
   @HttpCode(200)
   @ApiOperation({
     summary: 'WebAuthn assertion options: discoverable or for a login (also for autofill)',
   })
+  @ApiOkResponse({ description: 'the assertion options and the challenge_id to verify with' })
   async passkeyOptions(
     @Param('tenant_id') t: string,
     @Body() dto: PasskeyOptionsDto,
@@ -129,6 +136,7 @@ export class HeadlessController {
   }
 
   @Post('passkey/verify')
+  @ApiProblems(400, 401, 403, 404, 409, 429)
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with a passkey assertion' })
   @ApiOkResponse(STEP)
@@ -143,6 +151,7 @@ export class HeadlessController {
   }
 
   @Post('email-code')
+  @ApiProblems(400, 403, 404, 409, 429)
   @HttpCode(200)
   @ApiOperation({ summary: 'Mail a sign-in code (same answer whether the address is known)' })
   @ApiOkResponse(STEP)
@@ -156,6 +165,7 @@ export class HeadlessController {
   }
 
   @Post('email-code/verify')
+  @ApiProblems(400, 401, 403, 404, 409, 429)
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with the mailed code' })
   @ApiOkResponse(STEP)
@@ -169,6 +179,7 @@ export class HeadlessController {
   }
 
   @Post('second-factor')
+  @ApiProblems(400, 401, 403, 404, 409, 429)
   @HttpCode(200)
   @ApiOperation({ summary: 'The second factor: a TOTP or a recovery code' })
   @ApiOkResponse(STEP)
@@ -182,6 +193,7 @@ export class HeadlessController {
   }
 
   @Post('enrol')
+  @ApiProblems(400, 401, 403, 404, 409)
   @HttpCode(200)
   @ApiOperation({ summary: 'Confirm the TOTP the tenant requires (first code); recovery codes' })
   @ApiOkResponse(STEP)
@@ -195,6 +207,7 @@ export class HeadlessController {
   }
 
   @Post('signup')
+  @ApiProblems(400, 403, 404, 409)
   @HttpCode(200)
   @ApiOperation({ summary: 'Create an account (where the tenant allows it) and sign in' })
   @ApiOkResponse(STEP)
@@ -208,6 +221,7 @@ export class HeadlessController {
   }
 
   @Post('abort')
+  @ApiProblems(400, 403, 404, 409)
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel: the client hears access_denied' })
   @ApiOkResponse(STEP)
@@ -253,6 +267,7 @@ export class HeadlessInfoController {
   }
 
   @Get('clients/:client_id')
+  @ApiProblems([404, 'unknown tenant or client'])
   @ApiOperation({ summary: "A client's display information (seed: Get Client)" })
   @ApiOkResponse({ type: ClientInfoDto })
   client(
@@ -263,6 +278,7 @@ export class HeadlessInfoController {
   }
 
   @Get('clients/:client_id/tenant')
+  @ApiProblems([404, 'unknown tenant or client'])
   @ApiOperation({ summary: "A client with its tenant's sign-in policy (seed: Get Client Tenant)" })
   @ApiOkResponse({ type: ClientTenantDto })
   async clientTenant(
@@ -277,6 +293,7 @@ export class HeadlessInfoController {
   }
 
   @Get('clients/:client_id/tenant/signed')
+  @ApiProblems([404, 'unknown tenant or client'])
   @ApiOperation({
     summary: 'The same, as a JWT signed with the tenant key (seed: Get Client Tenant Signed)',
     description:
@@ -293,6 +310,7 @@ export class HeadlessInfoController {
   }
 
   @Get('policy')
+  @ApiProblems(404)
   @ApiOperation({ summary: "The tenant's sign-in policy: methods, PIN/pattern sizes, order" })
   @ApiOkResponse({ type: SignInPolicyDto })
   async policy(@Param('tenant_id') tenantId: string): Promise<SignInPolicyDto> {

@@ -1,14 +1,10 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import {
-  ApiOkResponse,
-  ApiProperty,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { crossTenant } from '../../libs/tenancy/index.js';
 import { Public } from '../auth/auth.decorators.js';
+import { ApiProblems } from '../common/api-docs.js';
 import { Drain } from '../common/drain.js';
 import { ProblemException } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
@@ -21,7 +17,12 @@ class HealthDto {
 
 class ReadyDto {
   @ApiProperty({ example: 'ok' }) status: string;
-  @ApiProperty({ example: { database: 'ok' } }) checks: Record<string, string>;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { database: 'ok' },
+  })
+  checks: Record<string, string>;
 }
 
 @ApiTags('platform')
@@ -34,6 +35,7 @@ export class HealthController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'Liveness: the process serves requests' })
   @Public()
   @ApiOkResponse({ type: HealthDto, description: 'liveness: the process serves requests' })
   health(): HealthDto {
@@ -41,11 +43,10 @@ export class HealthController {
   }
 
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: the database answers and the server is not draining' })
   @Public()
   @ApiOkResponse({ type: ReadyDto, description: 'readiness: the database answers' })
-  @ApiServiceUnavailableResponse({
-    description: 'the database does not answer, or the server is shutting down',
-  })
+  @ApiProblems([503, 'the database does not answer, or the server is shutting down'])
   async ready(): Promise<ReadyDto> {
     if (this.drain.draining)
       throw new ProblemException(

@@ -7,7 +7,8 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiHeader, ApiResponse } from '@nestjs/swagger';
+import { ApiHeader } from '@nestjs/swagger';
+import { ApiProblems } from '../common/api-docs.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, of, switchMap, type Observable } from 'rxjs';
 import { badRequest, ProblemException } from '../common/problem.js';
@@ -38,11 +39,10 @@ export const Idempotent = (options: { answersItself?: boolean } = {}) =>
       description:
         'Makes a resend safe: the same key with the same body within the retention answers the first answer again (with Idempotent-Replayed: true); with another body, 422. Keys are per tenant.',
     }),
-    ApiResponse({
-      status: 409,
-      description: 'A request with this Idempotency-Key is still running',
-    }),
-    ApiResponse({ status: 422, description: 'This Idempotency-Key was used with another body' }),
+    ApiProblems(
+      [409, 'A request with this Idempotency-Key is still running'],
+      [422, 'This Idempotency-Key was used with another body'],
+    ),
   );
 
 @Injectable()

@@ -1,12 +1,13 @@
 import proxyAddr from '@fastify/proxy-addr';
 import { Controller, Get, Headers, Inject, Req, Res } from '@nestjs/common';
-import { ApiForbiddenResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { constantTimeEqual } from '../../libs/crypto/index.js';
 import { Public } from '../auth/auth.decorators.js';
 import { forbidden, unauthorized } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { MetricsService } from './metrics.service.js';
+import { ApiProblems } from '../common/api-docs.js';
 
 /** 127.0.0.0/8 and ::1, IPv4-mapped forms included (proxy-addr's own reading). */
 const isLoopback = proxyAddr.compile('loopback');
@@ -26,13 +27,17 @@ export class MetricsController {
    * METRICS_PUBLIC=true opens it on purpose; others get a 403 problem.
    */
   @Get()
+  @ApiOperation({ summary: 'Prometheus metrics' })
   @Public()
   @ApiProduces('text/plain')
   @ApiOkResponse({
     description:
       'Prometheus text format; needs `Authorization: Bearer <METRICS_TOKEN>` when set; without it, answered only to loopback clients unless METRICS_PUBLIC=true',
   })
-  @ApiForbiddenResponse({ description: 'no METRICS_TOKEN, not METRICS_PUBLIC, and not loopback' })
+  @ApiProblems(
+    [401, 'METRICS_TOKEN is set and was not presented'],
+    [403, 'no METRICS_TOKEN, not METRICS_PUBLIC, and not loopback'],
+  )
   async scrape(
     @Headers('authorization') authorization: string | undefined,
     @Req() req: FastifyRequest,

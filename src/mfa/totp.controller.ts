@@ -1,5 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { requestContextOf } from '../audit/audit.service.js';
 import { Authenticated, CurrentPrincipal, Self } from '../auth/auth.decorators.js';
@@ -13,6 +19,7 @@ import {
   TotpStatusDto,
 } from './dto/totp.dto.js';
 import { TotpService } from './totp.service.js';
+import { ApiProblems } from '../common/api-docs.js';
 
 /** The user a user key acts as; other holders never reach these routes. */
 export function selfId(principal: Principal): string {
@@ -26,6 +33,8 @@ export class MyTotpController {
   constructor(private readonly totp: TotpService) {}
 
   @Get()
+  @ApiOperation({ summary: 'Get the caller’s TOTP status' })
+  @ApiProblems(404)
   @Self('me:read')
   @ApiOkResponse({ type: TotpStatusDto })
   status(@Param('tenant_id') tenantId: string, @CurrentPrincipal() me: Principal) {
@@ -33,6 +42,8 @@ export class MyTotpController {
   }
 
   @Post()
+  @ApiOperation({ summary: 'Start a TOTP enrolment' })
+  @ApiProblems(404, 409)
   @Self('me:credentials')
   @ApiCreatedResponse({
     type: TotpEnrolmentDto,
@@ -47,6 +58,8 @@ export class MyTotpController {
   }
 
   @Post('confirm')
+  @ApiOperation({ summary: 'Confirm a TOTP enrolment with a first code' })
+  @ApiProblems(400, 404, 409, 429)
   @HttpCode(200)
   @Self('me:credentials')
   @ApiOkResponse({ type: TotpConfirmedDto, description: 'recovery codes are shown only here' })
@@ -60,6 +73,8 @@ export class MyTotpController {
   }
 
   @Delete()
+  @ApiOperation({ summary: 'Remove the caller’s TOTP' })
+  @ApiProblems(400, 404, 409, 429)
   @HttpCode(204)
   @Self('me:credentials')
   @ApiNoContentResponse({ description: 'TOTP and its recovery codes are gone' })
@@ -73,6 +88,8 @@ export class MyTotpController {
   }
 
   @Post('recovery-codes')
+  @ApiOperation({ summary: 'Regenerate the caller’s recovery codes' })
+  @ApiProblems(400, 404, 409, 429)
   @HttpCode(200)
   @Self('me:credentials')
   @ApiOkResponse({ type: RecoveryCodesDto, description: 'new codes; the old ones stop working' })
@@ -97,6 +114,8 @@ export class UserTotpAdminController {
   constructor(private readonly totp: TotpService) {}
 
   @Delete()
+  @ApiOperation({ summary: 'Remove a user’s TOTP' })
+  @ApiProblems(404)
   @HttpCode(204)
   @Authenticated({ scope: 'users:write' })
   @ApiNoContentResponse({

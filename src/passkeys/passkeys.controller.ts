@@ -10,7 +10,13 @@ import {
   Query,
   Req,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyRequest } from 'fastify';
 import { requestContextOf } from '../audit/audit.service.js';
@@ -26,6 +32,7 @@ import {
   RenamePasskeyDto,
 } from './dto/passkey.dto.js';
 import { PasskeysService } from './passkeys.service.js';
+import { ApiProblems } from '../common/api-docs.js';
 
 function selfId(principal: Principal): string {
   if (!principal.userId) throw notFound('User');
@@ -38,6 +45,8 @@ export class MyPasskeysController {
   constructor(private readonly passkeys: PasskeysService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List the caller’s passkeys' })
+  @ApiProblems(404)
   @Self('me:read')
   @ApiOkResponse({ type: PasskeyPageDto })
   list(
@@ -49,6 +58,8 @@ export class MyPasskeysController {
   }
 
   @Post('registration-options')
+  @ApiOperation({ summary: 'Start a passkey registration' })
+  @ApiProblems(404)
   @HttpCode(200)
   @Self('me:credentials')
   @ApiOkResponse({ type: CeremonyOptionsDto, description: 'good once, for five minutes' })
@@ -57,6 +68,8 @@ export class MyPasskeysController {
   }
 
   @Post('registration')
+  @ApiOperation({ summary: 'Finish a passkey registration' })
+  @ApiProblems(400, 404)
   @Self('me:credentials')
   @ApiCreatedResponse({ type: PasskeyDto })
   register(
@@ -76,6 +89,8 @@ export class MyPasskeysController {
   }
 
   @Patch(':passkey_id')
+  @ApiOperation({ summary: 'Rename one of the caller’s passkeys' })
+  @ApiProblems(400, 404)
   @Self('me:write')
   @ApiOkResponse({ type: PasskeyDto })
   rename(
@@ -95,6 +110,8 @@ export class MyPasskeysController {
   }
 
   @Delete(':passkey_id')
+  @ApiOperation({ summary: 'Remove one of the caller’s passkeys' })
+  @ApiProblems(404)
   @HttpCode(204)
   @Self('me:credentials')
   @ApiNoContentResponse()
@@ -114,6 +131,8 @@ export class UserPasskeysAdminController {
   constructor(private readonly passkeys: PasskeysService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List a user’s passkeys' })
+  @ApiProblems(404)
   @Authenticated({ scope: 'users:read' })
   @ApiOkResponse({ type: PasskeyPageDto })
   list(
@@ -125,6 +144,8 @@ export class UserPasskeysAdminController {
   }
 
   @Delete(':passkey_id')
+  @ApiOperation({ summary: 'Remove a user’s passkey' })
+  @ApiProblems(404)
   @HttpCode(204)
   @Authenticated({ scope: 'users:write' })
   @ApiNoContentResponse()

@@ -30,6 +30,7 @@ import {
   VerifiedDto,
 } from './dto/pin-pattern.dto.js';
 import { PinPatternService } from './pin-pattern.service.js';
+import { ApiProblems } from '../common/api-docs.js';
 
 function selfId(principal: Principal): string {
   if (!principal.userId) throw notFound('User');
@@ -48,6 +49,7 @@ export class PinPatternController {
   constructor(private readonly pinPattern: PinPatternService) {}
 
   @Post('register/start')
+  @ApiProblems(400, 403, 404, 409)
   @HttpCode(200)
   @Public()
   @ApiOperation({
@@ -64,6 +66,7 @@ export class PinPatternController {
   }
 
   @Post('register')
+  @ApiProblems(400, 403, 404, 409)
   @Public()
   @ApiOperation({
     summary: 'Sign-up with a PIN/pattern, step 2: creates the user with the registration record',
@@ -88,6 +91,7 @@ export class PinPatternController {
   }
 
   @Post('challenge')
+  @ApiProblems(400, 403, 404, 429)
   @HttpCode(200)
   @Public()
   @ApiOperation({
@@ -112,6 +116,7 @@ export class PinPatternController {
   }
 
   @Post('authenticate')
+  @ApiProblems(400, 401, 403, 404, 429)
   @HttpCode(200)
   @Public()
   @ApiOperation({

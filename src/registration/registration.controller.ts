@@ -16,6 +16,7 @@ import { Public } from '../auth/auth.decorators.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { RegistrationError } from './registration-metadata.js';
 import { RegistrationService } from './registration.service.js';
+import { ApiOAuthErrors, ApiProblems } from '../common/api-docs.js';
 
 function bearerOf(authorization: string | undefined): string | undefined {
   const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
@@ -68,8 +69,11 @@ export class RegistrationController {
     description:
       'client_id, client_secret (confidential), registration_access_token, registration_client_uri',
   })
-  @ApiResponse({ status: 400, description: 'invalid_client_metadata or invalid_redirect_uri' })
-  @ApiResponse({ status: 401, description: 'invalid_token' })
+  @ApiOAuthErrors(
+    [400, 'invalid_client_metadata or invalid_redirect_uri'],
+    [401, 'invalid_token: the token is missing, unknown or revoked'],
+  )
+  @ApiProblems([404, 'unknown tenant, or its dynamic registration is off'])
   register(
     @Param('tenant_id') tenantId: string,
     @Headers('authorization') authorization: string | undefined,
@@ -88,6 +92,8 @@ export class RegistrationController {
     summary: 'Read a registered client (RFC 7592); Bearer: its registration access token',
   })
   @ApiResponse({ status: 200, description: 'the registered metadata' })
+  @ApiOAuthErrors([401, 'invalid_token: the token is missing, unknown or revoked'])
+  @ApiProblems([404, 'unknown tenant, or its dynamic registration is off'])
   read(
     @Param('tenant_id') tenantId: string,
     @Param('client_id') clientId: string,
@@ -109,6 +115,11 @@ export class RegistrationController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Replace a registered client’s metadata (RFC 7592)' })
   @ApiResponse({ status: 200, description: 'the registered metadata' })
+  @ApiOAuthErrors(
+    [400, 'invalid_client_metadata or invalid_redirect_uri'],
+    [401, 'invalid_token: the token is missing, unknown or revoked'],
+  )
+  @ApiProblems([404, 'unknown tenant, or its dynamic registration is off'])
   update(
     @Param('tenant_id') tenantId: string,
     @Param('client_id') clientId: string,
@@ -132,6 +143,8 @@ export class RegistrationController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Delete a registered client (RFC 7592)' })
   @ApiResponse({ status: 204, description: 'deleted' })
+  @ApiOAuthErrors([401, 'invalid_token: the token is missing, unknown or revoked'])
+  @ApiProblems([404, 'unknown tenant, or its dynamic registration is off'])
   async remove(
     @Param('tenant_id') tenantId: string,
     @Param('client_id') clientId: string,

@@ -14,7 +14,7 @@ import {
   Res,
   UseFilters,
 } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuditService, requestContextOf } from '../audit/audit.service.js';
 import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
@@ -27,6 +27,7 @@ import { etagOf } from './scim-users.mapper.js';
 import { ScimBulkService } from './scim-bulk.service.js';
 import { ScimGroupsService } from './scim-groups.service.js';
 import { ScimUsersService, type Written } from './scim-users.service.js';
+import { ApiScim } from '../common/api-docs.js';
 import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 
 type QueryParams = Record<string, unknown>;
@@ -136,6 +137,8 @@ export class ScimController {
   // ---- /Me: the user an API key acts as
 
   @Get('Me')
+  @ApiOperation({ summary: 'Get the calling user as a SCIM User' })
+  @ApiScim({ status: 200, description: 'the User resource' }, 404)
   @Authenticated({ scope: 'scim', holders: ['user', 'tenant', 'operator'] })
   async me(
     @Param('tenant_id') tenantId: string,
@@ -151,6 +154,8 @@ export class ScimController {
   // ---- Users
 
   @Post('Users')
+  @ApiOperation({ summary: 'Create a SCIM User' })
+  @ApiScim({ status: 201, description: 'the created User, with Location and ETag' }, 400, 404, 409)
   @Authenticated(SCIM)
   async createUser(
     @Param('tenant_id') tenantId: string,
@@ -173,6 +178,8 @@ export class ScimController {
   }
 
   @Get('Users')
+  @ApiOperation({ summary: 'List or filter SCIM Users' })
+  @ApiScim({ status: 200, description: 'a ListResponse of Users' }, 400, 404)
   @Authenticated(SCIM)
   async listUsers(
     @Param('tenant_id') tenantId: string,
@@ -183,6 +190,8 @@ export class ScimController {
   }
 
   @Post('Users/.search')
+  @ApiOperation({ summary: 'Search SCIM Users (POST .search)' })
+  @ApiScim({ status: 200, description: 'a ListResponse of Users' }, 400, 404)
   @Authenticated(SCIM)
   async searchUsers(
     @Param('tenant_id') tenantId: string,
@@ -194,6 +203,11 @@ export class ScimController {
   }
 
   @Get('Users/:id')
+  @ApiOperation({ summary: 'Get a SCIM User' })
+  @ApiScim(
+    { status: 200, description: 'the User, with ETag (304 when If-None-Match matches)' },
+    404,
+  )
   @Authenticated(SCIM)
   async getUser(
     @Param('tenant_id') tenantId: string,
@@ -209,6 +223,8 @@ export class ScimController {
   }
 
   @Put('Users/:id')
+  @ApiOperation({ summary: 'Replace a SCIM User' })
+  @ApiScim({ status: 200, description: 'the replaced User, with ETag' }, 400, 404, 409, 412)
   @Authenticated(SCIM)
   async replaceUser(
     @Param('tenant_id') tenantId: string,
@@ -233,6 +249,8 @@ export class ScimController {
   }
 
   @Patch('Users/:id')
+  @ApiOperation({ summary: 'Patch a SCIM User' })
+  @ApiScim({ status: 200, description: 'the patched User, with ETag' }, 400, 404, 409, 412)
   @Authenticated(SCIM)
   async patchUser(
     @Param('tenant_id') tenantId: string,
@@ -257,6 +275,8 @@ export class ScimController {
   }
 
   @Delete('Users/:id')
+  @ApiOperation({ summary: 'Delete a SCIM User' })
+  @ApiScim({ status: 204, description: 'deleted' }, 404, 412)
   @Authenticated(SCIM)
   async deleteUser(
     @Param('tenant_id') tenantId: string,
@@ -274,6 +294,8 @@ export class ScimController {
   // ---- Groups
 
   @Post('Groups')
+  @ApiOperation({ summary: 'Create a SCIM Group' })
+  @ApiScim({ status: 201, description: 'the created Group, with Location and ETag' }, 400, 404, 409)
   @Authenticated(SCIM)
   async createGroup(
     @Param('tenant_id') tenantId: string,
@@ -288,6 +310,8 @@ export class ScimController {
   }
 
   @Get('Groups')
+  @ApiOperation({ summary: 'List or filter SCIM Groups' })
+  @ApiScim({ status: 200, description: 'a ListResponse of Groups' }, 400, 404)
   @Authenticated(SCIM)
   async listGroups(
     @Param('tenant_id') tenantId: string,
@@ -298,6 +322,8 @@ export class ScimController {
   }
 
   @Post('Groups/.search')
+  @ApiOperation({ summary: 'Search SCIM Groups (POST .search)' })
+  @ApiScim({ status: 200, description: 'a ListResponse of Groups' }, 400, 404)
   @Authenticated(SCIM)
   async searchGroups(
     @Param('tenant_id') tenantId: string,
@@ -309,6 +335,11 @@ export class ScimController {
   }
 
   @Get('Groups/:id')
+  @ApiOperation({ summary: 'Get a SCIM Group' })
+  @ApiScim(
+    { status: 200, description: 'the Group, with ETag (304 when If-None-Match matches)' },
+    404,
+  )
   @Authenticated(SCIM)
   async getGroup(
     @Param('tenant_id') tenantId: string,
@@ -324,6 +355,8 @@ export class ScimController {
   }
 
   @Put('Groups/:id')
+  @ApiOperation({ summary: 'Replace a SCIM Group' })
+  @ApiScim({ status: 200, description: 'the replaced Group, with ETag' }, 400, 404, 409, 412)
   @Authenticated(SCIM)
   async replaceGroup(
     @Param('tenant_id') tenantId: string,
@@ -341,6 +374,8 @@ export class ScimController {
 
   /** 204 unless the client asks for attributes back: Entra sends membership changes one by one. */
   @Patch('Groups/:id')
+  @ApiOperation({ summary: 'Patch a SCIM Group' })
+  @ApiScim({ status: 200, description: 'the patched Group, with ETag' }, 400, 404, 409, 412)
   @Authenticated(SCIM)
   async patchGroup(
     @Param('tenant_id') tenantId: string,
@@ -361,6 +396,8 @@ export class ScimController {
   }
 
   @Delete('Groups/:id')
+  @ApiOperation({ summary: 'Delete a SCIM Group' })
+  @ApiScim({ status: 204, description: 'deleted' }, 404, 412)
   @Authenticated(SCIM)
   async deleteGroup(
     @Param('tenant_id') tenantId: string,
@@ -378,6 +415,16 @@ export class ScimController {
   // ---- Bulk
 
   @Post('Bulk')
+  @ApiOperation({ summary: 'Run SCIM bulk operations' })
+  // 409/422 (Idempotency-Key): @Idempotent describes them, the SCIM filter renders them
+  @ApiScim(
+    { status: 200, description: 'a BulkResponse: one result per operation' },
+    400,
+    404,
+    413,
+    [409, ''],
+    [422, ''],
+  )
   @Authenticated(SCIM)
   @Idempotent({ answersItself: true })
   async runBulk(

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, Self } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
 import { ListQuery } from '../common/pagination.js';
@@ -7,6 +7,7 @@ import { notFound } from '../common/problem.js';
 import { UsersService } from '../users/users.service.js';
 import { RevokedSessionsDto, SessionPageDto } from './dto/session.dto.js';
 import { SessionsService } from './sessions.service.js';
+import { ApiProblems } from '../common/api-docs.js';
 
 function selfId(principal: Principal): string {
   if (!principal.userId) throw notFound('User');
@@ -19,6 +20,8 @@ export class MySessionsController {
   constructor(private readonly sessions: SessionsService) {}
 
   @Get()
+  @ApiOperation({ summary: 'List the caller’s sessions' })
+  @ApiProblems(400, 404)
   @Self('me:read')
   @ApiOkResponse({ type: SessionPageDto, description: 'newest activity first by default' })
   list(
@@ -30,6 +33,8 @@ export class MySessionsController {
   }
 
   @Delete(':session_id')
+  @ApiOperation({ summary: 'Revoke one of the caller’s sessions' })
+  @ApiProblems(404)
   @HttpCode(204)
   @Self('me:write')
   @ApiNoContentResponse({ description: 'the session, its grants and their tokens are gone' })
@@ -42,6 +47,8 @@ export class MySessionsController {
   }
 
   @Delete()
+  @ApiOperation({ summary: 'Sign the caller out everywhere' })
+  @ApiProblems(404)
   @Self('me:write')
   @ApiOkResponse({ type: RevokedSessionsDto })
   async revokeAll(
@@ -61,6 +68,8 @@ export class UserSessionsAdminController {
   ) {}
 
   @Delete()
+  @ApiOperation({ summary: 'Sign a user out everywhere' })
+  @ApiProblems(404)
   @Authenticated({ scope: 'users:write' })
   @ApiOkResponse({
     type: RevokedSessionsDto,

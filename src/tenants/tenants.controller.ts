@@ -10,7 +10,13 @@ import {
   Put,
   Query,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { PlatformAudit } from '../audit/platform-audit.interceptor.js';
 import { Authenticated } from '../auth/auth.decorators.js';
 import {
@@ -22,6 +28,7 @@ import {
   UpdateTenantDto,
 } from './dto/tenant.dto.js';
 import { TenantsService } from './tenants.service.js';
+import { ApiProblems } from '../common/api-docs.js';
 
 @ApiTags('tenants')
 @Controller('api/v1/tenants')
@@ -29,6 +36,8 @@ export class TenantsController {
   constructor(private readonly tenants: TenantsService) {}
 
   @Post()
+  @ApiOperation({ summary: 'Create a tenant' })
+  @ApiProblems(400, 409)
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiCreatedResponse({ type: TenantDto })
   @PlatformAudit('tenant.create')
@@ -37,6 +46,8 @@ export class TenantsController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'List tenants' })
+  @ApiProblems(400)
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiOkResponse({ type: TenantPageDto })
   list(@Query() q: TenantListQuery) {
@@ -44,6 +55,8 @@ export class TenantsController {
   }
 
   @Get(':tenant_id')
+  @ApiOperation({ summary: 'Get a tenant' })
+  @ApiProblems(404)
   @Authenticated({ scope: 'tenants:read' })
   @ApiOkResponse({ type: TenantDto })
   get(@Param('tenant_id') tenantId: string) {
@@ -51,6 +64,8 @@ export class TenantsController {
   }
 
   @Put(':tenant_id')
+  @ApiOperation({ summary: 'Replace a tenant’s settings' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'tenants:write' })
   @ApiOkResponse({ type: TenantDto, description: 'settings not given return to their defaults' })
   @PlatformAudit('tenant.update')
@@ -59,6 +74,8 @@ export class TenantsController {
   }
 
   @Patch(':tenant_id')
+  @ApiOperation({ summary: 'Update some of a tenant’s settings' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'tenants:write' })
   @ApiOkResponse({ type: TenantDto, description: 'only the given settings change' })
   @PlatformAudit('tenant.update')
@@ -67,6 +84,8 @@ export class TenantsController {
   }
 
   @Delete(':tenant_id')
+  @ApiOperation({ summary: 'Delete a tenant and everything it owns' })
+  @ApiProblems(404)
   @HttpCode(204)
   @Authenticated({ scope: 'operator', holders: ['operator'] })
   @ApiNoContentResponse({ description: 'the tenant and everything it owns are gone' })

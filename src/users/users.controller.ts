@@ -11,7 +11,13 @@ import {
   Query,
   Req,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { SkipAdminAudit } from '../audit/admin-audit.interceptor.js';
 import { AuditService, requestContextOf } from '../audit/audit.service.js';
@@ -31,6 +37,7 @@ import {
   UserPageDto,
 } from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
+import { ApiProblems } from '../common/api-docs.js';
 import { Idempotent } from '../idempotency/idempotency.interceptor.js';
 
 @ApiTags('users')
@@ -68,6 +75,8 @@ export class UsersController {
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create a user' })
+  @ApiProblems(400, 404, 409)
   @Authenticated({ scope: 'users:write' })
   @ApiCreatedResponse({ type: UserDto })
   create(@Param('tenant_id') tenantId: string, @Body() dto: CreateUserDto) {
@@ -75,6 +84,8 @@ export class UsersController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'List users' })
+  @ApiProblems(400, 404)
   @Authenticated({ scope: 'users:read' })
   @ApiOkResponse({ type: UserPageDto })
   list(@Param('tenant_id') tenantId: string, @Query() q: UserListQuery) {
@@ -82,6 +93,8 @@ export class UsersController {
   }
 
   @Post('batch')
+  @ApiOperation({ summary: 'Create up to 1,000 users in one request' })
+  @ApiProblems(400, 404, 413)
   @HttpCode(200)
   @Authenticated({ scope: 'users:write' })
   @ApiOkResponse({
@@ -103,6 +116,8 @@ export class UsersController {
   }
 
   @Post('batch-delete')
+  @ApiOperation({ summary: 'Delete up to 1,000 users in one request' })
+  @ApiProblems(400, 404)
   @HttpCode(200)
   @Authenticated({ scope: 'users:write' })
   @ApiOkResponse({ type: BatchDeleteResultDto })
@@ -122,7 +137,11 @@ export class UsersController {
     return result;
   }
 
+  // The public contract's path (ARCHITECTURE.md). Redocly calls it ambiguous beside
+  // `{user_id}/password` and its siblings; a user id is a UUID, so `by-username` never is one.
   @Get('by-username/:username')
+  @ApiOperation({ summary: 'Find a user by username' })
+  @ApiProblems(404)
   @Authenticated({ scope: 'users:read' })
   @ApiOkResponse({ type: UserDto })
   byUsername(@Param('tenant_id') tenantId: string, @Param('username') username: string) {
@@ -130,6 +149,8 @@ export class UsersController {
   }
 
   @Get(':user_id')
+  @ApiOperation({ summary: 'Get a user' })
+  @ApiProblems(404)
   @Authenticated({ scope: 'users:read' })
   @ApiOkResponse({ type: UserDto })
   get(@Param('tenant_id') tenantId: string, @Param('user_id') userId: string) {
@@ -137,6 +158,8 @@ export class UsersController {
   }
 
   @Put(':user_id')
+  @ApiOperation({ summary: 'Replace a user' })
+  @ApiProblems(400, 404, 409)
   @Authenticated({ scope: 'users:write' })
   @ApiOkResponse({
     type: UserDto,
@@ -151,6 +174,8 @@ export class UsersController {
   }
 
   @Patch(':user_id')
+  @ApiOperation({ summary: 'Update some of a user’s fields' })
+  @ApiProblems(400, 404, 409)
   @Authenticated({ scope: 'users:write' })
   @ApiOkResponse({ type: UserDto, description: 'only the given fields change' })
   update(
@@ -162,6 +187,8 @@ export class UsersController {
   }
 
   @Delete(':user_id')
+  @ApiOperation({ summary: 'Delete a user' })
+  @ApiProblems(404)
   @HttpCode(204)
   @Authenticated({ scope: 'users:write' })
   @ApiNoContentResponse()
@@ -170,6 +197,8 @@ export class UsersController {
   }
 
   @Put(':user_id/password')
+  @ApiOperation({ summary: 'Set a user’s password' })
+  @ApiProblems(400, 404)
   @HttpCode(204)
   @Authenticated({ scope: 'users:write' })
   @ApiNoContentResponse({
@@ -184,6 +213,8 @@ export class UsersController {
   }
 
   @Post(':user_id/disable')
+  @ApiOperation({ summary: 'Disable a user' })
+  @ApiProblems(404)
   @HttpCode(200)
   @Authenticated({ scope: 'users:write' })
   @ApiOkResponse({
@@ -195,6 +226,8 @@ export class UsersController {
   }
 
   @Post(':user_id/enable')
+  @ApiOperation({ summary: 'Enable a user' })
+  @ApiProblems(404)
   @HttpCode(200)
   @Authenticated({ scope: 'users:write' })
   @ApiOkResponse({ type: UserDto })
@@ -203,6 +236,8 @@ export class UsersController {
   }
 
   @Post(':user_id/verify-email')
+  @ApiOperation({ summary: 'Mark a user’s email address verified' })
+  @ApiProblems(404)
   @HttpCode(200)
   @Authenticated({ scope: 'users:write' })
   @ApiOkResponse({ type: UserDto, description: 'marks the email address verified' })

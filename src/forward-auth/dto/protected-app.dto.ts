@@ -113,7 +113,12 @@ export class ReplaceProtectedAppDto {
   @Max(MAX_SESSION_LIFETIME)
   session_lifetime?: number;
 
-  @ApiPropertyOptional({ nullable: true, minimum: 60, description: 'seconds; null: none' })
+  @ApiPropertyOptional({
+    nullable: true,
+    type: Number,
+    minimum: 60,
+    description: 'seconds; null: none',
+  })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsInt()
@@ -128,6 +133,7 @@ export class ReplaceProtectedAppDto {
 
   @ApiPropertyOptional({
     nullable: true,
+    type: String,
     description: 'parent domain of every host: one cookie for all its subdomains; null: per host',
   })
   @IsOptional()
@@ -135,10 +141,18 @@ export class ReplaceProtectedAppDto {
   @Matches(DOMAIN_PATTERN, { message: 'cookie_domain must be a lower-case domain' })
   cookie_domain?: string | null;
 
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() app_id?: unknown;
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() tenant_id?: unknown;
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() created_at?: unknown;
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() updated_at?: unknown;
+  @ApiPropertyOptional({ type: String, readOnly: true, description: 'read-only, ignored' })
+  @IsOptional()
+  app_id?: unknown;
+  @ApiPropertyOptional({ type: String, readOnly: true, description: 'read-only, ignored' })
+  @IsOptional()
+  tenant_id?: unknown;
+  @ApiPropertyOptional({ type: String, readOnly: true, description: 'read-only, ignored' })
+  @IsOptional()
+  created_at?: unknown;
+  @ApiPropertyOptional({ type: String, readOnly: true, description: 'read-only, ignored' })
+  @IsOptional()
+  updated_at?: unknown;
 }
 
 export class CreateProtectedAppDto extends ReplaceProtectedAppDto {}

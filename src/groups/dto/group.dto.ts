@@ -28,25 +28,50 @@ export class ReplaceGroupDto {
   @Matches(GROUP_NAME_PATTERN, { message: 'name may contain letters, digits, spaces and _ . @ -' })
   name: string;
 
-  @ApiPropertyOptional({ nullable: true, maxLength: 256 })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 256 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()
   @MaxLength(256)
   display_name?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, maxLength: 256 })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 256 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()
   @Length(1, 256)
   external_id?: string | null;
 
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() group_id?: unknown;
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() tenant_id?: unknown;
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() created_at?: unknown;
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() updated_at?: unknown;
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() member_count?: unknown;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    readOnly: true,
+    description: 'read-only, ignored',
+  })
+  @IsOptional()
+  group_id?: unknown;
+  @ApiPropertyOptional({ type: String, readOnly: true, description: 'read-only, ignored' })
+  @IsOptional()
+  tenant_id?: unknown;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    readOnly: true,
+    description: 'read-only, ignored',
+  })
+  @IsOptional()
+  created_at?: unknown;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    readOnly: true,
+    description: 'read-only, ignored',
+  })
+  @IsOptional()
+  updated_at?: unknown;
+  @ApiPropertyOptional({ type: Number, readOnly: true, description: 'read-only, ignored' })
+  @IsOptional()
+  member_count?: unknown;
 }
 
 export class CreateGroupDto extends ReplaceGroupDto {}

@@ -66,7 +66,11 @@ export class PasskeyOptionsDto {
 
 export class PasskeyVerifyDto extends AuthReqDto {
   @ApiProperty() @IsString() @MaxLength(200) challenge_id!: string;
-  @ApiProperty({ description: 'the WebAuthn assertion (PublicKeyCredential JSON)' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'the WebAuthn assertion (PublicKeyCredential JSON)',
+  })
   @IsObject()
   response!: Record<string, unknown>;
 }
@@ -76,7 +80,11 @@ export class MethodDto extends AuthReqDto {
   @IsString()
   @Matches(/^[a-z0-9_-]{1,40}$/)
   method!: string;
-  @ApiProperty({ description: "the method's form fields, as its login form would post them" })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: "the method's form fields, as its login form would post them",
+  })
   @IsObject()
   fields!: Record<string, unknown>;
 }
@@ -107,7 +115,12 @@ export class StepAnswerDto {
   @ApiPropertyOptional({ type: [String] }) methods?: string[];
   @ApiPropertyOptional() signup?: boolean;
   @ApiPropertyOptional() step_token?: string;
-  @ApiPropertyOptional() totp?: { secret: string; otpauth_uri: string };
+  @ApiPropertyOptional({
+    type: 'object',
+    properties: { secret: { type: 'string' }, otpauth_uri: { type: 'string' } },
+    required: ['secret', 'otpauth_uri'],
+  })
+  totp?: { secret: string; otpauth_uri: string };
   @ApiPropertyOptional({ type: [String] }) recovery_codes?: string[];
   @ApiPropertyOptional({ description: 'open in the browser that started the request' })
   finish_url?: string;

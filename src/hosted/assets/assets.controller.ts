@@ -8,7 +8,10 @@ import { WEBAUTHN_SCRIPT } from './webauthn-script.js';
 
 const FAVICON = drawFavicon();
 
-/** The static assets of the hosted pages: two scripts (never inline) and the favicon. */
+/**
+ * The static assets of the hosted pages: two scripts (never inline) and the favicon. Like the
+ * pages, they are not part of the API document.
+ */
 @ApiTags('assets')
 @Controller()
 export class HostedAssetsController {
@@ -19,6 +22,7 @@ export class HostedAssetsController {
   @Header('content-type', 'text/javascript; charset=utf-8')
   @Header('cache-control', 'public, max-age=31536000, immutable')
   @Header('x-content-type-options', 'nosniff')
+  @ApiExcludeEndpoint()
   @ApiOkResponse({ description: `@simplewebauthn/browser ${BROWSER_VERSION}, UMD bundle` })
   browserBundle(): string {
     this.bundle ??= readFileSync(BROWSER_BUNDLE, 'utf8');
@@ -30,6 +34,7 @@ export class HostedAssetsController {
   @Header('content-type', 'text/javascript; charset=utf-8')
   @Header('cache-control', 'public, max-age=3600')
   @Header('x-content-type-options', 'nosniff')
+  @ApiExcludeEndpoint()
   @ApiOkResponse({ description: 'the passkey ceremonies of the hosted pages' })
   script(): string {
     return WEBAUTHN_SCRIPT;

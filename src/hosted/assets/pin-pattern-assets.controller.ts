@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../auth/auth.decorators.js';
 import { OPAQUE_BUNDLE, OPAQUE_VERSION, PIN_PATTERN_SCRIPT } from './pin-pattern-script.js';
 
@@ -12,6 +12,7 @@ export class PinPatternAssetsController {
 
   @Get('opaque-client.js')
   @Public()
+  @ApiExcludeEndpoint()
   @Header('content-type', 'text/javascript; charset=utf-8')
   @Header('cache-control', 'public, max-age=31536000, immutable')
   @Header('x-content-type-options', 'nosniff')
@@ -24,6 +25,7 @@ export class PinPatternAssetsController {
 
   @Get('idp-pin-pattern.js')
   @Public()
+  @ApiExcludeEndpoint()
   @Header('content-type', 'text/javascript; charset=utf-8')
   @Header('cache-control', 'public, max-age=3600')
   @Header('x-content-type-options', 'nosniff')

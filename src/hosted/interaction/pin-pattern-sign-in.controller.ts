@@ -16,6 +16,8 @@ import { LoginMethods } from './login-methods.js';
  * interaction's cookie is scoped to `/<t>/interaction/<uid>`, so this hands the browser on
  * to the interaction's own route, which reads it.
  */
+// A browser entry that redirects into the hosted pages: like them, not in the API document.
+@ApiExcludeController()
 @ApiTags('pin-pattern')
 @Public()
 @Controller(':tenant_id/authn/zkp')

@@ -24,6 +24,7 @@ export class EntraEamDto {
   @ApiPropertyOptional({ default: false }) @IsOptional() @IsBoolean() enabled?: boolean;
 
   @ApiPropertyOptional({
+    type: String,
     nullable: true,
     example: 'https://login.microsoftonline.com/<entra-tenant-id>/v2.0',
     description: 'the iss of the id_token_hint Entra signs',
@@ -35,6 +36,7 @@ export class EntraEamDto {
   issuer?: string | null;
 
   @ApiPropertyOptional({
+    type: String,
     nullable: true,
     example: 'https://login.microsoftonline.com/common/discovery/v2.0/keys',
     description: "Entra's JWKS (fetched over https, cached, refreshed on an unknown kid)",
@@ -46,6 +48,7 @@ export class EntraEamDto {
   jwks_uri?: string | null;
 
   @ApiPropertyOptional({
+    type: String,
     nullable: true,
     description: 'the app id Entra sends as client_id: a client of this tenant',
   })

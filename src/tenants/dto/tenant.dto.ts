@@ -217,14 +217,18 @@ export class TenantSettingsDto {
   @Max(31536000)
   session_ttl?: number;
 
-  @ApiPropertyOptional({ nullable: true, description: 'https URL of the logo on hosted pages' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'https URL of the logo on hosted pages',
+  })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsUrl({ protocols: ['https'], require_protocol: true, require_tld: false })
   @Length(1, 2048)
   logo_url?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, example: '#3355ff' })
+  @ApiPropertyOptional({ type: String, nullable: true, example: '#3355ff' })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()
@@ -261,8 +265,22 @@ export class ReplaceTenantDto extends TenantSettingsDto {
   @IsString()
   tenant_id?: string;
 
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() created_at?: unknown;
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() updated_at?: unknown;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    readOnly: true,
+    description: 'read-only, ignored',
+  })
+  @IsOptional()
+  created_at?: unknown;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    readOnly: true,
+    description: 'read-only, ignored',
+  })
+  @IsOptional()
+  updated_at?: unknown;
 }
 
 export class CreateTenantDto extends OmitType(ReplaceTenantDto, [

@@ -24,7 +24,7 @@ const LOCALE_PATTERN = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/;
 
 /** Fields a client may set on a user; all optional here, PUT/POST make some required. */
 export class UserFieldsDto {
-  @ApiPropertyOptional({ nullable: true, format: 'email', maxLength: 254 })
+  @ApiPropertyOptional({ type: String, nullable: true, format: 'email', maxLength: 254 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsEmail({}, { message: 'email must be an email address' })
@@ -37,7 +37,7 @@ export class UserFieldsDto {
   is_verified?: boolean;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() is_disabled?: boolean;
 
-  @ApiPropertyOptional({ nullable: true, example: 'en-US' })
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'en-US' })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @Matches(LOCALE_PATTERN, { message: 'locale must be a language tag such as en or pt-BR' })
@@ -53,35 +53,40 @@ export class UserFieldsDto {
   @Length(1, 64, { each: true })
   roles?: string[];
 
-  @ApiPropertyOptional({ nullable: true, maxLength: 256 })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 256 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()
   @Length(1, 256)
   external_id?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, maxLength: 256 })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 256 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()
   @MaxLength(256)
   display_name?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, maxLength: 128 })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 128 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()
   @MaxLength(128)
   given_name?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, maxLength: 128 })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 128 })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsString()
   @MaxLength(128)
   family_name?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, maxLength: 2000, example: 'https://example.com/me.png' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 2000,
+    example: 'https://example.com/me.png',
+  })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsUrl(
@@ -129,7 +134,13 @@ export class CreateUserDto extends UserFieldsDto {
   @IsISO8601({ strict: true })
   created_at?: string;
 
-  @ApiPropertyOptional({ nullable: true, description: 'read-only (seed field), ignored' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    readOnly: true,
+    description: 'read-only (seed field), ignored',
+  })
   @IsOptional()
   updated_at?: unknown;
 }
@@ -142,11 +153,36 @@ export class ReplaceUserDto extends UserFieldsDto {
   @Matches(USERNAME_PATTERN, { message: 'username may contain only letters, digits and _ . @ -' })
   username: string;
 
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() user_id?: unknown;
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() tenant_id?: unknown;
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() created_at?: unknown;
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() updated_at?: unknown;
-  @ApiPropertyOptional({ description: 'read-only, ignored' }) @IsOptional() has_password?: unknown;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    readOnly: true,
+    description: 'read-only, ignored',
+  })
+  @IsOptional()
+  user_id?: unknown;
+  @ApiPropertyOptional({ type: String, readOnly: true, description: 'read-only, ignored' })
+  @IsOptional()
+  tenant_id?: unknown;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    readOnly: true,
+    description: 'read-only, ignored',
+  })
+  @IsOptional()
+  created_at?: unknown;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    readOnly: true,
+    description: 'read-only, ignored',
+  })
+  @IsOptional()
+  updated_at?: unknown;
+  @ApiPropertyOptional({ type: Boolean, readOnly: true, description: 'read-only, ignored' })
+  @IsOptional()
+  has_password?: unknown;
 }
 
 export class UpdateUserDto extends PartialType(ReplaceUserDto) {}
