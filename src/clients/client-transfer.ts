@@ -14,37 +14,13 @@ import {
   type TransferRecord,
 } from '../../libs/tenancy/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { SETTING_KEYS } from './client-fields.js';
 import { CLIENT_ID_PATTERN } from './client-rules.js';
 import { ClientEntity } from './client.entity.js';
 import { clientSecretAad } from './clients.service.js';
 
-/** The client columns an export carries as they are (everything but ids, secret and times). */
-const PLAIN = [
-  'name',
-  'client_type',
-  'redirect_uris',
-  'post_logout_redirect_uris',
-  'allowed_scopes',
-  'grant_types',
-  'token_endpoint_auth_method',
-  'id_token_signed_response_alg',
-  'jwks',
-  'jwks_uri',
-  'logo_uri',
-  'client_uri',
-  'policy_uri',
-  'tos_uri',
-  'client_logout_uri',
-  'frontchannel_logout_session_required',
-  'backchannel_logout_uri',
-  'backchannel_logout_session_required',
-  'op_user_agreement_url',
-  'register_enable',
-  'dpop_bound_access_tokens',
-  'is_lock',
-  'is_group_restricted',
-  'first_party',
-] as const satisfies ReadonlyArray<keyof ClientEntity>;
+/** The client columns an export carries as they are: the settings an admin sets. */
+const PLAIN = SETTING_KEYS;
 
 /** Clients with their secret opened here and sealed for transport (or left out on request). */
 @Injectable()

@@ -1,4 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
+import { IsOptional } from 'class-validator';
 import {
   ApiExtraModels,
   ApiProperty,
@@ -124,5 +125,24 @@ export function ApiScim(ok: { status: number; description: string }, ...errors: 
     ...entries(errors).map(([status, description]) =>
       ApiResponse({ status, description, content: scimError }),
     ),
+  );
+}
+
+/**
+ * A field clients send back from a read (ids, times) that a write ignores: accepted so a whole
+ * object can be PUT back, documented as read-only with its real type.
+ */
+export function IgnoredReadOnly(
+  type: typeof String | typeof Boolean | typeof Number = String,
+  format?: string,
+) {
+  return applyDecorators(
+    ApiPropertyOptional({
+      type,
+      ...(format ? { format } : {}),
+      readOnly: true,
+      description: 'read-only, ignored',
+    }),
+    IsOptional(),
   );
 }

@@ -1,3 +1,4 @@
+import { IgnoredReadOnly } from '../../common/api-docs.js';
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -141,17 +142,13 @@ export class ReplaceProtectedAppDto {
   @Matches(DOMAIN_PATTERN, { message: 'cookie_domain must be a lower-case domain' })
   cookie_domain?: string | null;
 
-  @ApiPropertyOptional({ type: String, readOnly: true, description: 'read-only, ignored' })
-  @IsOptional()
+  @IgnoredReadOnly()
   app_id?: unknown;
-  @ApiPropertyOptional({ type: String, readOnly: true, description: 'read-only, ignored' })
-  @IsOptional()
+  @IgnoredReadOnly()
   tenant_id?: unknown;
-  @ApiPropertyOptional({ type: String, readOnly: true, description: 'read-only, ignored' })
-  @IsOptional()
+  @IgnoredReadOnly()
   created_at?: unknown;
-  @ApiPropertyOptional({ type: String, readOnly: true, description: 'read-only, ignored' })
-  @IsOptional()
+  @IgnoredReadOnly()
   updated_at?: unknown;
 }
 

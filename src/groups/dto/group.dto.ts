@@ -1,3 +1,4 @@
+import { IgnoredReadOnly } from '../../common/api-docs.js';
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
@@ -42,35 +43,15 @@ export class ReplaceGroupDto {
   @Length(1, 256)
   external_id?: string | null;
 
-  @ApiPropertyOptional({
-    type: String,
-    format: 'uuid',
-    readOnly: true,
-    description: 'read-only, ignored',
-  })
-  @IsOptional()
+  @IgnoredReadOnly(String, 'uuid')
   group_id?: unknown;
-  @ApiPropertyOptional({ type: String, readOnly: true, description: 'read-only, ignored' })
-  @IsOptional()
+  @IgnoredReadOnly()
   tenant_id?: unknown;
-  @ApiPropertyOptional({
-    type: String,
-    format: 'date-time',
-    readOnly: true,
-    description: 'read-only, ignored',
-  })
-  @IsOptional()
+  @IgnoredReadOnly(String, 'date-time')
   created_at?: unknown;
-  @ApiPropertyOptional({
-    type: String,
-    format: 'date-time',
-    readOnly: true,
-    description: 'read-only, ignored',
-  })
-  @IsOptional()
+  @IgnoredReadOnly(String, 'date-time')
   updated_at?: unknown;
-  @ApiPropertyOptional({ type: Number, readOnly: true, description: 'read-only, ignored' })
-  @IsOptional()
+  @IgnoredReadOnly(Number)
   member_count?: unknown;
 }
 

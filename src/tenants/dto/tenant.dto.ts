@@ -1,3 +1,4 @@
+import { IgnoredReadOnly } from '../../common/api-docs.js';
 import { ApiProperty, ApiPropertyOptional, PartialType, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -265,21 +266,9 @@ export class ReplaceTenantDto extends TenantSettingsDto {
   @IsString()
   tenant_id?: string;
 
-  @ApiPropertyOptional({
-    type: String,
-    format: 'date-time',
-    readOnly: true,
-    description: 'read-only, ignored',
-  })
-  @IsOptional()
+  @IgnoredReadOnly(String, 'date-time')
   created_at?: unknown;
-  @ApiPropertyOptional({
-    type: String,
-    format: 'date-time',
-    readOnly: true,
-    description: 'read-only, ignored',
-  })
-  @IsOptional()
+  @IgnoredReadOnly(String, 'date-time')
   updated_at?: unknown;
 }
 

@@ -1,3 +1,4 @@
+import { IgnoredReadOnly } from '../../common/api-docs.js';
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
@@ -153,35 +154,15 @@ export class ReplaceUserDto extends UserFieldsDto {
   @Matches(USERNAME_PATTERN, { message: 'username may contain only letters, digits and _ . @ -' })
   username: string;
 
-  @ApiPropertyOptional({
-    type: String,
-    format: 'uuid',
-    readOnly: true,
-    description: 'read-only, ignored',
-  })
-  @IsOptional()
+  @IgnoredReadOnly(String, 'uuid')
   user_id?: unknown;
-  @ApiPropertyOptional({ type: String, readOnly: true, description: 'read-only, ignored' })
-  @IsOptional()
+  @IgnoredReadOnly()
   tenant_id?: unknown;
-  @ApiPropertyOptional({
-    type: String,
-    format: 'date-time',
-    readOnly: true,
-    description: 'read-only, ignored',
-  })
-  @IsOptional()
+  @IgnoredReadOnly(String, 'date-time')
   created_at?: unknown;
-  @ApiPropertyOptional({
-    type: String,
-    format: 'date-time',
-    readOnly: true,
-    description: 'read-only, ignored',
-  })
-  @IsOptional()
+  @IgnoredReadOnly(String, 'date-time')
   updated_at?: unknown;
-  @ApiPropertyOptional({ type: Boolean, readOnly: true, description: 'read-only, ignored' })
-  @IsOptional()
+  @IgnoredReadOnly(Boolean)
   has_password?: unknown;
 }
 
