@@ -1,7 +1,8 @@
+import { launchChromium } from './chromium-support.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as client from 'openid-client';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { waitUntil, startTestApp, type TestApp } from './harness.js';
 import { freshStep, totpCode } from './account-support.js';
 import { createUser } from './oidc-support.js';
@@ -50,21 +51,7 @@ describe('browser: passkeys, TOTP, recovery codes, password reset', () => {
   beforeAll(async () => {
     t = await startTestApp({ publicHost: 'localhost', env: { SMTP_URL: await smtp.start() } });
     REDIRECT = `${t.baseUrl}/test-rp/callback`;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // The app listens on 127.0.0.1 only; never try ::1 for localhost.
-        '--host-resolver-rules=MAP localhost 127.0.0.1',
-      ],
-    });
+    browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });
   }, 60_000);
 

@@ -1,8 +1,8 @@
+import { launchChromium } from './chromium-support.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
-import { chromium } from 'playwright-core';
 import { exchange, firstPartyApp, PASSWORD, REDIRECT, signedIn, tenant, user } from './fixtures.js';
 import { startTestApp, type TestApp } from './harness.js';
 import { Browser, discover, findForm } from './oidc-support.js';
@@ -355,11 +355,7 @@ describe('Logout propagation (Back-Channel and Front-Channel Logout)', () => {
       },
     });
     const config = await discover(tf.issuer, r.body.client_id, r.body.client_secret);
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const verifier = client.randomPKCECodeVerifier();

@@ -1,7 +1,8 @@
+import { launchChromium } from './chromium-support.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as client from 'openid-client';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from './harness.js';
 import * as fixtures from './fixtures.js';
 
@@ -31,20 +32,7 @@ describe('browser: PIN keypad and pattern grid', () => {
   beforeAll(async () => {
     t = await startTestApp({ publicHost: 'localhost' });
     REDIRECT = `${t.baseUrl}/test-rp/callback`;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--host-resolver-rules=MAP localhost 127.0.0.1',
-      ],
-    });
+    browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });
   }, 60_000);
 
