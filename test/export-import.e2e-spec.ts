@@ -12,6 +12,9 @@ import { PASSWORD } from './fixtures.js';
 import { startTestApp, uniqueTenantId, type TestApp } from './harness.js';
 import { userSignIn, userToken } from './user-token-support.js';
 import { SoftAuthenticator } from './webauthn-support.js';
+import { pinSignIn, registerWithPin } from './pin-pattern-support.js';
+import { policyOf, secretOf } from '../src/pin-pattern/pin-pattern-policy.js';
+import { DEFAULT_SETTINGS } from '../src/tenants/tenant-settings.js';
 
 const PASSPHRASE = 'a long transfer passphrase';
 const basic = (id: string, secret: string) =>
@@ -42,6 +45,19 @@ function importDoc(t: TestApp, doc: string, query = '', passphrase?: string) {
     },
   });
 }
+
+const PIN_SETTINGS = {
+  use_pin: true,
+  pin_size: 6,
+  use_pattern: true,
+  pattern_size: 3,
+  login_order: ['PIN', 'PATTERN'],
+  register_enable: true,
+  dynamic_registration: { enabled: true },
+};
+const pinPolicy = policyOf({ ...DEFAULT_SETTINGS, ...PIN_SETTINGS } as never)!;
+const RIGHT_PIN = secretOf(pinPolicy, { pin: '482916', pattern: [0, 4, 8, 5, 2] });
+const WRONG_PIN = secretOf(pinPolicy, { pin: '482917', pattern: [0, 4, 8, 5, 2] });
 
 const lines = (text: string) =>
   text
@@ -396,5 +412,171 @@ describe('tenant export and import', () => {
     expect(r.body.counts.users).toBe(5000);
     const listed = await target.http('GET', `/api/v1/tenants/${tenantId}/users?limit=1`);
     expect(listed.body.total_count).toBe(5000);
+  });
+
+  it('carries PIN/pattern credentials with their server setup, registration tokens and protected apps: the same PIN signs in through OPAQUE', async () => {
+    const tenantId = uniqueTenantId('pins');
+    await fixtures.tenant(source, { tenantId, settings: PIN_SETTINGS });
+    const reg = await registerWithPin(
+      source,
+      tenantId,
+      { username: 'pinny', email: `pinny-${tenantId}@example.test` },
+      RIGHT_PIN,
+    );
+    expect(reg.status).toBe(201);
+    const group = await source.http('POST', `/api/v1/tenants/${tenantId}/groups`, {
+      body: { name: 'ops' },
+    });
+    expect(group.status).toBe(201);
+    const app = await source.http('POST', `/api/v1/tenants/${tenantId}/protected-apps`, {
+      body: {
+        name: 'Grafana',
+        hosts: [`grafana-${tenantId}.example.com`],
+        allowed_group_ids: [group.body.group_id],
+        require_2fa: true,
+      },
+    });
+    expect(app.status).toBe(201);
+    const iat = await source.http('POST', `/api/v1/tenants/${tenantId}/initial-access-tokens`, {
+      body: { max_uses: 2, description: 'agents' },
+    });
+    expect(iat.status).toBe(201);
+    const register = (t: TestApp, tid: string, token: string) =>
+      fetch(`${t.baseUrl}/${tid}/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          client_name: 'Agent',
+          redirect_uris: ['https://rp.example.com/cb'],
+        }),
+      });
+    const registered = await register(source, tenantId, iat.body.initial_access_token as string);
+    expect(registered.status).toBe(201);
+    const meta = (await registered.json()) as {
+      client_id: string;
+      registration_access_token: string;
+    };
+
+    const exported = await source.http('GET', `/api/v1/tenants/${tenantId}/export`, {
+      headers: { 'x-transfer-passphrase': PASSPHRASE },
+    });
+    expect(exported.status).toBe(200);
+    const records = lines(exported.text);
+    const byType = (type: string) => records.filter((r) => r.type === type);
+    expect(byType('pin_pattern_setup')).toHaveLength(1);
+    expect(byType('pin_pattern_credential')).toEqual([
+      expect.objectContaining({ user_id: reg.body.user_id, credential_identifier: 'pinny' }),
+    ]);
+    // Tokens travel as their hashes, never as the tokens.
+    expect(byType('initial_access_token')).toHaveLength(1);
+    expect(byType('client_registration')).toEqual([
+      expect.objectContaining({ client_id: meta.client_id, token_hash: expect.any(String) }),
+    ]);
+    expect(exported.text).not.toContain(meta.registration_access_token);
+    expect(exported.text).not.toContain(iat.body.initial_access_token);
+    expect(byType('protected_app')).toEqual([
+      expect.objectContaining({ app_id: app.body.app_id, require_2fa: true }),
+    ]);
+    // Clients carry their logout channels (back-channel included).
+    expect(byType('client')[0]).toHaveProperty('backchannel_logout_uri');
+    expect(byType('tenant')[0]).toMatchObject({
+      settings: { use_pin: true, dynamic_registration: { enabled: true } },
+    });
+
+    // Another deployment (its own master key), another tenant id.
+    const copy = uniqueTenantId('pins-copy');
+    const imported = await importDoc(target, exported.text, `?tenant_id=${copy}`, PASSPHRASE);
+    expect(imported.status).toBe(200);
+    expect(imported.body.counts).toMatchObject({
+      pin_pattern_setup: 1,
+      pin_pattern_credentials: 1,
+      initial_access_tokens: 1,
+      client_registrations: 1,
+      protected_apps: 1,
+    });
+
+    // The same PIN and pattern sign in through OPAQUE; a wrong one cannot finish.
+    const signIn = await pinSignIn(target, copy, 'pinny', RIGHT_PIN);
+    expect(signIn.challenge.status).toBe(200);
+    expect(signIn.authenticate?.status).toBe(200);
+    expect(signIn.authenticate?.body.nonce).toEqual(expect.any(String));
+    const wrong = await pinSignIn(target, copy, 'pinny', WRONG_PIN);
+    expect(wrong.authenticate?.status ?? 401).not.toBe(200);
+
+    // The registration access token still reads its client; the initial token has one use left.
+    const read = await fetch(`${target.baseUrl}/${copy}/register/${meta.client_id}`, {
+      headers: { authorization: `Bearer ${meta.registration_access_token}` },
+    });
+    expect(read.status).toBe(200);
+    expect((await register(target, copy, iat.body.initial_access_token as string)).status).toBe(
+      201,
+    );
+    expect((await register(target, copy, iat.body.initial_access_token as string)).status).toBe(
+      401,
+    );
+    const apps = await target.http('GET', `/api/v1/tenants/${copy}/protected-apps`);
+    expect(apps.body.data).toEqual([
+      expect.objectContaining({
+        app_id: app.body.app_id,
+        allowed_group_ids: [group.body.group_id],
+      }),
+    ]);
+
+    // A second import converges: same setup, the spent use of the initial token stays spent.
+    const again = await importDoc(target, exported.text, `?tenant_id=${copy}`, PASSPHRASE);
+    expect(again.status).toBe(200);
+    expect((await pinSignIn(target, copy, 'pinny', RIGHT_PIN)).authenticate?.status).toBe(200);
+    expect((await register(target, copy, iat.body.initial_access_token as string)).status).toBe(
+      401,
+    );
+
+    // Without secrets neither the setup nor the records travel (they would not verify).
+    const bare = await source.http('GET', `/api/v1/tenants/${tenantId}/export?secrets=omit`);
+    expect(lines(bare.text).filter((r) => String(r.type).startsWith('pin_pattern'))).toEqual([]);
+  });
+
+  it('refuses tenant settings the settings API would refuse: 400 listing the fields, nothing written', async () => {
+    const tenantId = uniqueTenantId('badsettings');
+    const doc = (settings: Record<string, unknown>, displayName = 'Bad') =>
+      [
+        {
+          type: 'header',
+          format: 'idp-tenant-export',
+          version: 1,
+          tenant_id: tenantId,
+          secrets: { mode: 'omit' },
+        },
+        { type: 'tenant', display_name: displayName, settings },
+        { type: 'end', counts: { tenant: 1 } },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n');
+    const bad = {
+      pin_size: 99,
+      block_config: { ip: { max_attempts: 0 } },
+      primary_color: 'blue',
+      spaceship: true,
+    };
+    const refused = await importDoc(target, doc(bad));
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('content-type')).toMatch(/problem\+json/);
+    const fields = (refused.body.errors as Array<{ field: string }>).map((e) => e.field);
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        'settings.pin_size',
+        'settings.block_config.ip.max_attempts',
+        'settings.primary_color',
+        'settings.spaceship',
+      ]),
+    );
+    expect((await target.http('GET', `/api/v1/tenants/${tenantId}`)).status).toBe(404);
+
+    // Into an existing tenant: refused the same way, and the tenant is as it was.
+    const ok = await importDoc(target, doc({ pin_size: 8 }, 'Good'));
+    expect(ok.status).toBe(200);
+    const again = await importDoc(target, doc({ ...bad, pin_size: 5 }, 'Changed'));
+    expect(again.status).toBe(400);
+    const kept = await target.http('GET', `/api/v1/tenants/${tenantId}`);
+    expect(kept.body).toMatchObject({ display_name: 'Good', pin_size: 8 });
   });
 });

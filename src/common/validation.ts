@@ -2,7 +2,8 @@ import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@ne
 import { ListQuery } from './pagination.js';
 import { badRequest, type FieldError } from './problem.js';
 
-function flatten(errors: ValidationError[], parent = ''): FieldError[] {
+/** class-validator's errors as the problem's `errors` list (`field`, `message`), nested paths dotted. */
+export function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   const out: FieldError[] = [];
   for (const e of errors) {
     const field = parent

@@ -15,6 +15,7 @@ import { ForwardAuthService } from './forward-auth.service.js';
 import { ForwardSigninService } from './forward-signin.service.js';
 import { ForwardAuthRevocationEntity, ProtectedAppEntity } from './protected-app.entity.js';
 import { ProtectedAppsController } from './protected-apps.controller.js';
+import { ProtectedAppTransfer } from './protected-app-transfer.js';
 import { ProtectedAppsService } from './protected-apps.service.js';
 import { ForwardAuthRevocations } from './revocations.js';
 
@@ -36,7 +37,9 @@ import { ForwardAuthRevocations } from './revocations.js';
     ForwardAuthRevocations,
     ForwardAuthService,
     ForwardSigninService,
+    ProtectedAppTransfer,
   ],
+  exports: [ProtectedAppTransfer],
 })
 export class ForwardAuthModule {
   constructor(

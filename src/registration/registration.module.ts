@@ -5,6 +5,7 @@ import { TenantsModule } from '../tenants/tenants.module.js';
 import { InitialTokensController } from './initial-tokens.controller.js';
 import { RegistrationController } from './registration.controller.js';
 import { ClientRegistrationEntity, InitialAccessTokenEntity } from './registration.entities.js';
+import { RegistrationTransfer } from './registration-transfer.js';
 import { RegistrationService } from './registration.service.js';
 
 /** Dynamic client registration (RFC 7591/7592), per tenant, off by default. */
@@ -15,6 +16,7 @@ import { RegistrationService } from './registration.service.js';
     TenantsModule,
   ],
   controllers: [InitialTokensController, RegistrationController],
-  providers: [RegistrationService],
+  providers: [RegistrationService, RegistrationTransfer],
+  exports: [RegistrationTransfer],
 })
 export class RegistrationModule {}

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
 import {
   dateOf,
   field,
@@ -8,6 +10,9 @@ import {
   type TransferImportContext,
   type TransferRecord,
 } from '../../libs/tenancy/index.js';
+import { badRequest } from '../common/problem.js';
+import { flatten } from '../common/validation.js';
+import { ReplaceTenantDto } from './dto/tenant.dto.js';
 import { TenantEntity } from './tenant.entity.js';
 import { DEFAULT_SETTINGS, mergeSettings, type TenantSettings } from './tenant-settings.js';
 
@@ -35,6 +40,7 @@ export class TenantTransfer implements TenantTransferSection {
   async importBatch(ctx: TransferImportContext, _type: string, records: TransferRecord[]) {
     const r = records[records.length - 1]!;
     const settings = field<Partial<TenantSettings>>(r, 'settings', 'object');
+    await this.validate(field(r, 'display_name'), settings);
     const repo = ctx.manager.getRepository(TenantEntity);
     const existing = await repo.findOne({
       where: { tenant_id: ctx.tenantId },
@@ -57,5 +63,24 @@ export class TenantTransfer implements TenantTransferSection {
       });
       ctx.count('tenant_created');
     }
+  }
+
+  /**
+   * The settings go through the same rules as the settings API (PUT's DTO), so an import cannot
+   * store what an admin could not: every refused field is listed, and the import (one
+   * transaction) writes nothing.
+   */
+  private async validate(displayName: string, settings: Partial<TenantSettings>) {
+    const dto = plainToInstance(ReplaceTenantDto, { ...settings, display_name: displayName });
+    const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
+    if (!errors.length) return;
+    const list = flatten(errors).map((e) => ({
+      field: e.field === 'display_name' ? e.field : `settings.${e.field}`,
+      message: e.message,
+    }));
+    throw badRequest(
+      `The tenant record's settings are refused: ${list.length} field${list.length === 1 ? '' : 's'} failed validation`,
+      list,
+    );
   }
 }

@@ -20,9 +20,12 @@ import {
 import { ClientTransfer } from '../clients/client-transfer.js';
 import { badRequest, notFound } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { ProtectedAppTransfer } from '../forward-auth/protected-app-transfer.js';
 import { GroupTransfer } from '../groups/group-transfer.js';
 import { MfaTransfer } from '../mfa/mfa-transfer.js';
 import { PasskeyTransfer } from '../passkeys/passkey-transfer.js';
+import { PinPatternTransfer } from '../pin-pattern/pin-pattern-transfer.js';
+import { RegistrationTransfer } from '../registration/registration-transfer.js';
 import { SigningKeyTransfer } from '../signing-keys/signing-key-transfer.js';
 import { TenantTransfer } from '../tenants/tenant-transfer.js';
 import { TenantsService } from '../tenants/tenants.service.js';
@@ -57,11 +60,12 @@ function refused(error: unknown): unknown {
   if (error instanceof TransferFormatError || error instanceof TransportError) {
     return badRequest(error.message);
   }
-  // A value the schema refuses (a check or not-null rule): the document is wrong, not the server.
+  // A value the schema refuses (a check, not-null or reference rule): the document is wrong, not
+  // the server.
   const driver = (
     error as { driverError?: { code?: string; constraint?: string; column?: string } }
   ).driverError;
-  if (driver?.code === '23514' || driver?.code === '23502') {
+  if (driver?.code === '23514' || driver?.code === '23502' || driver?.code === '23503') {
     return badRequest(
       `The document holds a value the schema refuses (${driver.constraint ?? driver.column ?? driver.code})`,
     );
@@ -92,10 +96,22 @@ export class TransferService {
     passkeys: PasskeyTransfer,
     mfa: MfaTransfer,
     groups: GroupTransfer,
+    pinPattern: PinPatternTransfer,
+    registration: RegistrationTransfer,
+    protectedApps: ProtectedAppTransfer,
   ) {
-    this.sections = [tenant, signingKeys, clients, users, passkeys, mfa, groups].toSorted(
-      (a, b) => a.order - b.order,
-    );
+    this.sections = [
+      tenant,
+      signingKeys,
+      clients,
+      registration,
+      users,
+      passkeys,
+      mfa,
+      pinPattern,
+      groups,
+      protectedApps,
+    ].toSorted((a, b) => a.order - b.order);
     for (const s of this.sections) for (const type of s.types) this.byType.set(type, s);
   }
 
