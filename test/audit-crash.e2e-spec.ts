@@ -106,4 +106,122 @@ describe('audit events ride in the change transaction', () => {
       [...batch.body.created_user_ids].toSorted(),
     );
   });
+
+  it('SCIM Bulk: each committed operation has its event in its own commit, a failed one none', async () => {
+    // Deferred triggers on this tenant's rows: a user insert needs its scim.user.created event,
+    // a group insert its scim.group.created event, a user (de)activation its scim.user.updated
+    // event, each naming the row and already in the committing transaction; a group named
+    // abort-after-audit is aborted at commit, after its event was written.
+    const prefix = 'auditbulk-';
+    await db.query(`
+      CREATE OR REPLACE FUNCTION test_bulk_audit_in_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE wanted text; subject text;
+      BEGIN
+        IF TG_TABLE_NAME = 'groups' THEN
+          wanted := 'scim.group.created'; subject := NEW.group_id::text;
+        ELSIF TG_OP = 'INSERT' THEN
+          wanted := 'scim.user.created'; subject := NEW.user_id::text;
+        ELSE
+          wanted := 'scim.user.updated'; subject := NEW.user_id::text;
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM audit_events
+                        WHERE tenant_id = NEW.tenant_id AND type = wanted AND subject_id = subject) THEN
+          RAISE EXCEPTION 'no % event in the transaction of %', wanted, subject;
+        END IF;
+        IF TG_TABLE_NAME = 'groups' THEN
+          IF NEW.name = 'abort-after-audit' THEN
+            RAISE EXCEPTION 'aborted at commit, after the audit event was written';
+          END IF;
+        END IF;
+        RETURN NULL;
+      END $$`);
+    const when = `WHEN (NEW.tenant_id LIKE '${prefix}%')`;
+    await db.query(`
+      CREATE CONSTRAINT TRIGGER test_bulk_users AFTER INSERT ON users DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW ${when} EXECUTE FUNCTION test_bulk_audit_in_commit()`);
+    await db.query(`
+      CREATE CONSTRAINT TRIGGER test_bulk_users_active AFTER UPDATE ON users
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+        WHEN (NEW.tenant_id LIKE '${prefix}%' AND OLD.is_disabled IS DISTINCT FROM NEW.is_disabled)
+        EXECUTE FUNCTION test_bulk_audit_in_commit()`);
+    await db.query(`
+      CREATE CONSTRAINT TRIGGER test_bulk_groups AFTER INSERT ON groups DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW ${when} EXECUTE FUNCTION test_bulk_audit_in_commit()`);
+    try {
+      const { tenantId, key } = await newTenant(t, ['scim'], {}, uniqueTenantId('auditbulk'));
+      const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+      const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+      const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+      const bulk = await t.http('POST', `/${tenantId}/scim/v2/Bulk`, {
+        key: null,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/scim+json' },
+        body: {
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+          Operations: [
+            {
+              method: 'POST',
+              path: '/Users',
+              bulkId: 'ann',
+              data: { schemas: [USER], userName: 'ann' },
+            },
+            // A duplicate in the same run of creates: refused, no event.
+            {
+              method: 'POST',
+              path: '/Users',
+              bulkId: 'dup',
+              data: { schemas: [USER], userName: 'ANN' },
+            },
+            {
+              method: 'POST',
+              path: '/Groups',
+              bulkId: 'eng',
+              data: { schemas: [GROUP], displayName: 'eng', members: [{ value: 'bulkId:ann' }] },
+            },
+            {
+              method: 'PATCH',
+              path: '/Users/bulkId:ann',
+              data: {
+                schemas: [PATCH],
+                Operations: [{ op: 'replace', path: 'active', value: false }],
+              },
+            },
+            // Not found: refused, no event.
+            { method: 'DELETE', path: '/Users/7d0c2f4e-3a1b-4c5d-8e9f-0a1b2c3d4e5f' },
+            // Aborted at commit after its event was written: neither the group nor the event.
+            {
+              method: 'POST',
+              path: '/Groups',
+              bulkId: 'abort',
+              data: { schemas: [GROUP], displayName: 'abort-after-audit' },
+            },
+          ],
+        },
+      });
+      expect(bulk.status).toBe(200);
+      const results = bulk.body.Operations as Array<{ status: string; location?: string }>;
+      expect(results.map((r) => r.status)).toEqual(['201', '409', '201', '200', '404', '500']);
+      const idOf = (i: number) => results[i].location!.split('/').at(-1)!;
+      const events = await db.query(
+        `SELECT type, subject_id, details->>'operation' AS operation FROM audit_events
+          WHERE tenant_id = $1 AND type LIKE 'scim.%' ORDER BY type`,
+        [tenantId],
+      );
+      expect(events.rows).toEqual([
+        { type: 'scim.group.created', subject_id: idOf(2), operation: 'post' },
+        { type: 'scim.user.created', subject_id: idOf(0), operation: 'post' },
+        { type: 'scim.user.updated', subject_id: idOf(0), operation: 'patch' },
+      ]);
+      expect(await count(`SELECT count(*) AS n FROM groups WHERE tenant_id = $1`, [tenantId])).toBe(
+        1,
+      );
+    } finally {
+      for (const [name, table] of [
+        ['test_bulk_users', 'users'],
+        ['test_bulk_users_active', 'users'],
+        ['test_bulk_groups', 'groups'],
+      ])
+        await db.query(`DROP TRIGGER IF EXISTS ${name} ON ${table}`);
+      await db.query('DROP FUNCTION IF EXISTS test_bulk_audit_in_commit()');
+    }
+  });
 });

@@ -10,7 +10,7 @@ import { ScimGroupsService } from './scim-groups.service.js';
 import { ScimUsersService, type Written } from './scim-users.service.js';
 import { PasswordHasher, tooManyPasswords } from '../users/password-hasher.js';
 
-type Method = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type Method = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 interface BulkOp {
   index: number;
@@ -29,6 +29,25 @@ interface BulkResult {
   status: string;
   response?: unknown;
 }
+
+/** One operation's audit event, staged before it runs: `ok` once it succeeded, `failed` else. */
+export interface BulkAuditEntry {
+  ok(subjectId: string): Promise<void>;
+  failed(): Promise<void>;
+}
+
+/**
+ * Stages the audit event of an operation before its transaction commits, so the commit carries
+ * it (decision 0023): a committed operation has its event, a failed one none. `subjectId` is
+ * null for a create, whose id the first inserted row of its table names.
+ */
+export interface BulkAudit {
+  begin(resource: 'user' | 'group', method: Method, subjectId: string | null): BulkAuditEntry;
+}
+
+const NO_AUDIT: BulkAudit = {
+  begin: () => ({ ok: async () => {}, failed: async () => {} }),
+};
 
 const BULK_REF = /^bulkId:(.+)$/;
 
@@ -102,7 +121,7 @@ export class ScimBulkService {
     private readonly hasher: PasswordHasher,
   ) {}
 
-  async run(tenantId: string, body: unknown) {
+  async run(tenantId: string, body: unknown, audit: BulkAudit = NO_AUDIT) {
     const msg = requireMessageSchema(body, SCHEMA_BULK_REQUEST);
     const field = (name: string) =>
       msg[Object.keys(msg).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name];
@@ -133,6 +152,7 @@ export class ScimBulkService {
       this.users,
       this.groups,
       this.dataSource,
+      audit,
     );
     await state.execute(rawOps);
     return { schemas: [SCHEMA_BULK_RESPONSE], Operations: state.responses() };
@@ -152,6 +172,7 @@ class BulkRun {
     private readonly users: ScimUsersService,
     private readonly groups: ScimGroupsService,
     private readonly dataSource: DataSource,
+    private readonly audit: BulkAudit,
   ) {}
 
   responses(): BulkResult[] {
@@ -286,29 +307,34 @@ class BulkRun {
     const service = kind === 'Users' ? this.users : this.groups;
     const id = rawId ? (substitute(rawId, this.ids) as string) : undefined;
     const data = substitute(op.data, this.ids);
+    const event = this.audit.begin(kind === 'Users' ? 'user' : 'group', op.method, id ?? null);
     try {
       if (op.method === 'POST') {
         if (id) throw new ScimError(400, 'POST goes to /Users or /Groups', 'invalidPath');
-        this.succeed(op, 201, await service.create(this.tenantId, data), kind);
+        const w = await service.create(this.tenantId, data);
+        await event.ok(w.id);
+        this.succeed(op, 201, w, kind);
         return;
       }
       if (!id) throw new ScimError(400, `${op.method} needs /${kind}/<id>`, 'invalidPath');
-      if (op.method === 'PUT')
-        this.succeed(op, 200, await service.replace(this.tenantId, id, data, op.version), kind);
-      else if (op.method === 'PATCH')
-        this.succeed(
-          op,
-          200,
+      if (op.method === 'PUT') {
+        const w = await service.replace(this.tenantId, id, data, op.version);
+        await event.ok(id);
+        this.succeed(op, 200, w, kind);
+      } else if (op.method === 'PATCH') {
+        const w =
           kind === 'Users'
             ? await this.users.patch(this.tenantId, id, data, op.version)
-            : await this.groups.patch(this.tenantId, id, data, op.version, false),
-          kind,
-        );
-      else {
+            : await this.groups.patch(this.tenantId, id, data, op.version, false);
+        await event.ok(id);
+        this.succeed(op, 200, w, kind);
+      } else {
         await service.remove(this.tenantId, id, op.version);
+        await event.ok(id);
         this.succeed(op, 204);
       }
     } catch (e) {
+      await event.failed();
       this.fail(op, e);
     }
   }
@@ -344,6 +370,7 @@ class BulkRun {
     }
     let candidates = rows.filter((r) => r.op.index <= ops[cut - 1].index);
     let inserted = new Set<string>();
+    let events: BulkAuditEntry[] = [];
     for (;;) {
       try {
         inserted = await this.dataSource.transaction(async (m) => {
@@ -362,10 +389,15 @@ class BulkRun {
               break;
             }
           }
+          // Each created user's event, in this transaction: it commits with the rows.
+          events = candidates
+            .filter((c) => done.has(c.row.user_id))
+            .map((c) => this.audit.begin('user', 'POST', c.row.user_id));
           return done;
         });
         break;
       } catch (e) {
+        for (const event of events.splice(0)) await event.failed();
         if (e instanceof StopAt) {
           cut = e.position;
           candidates = candidates.filter((c) => c.op.index <= ops[cut - 1].index);
