@@ -1,5 +1,8 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import * as fixtures from './fixtures.js';
+import { PASSWORD } from './fixtures.js';
 import { startTestApp, type TestApp } from './harness.js';
+import { userSignIn } from './user-token-support.js';
 
 /**
  * The application reaches PostgreSQL through a TCP relay the test can cut and restore: an
@@ -93,5 +96,88 @@ describe('a database outage', () => {
     }
     expect(back.status).toBe(200);
     expect((await t.http('GET', '/health/ready')).status).toBe(200);
+  });
+
+  it("answers the provider's own routes of a resident tenant (/token, /userinfo) 503 in the OAuth error format with Retry-After", async () => {
+    const tf = await fixtures.tenant(t);
+    await fixtures.user(t, tf.tenantId);
+    const { config, tokens } = await userSignIn(
+      t,
+      tf.tenantId,
+      'alice',
+      PASSWORD,
+      'openid offline_access account',
+    );
+    expect(tokens.refresh_token).toEqual(expect.any(String));
+    let refreshToken = tokens.refresh_token!;
+    // The account app's secret, new (its refresh token stays valid): the test calls /token itself.
+    const appId = config.clientMetadata().client_id;
+    const secret = await t.http('POST', `/api/v1/tenants/${tf.tenantId}/clients/${appId}/secret`);
+    expect(secret.status).toBeLessThan(300);
+    const created = await t.http('POST', `/api/v1/tenants/${tf.tenantId}/clients`, {
+      body: { name: 'svc', client_type: 'confidential', grant_types: ['client_credentials'] },
+    });
+    expect(created.status).toBe(201);
+    const basic = (id: string, secret: string) =>
+      `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+    const token = (authorization: string, body: string) =>
+      fetch(`${t.baseUrl}/${tf.tenantId}/token`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+    const refresh = () =>
+      token(
+        basic(appId, secret.body.client_secret as string),
+        `grant_type=refresh_token&refresh_token=${encodeURIComponent(refreshToken)}`,
+      );
+    const clientCredentials = () =>
+      token(
+        basic(created.body.client_id as string, created.body.client_secret as string),
+        'grant_type=client_credentials',
+      );
+    const userinfo = () =>
+      fetch(`${t.baseUrl}/${tf.tenantId}/userinfo`, {
+        headers: { authorization: `Bearer ${tokens.access_token}` },
+      });
+    // The tenant's provider is built and resident: what follows reaches oidc-provider itself.
+    expect((await userinfo()).status).toBe(200);
+    expect((await clientCredentials()).status).toBe(200);
+    const before = await refresh();
+    expect(before.status).toBe(200);
+    refreshToken = ((await before.json()) as { refresh_token: string }).refresh_token;
+    const seen = logs.length;
+
+    await relay.down();
+    try {
+      // A refresh (reads and rotates the stored grant) and userinfo (reads the stored token).
+      for (const answer of [await refresh(), await userinfo(), await refresh()]) {
+        expect(answer.status).toBe(503);
+        expect(answer.headers.get('retry-after')).toBe('5');
+        expect(answer.headers.get('cache-control')).toBe('no-store');
+        expect(answer.headers.get('content-type')).toContain('application/json');
+        expect(await answer.json()).toMatchObject({ error: 'temporarily_unavailable' });
+      }
+      // What needs no database keeps working: client_credentials tokens are JWTs, nothing stored.
+      expect((await clientCredentials()).status).toBe(200);
+      const discovery = await fetch(`${t.baseUrl}/${tf.tenantId}/.well-known/openid-configuration`);
+      expect(discovery.status).toBe(200);
+    } finally {
+      await relay.up();
+    }
+    const lines = logs.slice(seen).map((l) => JSON.parse(l) as { level: string; msg: string });
+    expect(
+      lines.filter(
+        (l) => l.msg === 'unhandled error' || /OIDC server error|could not save/.test(l.msg),
+      ),
+    ).toEqual([]);
+
+    let back = await refresh();
+    for (let i = 0; i < 50 && back.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      back = await refresh();
+    }
+    expect(back.status).toBe(200);
+    expect((await userinfo()).status).toBe(200);
   });
 });

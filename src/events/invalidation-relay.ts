@@ -71,6 +71,9 @@ export class InvalidationRelay implements OnApplicationBootstrap, OnApplicationS
         max: 2,
         application_name: 'idp-notify',
       });
+      // An idle pooled connection cut by a database outage is reported on the pool: without a
+      // listener that 'error' event would bring the process down.
+      this.notifier.on('error', (err) => this.warn(err));
       const notify = (message: string) =>
         void crossTenant(this.notifier!)
           .sql('tenant_events_notify', 'SELECT pg_notify($1, $2)', [CHANNEL, message])

@@ -10,6 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TenantEvents } from '../../libs/tenancy/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import { BlockerService } from '../blocker/blocker.service.js';
+import { logFailure, problemFromDatabaseError } from '../common/problem.filter.js';
+import type { ProblemException } from '../common/problem.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { GroupsService } from '../groups/groups.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -77,6 +79,35 @@ function epochSeconds(value: Date | string | null | undefined): number | undefin
   if (value === null || value === undefined) return undefined;
   const ms = new Date(value).getTime();
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
+}
+
+/** Provider requests whose server_error was the database being unreachable. */
+const unavailableRequests = new WeakMap<object, ProblemException>();
+
+/**
+ * A provider request the database could not serve: 503 with Retry-After, in the OAuth error
+ * format (RFC 6749 temporarily_unavailable) for the JSON endpoints; a page keeps its body.
+ */
+function answerUnavailable(
+  ctx: {
+    response: { headers: object; type: string };
+    remove(name: string): void;
+    set(name: string, value: string): void;
+    status: number;
+    body: unknown;
+  },
+  problem: ProblemException,
+) {
+  const page = ctx.response.type.includes('html');
+  if (!page) for (const name of Object.keys(ctx.response.headers)) ctx.remove(name);
+  ctx.status = 503;
+  ctx.set('cache-control', 'no-store');
+  for (const [name, value] of Object.entries(problem.headers ?? {})) ctx.set(name, value);
+  if (!page)
+    ctx.body = {
+      error: 'temporarily_unavailable',
+      error_description: problem.detail ?? problem.title,
+    };
 }
 
 @Injectable()
@@ -191,7 +222,11 @@ export class OidcProviders {
           this.logger.warn({ err, tenantId }, 'logout listener failed'),
         );
     });
-    provider.on('server_error', (_ctx: unknown, err: Error) => {
+    provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
+      // The database unreachable (an outage, a failover): an expected state, answered 503 by
+      // writeOnce below, with one warning per outage instead of an error per request.
+      const unavailable = this.unavailable(ctx, err);
+      if (unavailable) return void unavailableRequests.set(ctx, unavailable);
       this.logger.error({ err, tenantId }, 'OIDC server error');
     });
     provider.on('grant.success', (ctx: KoaContextWithOIDC) =>
@@ -263,6 +298,8 @@ export class OidcProviders {
       } catch (err) {
         if (err instanceof AlreadyConsumed)
           return this.lostRace(provider, ctx as KoaContextWithOIDC, tenantId, err);
+        const unavailable = this.unavailable(ctx, err);
+        if (unavailable) return answerUnavailable(ctx, unavailable);
         this.logger.error({ err, tenantId }, 'could not save what an OIDC request wrote');
         for (const name of Object.keys(ctx.response.headers)) ctx.remove(name);
         ctx.status = 500;
@@ -270,8 +307,23 @@ export class OidcProviders {
         ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
         return;
       }
-      if (failure) throw failure;
+      if (failure) {
+        const unavailable = this.unavailable(ctx, failure);
+        if (unavailable) return answerUnavailable(ctx, unavailable);
+        throw failure;
+      }
+      // oidc-provider answered a database failure as its own server_error (500): make it 503.
+      const unavailable = unavailableRequests.get(ctx);
+      if (unavailable && ctx.status === 500) answerUnavailable(ctx, unavailable);
     });
+  }
+
+  /** The 503 problem for a database that cannot be reached (warned once per outage), or undefined. */
+  private unavailable(ctx: { req?: unknown }, err: unknown): ProblemException | undefined {
+    const problem = problemFromDatabaseError(err);
+    if (problem?.code !== 'unavailable') return undefined;
+    logFailure(this.logger, err, problem, (ctx.req as { id?: unknown } | undefined)?.id);
+    return problem;
   }
 
   /**
