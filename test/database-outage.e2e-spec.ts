@@ -39,6 +39,9 @@ class Relay {
   }
 }
 
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
 describe('a database outage', () => {
   const logs: string[] = [];
   let t: TestApp;
@@ -112,14 +115,12 @@ describe('a database outage', () => {
     let refreshToken = tokens.refresh_token!;
     // The account app's secret, new (its refresh token stays valid): the test calls /token itself.
     const appId = config.clientMetadata().client_id;
-    const secret = await t.http('POST', `/api/v1/tenants/${tf.tenantId}/clients/${appId}/secret`);
-    expect(secret.status).toBeLessThan(300);
+    const renewed = await t.http('POST', `/api/v1/tenants/${tf.tenantId}/clients/${appId}/secret`);
+    expect(renewed.status).toBeLessThan(300);
     const created = await t.http('POST', `/api/v1/tenants/${tf.tenantId}/clients`, {
       body: { name: 'svc', client_type: 'confidential', grant_types: ['client_credentials'] },
     });
     expect(created.status).toBe(201);
-    const basic = (id: string, secret: string) =>
-      `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
     const token = (authorization: string, body: string) =>
       fetch(`${t.baseUrl}/${tf.tenantId}/token`, {
         method: 'POST',
@@ -128,7 +129,7 @@ describe('a database outage', () => {
       });
     const refresh = () =>
       token(
-        basic(appId, secret.body.client_secret as string),
+        basic(appId, renewed.body.client_secret as string),
         `grant_type=refresh_token&refresh_token=${encodeURIComponent(refreshToken)}`,
       );
     const clientCredentials = () =>

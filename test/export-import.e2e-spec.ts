@@ -59,6 +59,14 @@ const pinPolicy = policyOf({ ...DEFAULT_SETTINGS, ...PIN_SETTINGS } as never)!;
 const RIGHT_PIN = secretOf(pinPolicy, { pin: '482916', pattern: [0, 4, 8, 5, 2] });
 const WRONG_PIN = secretOf(pinPolicy, { pin: '482917', pattern: [0, 4, 8, 5, 2] });
 
+/** Dynamic registration (RFC 7591) of one client with an initial access token. */
+const register = (t: TestApp, tid: string, token: string) =>
+  fetch(`${t.baseUrl}/${tid}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ client_name: 'Agent', redirect_uris: ['https://rp.example.com/cb'] }),
+  });
+
 const lines = (text: string) =>
   text
     .trim()
@@ -441,15 +449,6 @@ describe('tenant export and import', () => {
       body: { max_uses: 2, description: 'agents' },
     });
     expect(iat.status).toBe(201);
-    const register = (t: TestApp, tid: string, token: string) =>
-      fetch(`${t.baseUrl}/${tid}/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({
-          client_name: 'Agent',
-          redirect_uris: ['https://rp.example.com/cb'],
-        }),
-      });
     const registered = await register(source, tenantId, iat.body.initial_access_token as string);
     expect(registered.status).toBe(201);
     const meta = (await registered.json()) as {

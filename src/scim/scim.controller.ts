@@ -16,7 +16,6 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { auditScope } from '../audit/audit-scope.js';
 import { AuditService, requestContextOf } from '../audit/audit.service.js';
 import { Authenticated, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
@@ -25,7 +24,8 @@ import { ScimError, ScimExceptionFilter } from './scim.errors.js';
 import { SCIM, send } from './scim.reply.js';
 import { notModified, parseListParams, projectionOf } from './scim.request.js';
 import { etagOf } from './scim-users.mapper.js';
-import { ScimBulkService, type BulkAudit, type Method } from './scim-bulk.service.js';
+import { bulkAudit } from './scim-bulk-audit.js';
+import { ScimBulkService } from './scim-bulk.service.js';
 import { ScimGroupsService } from './scim-groups.service.js';
 import { ScimUsersService, type Written } from './scim-users.service.js';
 import { ApiScim } from '../common/api-docs.js';
@@ -49,17 +49,6 @@ const SEARCH_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
 
 type Resource = 'user' | 'group';
 type Change = 'created' | 'updated' | 'deleted';
-/** The table and id column of a created resource (the audit event names the first row). */
-const CREATED_ROW: Record<Resource, { table: string; field: string }> = {
-  user: { table: 'users', field: 'user_id' },
-  group: { table: 'groups', field: 'group_id' },
-};
-const CHANGE_OF_METHOD: Record<string, Change> = {
-  POST: 'created',
-  PUT: 'updated',
-  PATCH: 'updated',
-  DELETE: 'deleted',
-};
 
 function sendResource(reply: FastifyReply, status: number, w: Written, location?: string) {
   send(reply, status, w.resource, {
@@ -114,53 +103,6 @@ export class ScimController {
   private static userDetails(w: Written, operation: string): Record<string, unknown> {
     const active = (w.resource as { active?: unknown }).active;
     return { operation, ...(typeof active === 'boolean' ? { active } : {}) };
-  }
-
-  /**
-   * The audit of a Bulk request: each operation's event is staged in the request's audit scope
-   * before the operation runs, so the operation's own commit carries it (decision 0023); a
-   * failed operation's event is dropped. Outside a scope, events are recorded after success.
-   */
-  private bulkAudit(tenantId: string, req: FastifyRequest, principal: Principal): BulkAudit {
-    const ctx = requestContextOf(req, principal);
-    const scope = auditScope.getStore();
-    const input = (resource: Resource, method: Method, subjectId: string | null) => ({
-      tenantId,
-      type: `scim.${resource}.${CHANGE_OF_METHOD[method]}`,
-      actorType: ctx.actorType,
-      actorId: ctx.actorId,
-      subjectType: resource,
-      subjectId,
-      ip: ctx.ip,
-      userAgent: ctx.userAgent,
-      outcome: 'success' as const,
-      method: 'scim',
-      details: { operation: method.toLowerCase(), bulk: true },
-    });
-    return {
-      begin: (resource, method, subjectId) => {
-        if (!scope) {
-          return {
-            ok: async (id) => this.audit.record(input(resource, method, id)),
-            failed: async () => {},
-          };
-        }
-        const event = this.audit.stage(scope, input(resource, method, subjectId));
-        // A create's id is the first row its table gets in this operation's transaction.
-        const previous = scope.subjectFrom;
-        if (subjectId === null) scope.subjectFrom = { event, ...CREATED_ROW[resource] };
-        return {
-          ok: async (id) => {
-            scope.subjectFrom = previous;
-            await this.audit.complete(scope, event, id);
-          },
-          failed: async () => {
-            scope.subjectFrom = previous;
-            await this.audit.drop(scope, event);
-          },
-        };
-      },
-    };
   }
 
   // ---- /Me: the user an API key acts as
@@ -463,7 +405,11 @@ export class ScimController {
     @Req() req: FastifyRequest,
     @CurrentPrincipal() principal: Principal,
   ) {
-    const answer = await this.bulk.run(tenantId, body, this.bulkAudit(tenantId, req, principal));
+    const answer = await this.bulk.run(
+      tenantId,
+      body,
+      bulkAudit(this.audit, tenantId, requestContextOf(req, principal)),
+    );
     send(reply, 200, answer);
   }
 
