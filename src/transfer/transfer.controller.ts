@@ -21,6 +21,7 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { PlatformAudit } from '../audit/platform-audit.interceptor.js';
 import { Authenticated } from '../auth/auth.decorators.js';
+import { ApiProblems } from '../common/api-docs.js';
 import { badRequest } from '../common/problem.js';
 import { ExportQuery, ImportQuery, ImportReportDto } from './dto/transfer.dto.js';
 import { TransferService } from './transfer.service.js';
@@ -41,11 +42,15 @@ export class TransferController {
   @ApiOperation({
     summary: 'Export a tenant as an NDJSON document',
     description:
-      'Streams header, tenant, signing keys (on request), clients, users, passkeys, TOTP, recovery codes, groups and an end record, one JSON object per line (decision 0024).',
+      'Streams header, tenant, signing keys (on request), clients, dynamic-registration tokens (as hashes), users, passkeys, TOTP, recovery codes, PIN/pattern credentials with their OPAQUE setup, groups, protected apps and an end record, one JSON object per line (decision 0024).',
   })
   @ApiHeader(PASSPHRASE_HEADER)
   @ApiProduces('application/x-ndjson')
   @ApiOkResponse({ description: 'the document (application/x-ndjson)' })
+  @ApiProblems(
+    [400, 'no passphrase (or one too short) for secrets=passphrase'],
+    [404, 'unknown tenant'],
+  )
   @PlatformAudit('tenant.export')
   async export(
     @Param('tenant_id') tenantId: string,
@@ -74,6 +79,16 @@ export class TransferController {
   @ApiHeader(PASSPHRASE_HEADER)
   @ApiConsumes('application/x-ndjson')
   @ApiOkResponse({ type: ImportReportDto })
+  @ApiProblems(
+    [
+      400,
+      'not an export document, cut short, a bad record, a wrong passphrase, or tenant settings the settings API refuses (listed in errors)',
+    ],
+    [
+      409,
+      'a username, email or credential id held by another row, or PIN/pattern credentials made with another OPAQUE setup',
+    ],
+  )
   @PlatformAudit('tenant.import')
   import(
     @Req() req: FastifyRequest,

@@ -2180,7 +2180,7 @@ export interface paths {
         };
         /**
          * Export a tenant as an NDJSON document
-         * @description Streams header, tenant, signing keys (on request), clients, users, passkeys, TOTP, recovery codes, groups and an end record, one JSON object per line (decision 0024).
+         * @description Streams header, tenant, signing keys (on request), clients, dynamic-registration tokens (as hashes), users, passkeys, TOTP, recovery codes, PIN/pattern credentials with their OPAQUE setup, groups, protected apps and an end record, one JSON object per line (decision 0024).
          */
         get: operations["TransferController_export"];
         put?: never;
@@ -14746,6 +14746,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description no passphrase (or one too short) for secrets=passphrase */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description missing, unknown or inactive credential */
             401: {
                 headers: {
@@ -14757,6 +14766,15 @@ export interface operations {
             };
             /** @description requires scope operator */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14799,6 +14817,15 @@ export interface operations {
                     "application/json": components["schemas"]["ImportReportDto"];
                 };
             };
+            /** @description not an export document, cut short, a bad record, a wrong passphrase, or tenant settings the settings API refuses (listed in errors) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description missing, unknown or inactive credential */
             401: {
                 headers: {
@@ -14810,6 +14837,15 @@ export interface operations {
             };
             /** @description requires scope operator */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description a username, email or credential id held by another row, or PIN/pattern credentials made with another OPAQUE setup */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
