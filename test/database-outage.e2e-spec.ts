@@ -1,7 +1,9 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import * as fixtures from './fixtures.js';
 import { PASSWORD } from './fixtures.js';
-import { startTestApp, type TestApp } from './harness.js';
+import pg from 'pg';
+import { TenantEvents } from '../libs/tenancy/index.js';
+import { startTestApp, waitUntil, type TestApp } from './harness.js';
 import { userSignIn } from './user-token-support.js';
 
 /**
@@ -180,5 +182,26 @@ describe('a database outage', () => {
     }
     expect(back.status).toBe(200);
     expect((await userinfo()).status).toBe(200);
+
+    // Without Redis, other replicas' changes arrive over LISTEN: its connection, cut by the
+    // outage, is back too (a notification as another replica sends it reaches the app).
+    const seenHere: string[] = [];
+    const off = t.app.get(TenantEvents).subscribe((e) => seenHere.push(e.tenantId));
+    const db = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await db.connect();
+    try {
+      const message = JSON.stringify({ origin: 'another', type: 'changed', tenantId: tf.tenantId });
+      await waitUntil(
+        'a notification to reach the app again',
+        async () => {
+          await db.query('SELECT pg_notify($1, $2)', ['idp_tenant_events', message]);
+          return seenHere.includes(tf.tenantId);
+        },
+        { timeoutMs: 10_000, intervalMs: 200 },
+      );
+    } finally {
+      off();
+      await db.end();
+    }
   });
 });

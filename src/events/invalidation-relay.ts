@@ -31,6 +31,7 @@ export class InvalidationRelay implements OnApplicationBootstrap, OnApplicationS
   private subscriber?: Redis;
   private listener?: pg.Client;
   private notifier?: pg.Pool;
+  private closing = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -58,14 +59,7 @@ export class InvalidationRelay implements OnApplicationBootstrap, OnApplicationS
       this.events.setRelay((e) => publish(this.encode(e)));
       this.signals.setRelay((topic, scope) => publish(this.encodeSignal(topic, scope)));
     } else if (this.config.databaseUrl) {
-      this.listener = new pg.Client({
-        connectionString: this.config.databaseUrl,
-        application_name: 'idp-listen',
-      });
-      this.listener.on('error', (err) => this.warn(err));
-      await this.listener.connect();
-      await crossTenant(this.listener).sql('tenant_events_listen', `LISTEN ${CHANNEL}`);
-      this.listener.on('notification', (n) => n.payload && this.receive(n.payload));
+      await this.listen(this.config.databaseUrl);
       this.notifier = new pg.Pool({
         connectionString: this.config.databaseUrl,
         max: 2,
@@ -81,6 +75,48 @@ export class InvalidationRelay implements OnApplicationBootstrap, OnApplicationS
       this.events.setRelay((e) => notify(this.encode(e)));
       this.signals.setRelay((topic, scope) => notify(this.encodeSignal(topic, scope)));
     }
+  }
+
+  /** LISTENs on a connection of its own; a lost connection is replaced (see relisten). */
+  private async listen(url: string) {
+    const listener = new pg.Client({ connectionString: url, application_name: 'idp-listen' });
+    listener.on('error', (err) => {
+      this.warn(err);
+      this.relisten(listener, url);
+    });
+    listener.on('end', () => this.relisten(listener, url));
+    listener.on('notification', (n) => n.payload && this.receive(n.payload));
+    this.listener = listener;
+    await listener.connect();
+    await crossTenant(listener).sql('tenant_events_listen', `LISTEN ${CHANNEL}`);
+  }
+
+  /**
+   * A database outage or failover ends the LISTEN connection, and with it every later change
+   * from the other replicas: connect again (every 0.5 s, backing off to 5 s) until it holds.
+   * What was notified while it was gone is not replayed: caches fall back to their TTLs for it.
+   */
+  private relisten(dead: pg.Client, url: string, delay = 500) {
+    if (this.closing || this.listener !== dead) return;
+    this.listener = undefined;
+    dead.removeAllListeners('end');
+    dead.on('error', () => undefined);
+    void dead.end().catch(() => undefined);
+    const timer = setTimeout(() => {
+      if (this.closing) return;
+      this.listen(url).then(
+        () => this.logger.log('invalidation relay listening again'),
+        (err: unknown) => {
+          this.warn(err);
+          const current = this.listener;
+          if (current) {
+            // Not the same object as `dead`: relisten(current) replaces it after the delay.
+            this.relisten(current, url, Math.min(delay * 2, 5_000));
+          }
+        },
+      );
+    }, delay);
+    timer.unref();
   }
 
   private encode(e: TenantEvent): string {
@@ -120,6 +156,7 @@ export class InvalidationRelay implements OnApplicationBootstrap, OnApplicationS
   }
 
   async onApplicationShutdown() {
+    this.closing = true;
     await Promise.allSettled([
       close(this.publisher),
       close(this.subscriber),
