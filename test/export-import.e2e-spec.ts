@@ -529,6 +529,25 @@ describe('tenant export and import', () => {
       401,
     );
 
+    // A tenant that already has PIN users of its own OPAQUE setup keeps it: the import is
+    // refused (409) rather than locking them out, and writes nothing.
+    const own = uniqueTenantId('pins-own');
+    await fixtures.tenant(target, { tenantId: own, settings: PIN_SETTINGS });
+    const local = await registerWithPin(
+      target,
+      own,
+      { username: 'local', email: `local-${own}@example.test` },
+      RIGHT_PIN,
+    );
+    expect(local.status).toBe(201);
+    const clash = await importDoc(target, exported.text, `?tenant_id=${own}`, PASSPHRASE);
+    expect(clash.status).toBe(409);
+    expect(clash.headers.get('content-type')).toMatch(/problem\+json/);
+    expect((await pinSignIn(target, own, 'local', RIGHT_PIN)).authenticate?.status).toBe(200);
+    expect(
+      (await target.http('GET', `/api/v1/tenants/${own}/users/by-username/pinny`)).status,
+    ).toBe(404);
+
     // Without secrets neither the setup nor the records travel (they would not verify).
     const bare = await source.http('GET', `/api/v1/tenants/${tenantId}/export?secrets=omit`);
     expect(lines(bare.text).filter((r) => String(r.type).startsWith('pin_pattern'))).toEqual([]);
