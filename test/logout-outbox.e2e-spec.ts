@@ -18,8 +18,8 @@ const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const ENV = {
   OUTBOUND_ALLOW_PRIVATE: 'true',
   IDP_MASTER_KEY: randomBytes(32).toString('hex'),
-  BACKCHANNEL_LOGOUT_RETRY_MS: '300,300,300',
-  BACKCHANNEL_LOGOUT_POLL_MS: '100',
+  BACKCHANNEL_RETRY_MS: '300,300,300',
+  BACKCHANNEL_POLL_MS: '100',
 };
 
 /**

@@ -234,10 +234,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     backchannelLogout: {
       retryDelaysMs: msList(
         env,
-        'BACKCHANNEL_LOGOUT_RETRY_MS',
+        'BACKCHANNEL_RETRY_MS',
         [1_000, 5_000, 30_000, 120_000, 600_000, 3_600_000],
       ),
-      pollMs: int(env, 'BACKCHANNEL_LOGOUT_POLL_MS', 1000, 50, 60_000),
+      pollMs: int(env, 'BACKCHANNEL_POLL_MS', 1000, 50, 60_000),
     },
   };
 }
