@@ -109,8 +109,8 @@ describe('Back-Channel Logout outbox (durable delivery)', () => {
     await db.end();
   });
 
-  async function app() {
-    const a = await startTestApp({ env: ENV });
+  async function app(env: Record<string, string> = {}) {
+    const a = await startTestApp({ env: { ...ENV, ...env } });
     apps.push(a);
     return a;
   }
@@ -160,7 +160,8 @@ describe('Back-Channel Logout outbox (durable delivery)', () => {
   });
 
   it('a pending delivery survives a restart: the next server on the same database delivers it', async () => {
-    const first = await app();
+    // Waits long enough that the notice is still pending when this server has stopped.
+    const first = await app({ BACKCHANNEL_RETRY_MS: '1000,1000,1000,1000,1000' });
     let up = false;
     const ep = await endpoint(() => (up ? 200 : 503));
     closers.push(ep.close);

@@ -5,7 +5,9 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { crossTenant, InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
@@ -23,6 +25,8 @@ export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backcha
 
 /** Notices one replica claims at a time. */
 const CLAIM_BATCH = 20;
+/** Deliveries under way at once in one replica; the rest wait in the table for a free slot. */
+const MAX_IN_FLIGHT = 100;
 /**
  * How long a claimed notice stays invisible to the other replicas: longer than one delivery
  * (the POST's 2.5 s idle timeout, signing, a slow DNS answer). A replica that dies holding it
@@ -73,6 +77,8 @@ export class LogoutPropagation implements OnApplicationBootstrap, OnApplicationS
   /** The delivery round under way, and whether another was asked for meanwhile. */
   private round?: Promise<void>;
   private again = false;
+  private full = false;
+  private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
 
   constructor(
@@ -85,6 +91,7 @@ export class LogoutPropagation implements OnApplicationBootstrap, OnApplicationS
     @InjectTenantRepository(BackchannelLogoutEntity)
     private readonly outbox: TenantRepository<BackchannelLogoutEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly adapterHost: HttpAdapterHost,
     userEvents: UserEvents,
   ) {
     this.outbound = { allowPrivate: config.outboundAllowPrivate };
@@ -100,11 +107,22 @@ export class LogoutPropagation implements OnApplicationBootstrap, OnApplicationS
     });
   }
 
+  /**
+   * Polls once this replica serves HTTP (a CLI command's application context never does), so
+   * notices left by a replica that stopped, or by this one before a restart, are picked up.
+   * The first poll comes one interval after listening: the issuer every token carries is
+   * settled by then.
+   */
   onApplicationBootstrap() {
-    // Notices left by a replica that stopped (or by this one before a restart) are due now.
-    this.timer = setInterval(() => this.wake(), this.pollMs);
-    this.timer.unref();
-    this.wake();
+    const start = () => {
+      if (this.closed || this.timer) return;
+      this.timer = setInterval(() => this.wake(), this.pollMs);
+      this.timer.unref();
+    };
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    if (!server) return;
+    if (server.listening) start();
+    else server.once('listening', start);
   }
 
   /**
@@ -175,12 +193,33 @@ export class LogoutPropagation implements OnApplicationBootstrap, OnApplicationS
       });
   }
 
-  /** Claims due notices a batch at a time and delivers each batch concurrently. */
+  /**
+   * Claims due notices a batch at a time and starts their deliveries without waiting for them:
+   * one app that holds its answer until the timeout delays nobody else's notice.
+   */
   private async deliverDue(): Promise<void> {
     while (!this.closed) {
-      const claimed = await this.claim();
-      await Promise.all(claimed.map((row) => this.settle(row)));
-      if (claimed.length < CLAIM_BATCH) return;
+      const room = Math.min(CLAIM_BATCH, MAX_IN_FLIGHT - this.inFlight.size);
+      if (room <= 0) {
+        this.full = true; // the next delivery to finish wakes a round
+        return;
+      }
+      const claimed = await this.claim(room);
+      for (const row of claimed) {
+        const run: Promise<void> = this.settle(row)
+          .catch((err: unknown) =>
+            this.logger.warn({ err }, 'back-channel logout bookkeeping failed; lease expires'),
+          )
+          .finally(() => {
+            this.inFlight.delete(run);
+            if (this.full) {
+              this.full = false;
+              this.wake();
+            }
+          });
+        this.inFlight.add(run);
+      }
+      if (claimed.length < room) return;
     }
   }
 
@@ -190,7 +229,7 @@ export class LogoutPropagation implements OnApplicationBootstrap, OnApplicationS
    * rows (SKIP LOCKED) nor finds them due afterwards. Cross-tenant by design: one worker serves
    * every tenant; the table holds only notices not yet delivered.
    */
-  private async claim(): Promise<Claimed[]> {
+  private async claim(limit: number): Promise<Claimed[]> {
     const res = await crossTenant(this.dataSource).sql<unknown>(
       'backchannel_logout_claim',
       `UPDATE backchannel_logout_outbox o
@@ -203,7 +242,7 @@ export class LogoutPropagation implements OnApplicationBootstrap, OnApplicationS
                 FOR UPDATE SKIP LOCKED) due
         WHERE o.tenant_id = due.tenant_id AND o.id = due.id
         RETURNING o.tenant_id, o.id, o.client_id, o.sub, o.sid, o.attempts`,
-      [LEASE_SECONDS, CLAIM_BATCH],
+      [LEASE_SECONDS, limit],
     );
     // TypeORM answers [rows, count] for an UPDATE on PostgreSQL, the rows alone elsewhere.
     const rows = Array.isArray(res) && Array.isArray(res[0]) ? res[0] : res;
@@ -288,12 +327,13 @@ export class LogoutPropagation implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
-   * No new rounds; the one under way finishes (each delivery bounded by its timeout). Notices
+   * No new rounds; deliveries under way finish (each bounded by its timeout). Notices
    * not yet delivered stay in the outbox for the next start or another replica.
    */
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await this.round;
+    await Promise.allSettled(this.inFlight);
   }
 }
