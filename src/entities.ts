@@ -10,6 +10,7 @@ import { BlockEntity, PlatformBlockEntity } from './blocker/block.entity.js';
 import { ClientEntity } from './clients/client.entity.js';
 import { GroupAllowedClientEntity, GroupEntity, GroupMemberEntity } from './groups/group.entity.js';
 import { OidcPayloadEntity } from './oidc/oidc-payload.entity.js';
+import { BackchannelLogoutEntity } from './oidc/backchannel-logout.entity.js';
 import { SigningKeyEntity } from './signing-keys/signing-key.entity.js';
 import { TenantEntity } from './tenants/tenant.entity.js';
 import { RecoveryCodeEntity, UserTotpEntity } from './mfa/mfa.entities.js';
@@ -43,6 +44,7 @@ export const entities = [
   GroupMemberEntity,
   GroupAllowedClientEntity,
   OidcPayloadEntity,
+  BackchannelLogoutEntity,
   ClientEntity,
   SigningKeyEntity,
   AuditEventEntity,

@@ -11,7 +11,10 @@ import {
   type JWK,
 } from 'jose';
 import { enrolTotp, freshStep, selfToken, totpCode } from './account-support.js';
-import { tenant, user } from './fixtures.js';
+import { tenant, uniqueEmail, user } from './fixtures.js';
+import { pinSignIn, registerWithPin } from './pin-pattern-support.js';
+import { policyOf, secretOf } from '../src/pin-pattern/pin-pattern-policy.js';
+import { DEFAULT_SETTINGS } from '../src/tenants/tenant-settings.js';
 import { SoftAuthenticator } from './webauthn-support.js';
 import { startTestApp, type TestApp } from './harness.js';
 import { Browser, findForm } from './oidc-support.js';
@@ -20,6 +23,17 @@ const CALLBACK = 'https://login.microsoftonline.com/common/federation/externalau
 const ENTRA_TID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const ENTRA_ISSUER = `https://login.microsoftonline.com/${ENTRA_TID}/v2.0`;
 const APP_ID = 'eam-app';
+const PIN_SETTINGS = {
+  register_enable: true,
+  use_pin: true,
+  pin_size: 6,
+  use_pattern: true,
+  pattern_size: 3,
+  login_order: ['PIN', 'PATTERN'],
+};
+const pinPolicy = policyOf({ ...DEFAULT_SETTINGS, ...PIN_SETTINGS } as never)!;
+const PIN_RIGHT = secretOf(pinPolicy, { pin: '482916', pattern: [0, 4, 8, 5, 2] });
+const PIN_WRONG = secretOf(pinPolicy, { pin: '482917', pattern: [0, 4, 8, 5, 2] });
 const EAM_CLAIMS = JSON.stringify({
   id_token: {
     acr: { essential: true, values: ['possessionorinherence'] },
@@ -246,5 +260,163 @@ describe('Entra ID external MFA', () => {
     const plain = await tenant(t);
     const r = await new Browser().post(`${plain.issuer}/authorize`, await request());
     expect(r.status).toBe(404);
+  });
+
+  // PIN/pattern as the method.
+  /** A tenant with PIN+pattern sign-in, alice and bob enrolled through OPAQUE, EAM on with pin_pattern only. */
+  async function pinSetup(eam: Record<string, unknown> = {}) {
+    const tf = await tenant(t, {
+      scopes: ['tenants:write', 'clients:write'],
+      settings: PIN_SETTINGS,
+    });
+    for (const name of ['alice', 'bob']) {
+      const reg = await registerWithPin(
+        t,
+        tf.tenantId,
+        { username: name, email: uniqueEmail(tf.tenantId, name) },
+        PIN_RIGHT,
+      );
+      expect(reg.status).toBe(201);
+    }
+    const client = await t.http('POST', `/api/v1/tenants/${tf.tenantId}/clients`, {
+      body: {
+        client_id: APP_ID,
+        name: 'Entra EAM',
+        client_type: 'confidential',
+        redirect_uris: [CALLBACK],
+      },
+    });
+    expect(client.status).toBe(201);
+    const on = await t.http('PATCH', `/api/v1/tenants/${tf.tenantId}`, {
+      body: {
+        entra_eam: {
+          enabled: true,
+          issuer: ENTRA_ISSUER,
+          jwks_uri: jwksUri,
+          client_id: APP_ID,
+          methods: ['pin_pattern'],
+          ...eam,
+        },
+      },
+    });
+    expect(on.status).toBe(200);
+    return tf;
+  }
+
+  /** Entra's request in a fresh browser, up to the MFA page; the OPAQUE routes it names. */
+  async function mfaPage(issuer: string, overrides: Record<string, string> = {}) {
+    const browser = new Browser();
+    const started = await browser.post(`${issuer}/authorize`, await request(overrides));
+    expect(started.status).toBe(303);
+    const mfa = new URL(started.location!);
+    const page = await browser.get(mfa);
+    expect(page.status).toBe(200);
+    const challenge = /data-challenge="([^"]+)"/.exec(page.html)?.[1]?.replace(/&amp;/g, '&');
+    const authReqId = challenge && new URL(challenge).searchParams.get('auth_req_id');
+    return { browser, mfa, page, authReqId: authReqId ?? undefined };
+  }
+
+  it('PIN/pattern: is not offered for possessionorinherence unless the tenant maps it: a PIN is something you know', async () => {
+    const x = await pinSetup();
+    const r = await new Browser().post(`${x.issuer}/authorize`, await request());
+    expect(r.status).toBe(400);
+    expect(r.html).toContain('entra-eam-request');
+    // Mapped by the tenant, the same request is taken (the next test runs the whole flow).
+    await t.http('PATCH', `/api/v1/tenants/${x.tenantId}`, {
+      body: {
+        entra_eam: { acr_methods: [{ acr: 'possessionorinherence', methods: ['pin_pattern'] }] },
+      },
+    });
+    expect((await new Browser().post(`${x.issuer}/authorize`, await request())).status).toBe(303);
+  });
+
+  it('PIN/pattern: runs the OPAQUE sign-in on the keypad page and answers amr pin+pattern with the mapped acr', async () => {
+    const x = await pinSetup({
+      acr_methods: [{ acr: 'possessionorinherence', methods: ['pin_pattern'] }],
+    });
+    const { browser, mfa, page, authReqId } = await mfaPage(x.issuer);
+    // The sign-in page's keypad, grid and script, bound to this flow; WebAssembly allowed.
+    expect(page.html).toContain('data-pin-pattern');
+    expect(page.html).toContain('data-digit="7"');
+    expect(page.html).toContain('data-pattern-grid');
+    expect(page.html).toContain('/assets/idp-pin-pattern.js');
+    expect(page.html).not.toContain('name="code"');
+    expect(page.headers.get('content-security-policy')).toContain("'wasm-unsafe-eval'");
+    expect(authReqId).toMatch(/^eam-[A-Za-z0-9_-]{22}$/);
+
+    // A wrong PIN cannot even finish OPAQUE; bob's right PIN on this flow, or alice's on
+    // another authorisation, gives a nonce this flow refuses.
+    expect((await pinSignIn(t, x.tenantId, 'alice', PIN_WRONG, authReqId)).finished).toBe(false);
+    const bob = await pinSignIn(t, x.tenantId, 'bob', PIN_RIGHT, authReqId);
+    expect(bob.authenticate?.status).toBe(200);
+    const other = await pinSignIn(t, x.tenantId, 'alice', PIN_RIGHT, 'eam-AAAAAAAAAAAAAAAAAAAAAA');
+    expect(other.authenticate?.status).toBe(200);
+    for (const nonce of [bob.authenticate!.body.nonce, other.authenticate!.body.nonce, 'forged']) {
+      const refused = await browser.post(mfa, { method: 'pin_pattern', oid_nonce: nonce });
+      expect(refused.status).toBe(401);
+      expect(refused.html).toContain('data-pin-pattern');
+    }
+
+    const s = await pinSignIn(t, x.tenantId, 'alice', PIN_RIGHT, authReqId);
+    expect(s.authenticate?.status).toBe(200);
+    const done = await browser.post(mfa, {
+      method: 'pin_pattern',
+      login: 'alice',
+      oid_nonce: s.authenticate!.body.nonce,
+    });
+    expect(done.status).toBe(200);
+    const back = findForm(done.html, CALLBACK);
+    expect(back.fields.state).toBe('entra-state');
+    const { payload } = await jwtVerify(
+      back.fields.id_token,
+      createRemoteJWKSet(new URL(`${x.issuer}/jwks`)),
+      { issuer: x.issuer, audience: APP_ID, algorithms: ['RS256'] },
+    );
+    expect(payload).toMatchObject({
+      sub: 'entra-sub-abc',
+      oid: 'oid-123',
+      tid: ENTRA_TID,
+      nonce: 'entra-nonce',
+      acr: 'possessionorinherence',
+      amr: ['pin', 'pattern'],
+    });
+    // The nonce is spent: posting it again does not sign in twice.
+    const again = await mfaPage(x.issuer);
+    const replay = await again.browser.post(again.mfa, {
+      method: 'pin_pattern',
+      oid_nonce: s.authenticate!.body.nonce,
+    });
+    expect(replay.status).toBe(401);
+  });
+
+  it('PIN/pattern: answers the first requested acr it reaches (one without a mapping entry)', async () => {
+    const x = await pinSetup({
+      methods: ['pin_pattern', 'totp'],
+      accepted_acr: ['possessionorinherence', 'knowledgeorpossession'],
+    });
+    const claims = JSON.stringify({
+      id_token: {
+        acr: { essential: true, values: ['possessionorinherence', 'knowledgeorpossession'] },
+        amr: { essential: true, values: ['pin', 'otp'] },
+      },
+    });
+    const { browser, mfa, authReqId } = await mfaPage(x.issuer, { claims });
+    const s = await pinSignIn(t, x.tenantId, 'alice', PIN_RIGHT, authReqId);
+    const done = await browser.post(mfa, {
+      method: 'pin_pattern',
+      oid_nonce: s.authenticate!.body.nonce,
+    });
+    expect(done.status).toBe(200);
+    const { payload } = await jwtVerify(
+      findForm(done.html, CALLBACK).fields.id_token,
+      createRemoteJWKSet(new URL(`${x.issuer}/jwks`)),
+      { issuer: x.issuer, audience: APP_ID },
+    );
+    expect(payload).toMatchObject({ acr: 'knowledgeorpossession', amr: ['pin', 'pattern'] });
+    // Mapping validation: an unknown method is refused.
+    const bad = await t.http('PATCH', `/api/v1/tenants/${x.tenantId}`, {
+      body: { entra_eam: { acr_methods: [{ acr: 'x', methods: ['sms'] }] } },
+    });
+    expect(bad.status).toBe(400);
   });
 });

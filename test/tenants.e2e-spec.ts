@@ -41,7 +41,8 @@ const FULL_SETTINGS = {
     jwks_uri: 'https://login.microsoftonline.com/common/discovery/v2.0/keys',
     client_id: 'eam-app',
     accepted_acr: ['possessionorinherence'],
-    methods: ['passkey'],
+    methods: ['passkey', 'pin_pattern'],
+    acr_methods: [{ acr: 'possessionorinherence', methods: ['passkey'] }],
   },
 };
 

@@ -52,6 +52,9 @@ describe('loadConfig', () => {
     [{ PASSWORD_HASH_CONCURRENCY: '0' }, 'PASSWORD_HASH_CONCURRENCY'],
     [{ PASSWORD_MAX_PER_REQUEST: '1001' }, 'PASSWORD_MAX_PER_REQUEST'],
     [{ BLOCKER_REDIS_OUTAGE: 'maybe' }, 'BLOCKER_REDIS_OUTAGE'],
+    [{ BACKCHANNEL_RETRY_MS: '1000,soon' }, 'BACKCHANNEL_RETRY_MS'],
+    [{ BACKCHANNEL_RETRY_MS: '0' }, 'BACKCHANNEL_RETRY_MS'],
+    [{ BACKCHANNEL_POLL_MS: '10' }, 'BACKCHANNEL_POLL_MS'],
   ])('rejects %j naming %s in one line', (env, variable) => {
     let error: unknown;
     try {
@@ -77,5 +80,11 @@ describe('loadConfig', () => {
     expect(c.publicUrl).toBe('https://id.example.com');
     expect(c.masterKey.toString('hex')).toBe(key);
     expect(c.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+  });
+
+  it('reads the back-channel logout waits as a list of milliseconds', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).backchannelLogout.retryDelaysMs).toHaveLength(6);
+    const c = loadConfig({ DATA_DIR: dataDir(), BACKCHANNEL_RETRY_MS: '250, 2000' });
+    expect(c.backchannelLogout.retryDelaysMs).toEqual([250, 2000]);
   });
 });

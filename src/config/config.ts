@@ -47,6 +47,13 @@ export interface AppConfig {
   idempotencyKeyHours: number;
   /** OUTBOUND_ALLOW_PRIVATE: URLs the server fetches may be http and internal (tests only). */
   outboundAllowPrivate: boolean;
+  /** Back-Channel Logout delivery (src/oidc/logout-propagation.ts, decision note 0026). */
+  backchannelLogout: {
+    /** Waits before the 2nd, 3rd, ... attempt (ms); after the last one the notice is given up. */
+    retryDelaysMs: number[];
+    /** How often each replica looks for due notices (ms). */
+    pollMs: number;
+  };
 }
 
 /** One clear line naming the variable; main prints it and exits. */
@@ -224,7 +231,32 @@ export function loadConfig(env: Env = process.env): AppConfig {
     outboundAllowPrivate: bool(env, 'OUTBOUND_ALLOW_PRIVATE', false),
     idempotencyKeyHours: int(env, 'IDEMPOTENCY_KEY_HOURS', 24, 1, 720),
     blockerRedisOutage: oneOf(env, 'BLOCKER_REDIS_OUTAGE', ['local', 'open', 'closed'], 'local'),
+    backchannelLogout: {
+      retryDelaysMs: msList(
+        env,
+        'BACKCHANNEL_RETRY_MS',
+        [1_000, 5_000, 30_000, 120_000, 600_000, 3_600_000],
+      ),
+      pollMs: int(env, 'BACKCHANNEL_POLL_MS', 1000, 50, 60_000),
+    },
   };
+}
+
+/** A comma-separated list of waits in milliseconds (1 to 20 of them, each up to a day). */
+function msList(env: Env, name: string, fallback: number[]): number[] {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  const items = raw.split(',').map((s) => s.trim());
+  if (
+    items.length > 20 ||
+    items.some((s) => !/^\d+$/.test(s) || Number(s) < 1 || Number(s) > 86_400_000)
+  ) {
+    throw new ConfigError(
+      name,
+      `must be 1 to 20 comma-separated waits in milliseconds, each from 1 to 86400000 (got "${raw}")`,
+    );
+  }
+  return items.map(Number);
 }
 
 /** libuv runs 4 threads unless UV_THREADPOOL_SIZE says otherwise; bcrypt leaves one free. */

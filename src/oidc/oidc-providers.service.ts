@@ -115,7 +115,7 @@ export class OidcProviders {
   private readonly logger = new Logger('OidcProviders');
   private readonly cache: LRUCache<string, Promise<TenantProvider>>;
   private readonly security: ProviderSecurity;
-  private readonly endedListeners = new Set<(e: EndedSignIn) => void>();
+  private readonly endedListeners = new Set<(e: EndedSignIn) => Promise<void> | void>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -137,7 +137,7 @@ export class OidcProviders {
   }
 
   /** Sign-ins the provider itself ended (RP-initiated logout), for Back-Channel Logout. */
-  onSignInEnded(listener: (e: EndedSignIn) => void): void {
+  onSignInEnded(listener: (e: EndedSignIn) => Promise<void> | void): void {
     this.endedListeners.add(listener);
   }
 
@@ -264,7 +264,9 @@ export class OidcProviders {
     };
     const proto = provider.Client.prototype as unknown as LogoutClient;
     proto.backchannelLogout = async function (sub, sid) {
-      for (const l of listeners) l({ tenantId, clientId: this.clientId, sub, sid });
+      // The listener stores the notice (answering before it is delivered), so the logout that
+      // asked for it does not end before it is durable.
+      for (const l of listeners) await l({ tenantId, clientId: this.clientId, sub, sid });
     };
     proto.includeSid = function () {
       return Boolean(this.backchannelLogoutUri || this.frontchannel_logout_uri);

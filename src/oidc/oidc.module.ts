@@ -8,6 +8,7 @@ import { SigningKeysModule } from '../signing-keys/signing-keys.module.js';
 import { SigningKeysService } from '../signing-keys/signing-keys.service.js';
 import { UsersModule } from '../users/users.module.js';
 import { OidcPayloadEntity } from './oidc-payload.entity.js';
+import { BackchannelLogoutEntity } from './backchannel-logout.entity.js';
 import { OidcPayloadStore } from './oidc-payload.store.js';
 import { OidcSessions } from './oidc-sessions.js';
 import { LogoutPropagation } from './logout-propagation.js';
@@ -19,7 +20,7 @@ import { CLIENT_SOURCE, KEY_SOURCE, OidcProviders } from './oidc-providers.servi
  */
 @Module({
   imports: [
-    TenancyModule.forFeature([OidcPayloadEntity]),
+    TenancyModule.forFeature([OidcPayloadEntity, BackchannelLogoutEntity]),
     ClientsModule,
     SigningKeysModule,
     UsersModule,

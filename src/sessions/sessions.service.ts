@@ -177,7 +177,7 @@ export class SessionsService {
     }
     if (typeof p.loginTs === 'number')
       await this.signIns.delete(tenantId, { account_id: accountId, login_ts: String(p.loginTs) });
-    this.logout.sessionsEnded(tenantId, [row]);
+    await this.logout.sessionsEnded(tenantId, [row]);
     await this.events.emit({ tenantId, accountId, uid: sessionId });
   }
 

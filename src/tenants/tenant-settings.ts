@@ -23,7 +23,20 @@ export interface EntraEam {
   client_id: string | null;
   accepted_acr: string[];
   methods: string[];
+  /**
+   * Which methods reach which acr value. An accepted acr without an entry is reached by every
+   * method of `methods`. Absent in settings stored before it existed: DEFAULT_EAM_ACR_METHODS.
+   */
+  acr_methods?: Array<{ acr: string; methods: string[] }>;
 }
+
+/**
+ * Entra asks for `possessionorinherence`: a TOTP or a passkey is possession. A PIN/pattern is
+ * something the user knows, so it reaches that value only where the tenant maps it explicitly.
+ */
+export const DEFAULT_EAM_ACR_METHODS = [
+  { acr: 'possessionorinherence', methods: ['totp', 'passkey'] },
+];
 
 export type LoginFactor = 'PIN' | 'PATTERN';
 export const LOGIN_FACTORS: LoginFactor[] = ['PIN', 'PATTERN'];
@@ -98,6 +111,7 @@ export const DEFAULT_SETTINGS: TenantSettings = {
     client_id: null,
     accepted_acr: ['possessionorinherence'],
     methods: ['totp', 'passkey'],
+    acr_methods: DEFAULT_EAM_ACR_METHODS,
   },
 };
 

@@ -2625,6 +2625,17 @@ export interface components {
              */
             client_types: ("public" | "confidential")[];
         };
+        EamAcrMethodsDto: {
+            /** @example possessionorinherence */
+            acr: string;
+            /**
+             * @example [
+             *       "totp",
+             *       "passkey"
+             *     ]
+             */
+            methods: ("totp" | "passkey" | "pin_pattern")[];
+        };
         EntraEamDto: {
             /** @default false */
             enabled: boolean;
@@ -2647,13 +2658,26 @@ export interface components {
              */
             accepted_acr: string[];
             /**
-             * @description which second factors satisfy Entra here (a passkey reaches possessionorinherence with amr fido)
+             * @description which second factors are offered (a passkey answers amr fido, a TOTP code otp, a PIN/pattern pin and pattern)
              * @default [
              *       "totp",
              *       "passkey"
              *     ]
              */
-            methods: ("totp" | "passkey")[];
+            methods: ("totp" | "passkey" | "pin_pattern")[];
+            /**
+             * @description which methods reach which acr value; an accepted acr without an entry is reached by every method. A PIN/pattern (something the user knows) reaches possessionorinherence only when listed here
+             * @default [
+             *       {
+             *         "acr": "possessionorinherence",
+             *         "methods": [
+             *           "totp",
+             *           "passkey"
+             *         ]
+             *       }
+             *     ]
+             */
+            acr_methods: components["schemas"]["EamAcrMethodsDto"][];
         };
         CreateTenantDto: {
             register_enable?: boolean;

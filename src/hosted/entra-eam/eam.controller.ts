@@ -9,7 +9,8 @@ import { fallbackBranding, tenantBranding } from '../kit/branding.js';
 import { cookieHeader, readCookie } from '../kit/csrf.js';
 import { PageErrorBoundary } from '../kit/page-errors.js';
 import { form, type PageReply } from '../kit/page-reply.js';
-import { EamFlowService } from './eam.flow.js';
+import { policyOf, type PinPatternPolicy } from '../../pin-pattern/pin-pattern-policy.js';
+import { AMR_OF, EamFlowService, pinPatternRequestId, type EamFlow } from './eam.flow.js';
 import { eamForm, formPost } from './eam.views.js';
 
 const COOKIE = 'idp_eam';
@@ -43,6 +44,33 @@ export class EamController {
 
   private async branding(tenantId: string) {
     return (await tenantBranding(this.tenants, tenantId)) ?? fallbackBranding('Sign in');
+  }
+
+  /** The form's view of a flow: its methods, and the tenant's PIN/pattern policy when offered. */
+  private async view(t: string, flowId: string, flow: EamFlow, error?: string) {
+    let pinPattern:
+      { policy: PinPatternPolicy; challenge: string; authenticate: string } | undefined;
+    if (flow.methods.includes('pin_pattern')) {
+      const policy = policyOf(await this.tenants.settings(t));
+      const q = `?auth_req_id=${encodeURIComponent(pinPatternRequestId(flow))}`;
+      const zkp = `${this.config.publicUrl.replace(/\/$/, '')}/${t}/authn/zkp`;
+      if (policy)
+        pinPattern = {
+          policy,
+          challenge: `${zkp}/challenge${q}`,
+          authenticate: `${zkp}/authenticate${q}`,
+        };
+    }
+    return {
+      scripts: pinPattern ? ('wasm' as const) : flow.methods.includes('passkey'),
+      html: eamForm(await this.branding(t), {
+        action: `${this.config.publicUrl.replace(/\/$/, '')}/${t}/eam/${flowId}`,
+        username: flow.username,
+        methods: flow.methods,
+        pinPattern,
+        error,
+      }),
+    };
   }
 
   private async start(tenantId: string, params: Record<string, string>): Promise<PageReply> {
@@ -81,15 +109,7 @@ export class EamController {
         FLOW_ID.test(flowId) ? flowId : '',
         readCookie(req.headers.cookie, COOKIE),
       );
-      return {
-        status: 200,
-        scripts: flow.methods.includes('passkey'),
-        html: eamForm(await this.branding(t), {
-          action: `${this.config.publicUrl.replace(/\/$/, '')}/${t}/eam/${flowId}`,
-          username: flow.username,
-          methods: flow.methods,
-        }),
-      };
+      return { status: 200, ...(await this.view(t, flowId, flow)) };
     });
   }
 
@@ -124,32 +144,38 @@ export class EamController {
         FLOW_ID.test(flowId) ? flowId : '',
         readCookie(req.headers.cookie, COOKIE),
       );
-      const b = await this.branding(t);
-      const action = `${this.config.publicUrl.replace(/\/$/, '')}/${t}/eam/${flowId}`;
       const f = form(body);
-      const method = f.method === 'passkey' ? 'passkey' : 'totp';
+      const method =
+        f.method === 'passkey' ? 'passkey' : f.method === 'pin_pattern' ? 'pin_pattern' : 'totp';
       const ip = auditContextOf(req).ip;
-      const passed =
-        method === 'passkey'
-          ? await this.flows.verifyPasskey(flow, f.challenge_id, f.response, ip)
-          : await this.flows.verify(flow, f.code, ip);
-      if (passed !== true) {
+      let amr: string[] | false | 'blocked';
+      if (method === 'pin_pattern') {
+        amr = await this.flows.verifyPinPattern(flow, f.oid_nonce, ip);
+      } else {
+        const passed =
+          method === 'passkey'
+            ? await this.flows.verifyPasskey(flow, f.challenge_id, f.response, ip)
+            : await this.flows.verify(flow, f.code, ip);
+        amr = passed === true ? [...AMR_OF[method]] : passed;
+      }
+      if (amr === false || amr === 'blocked') {
         const error =
-          passed === 'blocked'
+          amr === 'blocked'
             ? 'Too many attempts. Try again later.'
             : method === 'passkey'
               ? 'The passkey could not be verified.'
-              : 'The code is wrong or was already used.';
+              : method === 'pin_pattern'
+                ? 'The PIN or pattern is incorrect.'
+                : 'The code is wrong or was already used.';
         return {
-          status: passed === 'blocked' ? 429 : 401,
-          scripts: flow.methods.includes('passkey'),
-          html: eamForm(b, { action, username: flow.username, methods: flow.methods, error }),
+          status: amr === 'blocked' ? 429 : 401,
+          ...(await this.view(t, flowId, flow, error)),
         };
       }
-      const idToken = await this.flows.idToken(flow, method);
+      const idToken = await this.flows.idToken(flow, method, amr);
       return {
         status: 200,
-        html: formPost(b, flow.redirectUri, {
+        html: formPost(await this.branding(t), flow.redirectUri, {
           id_token: idToken,
           ...(flow.state !== undefined ? { state: flow.state } : {}),
         }),

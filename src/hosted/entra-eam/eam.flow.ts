@@ -12,7 +12,10 @@ import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { TotpService } from '../../mfa/totp.service.js';
 import { PasskeysService } from '../../passkeys/passkeys.service.js';
 import { SigningKeysService } from '../../signing-keys/signing-keys.service.js';
-import type { EntraEam } from '../../tenants/tenant-settings.js';
+import { policyOf } from '../../pin-pattern/pin-pattern-policy.js';
+import { METHOD, PinPatternService } from '../../pin-pattern/pin-pattern.service.js';
+import type { EamMethod } from '../../tenants/dto/entra-eam.dto.js';
+import { DEFAULT_EAM_ACR_METHODS, type EntraEam } from '../../tenants/tenant-settings.js';
 import { TenantsService } from '../../tenants/tenants.service.js';
 import { UsersService } from '../../users/users.service.js';
 
@@ -28,13 +31,22 @@ export interface EamFlow {
   username: string;
   /** The hint's subject claims, returned as Entra requires (sub, oid, tid). */
   hint: { sub: string; oid?: string; tid?: string };
-  acr: string;
-  /** The second factors this user can use here (tenant's `methods` ∩ what the user has). */
-  methods: Array<'totp' | 'passkey'>;
+  /**
+   * The second factors this user can use here (tenant's `methods` ∩ what the user has ∩ what
+   * reaches a requested acr), each with the acr it answers: the first requested one it reaches.
+   */
+  methods: EamMethod[];
+  acrs: Partial<Record<EamMethod, string>>;
   expiresAt: number;
 }
 
 const FLOW_TTL_MS = 10 * 60_000;
+
+/** The auth_req_id a flow's PIN/pattern sign-in binds its nonce to (never an interaction uid). */
+export const pinPatternRequestId = (flow: Pick<EamFlow, 'flowId'>) => `eam-${flow.flowId}`;
+
+/** The amr of a TOTP code and of a passkey, as Entra reads them. */
+export const AMR_OF = { totp: ['otp'], passkey: ['fido', 'hwk'] } as const;
 const JWKS_CACHE = 200;
 
 export const eamError = (message: string) =>
@@ -62,6 +74,7 @@ export class EamFlowService {
     private readonly blocker: BlockerService,
     private readonly keys: SigningKeysService,
     private readonly audit: AuditService,
+    private readonly pinPattern: PinPatternService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.box = new SecretBox(config.masterKey);
@@ -113,7 +126,7 @@ export class EamFlowService {
     } catch {
       throw eamError('id_token_hint is not a valid token from the configured Entra tenant');
     }
-    const acr = this.requestedAcr(params.claims, eam.accepted_acr);
+    const wanted = this.requestedAcrs(params.claims, eam.accepted_acr);
     const login = [hint.preferred_username, hint.upn, hint.email].find(
       (v): v is string => typeof v === 'string' && v.length > 0,
     );
@@ -121,8 +134,15 @@ export class EamFlowService {
     if (!user || user.is_disabled || typeof hint.sub !== 'string') {
       throw eamError('the user named by the hint has no active account here');
     }
-    const methods = await this.methodsOf(tenantId, user.user_id, eam.methods);
-    if (!methods.length) throw eamError('the user has no second factor enrolled here');
+    const acrs = this.acrsOf(eam, wanted);
+    const methods = await this.methodsOf(
+      tenantId,
+      user.user_id,
+      eam.methods.filter((m): m is EamMethod => m in acrs),
+    );
+    if (!methods.length) {
+      throw eamError('the user has no second factor here that reaches the requested acr');
+    }
     return {
       flowId: randomBytes(16).toString('base64url'),
       tenantId,
@@ -137,19 +157,42 @@ export class EamFlowService {
         oid: typeof hint.oid === 'string' ? hint.oid : undefined,
         tid: typeof hint.tid === 'string' ? hint.tid : undefined,
       },
-      acr,
       methods,
+      acrs: Object.fromEntries(methods.map((m) => [m, acrs[m]])),
       expiresAt: Date.now() + FLOW_TTL_MS,
     };
   }
 
-  private async methodsOf(tenantId: string, userId: string, allowed: string[]) {
+  /**
+   * For each method, the first of the wanted acr values it reaches (acr_methods; an acr without
+   * an entry is reached by every method).
+   */
+  private acrsOf(eam: EntraEam, wanted: string[]): Partial<Record<EamMethod, string>> {
+    const mapping = eam.acr_methods ?? DEFAULT_EAM_ACR_METHODS;
+    const out: Partial<Record<EamMethod, string>> = {};
+    for (const acr of wanted) {
+      const entry = mapping.find((e) => e.acr === acr);
+      for (const m of eam.methods as EamMethod[]) {
+        if (out[m] === undefined && (!entry || entry.methods.includes(m))) out[m] = acr;
+      }
+    }
+    return out;
+  }
+
+  private async methodsOf(tenantId: string, userId: string, allowed: EamMethod[]) {
     const out: EamFlow['methods'] = [];
     if (allowed.includes('totp') && (await this.totp.hasSecondFactor(tenantId, userId))) {
       out.push('totp');
     }
     if (allowed.includes('passkey') && (await this.passkeys.hasPasskey(tenantId, userId))) {
       out.push('passkey');
+    }
+    if (
+      allowed.includes('pin_pattern') &&
+      policyOf(await this.tenants.settings(tenantId)) &&
+      (await this.pinPattern.status(tenantId, userId)).enrolled
+    ) {
+      out.push('pin_pattern');
     }
     return out;
   }
@@ -183,8 +226,31 @@ export class EamFlowService {
     return this.settle(flow, userId === flow.userId, who, check, 'passkey');
   }
 
-  /** The acr Entra asks for in `claims` (essential values), if this tenant accepts it. */
-  private requestedAcr(claims: string | undefined, accepted: string[]): string {
+  /**
+   * A PIN/pattern proof: the nonce the hosted script got from the OPAQUE sign-in
+   * (`/<t>/authn/zkp/challenge` and `authenticate` with `auth_req_id` = pinPatternRequestId),
+   * for the flow's user only. Wrong PINs are counted where they are checked (PinPatternService).
+   */
+  async verifyPinPattern(
+    flow: EamFlow,
+    nonce: unknown,
+    ip: string | null,
+  ): Promise<string[] | false | 'blocked'> {
+    if (!flow.methods.includes('pin_pattern')) return false;
+    const who = { ip, username: flow.username };
+    const check = await this.blocker.check(flow.tenantId, who);
+    if (check.blocked) return 'blocked';
+    const proved = await this.pinPattern.redeemNonce(
+      flow.tenantId,
+      nonce,
+      pinPatternRequestId(flow),
+    );
+    const ok = proved !== undefined && proved.userId === flow.userId;
+    return (await this.settle(flow, ok, who, check, 'pin_pattern')) && proved!.amr;
+  }
+
+  /** The acr values Entra asks for in `claims`, in its order, that this tenant accepts. */
+  private requestedAcrs(claims: string | undefined, accepted: string[]): string[] {
     let wanted: unknown[] = [];
     try {
       const parsed = claims ? (JSON.parse(claims) as Record<string, any>) : {};
@@ -193,10 +259,10 @@ export class EamFlowService {
     } catch {
       throw eamError('claims is not valid JSON');
     }
-    if (!wanted.length) return accepted[0];
-    const match = wanted.find((v) => typeof v === 'string' && accepted.includes(v));
-    if (!match) throw eamError('none of the requested acr values is offered here');
-    return match as string;
+    if (!wanted.length) return [accepted[0]];
+    const match = wanted.filter((v): v is string => typeof v === 'string' && accepted.includes(v));
+    if (!match.length) throw eamError('none of the requested acr values is offered here');
+    return match;
   }
 
   seal(flow: EamFlow): string {
@@ -232,7 +298,7 @@ export class EamFlowService {
     ok: boolean,
     who: { ip: string | null; username: string },
     check: Awaited<ReturnType<BlockerService['check']>>,
-    method: 'totp' | 'passkey',
+    method: EamMethod,
   ): Promise<boolean> {
     const event = {
       tenantId: flow.tenantId,
@@ -240,7 +306,7 @@ export class EamFlowService {
       actorId: flow.userId,
       subjectId: flow.userId,
       ip: who.ip,
-      method,
+      method: method === 'pin_pattern' ? METHOD : method,
       details: { client_id: flow.clientId, flow: 'entra_eam' },
     };
     if (!ok) {
@@ -252,13 +318,17 @@ export class EamFlowService {
     this.audit.record({
       ...event,
       type: 'login.success',
-      details: { ...event.details, acr: flow.acr },
+      details: { ...event.details, acr: flow.acrs[method] },
     });
     return true;
   }
 
-  /** The ID token Entra expects back: our issuer, its app id as audience, the hint's subject. */
-  idToken(flow: EamFlow, method: 'totp' | 'passkey'): Promise<string> {
+  /**
+   * The ID token Entra expects back: our issuer, its app id as audience, the hint's subject, the
+   * acr the method reaches and its amr (RFC 8176; Entra reads FIDO2 as `fido`, a TOTP code as
+   * `otp`; a PIN/pattern as the sign-in with it reports: `pin`, `pattern`).
+   */
+  idToken(flow: EamFlow, method: EamMethod, amr: string[]): Promise<string> {
     const issuer = `${this.config.publicUrl.replace(/\/$/, '')}/${flow.tenantId}`;
     return this.keys.signJwt(
       flow.tenantId,
@@ -267,9 +337,8 @@ export class EamFlowService {
         aud: flow.clientId,
         sub: flow.hint.sub,
         ...(flow.nonce ? { nonce: flow.nonce } : {}),
-        acr: flow.acr,
-        // Entra reads FIDO2 as `fido`; a TOTP code as `otp`.
-        amr: method === 'passkey' ? ['fido', 'hwk'] : ['otp'],
+        acr: flow.acrs[method],
+        amr,
         ...(flow.hint.oid ? { oid: flow.hint.oid } : {}),
         ...(flow.hint.tid ? { tid: flow.hint.tid } : {}),
         auth_time: Math.floor(Date.now() / 1000),

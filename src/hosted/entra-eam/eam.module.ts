@@ -4,6 +4,7 @@ import { BlockerModule } from '../../blocker/blocker.module.js';
 import { ClientsModule } from '../../clients/clients.module.js';
 import { MfaModule } from '../../mfa/mfa.module.js';
 import { PasskeysModule } from '../../passkeys/passkeys.module.js';
+import { PinPatternModule } from '../../pin-pattern/pin-pattern.module.js';
 import { SigningKeysModule } from '../../signing-keys/signing-keys.module.js';
 import { TenantsModule } from '../../tenants/tenants.module.js';
 import { UsersModule } from '../../users/users.module.js';
@@ -18,6 +19,7 @@ import { EamFlowService } from './eam.flow.js';
     UsersModule,
     MfaModule,
     PasskeysModule,
+    PinPatternModule,
     BlockerModule,
     SigningKeysModule,
     AuditModule,

@@ -1,11 +1,42 @@
 import { alertBlock, esc, layout, type Branding } from '../kit/layout.js';
 import { WEBAUTHN_SCRIPTS } from '../kit/steps.js';
+import type { PinPatternPolicy } from '../../pin-pattern/pin-pattern-policy.js';
+import { PIN_PATTERN_SCRIPTS } from '../assets/pin-pattern-script.js';
+import {
+  factorWords,
+  PIN_PATTERN_STYLE,
+  pinPatternData,
+  pinPatternFields,
+} from '../interaction/pin-pattern-view.js';
 
 /** The seed's "Microsoft-Mfa-Form": the second factor for a sign-in Entra ID started. */
 export function eamForm(
   b: Branding,
-  o: { action: string; username: string; methods: string[]; error?: string },
+  o: {
+    action: string;
+    username: string;
+    methods: string[];
+    /** The tenant's policy and the OPAQUE routes (bound to this flow) when PIN/pattern is offered. */
+    pinPattern?: { policy: PinPatternPolicy; challenge: string; authenticate: string };
+    error?: string;
+  },
 ): string {
+  // The sign-in page's keypad, grid and script (src/hosted/assets/pin-pattern-script.ts): it runs
+  // the OPAQUE exchange for the (fixed, hidden) login and posts the nonce here.
+  const pp = o.pinPattern;
+  const pinPattern = pp
+    ? `${PIN_PATTERN_STYLE}<section class="method pp" aria-label="Verify with your ${factorWords(pp.policy)}" data-pin-pattern-section hidden>
+<form method="post" action="${esc(o.action)}" data-pin-pattern ${pinPatternData(pp.policy, { challenge: pp.challenge, authenticate: pp.authenticate })}>
+<input type="hidden" name="method" value="pin_pattern">
+<input type="hidden" name="login" value="${esc(o.username)}">
+<input type="hidden" name="oid_nonce" value="">
+${pinPatternFields(pp.policy)}
+<p class="alert" role="alert" data-pp-error hidden></p>
+<button type="submit" data-pp-submit>Verify with your ${factorWords(pp.policy)}</button>
+</form>
+</section>
+${PIN_PATTERN_SCRIPTS}`
+    : '';
   const passkey = o.methods.includes('passkey')
     ? `<section class="method" aria-label="Verify with a passkey" data-passkey-section hidden>
 <form method="post" action="${esc(o.action)}" data-passkey-login data-options="${esc(o.action)}/passkey-options">
@@ -33,6 +64,7 @@ ${WEBAUTHN_SCRIPTS}`
 <p>Your organisation's Microsoft sign-in asks for a second step for <strong>${esc(o.username)}</strong>.</p>
 ${alertBlock(o.error)}
 ${passkey}
+${pinPattern}
 ${totp}`,
   );
 }

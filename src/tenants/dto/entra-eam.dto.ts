@@ -1,4 +1,5 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -12,9 +13,26 @@ import {
   Length,
   MaxLength,
   ValidateIf,
+  ValidateNested,
 } from 'class-validator';
 
-export const EAM_METHODS = ['totp', 'passkey'] as const;
+export const EAM_METHODS = ['totp', 'passkey', 'pin_pattern'] as const;
+export type EamMethod = (typeof EAM_METHODS)[number];
+
+/** One acr value and the methods that reach it. */
+export class EamAcrMethodsDto {
+  @ApiProperty({ example: 'possessionorinherence' })
+  @IsString()
+  @Length(1, 100)
+  acr: string;
+
+  @ApiProperty({ isArray: true, enum: EAM_METHODS, example: ['totp', 'passkey'] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayUnique()
+  @IsIn(EAM_METHODS, { each: true })
+  methods: string[];
+}
 
 /**
  * Microsoft Entra ID external authentication method: Entra sends its signed id_token_hint to
@@ -73,11 +91,24 @@ export class EntraEamDto {
     enum: EAM_METHODS,
     default: ['totp', 'passkey'],
     description:
-      'which second factors satisfy Entra here (a passkey reaches possessionorinherence with amr fido)',
+      'which second factors are offered (a passkey answers amr fido, a TOTP code otp, a PIN/pattern pin and pattern)',
   })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
   @IsIn(EAM_METHODS, { each: true })
   methods?: string[];
+
+  @ApiPropertyOptional({
+    type: [EamAcrMethodsDto],
+    default: [{ acr: 'possessionorinherence', methods: ['totp', 'passkey'] }],
+    description:
+      'which methods reach which acr value; an accepted acr without an entry is reached by every method. A PIN/pattern (something the user knows) reaches possessionorinherence only when listed here',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @ValidateNested({ each: true })
+  @Type(() => EamAcrMethodsDto)
+  acr_methods?: EamAcrMethodsDto[];
 }
