@@ -181,10 +181,11 @@ function setup(form) {
     form.querySelector('input[name="oid_nonce"]').value = a.body.nonce;
     form.submit();
   }
-  // Enrolment after another sign-in: the step's sealed state proves who is enrolling.
+  // Enrolment after another sign-in: the step's sealed state proves who is enrolling; through
+  // a mailed link (reset, an admin's enrolment link): the link's token does.
   function stepFields() {
     const out = {};
-    ['csrf', 'pending'].forEach(function (n) {
+    ['csrf', 'pending', 'token'].forEach(function (n) {
       const el = form.querySelector('input[name="' + n + '"]');
       if (el) out[n] = el.value;
     });
