@@ -20,7 +20,7 @@ import {
   startAuthorization,
 } from './pin-pattern-support.js';
 import { userToken } from './user-token-support.js';
-import { enrolTotp, totpCode } from './account-support.js';
+import { enrolTotp, follow as followPages, submit, totpCode } from './account-support.js';
 import * as client from 'openid-client';
 import {
   KEY_STRETCHING,
@@ -319,6 +319,61 @@ describe('PIN/pattern links, proofs and offers', () => {
       body: { new_email: uniqueEmail(b.tenantId, 'bob-new') },
     });
     expect(plain.status).toBe(202);
+  });
+
+  it('leads the account page through the PIN/pattern proof before an email change', async () => {
+    const a = await setup();
+    const b = new Browser();
+    const login = await followPages(b, await b.get(`${t.baseUrl}/${a.tenantId}/account`));
+    const page = await followPages(
+      b,
+      await submit(b, login, '/login', { login: 'alice', password: PASSWORD, method: 'password' }),
+    );
+    expect(page.url.pathname).toBe(`/${a.tenantId}/account`);
+    expect(page.html).toContain('data-mode="aux"');
+    expect(page.html).toContain(`/${a.tenantId}/account/pin-pattern/aux-challenge`);
+    expect(page.headers.get('content-security-policy')).toContain("'wasm-unsafe-eval'");
+    const form = findForm(page.html, '/account/email');
+    const next = uniqueEmail(a.tenantId, 'alice-page');
+    const post = (path: string, fields: Record<string, string>) =>
+      b.post(new URL(`/${a.tenantId}/account/${path}`, page.url), {
+        csrf: form.fields.csrf,
+        ...fields,
+      });
+
+    // Without the proof: refused, the form again with what to do.
+    const refused = await post('email', { new_email: next });
+    expect(refused.status).toBe(403);
+    expect(refused.html).toContain('Confirm it is you with your PIN and pattern first.');
+
+    // What the page's script does: aux-challenge, finishLogin, aux-authenticate, then the post.
+    await opaque.ready;
+    const start = opaque.client.startLogin({ password: FIRST });
+    const c = await post('pin-pattern/aux-challenge', { cipherKey: start.startLoginRequest });
+    expect(c.status).toBe(200);
+    const challenge = JSON.parse(c.html);
+    const done = opaque.client.finishLogin({
+      clientLoginState: start.clientLoginState,
+      loginResponse: challenge.challenge_data,
+      password: FIRST,
+      keyStretching: KEY_STRETCHING,
+    })!;
+    // Without the form's CSRF token the JSON routes answer nothing.
+    const forged = await b.post(
+      new URL(`/${a.tenantId}/account/pin-pattern/aux-authenticate`, page.url),
+      { csrf: 'x', challenge_id: challenge.challenge_id, challenge_data: done.finishLoginRequest },
+    );
+    expect(forged.status).toBe(403);
+    const proved = await post('pin-pattern/aux-authenticate', {
+      challenge_id: challenge.challenge_id,
+      challenge_data: done.finishLoginRequest,
+    });
+    expect(proved.status).toBe(200);
+    expect(JSON.parse(proved.html)).toEqual({ verified: true });
+    const changed = await post('email', { new_email: next });
+    expect(changed.status).toBe(200);
+    expect(changed.html).toContain(`We sent a link to ${next}`);
+    expect((await mailTo(next)).subject).toContain('confirm');
   });
 
   it('offers PIN/pattern enrolment after a password + TOTP sign-in, then finishes the code flow', async () => {
