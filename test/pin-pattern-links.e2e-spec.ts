@@ -186,6 +186,13 @@ describe('PIN/pattern links, proofs and offers', () => {
     expect(expired.body.type).toBe('urn:idp:problem:token-expired');
     expect((await pinSignIn(t, a.tenantId, 'alice', SECOND)).authenticate?.status).toBe(200);
 
+    // A user without a PIN/pattern gets no link (the offer after signing in is theirs); the
+    // answer is the same. Checked once a later mail to alice (the marker) has landed.
+    const bobEmail = uniqueEmail(a.tenantId, 'bob');
+    await user(t, a.tenantId, { username: 'bob', email: bobEmail });
+    expect((await reset(a.tenantId, bobEmail)).body).toEqual(known.body);
+    expect(await smtp.after(a.email, () => reset(a.tenantId, a.email), bobEmail)).toEqual([]);
+
     // Audited without revealing anything to the caller.
     const events = await t.http(
       'GET',
@@ -390,6 +397,8 @@ describe('PIN/pattern links, proofs and offers', () => {
     const { config } = await registeredClient(t, tenantId, firstPartyApp());
     const browser = new Browser();
     const auth = await startAuthorization(browser, config, REDIRECT);
+    // The sign-in page links to the reset.
+    expect(auth.page.html).toContain(`/${tenantId}/login/pin-pattern/forgot`);
     const login = findForm(auth.page.html, '/login');
     const second = await browser.post(new URL(login.action, auth.page.url), {
       ...login.fields,
