@@ -29,6 +29,7 @@ import {
   secretOf,
 } from '../src/pin-pattern/pin-pattern-policy.js';
 import { DEFAULT_SETTINGS } from '../src/tenants/tenant-settings.js';
+import { headlessTenant } from './headless-support.js';
 
 /**
  * PIN/pattern through mailed links (the user's own reset, an admin's enrolment link), the fresh
@@ -452,5 +453,33 @@ describe('PIN/pattern links, proofs and offers', () => {
     });
     expect(tokens.claims()?.amr).toEqual(expect.arrayContaining(['pwd', 'otp']));
     expect((await pinSignIn(t, tenantId, 'alice', FIRST)).authenticate?.status).toBe(200);
+  });
+
+  it('tells a custom UI (headless) to offer a PIN/pattern when the sign-in completes', async () => {
+    const h = await headlessTenant(t, SETTINGS);
+    const signIn = async () => {
+      const ui = h.ui();
+      const start = await ui.start();
+      const pwd = await ui.post('password', {
+        auth_req_id: start.body.auth_req_id,
+        login: 'alice',
+        password: PASSWORD,
+      });
+      expect(pwd.status).toBe(200);
+      expect(pwd.body.status).toBe('complete');
+      const tokens = await ui.finish(pwd.body.finish_url);
+      expect(tokens.claims()?.sub).toBe(h.userId);
+      return pwd.body;
+    };
+    expect((await signIn()).pin_pattern_offer).toBe(true);
+    // Set (through an admin's link here): no offer any more.
+    const link = await t.http(
+      'POST',
+      `/api/v1/tenants/${h.tenantId}/users/${h.userId}/pin-pattern-links`,
+      { body: {} },
+    );
+    const token = new URL(link.body.url).searchParams.get('token')!;
+    expect((await setWithLink(h.tenantId, token, FIRST)).status).toBe(200);
+    expect((await signIn()).pin_pattern_offer).toBeUndefined();
   });
 });

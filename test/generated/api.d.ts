@@ -3821,6 +3821,8 @@ export interface components {
             recovery_codes?: string[];
             /** @description open in the browser that started the request */
             finish_url?: string;
+            /** @description complete, and the tenant uses a PIN/pattern the user has not set: offer it once signed in (authn/zkp/change/start, change) */
+            pin_pattern_offer?: boolean;
         };
         IdentifyDto: {
             /** @description the interaction id from authn/start or from /authorize */
