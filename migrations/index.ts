@@ -18,6 +18,7 @@ import { UserPicture1764001200000 } from './1764001200000-user-picture.js';
 import { ClientUserAgreement1764001500000 } from './1764001500000-client-user-agreement.js';
 import { ClientLogoutChannels1764001600000 } from './1764001600000-client-logout-channels.js';
 import { DynamicRegistration1764001700000 } from './1764001700000-dynamic-registration.js';
+import { PinPatternLinks1764002000000 } from './1764002000000-pin-pattern-links.js';
 import { BackchannelLogoutOutbox1764002300000 } from './1764002300000-backchannel-logout-outbox.js';
 
 /** Every migration, in order. Explicit imports: ESM builds have no glob loading. */
@@ -42,5 +43,6 @@ export const migrations = [
   ClientUserAgreement1764001500000,
   ClientLogoutChannels1764001600000,
   DynamicRegistration1764001700000,
+  PinPatternLinks1764002000000,
   BackchannelLogoutOutbox1764002300000,
 ];

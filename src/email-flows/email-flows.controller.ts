@@ -99,8 +99,12 @@ export class EmailFlowsController {
   }
 
   @Post('me/email')
-  @ApiOperation({ summary: 'Request a change of the caller’s email address' })
-  @ApiProblems(400, 404, 409, 429, 503)
+  @ApiOperation({
+    summary: 'Request a change of the caller’s email address',
+    description:
+      'A user who has a PIN/pattern must prove it first (POST /{tenant_id}/authn/zkp/aux-challenge, then aux-authenticate) at most five minutes before; otherwise 403 with type urn:idp:problem:pin-pattern-proof-required. The proof is spent by this request.',
+  })
+  @ApiProblems(400, 403, 404, 409, 429, 503)
   @HttpCode(202)
   @Self('me:credentials')
   @ApiAcceptedResponse({

@@ -3,12 +3,18 @@ import { TenancyModule } from '../../libs/tenancy/index.js';
 import { BlockerModule } from '../blocker/blocker.module.js';
 import { MailModule } from '../mail/mail.module.js';
 import { PasskeysModule } from '../passkeys/passkeys.module.js';
+import { PinPatternModule } from '../pin-pattern/pin-pattern.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { EmailFlowsController } from './email-flows.controller.js';
 import { EmailFlowsService } from './email-flows.service.js';
 import { EmailTokenEntity } from './email-token.entity.js';
 import { EmailTokensService } from './email-tokens.service.js';
 import { LoginCodeService } from './login-code.service.js';
+import {
+  PinPatternLinksController,
+  UserPinPatternLinksController,
+} from './pin-pattern-links.controller.js';
+import { PinPatternLinksService } from './pin-pattern-links.service.js';
 import { MailLimits } from './mail-limits.js';
 import { SecurityNotices } from './security-notices.js';
 import { MailLimitEntity } from './mail-limit.entity.js';
@@ -21,9 +27,17 @@ import { MailLimitEntity } from './mail-limit.entity.js';
     UsersModule,
     BlockerModule,
     PasskeysModule,
+    PinPatternModule,
   ],
-  controllers: [EmailFlowsController],
-  providers: [EmailTokensService, EmailFlowsService, LoginCodeService, MailLimits, SecurityNotices],
-  exports: [EmailFlowsService, LoginCodeService],
+  controllers: [EmailFlowsController, PinPatternLinksController, UserPinPatternLinksController],
+  providers: [
+    EmailTokensService,
+    EmailFlowsService,
+    LoginCodeService,
+    MailLimits,
+    SecurityNotices,
+    PinPatternLinksService,
+  ],
+  exports: [EmailFlowsService, LoginCodeService, PinPatternLinksService],
 })
 export class EmailFlowsModule {}

@@ -14,6 +14,7 @@ import {
   type Template,
 } from '../mail/templates.js';
 import { PasskeysService } from '../passkeys/passkeys.service.js';
+import { PinPatternService } from '../pin-pattern/pin-pattern.service.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
@@ -53,6 +54,7 @@ export class EmailFlowsService {
     private readonly blocker: BlockerService,
     private readonly limits: MailLimits,
     private readonly passkeys: PasskeysService,
+    private readonly pinPattern: PinPatternService,
   ) {}
 
   private record(
@@ -245,7 +247,8 @@ export class EmailFlowsService {
 
   /**
    * Mails a confirmation link to the new address. When that address already has an account,
-   * its owner gets a notice instead, so the answer does not reveal who is registered.
+   * its owner gets a notice instead, so the answer does not reveal who is registered. A user
+   * with a PIN/pattern must have proved it just before (aux-challenge): the proof is spent here.
    */
   async requestEmailChange(
     tenantId: string,
@@ -261,6 +264,7 @@ export class EmailFlowsService {
       throw badRequest('That is already your email address', [
         { field: 'new_email', message: 'is your current address' },
       ]);
+    await this.pinPattern.requireFreshProof(tenantId, userId);
     const { display_name } = await this.tenants.settings(tenantId);
     const owner = await this.userByEmail(tenantId, target);
     // Logged before the mail goes out, the same whether or not the address is taken.

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-export type EmailTokenPurpose = 'verify' | 'reset' | 'change' | 'login';
+export type EmailTokenPurpose = 'verify' | 'reset' | 'change' | 'login' | 'pin_pattern';
 
 /** A single-use secret sent by mail: a link token (256 bits) or a sign-in code (6 digits). */
 @Entity({ name: 'email_tokens' })

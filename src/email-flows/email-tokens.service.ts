@@ -102,6 +102,22 @@ export class EmailTokensService {
     }
   }
 
+  /** A live link token's row, without spending it (a step before the one that spends it). */
+  async peekLink(
+    tenantId: string,
+    purpose: Exclude<EmailTokenPurpose, 'login'>,
+    token: string,
+  ): Promise<EmailTokenEntity> {
+    if (typeof token !== 'string' || !LINK_TOKEN.test(token)) throw invalidToken();
+    const row = await this.tokens.findOne(tenantId, {
+      token_hash: this.hash(tenantId, token),
+      purpose,
+    });
+    if (!row || row.consumed_at) throw invalidToken();
+    if (row.expires_at.getTime() <= Date.now()) throw expiredToken();
+    return row;
+  }
+
   /**
    * Spends a link token: the conditional UPDATE is the claim, so a link works once even when
    * clicked twice at the same moment. Expired links get their own problem, so pages can offer

@@ -65,7 +65,11 @@ export class MailLimits {
   }
 
   /** False once the address had its share of mail for this purpose: send nothing. */
-  takeAddress(tenantId: string, purpose: 'login' | 'reset', email: string): Promise<boolean> {
+  takeAddress(
+    tenantId: string,
+    purpose: 'login' | 'reset' | 'pin_pattern',
+    email: string,
+  ): Promise<boolean> {
     const key = this.tokens.hash(tenantId, `mail-limit:${email.trim().toLowerCase()}`);
     return this.take(tenantId, `address:${purpose}:${key}`, ADDRESS_MAIL_LIMIT);
   }

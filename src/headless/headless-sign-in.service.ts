@@ -19,6 +19,7 @@ import { LoginMethods, type LoginMethod } from '../hosted/interaction/login-meth
 import type { PendingStage } from '../hosted/interaction/pending.js';
 import { SignInRules, type AttemptOutcome } from '../hosted/interaction/sign-in-rules.js';
 import { SignupStep } from '../hosted/interaction/signup.step.js';
+import { PinPatternEnrolmentStep } from '../hosted/interaction/pin-pattern-enrolment.step.js';
 import { authnProblem } from './headless-problems.js';
 
 /** What every step answers: the next step, or where the browser goes to finish. */
@@ -39,6 +40,11 @@ export interface StepAnswer {
   recovery_codes?: string[];
   /** The browser opens it; the provider redirects to the client with a code. */
   finish_url?: string;
+  /**
+   * Complete, and the tenant uses a PIN/pattern the user has not set: the custom UI may offer
+   * it once signed in (`/authn/zkp/change/start` → `change` with the user's token).
+   */
+  pin_pattern_offer?: boolean;
 }
 
 /** A browser request's origin, when it sends one (fetch and forms do; native apps need not). */
@@ -64,6 +70,7 @@ export class HeadlessSignIn {
     private readonly passkeys: PasskeysService,
     private readonly loginCodes: LoginCodeService,
     private readonly totp: TotpService,
+    private readonly pinPattern: PinPatternEnrolmentStep,
   ) {}
 
   /**
@@ -336,8 +343,14 @@ export class HeadlessSignIn {
   }
 
   private async complete(l: Loaded, caller: Caller, state: SignedIn): Promise<StepAnswer> {
+    const offer = await this.pinPattern.offered(l, state);
     const result = await this.completion.record(l, caller, state);
     const finishUrl = await this.context.finishById(l, result);
-    return { auth_req_id: l.uid, status: 'complete', finish_url: finishUrl };
+    return {
+      auth_req_id: l.uid,
+      status: 'complete',
+      finish_url: finishUrl,
+      ...(offer ? { pin_pattern_offer: true } : {}),
+    };
   }
 }

@@ -144,3 +144,28 @@ export function loginCodeMail(tenant: string, code: string, minutes: number): Te
     html: layout(name, lines),
   };
 }
+
+/** A link to set a new PIN/pattern: the user's own reset, or an enrolment link from an admin. */
+export function pinPatternLinkMail(
+  tenant: string,
+  url: string,
+  o: { minutes: number; byAdmin: boolean; words: string },
+): Template {
+  const name = oneLine(tenant);
+  const expiry = o.minutes >= 120 ? `${Math.round(o.minutes / 60)} hours` : `${o.minutes} minutes`;
+  const lines = o.byAdmin
+    ? [
+        `An administrator sent you a link to set the ${o.words} you sign in with. Open it to choose one.`,
+        `The link works once and expires in ${expiry}. If you did not expect it, ignore this message.`,
+      ]
+    : [
+        `Someone asked to reset the ${o.words} of your account. Open the link below to choose a new one.`,
+        `The link works once and expires in ${expiry}. If it was not you, ignore this message: your ${o.words} stays as it is.`,
+      ];
+  return {
+    fromName: name,
+    subject: o.byAdmin ? `${name}: set your ${o.words}` : `${name}: reset your ${o.words}`,
+    text: text(name, lines, url),
+    html: layout(name, lines, { label: `Choose a ${o.words}`, url }),
+  };
+}

@@ -10,6 +10,8 @@ import { PinPatternTicketEntity, type PinPatternTicketKind } from './pin-pattern
 /** From challenge to finalisation, and from a proven PIN to the sign-in it finishes. */
 export const CHALLENGE_TTL_MS = 2 * 60_000;
 export const NONCE_TTL_MS = 2 * 60_000;
+/** How long a signed-in user's PIN/pattern proof (aux-challenge) allows a sensitive change. */
+export const AUX_PROOF_TTL_MS = 5 * 60_000;
 
 export interface ChallengeState {
   /** The server's OPAQUE login state (secret: with it the finalisation is checked). */
@@ -137,5 +139,29 @@ export class PinPatternTickets {
     if (typeof nonce !== 'string' || nonce.length < 20 || nonce.length > 100)
       return Promise.resolve(undefined);
     return this.claim<NonceGrant>(tenantId, 'nonce', sha256Hex(nonce));
+  }
+
+  /** A signed-in user proved the PIN/pattern just now: one sensitive change may follow. */
+  async issueAuxProof(tenantId: string, userId: string): Promise<Date> {
+    const id = randomUUID();
+    await this.issue(
+      tenantId,
+      'aux_proof',
+      id,
+      { userId, login: '', authReqId: null },
+      { userId },
+      AUX_PROOF_TTL_MS,
+    );
+    return new Date(Date.now() + AUX_PROOF_TTL_MS);
+  }
+
+  /** Spends the user's live proofs; true when there was one (of this tenant, this user). */
+  async claimAuxProof(tenantId: string, userId: string): Promise<boolean> {
+    const rows = await this.tickets.deleteReturning(
+      tenantId,
+      { user_id: userId, kind: 'aux_proof', expires_at: Raw((col) => `${col} > now()`) },
+      ['ticket_id'],
+    );
+    return rows.length > 0;
   }
 }

@@ -51,11 +51,12 @@ export class PinPatternServerSetupEntity {
   created_at: Date;
 }
 
-export type PinPatternTicketKind = 'challenge' | 'nonce';
+export type PinPatternTicketKind = 'challenge' | 'nonce' | 'aux_proof';
 
 /**
  * The short-lived state between two calls: a login challenge (the server's OPAQUE state,
- * sealed) or a sign-in nonce (found by its hash). Each is spent once: the
+ * sealed), a sign-in nonce (found by its hash) or a signed-in user's fresh proof (aux_proof,
+ * which a sensitive change such as an email change spends). Each is spent once: the
  * DELETE … RETURNING that reads it is the claim.
  */
 @Entity({ name: 'pin_pattern_tickets' })

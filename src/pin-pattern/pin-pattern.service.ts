@@ -10,7 +10,7 @@ import { UsersService } from '../users/users.service.js';
 import { TotpService } from '../mfa/totp.service.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { opaque, OpaqueServer } from './opaque-server.js';
-import { PinPatternTickets } from './pin-pattern-tickets.js';
+import { AUX_PROOF_TTL_MS, PinPatternTickets } from './pin-pattern-tickets.js';
 import { PinPatternCredentialEntity } from './pin-pattern.entities.js';
 import { policyOf, PROTO_VERSION, type PinPatternPolicy } from './pin-pattern-policy.js';
 
@@ -25,6 +25,14 @@ const wrong = () =>
   new DomainError('unauthenticated', 'invalid-credentials', 'The PIN or pattern is incorrect', {
     title: 'Sign-in failed',
   });
+/** The problem of a sensitive change without a fresh PIN/pattern proof. */
+export const proofRequired = () =>
+  new DomainError(
+    'forbidden',
+    'pin-pattern-proof-required',
+    `Prove your PIN/pattern first: aux-challenge, then aux-authenticate, at most ${AUX_PROOF_TTL_MS / 60_000} minutes before this change`,
+    { title: 'PIN/pattern proof required' },
+  );
 const disabled = () =>
   new DomainError('forbidden', 'account-disabled', 'This account is disabled', {
     title: 'Account disabled',
@@ -318,8 +326,26 @@ export class PinPatternService {
     const typed = user.username.toLowerCase();
     const proved = await this.verify(tenantId, input, typed, `aux:${userId}`, caller);
     if (proved.user.user_id !== userId) throw wrong();
+    // The proof a sensitive change (requireFreshProof) spends within AUX_PROOF_TTL_MS.
+    await this.tickets.issueAuxProof(tenantId, userId);
     this.audit.recordForUser(tenantId, userId, 'pin_pattern.verified', caller, METHOD);
     return { verified: true };
+  }
+
+  /** Whether a sensitive change of this user needs a fresh PIN/pattern proof first. */
+  async proofNeeded(tenantId: string, userId: string): Promise<boolean> {
+    if (!policyOf(await this.tenants.settings(tenantId))) return false;
+    return Boolean(await this.credentials.findOne(tenantId, { user_id: userId }));
+  }
+
+  /**
+   * Before a sensitive change (an email change): a user who has a PIN/pattern must have proved
+   * it (aux-challenge, aux-authenticate) within the last minutes. The proof is spent here.
+   */
+  async requireFreshProof(tenantId: string, userId: string): Promise<void> {
+    if (!(await this.proofNeeded(tenantId, userId))) return;
+    if (await this.tickets.claimAuxProof(tenantId, userId)) return;
+    throw proofRequired();
   }
 
   private async verify(

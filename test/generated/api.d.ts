@@ -1794,7 +1794,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Request a change of the caller’s email address */
+        /**
+         * Request a change of the caller’s email address
+         * @description A user who has a PIN/pattern must prove it first (POST /{tenant_id}/authn/zkp/aux-challenge, then aux-authenticate) at most five minutes before; otherwise 403 with type urn:idp:problem:pin-pattern-proof-required. The proof is spent by this request.
+         */
         post: operations["EmailFlowsController_requestChange"];
         delete?: never;
         options?: never;
@@ -1813,6 +1816,83 @@ export interface paths {
         put?: never;
         /** Confirm an email address change with a mailed token */
         post: operations["EmailFlowsController_confirmChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/zkp/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Forgot PIN/pattern: mail a single-use link to set a new one
+         * @description The same answer whether or not an account has the address; the link lives 30 minutes.
+         */
+        post: operations["PinPatternLinksController_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/zkp/reset/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a PIN/pattern with a mailed link, step 1: the OPAQUE registration response
+         * @description Checks the link (reset or admin enrolment link) without spending it.
+         */
+        post: operations["PinPatternLinksController_start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/zkp/reset/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a PIN/pattern with a mailed link, step 2: the new record; spends the link */
+        post: operations["PinPatternLinksController_finish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/users/{user_id}/pin-pattern-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a user a one-time link to set or replace their PIN/pattern
+         * @description The link works once, until expires_at, without signing in. Its url is in this answer only; it is mailed to the user when they have an address and mail is configured.
+         */
+        post: operations["UserPinPatternLinksController_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3765,6 +3845,8 @@ export interface components {
             recovery_codes?: string[];
             /** @description open in the browser that started the request */
             finish_url?: string;
+            /** @description complete, and the tenant uses a PIN/pattern the user has not set: offer it once signed in (authn/zkp/change/start, change) */
+            pin_pattern_offer?: boolean;
         };
         IdentifyDto: {
             /** @description the interaction id from authn/start or from /authorize */
@@ -4009,6 +4091,56 @@ export interface components {
         EmailChangedDto: {
             email: string;
         };
+        PinPatternResetRequestDto: {
+            /** @example alice@example.com */
+            email: string;
+        };
+        PinPatternLinkStartDto: {
+            /** @description the OPAQUE registration request (client.startRegistration) */
+            registration_request: string;
+            /** @description the token from the mailed link (its `token` query parameter) */
+            token: string;
+        };
+        RegisterStartAnswerDto: {
+            /** @description the OPAQUE registration response (for client.finishRegistration) */
+            registration_response: string;
+        };
+        PinPatternLinkFinishDto: {
+            /** @description the OPAQUE registration record (client.finishRegistration) */
+            encrypted_commitment: string;
+            /**
+             * @description the OPAQUE profile the client used
+             * @example opaque-1
+             */
+            proto_version: string;
+            /** @description ignored */
+            log_data?: {
+                [key: string]: unknown;
+            };
+            /** @description the token from the mailed link (its `token` query parameter) */
+            token: string;
+        };
+        ChangedDto: {
+            factors: ("PIN" | "PATTERN")[];
+        };
+        CreatePinPatternLinkDto: {
+            /**
+             * @description seconds the link stays valid (5 minutes to 7 days; default 72 hours)
+             * @example 86400
+             */
+            expires_in?: number;
+        };
+        PinPatternLinkDto: {
+            /**
+             * @description the one-time link; shown only in this answer (only its hash is stored)
+             * @example https://id.example.com/acme/login/pin-pattern/reset?token=…
+             */
+            url: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** @description whether the link was mailed to the user */
+            mailed: boolean;
+        };
         SessionDto: {
             /** @description stable for the life of the session */
             session_id: string;
@@ -4230,10 +4362,6 @@ export interface components {
             /** @description the OPAQUE registration request (client.startRegistration) */
             registration_request: string;
         };
-        RegisterStartAnswerDto: {
-            /** @description the OPAQUE registration response (for client.finishRegistration) */
-            registration_response: string;
-        };
         RegisterDto: {
             /** @description the OPAQUE registration record (client.finishRegistration) */
             encrypted_commitment: string;
@@ -4321,9 +4449,6 @@ export interface components {
             log_data?: {
                 [key: string]: unknown;
             };
-        };
-        ChangedDto: {
-            factors: ("PIN" | "PATTERN")[];
         };
         AuxChallengeDto: {
             /** @description the OPAQUE credential request (client.startLogin) */
@@ -13432,7 +13557,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description requires scope me:credentials; the user's own token from a recent sign-in */
+            /**
+             * @description requires scope me:credentials; the user's own token from a recent sign-in
+             *
+             *     the credential may not do this
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13535,6 +13664,274 @@ export interface operations {
                 };
             };
             /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PinPatternLinksController_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PinPatternResetRequestDto"];
+            };
+        };
+        responses: {
+            /** @description the same answer whether or not an account has the address */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcceptedDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description a dependency is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PinPatternLinksController_start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PinPatternLinkStartDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisterStartAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PinPatternLinksController_finish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PinPatternLinkFinishDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangedDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    UserPinPatternLinksController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePinPatternLinkDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PinPatternLinkDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /**
+             * @description requires scope users:write
+             *
+             *     the credential may not do this
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     [name: string]: unknown;

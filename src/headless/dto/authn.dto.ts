@@ -124,6 +124,11 @@ export class StepAnswerDto {
   @ApiPropertyOptional({ type: [String] }) recovery_codes?: string[];
   @ApiPropertyOptional({ description: 'open in the browser that started the request' })
   finish_url?: string;
+  @ApiPropertyOptional({
+    description:
+      'complete, and the tenant uses a PIN/pattern the user has not set: offer it once signed in (authn/zkp/change/start, change)',
+  })
+  pin_pattern_offer?: boolean;
 }
 
 export class ClientInfoDto {

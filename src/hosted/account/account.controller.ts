@@ -5,6 +5,7 @@ import { Public } from '../../auth/auth.decorators.js';
 import { auditContextOf } from '../../audit/audit.service.js';
 import { PageErrorBoundary } from '../kit/page-errors.js';
 import { form, type PageReply } from '../kit/page-reply.js';
+import { AccountEmail } from './account-email.js';
 import { AccountPasskeys } from './account-passkeys.js';
 import { AccountTotp } from './account-totp.js';
 import { AccountService, type Extras, type HttpIn, type Signed } from './account.service.js';
@@ -25,6 +26,7 @@ export class AccountController {
     private readonly account: AccountService,
     private readonly accountPasskeys: AccountPasskeys,
     private readonly accountTotp: AccountTotp,
+    private readonly accountEmail: AccountEmail,
   ) {}
 
   private readonly boundary = new PageErrorBoundary('Account');
@@ -77,6 +79,36 @@ export class AccountController {
     @Res() r: FastifyReply,
   ) {
     return this.post(t, q, r, b, (s, f) => this.account.profile(s, f));
+  }
+
+  @Post('email')
+  email(
+    @Param('tenant_id') t: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.post(t, q, r, b, (s, f) => this.accountEmail.change(s, f));
+  }
+
+  @Post('pin-pattern/aux-challenge')
+  auxChallenge(
+    @Param('tenant_id') t: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.post(t, q, r, b, (s, f, http) => this.accountEmail.auxChallenge(s, f, http));
+  }
+
+  @Post('pin-pattern/aux-authenticate')
+  auxAuthenticate(
+    @Param('tenant_id') t: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.post(t, q, r, b, (s, f, http) => this.accountEmail.auxAuthenticate(s, f, http));
   }
 
   @Post('password')

@@ -11,6 +11,9 @@ import { AccountPasskeys } from './account-passkeys.js';
 import { AccountTotp } from './account-totp.js';
 import { AccountService } from './account.service.js';
 import { EmailLinksModule } from '../email-links/email-links.module.js';
+import { EmailFlowsModule } from '../../email-flows/email-flows.module.js';
+import { PinPatternModule } from '../../pin-pattern/pin-pattern.module.js';
+import { AccountEmail } from './account-email.js';
 
 /** The self-service account page at /<tenant_id>/account, and the mailed links that land there. */
 @Module({
@@ -23,8 +26,10 @@ import { EmailLinksModule } from '../email-links/email-links.module.js';
     SessionsModule,
     BlockerModule,
     EmailLinksModule,
+    EmailFlowsModule,
+    PinPatternModule,
   ],
   controllers: [AccountController],
-  providers: [AccountService, AccountPasskeys, AccountTotp],
+  providers: [AccountService, AccountPasskeys, AccountTotp, AccountEmail],
 })
 export class AccountModule {}

@@ -24,6 +24,7 @@ import { TenantsService } from '../../tenants/tenants.service.js';
 import { UpdateUserDto } from '../../users/dto/user.dto.js';
 import type { UserEntity } from '../../users/user.entity.js';
 import { UsersService } from '../../users/users.service.js';
+import { AccountEmail } from './account-email.js';
 import { accountPage, type AccountView } from './account.views.js';
 
 /**
@@ -81,6 +82,7 @@ export class AccountService {
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly blocker: BlockerService,
+    private readonly email: AccountEmail,
   ) {
     this.csrf = new BrowserCsrf(config.masterKey, 'account-csrf');
   }
@@ -217,18 +219,19 @@ export class AccountService {
 
   private async view(s: Signed, extras: Extras = {}): Promise<PageReply> {
     const all = Object.assign(new ListQuery(), { limit: 100, offset: 0, sort_direction: -1 });
-    const [passkeys, totp, sessions, signIns] = await Promise.all([
+    const [passkeys, totp, sessions, signIns, emailChange] = await Promise.all([
       s.settings.passkey_enabled
         ? this.passkeys.list(s.tenantId, s.user.user_id, all).then((p) => p.data)
         : Promise.resolve([]),
       this.totp.status(s.tenantId, s.user.user_id),
       this.sessions.views(s.tenantId, s.user.user_id),
       this.audit.recentSignIns(s.tenantId, s.user.user_id, 10),
+      this.email.view(s),
     ]);
     const { status, ...shown } = extras;
     return {
       status: status ?? 200,
-      scripts: s.settings.passkey_enabled,
+      scripts: emailChange.proof ? 'wasm' : s.settings.passkey_enabled,
       html: accountPage({
         branding: s.branding,
         base: this.base(s.tenantId),
@@ -241,6 +244,7 @@ export class AccountService {
         totp,
         sessions,
         signIns,
+        emailChange,
         logoutUrl: `${new URL(this.providers.issuerOf(s.tenantId)).pathname}/logout`,
         logoutFields: {
           client_id: ACCOUNT_CLIENT_ID,

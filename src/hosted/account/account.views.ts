@@ -5,6 +5,7 @@ import type { TotpStatus } from '../../mfa/totp.service.js';
 import type { PasskeyDto } from '../../passkeys/dto/passkey.dto.js';
 import type { SessionView } from '../../sessions/sessions.service.js';
 import type { UserEntity } from '../../users/user.entity.js';
+import { emailSection, type EmailChangeView } from './account-email.js';
 
 /** The account page is wider than the sign-in card and has tables. */
 const ACCOUNT_STYLE = `<style>
@@ -33,6 +34,8 @@ export interface AccountView {
   totp: TotpStatus;
   sessions: SessionView[];
   signIns: AuditEventDto[];
+  /** The email change form, after a PIN/pattern proof when the user has one. */
+  emailChange: EmailChangeView;
   logoutUrl: string;
   logoutFields: Record<string, string>;
   message?: string;
@@ -223,6 +226,7 @@ ${ACCOUNT_STYLE}
 ${v.message ? `<p class="ok" role="status">${esc(v.message)}</p>` : ''}
 ${alertBlock(v.error)}
 ${profileSection(v)}
+${emailSection({ base: v.base, csrf: v.csrf, email: v.user.email }, v.emailChange)}
 ${passwordSection(v)}
 ${passkeysSection(v)}
 ${totpSection(v)}

@@ -181,10 +181,11 @@ function setup(form) {
     form.querySelector('input[name="oid_nonce"]').value = a.body.nonce;
     form.submit();
   }
-  // Enrolment after another sign-in: the step's sealed state proves who is enrolling.
+  // Enrolment after another sign-in: the step's sealed state proves who is enrolling; through
+  // a mailed link (reset, an admin's enrolment link): the link's token does.
   function stepFields() {
     const out = {};
-    ['csrf', 'pending'].forEach(function (n) {
+    ['csrf', 'pending', 'token'].forEach(function (n) {
       const el = form.querySelector('input[name="' + n + '"]');
       if (el) out[n] = el.value;
     });
@@ -204,6 +205,27 @@ function setup(form) {
       encrypted_commitment: done.registrationRecord, proto_version: ds.proto
     }));
     if (f.status !== 200) return reset('The PIN could not be saved. Reload the page and try again.');
+    form.submit();
+  }
+  // A signed-in user proves the PIN/pattern again (the account page, before an email change);
+  // the form's own post then makes the change, which spends the proof.
+  async function aux(password) {
+    const start = client.startLogin({ password: password });
+    const c = await postJson(ds.auxChallenge, Object.assign(stepFields(), { cipherKey: start.startLoginRequest }));
+    if (c.status === 429) return reset('Too many attempts. Try again later.');
+    if (c.status !== 200) return reset('The check could not start. Reload the page and try again.');
+    const done = client.finishLogin({
+      clientLoginState: start.clientLoginState,
+      loginResponse: c.body.challenge_data,
+      password: password,
+      keyStretching: KEY_STRETCHING
+    });
+    if (!done) return reset('The PIN or pattern is incorrect.');
+    const a = await postJson(ds.auxAuthenticate, Object.assign(stepFields(), {
+      challenge_id: c.body.challenge_id,
+      challenge_data: done.finishLoginRequest
+    }));
+    if (a.status !== 200) return reset('The PIN or pattern is incorrect.');
     form.submit();
   }
   async function signUp(username, email, password) {
@@ -230,11 +252,12 @@ function setup(form) {
     if (state.busy) return;
     errorBox.hidden = true;
     const enrolling = ds.mode === 'enrol';
+    const proving = ds.mode === 'aux';
     const loginField = form.querySelector('input[name="login"]');
     const emailField = form.querySelector('input[name="email"]');
     const username = loginField ? loginField.value.trim() : '';
     const email = emailField ? emailField.value.trim() : '';
-    if (!enrolling && !username) return fail('Enter your username.');
+    if (!enrolling && !proving && !username) return fail('Enter your username.');
     if (factors.indexOf('PIN') >= 0 && state.pin.length !== pinSize) return fail('Enter all ' + pinSize + ' digits of your PIN.');
     if (factors.indexOf('PATTERN') >= 0 && state.pattern.length < minPoints) return fail('Draw a pattern through at least ' + minPoints + ' points.');
     if (state.signup && !email) return fail('Enter your email address.');
@@ -242,6 +265,7 @@ function setup(form) {
     state.busy = true; submit.disabled = true; submit.textContent = 'Checking\\u2026';
     ready.then(function () {
       if (enrolling) return enrol(password);
+      if (proving) return aux(password);
       return state.signup ? signUp(username, email, password) : signIn(username, password);
     }).catch(function () {
       reset('Something went wrong. Reload the page and try again.');

@@ -6,6 +6,7 @@ import { Public } from '../../auth/auth.decorators.js';
 import { PageErrorBoundary } from '../kit/page-errors.js';
 import { form } from '../kit/page-reply.js';
 import { EmailLinkFlow, type LinkRequest } from './email-link.flow.js';
+import { PinPatternLinkPages } from './pin-pattern-link.pages.js';
 import type { LinkPurposeName } from './link-purposes.js';
 
 function linkRequest(req: FastifyRequest): LinkRequest {
@@ -14,7 +15,8 @@ function linkRequest(req: FastifyRequest): LinkRequest {
 
 /**
  * The pages of the mailed links of each tenant (HTML): /<tenant>/login/forgot and /reset,
- * /<tenant>/account/verify-email and /confirm-email.
+ * /<tenant>/login/pin-pattern/forgot and /reset, /<tenant>/account/verify-email and
+ * /confirm-email.
  */
 @ApiExcludeController()
 @Public()
@@ -23,7 +25,10 @@ export class EmailLinksController {
   private readonly boundary = new PageErrorBoundary('Sign in');
   private readonly accountBoundary = new PageErrorBoundary('Account');
 
-  constructor(private readonly flow: EmailLinkFlow) {}
+  constructor(
+    private readonly flow: EmailLinkFlow,
+    private readonly pinPattern: PinPatternLinkPages,
+  ) {}
 
   private show(
     name: LinkPurposeName,
@@ -120,5 +125,35 @@ export class EmailLinksController {
     @Res() r: FastifyReply,
   ) {
     return this.confirm('confirm-email', t, body, req, r);
+  }
+
+  @Get('login/pin-pattern/forgot')
+  showPinForgot(@Param('tenant_id') t: string, @Req() req: FastifyRequest, @Res() r: FastifyReply) {
+    return this.boundary.reply(r, () => this.pinPattern.showForgot(t, req.headers.cookie));
+  }
+
+  @Post('login/pin-pattern/forgot')
+  pinForgot(
+    @Param('tenant_id') t: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.boundary.reply(r, () => this.pinPattern.forgot(t, form(body), linkRequest(req)));
+  }
+
+  @Get('login/pin-pattern/reset')
+  showPinReset(
+    @Param('tenant_id') t: string,
+    @Query('token') token: unknown,
+    @Req() req: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.boundary.reply(r, () => this.pinPattern.showReset(t, token, linkRequest(req)));
+  }
+
+  @Post('login/pin-pattern/reset/done')
+  pinResetDone(@Param('tenant_id') t: string, @Res() r: FastifyReply) {
+    return this.boundary.reply(r, () => this.pinPattern.done(t));
   }
 }

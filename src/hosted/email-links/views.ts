@@ -4,19 +4,29 @@ import { STEP_STYLE } from '../kit/steps.js';
 
 export function forgotPage(
   b: Branding,
-  o: { action: string; csrf: string; sent?: boolean; error?: string; loginHref?: string },
+  o: {
+    action: string;
+    csrf: string;
+    sent?: boolean;
+    error?: string;
+    loginHref?: string;
+    /** What is reset: "password" (the default), "PIN and pattern". */
+    what?: string;
+  },
 ): string {
+  const what = o.what ?? 'password';
   const body = o.sent
-    ? `<p class="ok" role="status">If an account has this address, we sent it a link to choose a new password. The link works for a limited time.</p>`
+    ? `<p class="ok" role="status">If an account has this address, we sent it a link to choose a new ${esc(what)}. The link works for a limited time.</p>`
     : `${alertBlock(o.error)}
-<p>Enter the email address of your account and we will send you a link to choose a new password.</p>
+<p>Enter the email address of your account and we will send you a link to choose a new ${esc(what)}.</p>
 <form method="post" action="${esc(o.action)}">
 <input type="hidden" name="csrf" value="${esc(o.csrf)}">
 <label for="email">Email</label>
 <input id="email" type="email" name="email" autocomplete="email" required autofocus>
 <button type="submit">Send the link</button>
 </form>`;
-  return layout(b, 'Reset your password', `${STEP_STYLE}\n<h1>Reset your password</h1>\n${body}`);
+  const title = `Reset your ${what}`;
+  return layout(b, title, `${STEP_STYLE}\n<h1>${esc(title)}</h1>\n${body}`);
 }
 
 export function resetPage(

@@ -74,7 +74,14 @@ import { SignupStep } from './signup.step.js';
     PinPatternEnrolmentStep,
   ],
   // The headless API (src/headless) runs the same rules and steps as the pages.
-  exports: [LoginMethods, InteractionContext, SignInRules, SignInCompletion, SignupStep],
+  exports: [
+    LoginMethods,
+    InteractionContext,
+    SignInRules,
+    SignInCompletion,
+    SignupStep,
+    PinPatternEnrolmentStep,
+  ],
 })
 export class LoginModule implements OnModuleInit {
   constructor(

@@ -34,11 +34,19 @@ export class PinPatternEnrolmentStep {
     private readonly pinPattern: PinPatternService,
   ) {}
 
+  /**
+   * Whether a sign-in that has passed its factors should offer a PIN/pattern: the tenant uses
+   * them, the user has none and did not just use one. The headless API says so in its answer.
+   */
+  async offered(l: Loaded, state: SignedIn): Promise<boolean> {
+    if (!policyOf(l.settings) || state.method === 'pin-pattern') return false;
+    return !(await this.pinPattern.status(l.tenantId, state.accountId)).enrolled;
+  }
+
   /** The offer page, or undefined when there is nothing to offer. */
   async offer(l: Loaded, state: SignedIn): Promise<PageResult | undefined> {
     const policy = policyOf(l.settings);
-    if (!policy || state.method === 'pin-pattern') return undefined;
-    if ((await this.pinPattern.status(l.tenantId, state.accountId)).enrolled) return undefined;
+    if (!policy || !(await this.offered(l, state))) return undefined;
     const fields = this.context.stepFields(l, { ...state, stage: 'done' });
     const words = factorWords(policy);
     const data = pinPatternData(policy, {

@@ -64,6 +64,7 @@ ${pinPatternFields(policy)}
 <button type="submit" data-pp-submit>Sign in with ${factorWords(policy)}</button>
 ${signup ? '<button type="button" class="secondary" data-pp-mode>New here? Create an account with a PIN</button>' : ''}
 </form>
+<p class="links"><a href="${esc(`${base}/login/pin-pattern/forgot`)}">Forgot ${factorWords(policy)}?</a></p>
 </section>
 ${PIN_PATTERN_SCRIPTS}`;
   }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { PageRequest, PageResult } from '../kit/page-reply.js';
 import { SignInCompletion } from './completion.js';
 import { InteractionContext, isPage, type Loaded, type StepState } from './interaction-context.js';
+import { PinPatternEnrolmentStep } from './pin-pattern-enrolment.step.js';
 import { SignInRules } from './sign-in-rules.js';
 import { totpStepPage } from './step-views.js';
 
@@ -12,6 +13,7 @@ export class SecondFactorStep {
     private readonly context: InteractionContext,
     private readonly completion: SignInCompletion,
     private readonly rules: SignInRules,
+    private readonly pinPattern: PinPatternEnrolmentStep,
   ) {}
 
   render(l: Loaded, state: StepState, error?: string, status = 200): PageResult {
@@ -43,7 +45,11 @@ export class SecondFactorStep {
       case 'refused':
         return this.context.error(l.branding, 403, 'access_denied', outcome.description);
       case 'passed':
-        return this.completion.complete(l, http, outcome.state);
+        // As after a sign-in without a second factor: the PIN/pattern offer, skippable.
+        return (
+          (await this.pinPattern.offer(l, outcome.state)) ??
+          this.completion.complete(l, http, outcome.state)
+        );
     }
   }
 }

@@ -60,7 +60,7 @@ export class RegisterStartAnswerDto {
   registration_response: string;
 }
 
-class UploadDto {
+export class UploadDto {
   @apply(opaqueMessage('the OPAQUE registration record (client.finishRegistration)'))
   encrypted_commitment: string;
 
