@@ -2108,7 +2108,7 @@ export interface paths {
         };
         /**
          * Sign in for a protected app, coming back to rd (a URL of that app)
-         * @description On an app host (through its /_idp/ route): 307 to the identity server's own host, method and body kept.
+         * @description Served alike on every host (an app host through its /_idp/ route too); when the tenant has an auth_host, other hosts answer 307 to it, method and body kept.
          */
         get: operations["ForwardAuthController_start"];
         put?: never;
@@ -2694,6 +2694,11 @@ export interface components {
             primary_color?: string | null;
             dynamic_registration?: components["schemas"]["DynamicRegistrationDto"];
             entra_eam?: components["schemas"]["EntraEamDto"];
+            /**
+             * @description Dedicated auth host (host[:port], lower case): the sign-in UI (hosted pages, forward-auth start) is served there only; on other hosts UI paths answer 307 to it, passkey ceremonies 404, APIs work everywhere. Null: every host alike.
+             * @example auth.example.com
+             */
+            auth_host?: string | null;
             display_name: string;
             /** @example acme */
             tenant_id: string;
@@ -2737,6 +2742,11 @@ export interface components {
             primary_color?: string | null;
             dynamic_registration?: components["schemas"]["DynamicRegistrationDto"];
             entra_eam?: components["schemas"]["EntraEamDto"];
+            /**
+             * @description Dedicated auth host (host[:port], lower case): the sign-in UI (hosted pages, forward-auth start) is served there only; on other hosts UI paths answer 307 to it, passkey ceremonies 404, APIs work everywhere. Null: every host alike.
+             * @example auth.example.com
+             */
+            auth_host?: string | null;
             tenant_id: string;
             display_name: string;
             created_at: string;
@@ -2786,6 +2796,11 @@ export interface components {
             primary_color?: string | null;
             dynamic_registration?: components["schemas"]["DynamicRegistrationDto"];
             entra_eam?: components["schemas"]["EntraEamDto"];
+            /**
+             * @description Dedicated auth host (host[:port], lower case): the sign-in UI (hosted pages, forward-auth start) is served there only; on other hosts UI paths answer 307 to it, passkey ceremonies 404, APIs work everywhere. Null: every host alike.
+             * @example auth.example.com
+             */
+            auth_host?: string | null;
             display_name: string;
             /** @description ignored when equal to the path id; a different value is refused */
             tenant_id?: string;
@@ -2839,6 +2854,11 @@ export interface components {
             primary_color?: string | null;
             dynamic_registration?: components["schemas"]["DynamicRegistrationDto"];
             entra_eam?: components["schemas"]["EntraEamDto"];
+            /**
+             * @description Dedicated auth host (host[:port], lower case): the sign-in UI (hosted pages, forward-auth start) is served there only; on other hosts UI paths answer 307 to it, passkey ceremonies 404, APIs work everywhere. Null: every host alike.
+             * @example auth.example.com
+             */
+            auth_host?: string | null;
             display_name?: string;
             /** @description ignored when equal to the path id; a different value is refused */
             tenant_id?: string;
@@ -14565,8 +14585,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description to the hosted sign-in (or 307 to the identity host) */
+            /** @description to the hosted sign-in */
             303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not the tenant's auth host: the same path there */
+            307: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14632,6 +14659,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description not the tenant's auth host: the same path there */
+            307: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the sign-in did not come back as expected */
             400: {
                 headers: {
@@ -14641,7 +14675,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description not on this host */
+            /** @description unknown tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
