@@ -93,10 +93,13 @@ try {
   const pid = server.process.pid!;
   const run = (name: string, s: HttpScenario, warmupSeconds: number) =>
     runScenario(s, { name, pid, seconds: SECONDS, warmupSeconds, connections: CONNECTIONS });
-  if (process.env.BENCH_CHECK_ONLY) {
-    // A profiling aid (with BENCH_CPU_PROF): the check alone, one window.
-    const r = await run('forward-auth check', check, WARMUP);
-    console.log(`check alone: ${r.cpuPer1k.toFixed(3)} CPU-s/1k, p99 ${r.p99} ms`);
+  if (process.env.BENCH_CHECK_ONLY || process.env.BENCH_DISCOVERY_ONLY) {
+    // A profiling aid (with BENCH_CPU_PROF; compare two with profile-diff): one side, one window.
+    const [name, s] = process.env.BENCH_CHECK_ONLY ? ['check', check] : ['discovery', discovery];
+    const r = await run(name, s, WARMUP);
+    console.log(
+      `${name} alone: ${r.cpuPer1k.toFixed(3)} CPU-s/1k, ${Math.round(r.rps)} req/s, p99 ${r.p99} ms`,
+    );
   } else {
     const {
       a,
