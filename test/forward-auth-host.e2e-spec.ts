@@ -211,6 +211,13 @@ describe('forward-auth auth-host mode, host by host', () => {
       expect(res.status).toBe(200);
       expect(res.url.host).toBe(app2);
       expect(JSON.parse(res.body).headers['remote-user']).toBe('alice');
+
+      // The account page, asked for on PUBLIC_URL: signed in and shown on the auth host (its
+      // provider round trip returns to PUBLIC_URL's account/callback, which 307s there too).
+      const account = await signIn(browser(), `http://${idp}/${tenantId}/account`);
+      expect(account.formHost).toBe(auth);
+      expect([account.res.status, account.res.url.host]).toEqual([200, auth]);
+      expect(account.res.body).toContain('alice');
     } finally {
       await setAuthHost(null);
     }

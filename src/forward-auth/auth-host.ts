@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Drain } from '../common/drain.js';
 import { requestIdOf } from '../common/request-id.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { TenantsService } from '../tenants/tenants.service.js';
@@ -48,6 +49,7 @@ const first = (v: string | string[] | undefined) =>
  */
 export function mountAuthHost(app: NestFastifyApplication) {
   const tenants = app.get(TenantsService);
+  const drain = app.get(Drain);
   const config = app.get<AppConfig>(APP_CONFIG);
   const scheme = new URL(config.publicUrl).protocol.slice(0, -1);
   const server = app.getHttpServer() as Server;
@@ -63,6 +65,7 @@ export function mountAuthHost(app: NestFastifyApplication) {
         const host = first(req.headers['x-forwarded-host']) ?? req.headers.host ?? '';
         if (!s.auth_host || normalHost(host, proto) === normalHost(s.auth_host, scheme))
           return next.call(server, req, res);
+        drain.track(res);
         const id = requestIdOf(req.headers);
         if (route.kind === 'restricted') {
           const a = problemAnswer(404, 'not on this host: use the auth host');
