@@ -43,6 +43,7 @@ const FULL_SETTINGS = {
     accepted_acr: ['possessionorinherence'],
     methods: ['passkey'],
   },
+  auth_host: 'auth.example.com:8443',
 };
 
 describe('tenants', () => {

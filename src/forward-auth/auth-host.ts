@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { isValidTenantId } from '../../libs/tenancy/index.js';
 import { Drain } from '../common/drain.js';
 import { requestIdOf } from '../common/request-id.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
@@ -58,29 +59,33 @@ export function mountAuthHost(app: NestFastifyApplication) {
   server.removeListener('request', next);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const route = hostRoute(req.url ?? '');
-    if (!route) return next.call(server, req, res);
-    tenants.settings(route.tenantId).then(
-      (s) => {
-        const proto = first(req.headers['x-forwarded-proto']) ?? scheme;
-        const host = first(req.headers['x-forwarded-host']) ?? req.headers.host ?? '';
-        if (!s.auth_host || normalHost(host, proto) === normalHost(s.auth_host, scheme))
-          return next.call(server, req, res);
-        drain.track(res);
-        const id = requestIdOf(req.headers);
-        if (route.kind === 'restricted') {
-          const a = problemAnswer(404, 'not on this host: use the auth host');
-          res.writeHead(404, { ...a.headers, 'x-request-id': id });
-          return res.end(a.body);
-        }
-        res.writeHead(307, {
-          location: `${scheme}://${s.auth_host}${req.url}`,
-          'cache-control': 'no-store',
-          'x-request-id': id,
-        });
-        res.end();
-      },
-      // Unknown tenant or no database: the ordinary route answers (404, 503).
-      () => next.call(server, req, res),
-    );
+    if (!route || !isValidTenantId(route.tenantId)) return next.call(server, req, res);
+    // Existence first: it is cached both ways, so unknown tenants cost no query here.
+    tenants
+      .exists(route.tenantId)
+      .then((known) => (known ? tenants.settings(route.tenantId) : undefined))
+      .then(
+        (s) => {
+          const proto = first(req.headers['x-forwarded-proto']) ?? scheme;
+          const host = first(req.headers['x-forwarded-host']) ?? req.headers.host ?? '';
+          if (!s?.auth_host || normalHost(host, proto) === normalHost(s.auth_host, scheme))
+            return next.call(server, req, res);
+          drain.track(res);
+          const id = requestIdOf(req.headers);
+          if (route.kind === 'restricted') {
+            const a = problemAnswer(404, 'not on this host: use the auth host');
+            res.writeHead(404, { ...a.headers, 'x-request-id': id });
+            return res.end(a.body);
+          }
+          res.writeHead(307, {
+            location: `${scheme}://${s.auth_host}${req.url}`,
+            'cache-control': 'no-store',
+            'x-request-id': id,
+          });
+          res.end();
+        },
+        // Unknown tenant or no database: the ordinary route answers (404, 503).
+        () => next.call(server, req, res),
+      );
   });
 }
