@@ -3,7 +3,12 @@
  * CPU-seconds of the server per 1,000 requests and p99 at 32 connections (BENCH_CONNECTIONS),
  * in alternating windows so a slow spell of the shared machine falls on both.
  * Run: npm run bench:forward-auth   (BENCH_SECONDS=8 BENCH_ROUNDS=3 BENCH_WARMUP=3)
+ * BENCH_FLOOR=1 adds a second comparison, in turns too: the check against a bare node:http
+ * server (no framework, no check) writing the check's own answer to the same request, i.e.
+ * what any Node server pays here per request (parsing, the socket write, the kernel).
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { Browser, findForm } from '../libs/testing/browser.js';
 import { alternateRounds, combineRounds, runScenario, type HttpScenario } from './harness.js';
 import { freshDatabase, percentile, startServer } from './lib.js';
@@ -93,10 +98,13 @@ try {
   const pid = server.process.pid!;
   const run = (name: string, s: HttpScenario, warmupSeconds: number) =>
     runScenario(s, { name, pid, seconds: SECONDS, warmupSeconds, connections: CONNECTIONS });
-  if (process.env.BENCH_CHECK_ONLY) {
-    // A profiling aid (with BENCH_CPU_PROF): the check alone, one window.
-    const r = await run('forward-auth check', check, WARMUP);
-    console.log(`check alone: ${r.cpuPer1k.toFixed(3)} CPU-s/1k, p99 ${r.p99} ms`);
+  if (process.env.BENCH_CHECK_ONLY || process.env.BENCH_DISCOVERY_ONLY) {
+    // A profiling aid (with BENCH_CPU_PROF; compare two with profile-diff): one side, one window.
+    const [name, s] = process.env.BENCH_CHECK_ONLY ? ['check', check] : ['discovery', discovery];
+    const r = await run(name, s, WARMUP);
+    console.log(
+      `${name} alone: ${r.cpuPer1k.toFixed(3)} CPU-s/1k, ${Math.round(r.rps)} req/s, p99 ${r.p99} ms`,
+    );
   } else {
     const {
       a,
@@ -119,6 +127,47 @@ try {
         1,
       );
       lines.push(`${h.name.padEnd(22)} ${h.cpuPer1k.toFixed(3)} CPU-s/1k  p99 ${h.p99} ms`);
+    }
+    if (process.env.BENCH_FLOOR) {
+      const headers = [...probe.headers].filter(
+        ([k]) => !['date', 'connection', 'keep-alive', 'content-length'].includes(k),
+      );
+      const port = 39106;
+      const floor = spawn(
+        process.execPath,
+        [
+          '-e',
+          `const headers = ${JSON.stringify(headers.flat())};
+require('node:http').createServer((req, res) => {
+  res.writeHead(200, headers);
+  res.end('{"success":true}');
+}).listen(${port}, '127.0.0.1', () => console.log('up'));`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      await once(floor.stdout!, 'data');
+      try {
+        const bare: HttpScenario = { ...check, url: `http://127.0.0.1:${port}/${t}/forward-auth` };
+        const f = await alternateRounds(ROUNDS, 1, (side, w) =>
+          side === 'a'
+            ? run('forward-auth check', check, w)
+            : runScenario(bare, {
+                name: 'bare node:http floor',
+                pid: floor.pid!,
+                seconds: SECONDS,
+                warmupSeconds: w,
+                connections: CONNECTIONS,
+              }),
+        );
+        const fb = combineRounds(f.b);
+        const fr = f.ratios.toSorted((x, y) => x - y);
+        lines.push(
+          `${fb.name.padEnd(22)} ${fb.cpuPer1k.toFixed(3)} CPU-s/1k  ${Math.round(fb.rps)} req/s  p50 ${fb.p50} ms  p99 ${fb.p99} ms (check in the same turns: ${combineRounds(f.a).cpuPer1k.toFixed(3)}, p99 ${combineRounds(f.a).p99} ms)`,
+          `check ÷ bare floor CPU: median ${percentile(fr, 50).toFixed(2)}× (${fr[0].toFixed(2)}–${fr[fr.length - 1].toFixed(2)})`,
+        );
+      } finally {
+        floor.kill();
+      }
     }
     const sorted = ratios.toSorted((x, y) => x - y);
     console.log(

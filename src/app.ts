@@ -10,6 +10,7 @@ import type { AppConfig } from './config/config.js';
 import { createRootLogger, PinoNestLogger } from './logging.js';
 import { registerLoginForms } from './hosted/kit/form-body.js';
 import { mountOidc } from './oidc/oidc.mount.js';
+import { mountAuthHost } from './forward-auth/auth-host.js';
 import { mountForwardAuth } from './forward-auth/forward-auth.mount.js';
 import { setupOpenApi } from './openapi.js';
 
@@ -55,6 +56,8 @@ export async function createApp(
   });
   // Tenants' OIDC endpoints are taken before Fastify sees the request, see mountOidc.
   mountOidc(app, logger);
+  // A tenant's dedicated auth host: UI paths elsewhere 307 there (ahead of the provider).
+  mountAuthHost(app);
   // The forward-auth check likewise (asked before every request a proxy passes on).
   mountForwardAuth(app, logger);
 

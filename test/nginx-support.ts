@@ -13,13 +13,18 @@ import { findForm } from '../libs/testing/browser.js';
  */
 export const NGINX = '/usr/sbin/nginx';
 
-/** The README's nginx example (the ```nginx block of the forward-auth section), as written. */
-export function readmeNginxExample(): string {
+/**
+ * The README's nginx examples (the ```nginx blocks of the forward-auth section), as written:
+ * the first is an app host's, the second the dedicated auth host's.
+ */
+export function readmeNginxExample(which: 'app' | 'auth-host' = 'app'): string {
   const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Forward-auth (nginx, Traefik, Caddy)'));
-  const block = /```nginx\n([\s\S]*?)```/.exec(section);
-  if (!block) throw new Error('README has no nginx example in its forward-auth section');
-  return block[1];
+  let section = readme.slice(readme.indexOf('## Forward-auth (nginx, Traefik, Caddy)'));
+  section = section.slice(0, section.indexOf('\n## ', 1));
+  const blocks = [...section.matchAll(/```nginx\n([\s\S]*?)```/g)].map((m) => m[1]);
+  const block = blocks[which === 'app' ? 0 : 1];
+  if (!block) throw new Error(`README has no ${which} nginx example in its forward-auth section`);
+  return block;
 }
 
 export async function freePort(): Promise<number> {
@@ -45,6 +50,8 @@ export async function startNginx(o: {
   idp: string;
   tenantId: string;
   appPort: number;
+  /** A dedicated auth host too (the README's second block), proxying the whole identity server. */
+  authHost?: string;
 }): Promise<Nginx> {
   const example = readmeNginxExample();
   const servers = o.hosts.map((host) =>
@@ -54,6 +61,13 @@ export async function startNginx(o: {
       .replaceAll('http://idp.example.com/acme/', `http://${o.idp}/${o.tenantId}/`)
       .replace('proxy_pass http://127.0.0.1:8080;', `proxy_pass http://127.0.0.1:${o.appPort};`),
   );
+  if (o.authHost)
+    servers.push(
+      readmeNginxExample('auth-host')
+        .replace('listen 80;', `listen 127.0.0.1:${o.port};`)
+        .replace('server_name auth.example.com;', `server_name ${o.authHost};`)
+        .replace('proxy_pass http://idp.example.com;', `proxy_pass http://${o.idp};`),
+    );
   const dir = mkdtempSync(join(tmpdir(), 'idp-nginx-'));
   for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, d));
   writeFileSync(

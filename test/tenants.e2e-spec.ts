@@ -44,6 +44,7 @@ const FULL_SETTINGS = {
     methods: ['passkey', 'pin_pattern'],
     acr_methods: [{ acr: 'possessionorinherence', methods: ['passkey'] }],
   },
+  auth_host: 'auth.example.com:8443',
 };
 
 describe('tenants', () => {

@@ -176,10 +176,11 @@ export class ForwardAuthController {
   @ApiOperation({
     summary: 'Sign in for a protected app, coming back to rd (a URL of that app)',
     description:
-      "On an app host (through its /_idp/ route): 307 to the identity server's own host, method and body kept.",
+      'Served alike on every host (an app host through its /_idp/ route too); when the tenant has an auth_host, other hosts answer 307 to it, method and body kept.',
   })
   @ApiQuery({ name: 'rd', required: true })
-  @ApiResponse({ status: 303, description: 'to the hosted sign-in (or 307 to the identity host)' })
+  @ApiResponse({ status: 303, description: 'to the hosted sign-in' })
+  @ApiResponse({ status: 307, description: "not the tenant's auth host: the same path there" })
   @ApiProblems([400, 'rd is not a URL of a protected app'])
   async start(
     @Param('tenant_id') t: string,
@@ -187,10 +188,7 @@ export class ForwardAuthController {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    return step(
-      reply,
-      this.signin.onAuthHost(t, req.url, req.headers) ?? (await this.signin.start(t, rd)),
-    );
+    return step(reply, await this.signin.start(t, rd));
   }
 
   @Post('start')
@@ -210,16 +208,14 @@ export class ForwardAuthController {
   @Get('callback')
   @ApiOperation({ summary: 'Back from the sign-in: on to the app host with a one-time hand-off' })
   @ApiResponse({ status: 303, description: "on to the app host's /_idp/ session route" })
-  @ApiProblems([400, 'the sign-in did not come back as expected'], [404, 'not on this host'])
+  @ApiResponse({ status: 307, description: "not the tenant's auth host: the same path there" })
+  @ApiProblems([400, 'the sign-in did not come back as expected'], [404, 'unknown tenant'])
   async callback(
     @Param('tenant_id') t: string,
     @Query() q: Record<string, unknown>,
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    // The provider's return point belongs to the identity server's host: 404 on app hosts.
-    if (this.signin.onAuthHost(t, req.url, req.headers))
-      return problem(reply, 404, 'not on this host');
     return step(reply, await this.signin.callback(t, q, req.raw, reply.raw));
   }
 

@@ -65,7 +65,18 @@ function wellFormed(p: Partial<ForwardSession> | undefined, tenantId: string): p
 @Injectable()
 export class ForwardAuthService {
   private readonly keys = new Map<string, Buffer>();
-  private readonly verified = new LRUCache<string, ForwardSession>({ max: 20_000 });
+  /**
+   * Verified cookies by their MAC (short to hash; the whole value is compared on a hit), so a
+   * repeat skips the HMAC and JSON parse.
+   */
+  private readonly verified = new LRUCache<string, { value: string; p: ForwardSession }>({
+    max: 20_000,
+  });
+  /** Identity headers per (app row, session), built once: both objects are immutable. */
+  private readonly identities = new WeakMap<
+    ProtectedAppEntity,
+    WeakMap<ForwardSession, Record<string, string>>
+  >();
   private readonly jwts = new LRUCache<string, { jwt: string; until: number }>({ max: 50_000 });
   private readonly signers = new LRUCache<
     string,
@@ -93,7 +104,8 @@ export class ForwardAuthService {
     return key;
   }
 
-  async index(tenantId: string): Promise<AppIndex | undefined> {
+  /** The tenant's app index: synchronous once loaded (the check's common case). */
+  index(tenantId: string): Promise<AppIndex | undefined> | AppIndex | undefined {
     if (!isValidTenantId(tenantId)) return undefined;
     return this.apps.index(tenantId);
   }
@@ -105,14 +117,19 @@ export class ForwardAuthService {
   /** The session a cookie value stands for, when it is genuine, this tenant's, live and not revoked. */
   session(tenantId: string, value: string | undefined, nowS = Date.now() / 1000) {
     if (!value) return undefined;
-    // A cookie seen before skips the HMAC and JSON parse; only verified cookies are kept.
-    const cacheKey = `${tenantId}\n${value}`;
-    let p: ForwardSession | undefined = this.verified.get(cacheKey);
-    if (!p) {
+    // A cookie seen before skips the HMAC and JSON parse; only verified cookies are kept. A
+    // value verifies for one tenant only (its key and its `t`), hence the tenant comparison.
+    const mac = value.slice(value.lastIndexOf('.') + 1);
+    const hit = this.verified.get(mac);
+    let p: ForwardSession;
+    if (hit && hit.value === value) {
+      if (hit.p.t !== tenantId) return undefined;
+      p = hit.p;
+    } else {
       const parsed = verify<Partial<ForwardSession>>(this.key(tenantId), value);
       if (!wellFormed(parsed, tenantId)) return undefined;
       p = parsed;
-      this.verified.set(cacheKey, p);
+      this.verified.set(mac, { value, p });
     }
     if (p.exp <= nowS || this.revocations.isRevoked(p)) return undefined;
     return p;
@@ -120,10 +137,26 @@ export class ForwardAuthService {
 
   /**
    * The check. `returnTo` overrides the URL derived from the forwarded headers (vouch's
-   * `continue`); it must be a URL of one of the tenant's protected apps.
+   * `continue`); it must be a URL of one of the tenant's protected apps. Synchronous when the
+   * tenant's index is loaded and the app wants no JWT (no promise on the hot path).
    */
-  async check(tenantId: string, headers: Headers, returnTo?: string): Promise<CheckOutcome> {
-    const index = await this.index(tenantId);
+  check(
+    tenantId: string,
+    headers: Headers,
+    returnTo?: string,
+  ): CheckOutcome | Promise<CheckOutcome> {
+    const index = this.index(tenantId);
+    if (index instanceof Promise)
+      return index.then((i) => this.checkIn(i, tenantId, headers, returnTo));
+    return this.checkIn(index, tenantId, headers, returnTo);
+  }
+
+  private checkIn(
+    index: AppIndex | undefined,
+    tenantId: string,
+    headers: Headers,
+    returnTo: string | undefined,
+  ): CheckOutcome | Promise<CheckOutcome> {
     if (!index) return { kind: 'no-tenant' };
     let req: OriginalRequest | undefined;
     if (returnTo !== undefined) {
@@ -142,23 +175,24 @@ export class ForwardAuthService {
       Array.isArray(headers.cookie) ? headers.cookie.join('; ') : headers.cookie,
       FORWARD_COOKIE,
     );
-    const signin =
-      req.method === 'GET' || req.method === 'HEAD'
-        ? this.signinUrl(tenantId, `${req.proto}://${req.host}${req.uri}`)
-        : this.signinUrl(tenantId, `${req.proto}://${req.host}${app.path_prefix}`);
     const now = Date.now() / 1000;
     const s = this.session(tenantId, cookie, now);
-    if (!s)
-      return { kind: 'unauthenticated', signin, reason: cookie ? 'invalid_session' : 'no_session' };
-    if (now >= s.iat / 1000 + app.session_lifetime)
-      return { kind: 'unauthenticated', signin, reason: 'session_expired' };
+    // The sign-in URL only when the answer needs it.
+    const refuse = (reason: string): CheckOutcome => ({
+      kind: 'unauthenticated',
+      reason,
+      signin:
+        req.method === 'GET' || req.method === 'HEAD'
+          ? this.signinUrl(tenantId, `${req.proto}://${req.host}${req.uri}`)
+          : this.signinUrl(tenantId, `${req.proto}://${req.host}${app.path_prefix}`),
+    });
+    if (!s) return refuse(cookie ? 'invalid_session' : 'no_session');
+    if (now >= s.iat / 1000 + app.session_lifetime) return refuse('session_expired');
     if (app.idle_timeout !== null && now >= s.seen + app.idle_timeout)
-      return { kind: 'unauthenticated', signin, reason: 'idle_timeout' };
+      return refuse('idle_timeout');
     if (app.allowed_group_ids.length && !s.gid.some((g) => app.allowed_group_ids.includes(g)))
       return { kind: 'forbidden', reason: 'group_not_allowed' };
     if (app.require_2fa && !s.mfa) return { kind: 'forbidden', reason: 'second_factor_required' };
-    const out: Record<string, string> = this.identityHeaders(app, s);
-    if (app.jwt_header) out.authorization = `Bearer ${await this.jwt(tenantId, app, s, now)}`;
     let setCookie: string | undefined;
     if (app.idle_timeout !== null && now - s.seen > RENEW_AFTER_S) {
       const renewed = { ...s, seen: Math.floor(now) };
@@ -168,7 +202,21 @@ export class ForwardAuthService {
         maxAge: s.exp - now,
       });
     }
-    return { kind: 'allowed', headers: out, setCookie };
+    const identity = this.cachedIdentity(app, s);
+    if (!app.jwt_header) return { kind: 'allowed', headers: identity, setCookie };
+    return this.jwt(tenantId, app, s, now).then((jwt) => ({
+      kind: 'allowed' as const,
+      headers: { ...identity, authorization: `Bearer ${jwt}` },
+      setCookie,
+    }));
+  }
+
+  private cachedIdentity(app: ProtectedAppEntity, s: ForwardSession): Record<string, string> {
+    let perApp = this.identities.get(app);
+    if (!perApp) this.identities.set(app, (perApp = new WeakMap()));
+    let out = perApp.get(s);
+    if (!out) perApp.set(s, (out = Object.freeze(this.identityHeaders(app, s))));
+    return out;
   }
 
   /**

@@ -12,8 +12,13 @@ export interface OriginalRequest {
 
 type Headers = Record<string, string | string[] | undefined>;
 
-const first = (v: string | string[] | undefined) =>
-  (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim() || undefined;
+/** The first of a comma-joined header value (the client's end of a proxy chain), trimmed. */
+function first(v: string | string[] | undefined): string | undefined {
+  const s = Array.isArray(v) ? v[0] : v;
+  if (!s) return undefined;
+  const comma = s.indexOf(',');
+  return (comma < 0 ? s : s.slice(0, comma)).trim() || undefined;
+}
 
 /** Host as matched against protected apps: lower case, default ports dropped. */
 export function normalHost(host: string, proto: string): string {
@@ -28,7 +33,8 @@ export function normalHost(host: string, proto: string): string {
  * (`X-Forwarded-Method` for the method). Undefined when the proxy sent neither.
  */
 export function originalRequest(headers: Headers): OriginalRequest | undefined {
-  const method = (first(headers['x-forwarded-method']) ?? 'GET').toUpperCase();
+  const given = first(headers['x-forwarded-method']);
+  const method = given === undefined || given === 'GET' ? 'GET' : given.toUpperCase();
   const original = first(headers['x-original-url']);
   if (original) {
     const url = absoluteUrl(original);

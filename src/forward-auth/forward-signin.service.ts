@@ -9,6 +9,7 @@ import { GroupsService } from '../groups/groups.service.js';
 import { OidcProviders } from '../oidc/oidc-providers.service.js';
 import { REDIS_CLIENT, type RedisClient } from '../redis/redis.module.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { TenantsService } from '../tenants/tenants.service.js';
 import { UsersService } from '../users/users.service.js';
 import {
   cookieValue,
@@ -25,7 +26,8 @@ import { ForwardAuthRevocations } from './revocations.js';
 
 /** The first-party client forward-auth signs in through, one per tenant, made on first use. */
 export const FORWARD_AUTH_CLIENT_ID = 'idp-forward-auth';
-const STATE_COOKIE = 'idp_forward_auth_state';
+/** How long a sign-in may take, from start to callback (seconds). */
+const STATE_TTL_S = 900;
 const HANDOFF_TTL_S = 60;
 /** Where an app host routes to `/<tenant>/forward-auth/` (README: the proxy examples). */
 export const HANDOFF_PREFIX = '/_idp';
@@ -35,10 +37,12 @@ export type SigninStep =
   | { status: 302 | 303 | 307; location: string; setCookie?: string[] }
   | { status: 400 | 403 | 404; reason: string; setCookie?: string[] };
 
+/** The `state` parameter: signed with the tenant's cookie key, marked so no other value passes. */
 interface State {
-  state: string;
+  k: 'state';
   rd: string;
   exp: number;
+  n: string;
 }
 
 /**
@@ -62,6 +66,7 @@ export class ForwardSigninService {
     private readonly groups: GroupsService,
     private readonly sessions: SessionsService,
     private readonly revocations: ForwardAuthRevocations,
+    private readonly tenants: TenantsService,
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
   ) {}
 
@@ -92,41 +97,31 @@ export class ForwardSigninService {
   }
 
   /**
-   * Auth-host mode (PassKey Auth's, with the identity server's own host as the auth host): a
-   * sign-in UI path reached on an app host through its `/_idp/` route answers 307 to the same
-   * path on the identity server (method and body kept, the app's `/_idp` prefix replaced by
-   * the tenant's). Undefined when the request is on the identity server's host already.
+   * GET start?rd=: off to the tenant's sign-in, coming back to `rd` (a protected app's URL).
+   * Served alike on every host (an app host's `/_idp/start` too): the state travels signed in
+   * the `state` parameter, not in a cookie of the host the sign-in started on. With an auth
+   * host (tenant setting `auth_host`; src/forward-auth/auth-host.ts sends this path there from
+   * other hosts) the authorization request goes to that host, where the hosted pages are.
    */
-  onAuthHost(
-    tenantId: string,
-    url: string,
-    headers: IncomingMessage['headers'],
-  ): SigninStep | undefined {
-    const forwarded = String(headers['x-forwarded-host'] ?? '')
-      .split(',')[0]
-      .trim();
-    if (!forwarded) return undefined;
-    const proto = String(headers['x-forwarded-proto'] ?? 'http')
-      .split(',')[0]
-      .trim();
-    const own = new URL(this.config.publicUrl);
-    if (normalHost(forwarded, proto) === normalHost(own.host, own.protocol.slice(0, -1)))
-      return undefined;
-    const at = url.indexOf('/forward-auth/');
-    const rest = at < 0 ? '' : url.slice(at + '/forward-auth/'.length);
-    return { status: 307, location: `${this.base(tenantId)}/${rest}` };
-  }
-
-  /** GET start?rd=: off to the tenant's sign-in, coming back to `rd` (a protected app's URL). */
   async start(tenantId: string, rd: unknown): Promise<SigninStep> {
     const index = await this.forward.index(tenantId);
     if (!index) return { status: 404, reason: 'unknown tenant' };
     const safe = index.safeReturn(typeof rd === 'string' ? rd : undefined);
     if (!safe) return { status: 400, reason: 'rd is not a URL of a protected app' };
     await this.ensureClient(tenantId);
-    const state = randomBytes(18).toString('base64url');
+    const { auth_host: authHost } = await this.tenants.settings(tenantId);
+    const state = sign(this.forward.key(tenantId), {
+      k: 'state',
+      rd: safe.url,
+      exp: Math.floor(Date.now() / 1000) + STATE_TTL_S,
+      n: randomBytes(9).toString('base64url'),
+    } satisfies State);
     const challenge = createHash('sha256').update(randomBytes(32)).digest('base64url');
-    const url = new URL(`${this.providers.issuerOf(tenantId)}/authorize`);
+    const url = new URL(
+      authHost
+        ? `${new URL(this.config.publicUrl).protocol}//${authHost}/${tenantId}/authorize`
+        : `${this.providers.issuerOf(tenantId)}/authorize`,
+    );
     url.search = new URLSearchParams({
       client_id: FORWARD_AUTH_CLIENT_ID,
       response_type: 'code',
@@ -136,23 +131,7 @@ export class ForwardSigninService {
       code_challenge: challenge,
       code_challenge_method: 'S256',
     }).toString();
-    const value = sign(this.forward.key(tenantId), {
-      state,
-      rd: safe.url,
-      exp: Date.now() / 1000 + 900,
-    } satisfies State);
-    return { status: 303, location: url.href, setCookie: [this.stateCookie(tenantId, value, 900)] };
-  }
-
-  private stateCookie(tenantId: string, value: string, maxAge: number) {
-    return [
-      `${STATE_COOKIE}=${value}`,
-      `Path=/${tenantId}/forward-auth`,
-      `Max-Age=${maxAge}`,
-      'HttpOnly',
-      'SameSite=Lax',
-      ...(this.secure ? ['Secure'] : []),
-    ].join('; ');
+    return { status: 303, location: url.href };
   }
 
   /** GET callback: back from the sign-in; the provider's session says who it is. */
@@ -162,30 +141,25 @@ export class ForwardSigninService {
     req: IncomingMessage,
     res: ServerResponse,
   ): Promise<SigninStep> {
-    const clear = [this.stateCookie(tenantId, '', 0)];
     const index = await this.forward.index(tenantId);
     if (!index) return { status: 404, reason: 'unknown tenant' };
+    // Not bound to the browser by a cookie, and it need not be: the code is never redeemed,
+    // who signed in is read from this browser's own provider session, so a state (or a whole
+    // callback URL) from someone else signs nobody in as anyone but themselves.
     const st = verify<State>(
       this.forward.key(tenantId),
-      cookieValue(req.headers.cookie, STATE_COOKIE),
+      typeof query.state === 'string' ? query.state : undefined,
     );
-    if (!st || st.exp < Date.now() / 1000 || query.state !== st.state)
-      return {
-        status: 400,
-        reason: 'this sign-in has expired; open the app again',
-        setCookie: clear,
-      };
-    if (typeof query.error === 'string')
-      return { status: 403, reason: query.error, setCookie: clear };
+    if (!st || st.k !== 'state' || st.exp < Date.now() / 1000)
+      return { status: 400, reason: 'this sign-in has expired; open the app again' };
+    if (typeof query.error === 'string') return { status: 403, reason: query.error };
     const safe = index.safeReturn(st.rd);
     const tenant = await this.providers.get(tenantId);
-    if (!safe || !tenant)
-      return { status: 400, reason: 'the app is no longer protected', setCookie: clear };
+    if (!safe || !tenant) return { status: 400, reason: 'the app is no longer protected' };
     const app = index.match(safe.req.host, safe.req.uri)!;
     const session = await tenant.provider.Session.get({ req, res, secure: this.secure } as never);
     const user = session.accountId ? await this.users.getEntity(tenantId, session.accountId) : null;
-    if (!user || user.is_disabled)
-      return { status: 403, reason: 'not signed in', setCookie: clear };
+    if (!user || user.is_disabled) return { status: 403, reason: 'not signed in' };
     const groups = await this.groups.groupsOfUser(tenantId, user.user_id);
     const now = Date.now();
     const amr = (session as unknown as { amr?: string[] }).amr ?? [];
@@ -218,7 +192,7 @@ export class ForwardSigninService {
       n: randomBytes(12).toString('base64url'),
     });
     const location = `${safe.req.proto}://${safe.req.host}${HANDOFF_PREFIX}/session?token=${encodeURIComponent(token)}`;
-    return { status: 303, location, setCookie: clear };
+    return { status: 303, location };
   }
 
   /**

@@ -52,7 +52,11 @@ const hostName = (host: string) => host.replace(/:\d+$/, '');
  */
 @Injectable()
 export class ProtectedAppsService {
-  private readonly indexes = new LRUCache<string, Promise<AppIndex | undefined>>({
+  /** The loaded index (`done`), or its load in flight: a loaded one is answered synchronously. */
+  private readonly indexes = new LRUCache<
+    string,
+    { pending: Promise<AppIndex | undefined>; done: boolean; value?: AppIndex }
+  >({
     max: 10_000,
     ttl: INDEX_TTL_MS,
   });
@@ -72,12 +76,20 @@ export class ProtectedAppsService {
 
   /** The tenant's app index; undefined for a tenant that does not exist. */
   index(tenantId: string): Promise<AppIndex | undefined> | AppIndex | undefined {
-    let pending = this.indexes.get(tenantId);
-    if (!pending) {
-      pending = this.load(tenantId);
-      this.indexes.set(tenantId, pending);
-      pending.catch(() => this.indexes.delete(tenantId));
-    }
+    const entry = this.indexes.get(tenantId);
+    if (entry) return entry.done ? entry.value : entry.pending;
+    const pending = this.load(tenantId);
+    const fresh = { pending, done: false, value: undefined as AppIndex | undefined };
+    this.indexes.set(tenantId, fresh);
+    pending.then(
+      (value) => {
+        fresh.value = value;
+        fresh.done = true;
+      },
+      () => {
+        if (this.indexes.get(tenantId) === fresh) this.indexes.delete(tenantId);
+      },
+    );
     return pending;
   }
 

@@ -148,6 +148,16 @@ export class MetricsService implements OnModuleInit {
    * Requests answered by a tenant's OpenID Provider never reach Fastify (the mount hands them to
    * Koa first); the mount reports them here under a bounded route template.
    */
+  /** One series of observeOidcRequest's, for a caller that keeps it (no label lookup per request). */
+  oidcRequestObserver(method: string, route: string, statusCode: number) {
+    const child = this.httpDuration.labels({
+      method,
+      route,
+      status: `${Math.floor(statusCode / 100)}xx`,
+    });
+    return (seconds: number) => child.observe(seconds);
+  }
+
   observeOidcRequest(method: string, route: string, statusCode: number, seconds: number) {
     this.httpDuration.observe(
       { method, route, status: `${Math.floor(statusCode / 100)}xx` },

@@ -68,6 +68,12 @@ export interface TenantSettings {
   primary_color: string | null;
   dynamic_registration: DynamicRegistration;
   entra_eam: EntraEam;
+  /**
+   * Dedicated auth host (PassKey Auth's `--auth-host`), `host[:port]`: the tenant's sign-in UI
+   * is served there only; elsewhere UI paths answer 307 to it and the passkey ceremonies 404
+   * (src/forward-auth/auth-host.ts, decision 0020). Null: every host serves everything.
+   */
+  auth_host: string | null;
 }
 
 export const DEFAULT_SETTINGS: TenantSettings = {
@@ -113,6 +119,7 @@ export const DEFAULT_SETTINGS: TenantSettings = {
     methods: ['totp', 'passkey'],
     acr_methods: DEFAULT_EAM_ACR_METHODS,
   },
+  auth_host: null,
 };
 
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as Array<keyof TenantSettings>;

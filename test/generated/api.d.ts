@@ -2188,7 +2188,7 @@ export interface paths {
         };
         /**
          * Sign in for a protected app, coming back to rd (a URL of that app)
-         * @description On an app host (through its /_idp/ route): 307 to the identity server's own host, method and body kept.
+         * @description Served alike on every host (an app host through its /_idp/ route too); when the tenant has an auth_host, other hosts answer 307 to it, method and body kept.
          */
         get: operations["ForwardAuthController_start"];
         put?: never;
@@ -2798,6 +2798,11 @@ export interface components {
             primary_color?: string | null;
             dynamic_registration?: components["schemas"]["DynamicRegistrationDto"];
             entra_eam?: components["schemas"]["EntraEamDto"];
+            /**
+             * @description Dedicated auth host (host[:port], lower case): the sign-in UI (hosted pages, forward-auth start) is served there only; on other hosts UI paths answer 307 to it, passkey ceremonies 404, APIs work everywhere. Null: every host alike.
+             * @example auth.example.com
+             */
+            auth_host?: string | null;
             display_name: string;
             /** @example acme */
             tenant_id: string;
@@ -2841,6 +2846,11 @@ export interface components {
             primary_color?: string | null;
             dynamic_registration?: components["schemas"]["DynamicRegistrationDto"];
             entra_eam?: components["schemas"]["EntraEamDto"];
+            /**
+             * @description Dedicated auth host (host[:port], lower case): the sign-in UI (hosted pages, forward-auth start) is served there only; on other hosts UI paths answer 307 to it, passkey ceremonies 404, APIs work everywhere. Null: every host alike.
+             * @example auth.example.com
+             */
+            auth_host?: string | null;
             tenant_id: string;
             display_name: string;
             created_at: string;
@@ -2890,6 +2900,11 @@ export interface components {
             primary_color?: string | null;
             dynamic_registration?: components["schemas"]["DynamicRegistrationDto"];
             entra_eam?: components["schemas"]["EntraEamDto"];
+            /**
+             * @description Dedicated auth host (host[:port], lower case): the sign-in UI (hosted pages, forward-auth start) is served there only; on other hosts UI paths answer 307 to it, passkey ceremonies 404, APIs work everywhere. Null: every host alike.
+             * @example auth.example.com
+             */
+            auth_host?: string | null;
             display_name: string;
             /** @description ignored when equal to the path id; a different value is refused */
             tenant_id?: string;
@@ -2943,6 +2958,11 @@ export interface components {
             primary_color?: string | null;
             dynamic_registration?: components["schemas"]["DynamicRegistrationDto"];
             entra_eam?: components["schemas"]["EntraEamDto"];
+            /**
+             * @description Dedicated auth host (host[:port], lower case): the sign-in UI (hosted pages, forward-auth start) is served there only; on other hosts UI paths answer 307 to it, passkey ceremonies 404, APIs work everywhere. Null: every host alike.
+             * @example auth.example.com
+             */
+            auth_host?: string | null;
             display_name?: string;
             /** @description ignored when equal to the path id; a different value is refused */
             tenant_id?: string;
@@ -14986,8 +15006,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description to the hosted sign-in (or 307 to the identity host) */
+            /** @description to the hosted sign-in */
             303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not the tenant's auth host: the same path there */
+            307: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15053,6 +15080,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description not the tenant's auth host: the same path there */
+            307: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description the sign-in did not come back as expected */
             400: {
                 headers: {
@@ -15062,7 +15096,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description not on this host */
+            /** @description unknown tenant */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -250,6 +250,22 @@ export class TenantSettingsDto {
   @ValidateNested()
   @Type(() => EntraEamDto)
   entra_eam?: EntraEamDto;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'auth.example.com',
+    description:
+      'Dedicated auth host (host[:port], lower case): the sign-in UI (hosted pages, forward-auth start) is served there only; on other hosts UI paths answer 307 to it, passkey ceremonies 404, APIs work everywhere. Null: every host alike.',
+  })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsString()
+  @Length(1, 260)
+  @Matches(/^(?=[a-z0-9])[a-z0-9.-]*[a-z0-9](?::[1-9][0-9]{0,4})?$/, {
+    message: 'auth_host must be a lower-case host name, optionally with :port',
+  })
+  auth_host?: string | null;
 }
 
 /** PUT body: the whole tenant; every setting not given returns to its default. */
