@@ -107,12 +107,13 @@ describe('audit events ride in the change transaction', () => {
     );
   });
 
-  it('SCIM Bulk: each committed operation has its event in its own commit, a failed one none', async () => {
-    // Deferred triggers on this tenant's rows: a user insert needs its scim.user.created event,
-    // a group insert its scim.group.created event, a user (de)activation its scim.user.updated
-    // event, each naming the row and already in the committing transaction; a group named
-    // abort-after-audit is aborted at commit, after its event was written.
-    const prefix = 'auditbulk-';
+  /**
+   * Deferred triggers on the rows of tenants named `prefix…`: a user insert needs its
+   * scim.user.created event, a group insert its scim.group.created event, a user (de)activation
+   * its scim.user.updated event, each naming the row and already in the committing transaction;
+   * a group named abort-after-audit is aborted at commit, after its event was written.
+   */
+  async function withCommitTriggers(prefix: string, run: () => Promise<void>) {
     await db.query(`
       CREATE OR REPLACE FUNCTION test_bulk_audit_in_commit() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE wanted text; subject text;
@@ -148,6 +149,20 @@ describe('audit events ride in the change transaction', () => {
       CREATE CONSTRAINT TRIGGER test_bulk_groups AFTER INSERT ON groups DEFERRABLE INITIALLY DEFERRED
         FOR EACH ROW ${when} EXECUTE FUNCTION test_bulk_audit_in_commit()`);
     try {
+      await run();
+    } finally {
+      for (const [name, table] of [
+        ['test_bulk_users', 'users'],
+        ['test_bulk_users_active', 'users'],
+        ['test_bulk_groups', 'groups'],
+      ])
+        await db.query(`DROP TRIGGER IF EXISTS ${name} ON ${table}`);
+      await db.query('DROP FUNCTION IF EXISTS test_bulk_audit_in_commit()');
+    }
+  }
+
+  it('SCIM Bulk: each committed operation has its event in its own commit, a failed one none', async () => {
+    await withCommitTriggers('auditbulk-', async () => {
       const { tenantId, key } = await newTenant(t, ['scim'], {}, uniqueTenantId('auditbulk'));
       const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
       const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -214,14 +229,56 @@ describe('audit events ride in the change transaction', () => {
       expect(await count(`SELECT count(*) AS n FROM groups WHERE tenant_id = $1`, [tenantId])).toBe(
         1,
       );
-    } finally {
-      for (const [name, table] of [
-        ['test_bulk_users', 'users'],
-        ['test_bulk_users_active', 'users'],
-        ['test_bulk_groups', 'groups'],
-      ])
-        await db.query(`DROP TRIGGER IF EXISTS ${name} ON ${table}`);
-      await db.query('DROP FUNCTION IF EXISTS test_bulk_audit_in_commit()');
-    }
+    });
+  });
+
+  it('SCIM single-resource writes: each has its event in its own commit, a refused one none', async () => {
+    await withCommitTriggers('auditscim-', async () => {
+      const { tenantId, key } = await newTenant(t, ['scim'], {}, uniqueTenantId('auditscim'));
+      const scim = (method: string, path: string, body?: unknown) =>
+        t.http(method, `/${tenantId}/scim/v2${path}`, {
+          key: null,
+          headers: {
+            authorization: `Bearer ${key}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }),
+          },
+          ...(body === undefined ? {} : { body }),
+        });
+      const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+      const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+      const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+      const ann = await scim('POST', '/Users', { schemas: [USER], userName: 'ann' });
+      expect(ann.status).toBe(201);
+      expect((await scim('POST', '/Users', { schemas: [USER], userName: 'ANN' })).status).toBe(409);
+      const off = await scim('PATCH', `/Users/${ann.body.id}`, {
+        schemas: [PATCH],
+        Operations: [{ op: 'replace', path: 'active', value: false }],
+      });
+      expect(off.status).toBe(200);
+      const eng = await scim('POST', '/Groups', { schemas: [GROUP], displayName: 'eng' });
+      expect(eng.status).toBe(201);
+      expect((await scim('DELETE', '/Users/7d0c2f4e-3a1b-4c5d-8e9f-0a1b2c3d4e5f')).status).toBe(
+        404,
+      );
+      // Aborted at commit after its event was written: neither the group nor the event.
+      const aborted = await scim('POST', '/Groups', {
+        schemas: [GROUP],
+        displayName: 'abort-after-audit',
+      });
+      expect(aborted.status).toBeGreaterThanOrEqual(500);
+      const events = await db.query(
+        `SELECT type, subject_id, details->>'operation' AS operation, details->>'active' AS active
+           FROM audit_events WHERE tenant_id = $1 AND type LIKE 'scim.%' ORDER BY type`,
+        [tenantId],
+      );
+      expect(events.rows).toEqual([
+        { type: 'scim.group.created', subject_id: eng.body.id, operation: 'create', active: null },
+        { type: 'scim.user.created', subject_id: ann.body.id, operation: 'create', active: 'true' },
+        { type: 'scim.user.updated', subject_id: ann.body.id, operation: 'patch', active: 'false' },
+      ]);
+      expect(await count(`SELECT count(*) AS n FROM groups WHERE tenant_id = $1`, [tenantId])).toBe(
+        1,
+      );
+    });
   });
 });

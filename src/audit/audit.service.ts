@@ -231,16 +231,25 @@ export class AuditService
    * Sets the subject of a staged event once it is known (a created object's id): in the scope
    * if still pending, else on its row.
    */
-  async complete(scope: AuditScope, e: AuditEventEntity, subjectId: string | null) {
+  async complete(
+    scope: AuditScope,
+    e: AuditEventEntity,
+    subjectId: string | null,
+    details?: Record<string, unknown>,
+  ) {
     const clipped = clip(subjectId, 200);
-    if (clipped === e.subject_id) return;
+    const safe = details ? safeDetails(details) : undefined;
+    const sameDetails = !safe || JSON.stringify(safe) === JSON.stringify(e.details);
+    if (clipped === e.subject_id && sameDetails) return;
     e.subject_id = clipped;
+    if (safe) e.details = safe;
     if (!scope.written.has(e.event_id)) return;
+    // Known only once the change ran (a created id, the resulting state): set on the row.
     await this.events.sql(
       e.tenant_id,
       'audit_event_subject',
-      'UPDATE audit_events SET subject_id = $3 WHERE tenant_id = $1 AND event_id = $2',
-      [e.event_id, clipped],
+      'UPDATE audit_events SET subject_id = $3, details = $4 WHERE tenant_id = $1 AND event_id = $2',
+      [e.event_id, clipped, e.details],
     );
   }
 

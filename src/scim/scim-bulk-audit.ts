@@ -24,6 +24,23 @@ const CREATED_ROW: Record<Resource, { table: string; field: string }> = {
  * operation's event is dropped. Outside a scope, events are recorded after success.
  */
 export function bulkAudit(audit: AuditService, tenantId: string, ctx: AuditContext): BulkAudit {
+  return scimAudit(audit, tenantId, ctx, (method) => ({
+    operation: method.toLowerCase(),
+    bulk: true,
+  }));
+}
+
+/**
+ * The same staging for SCIM's single-resource writes (POST /Users, PATCH /Groups/{id}, ...):
+ * the event goes in with the change's own commit, named by its first row for a create; details
+ * known only from the result (a user's `active`) are set by `ok`.
+ */
+export function scimAudit(
+  audit: AuditService,
+  tenantId: string,
+  ctx: AuditContext,
+  detailsOf: (method: Method) => Record<string, unknown>,
+): BulkAudit {
   const scope = auditScope.getStore();
   const input = (resource: Resource, method: Method, subjectId: string | null) => ({
     tenantId,
@@ -36,13 +53,16 @@ export function bulkAudit(audit: AuditService, tenantId: string, ctx: AuditConte
     userAgent: ctx.userAgent,
     outcome: 'success' as const,
     method: 'scim',
-    details: { operation: method.toLowerCase(), bulk: true },
+    details: detailsOf(method),
   });
   return {
     begin: (resource, method, subjectId) => {
       if (!scope) {
         return {
-          ok: async (id) => audit.record(input(resource, method, id)),
+          ok: async (id, details) => {
+            const event = input(resource, method, id);
+            audit.record(details ? { ...event, details: { ...event.details, ...details } } : event);
+          },
           failed: async () => {},
         };
       }
@@ -51,9 +71,9 @@ export function bulkAudit(audit: AuditService, tenantId: string, ctx: AuditConte
       const previous = scope.subjectFrom;
       if (subjectId === null) scope.subjectFrom = { event, ...CREATED_ROW[resource] };
       return {
-        ok: async (id) => {
+        ok: async (id, details) => {
           scope.subjectFrom = previous;
-          await audit.complete(scope, event, id);
+          await audit.complete(scope, event, id, details && { ...event.details, ...details });
         },
         failed: async () => {
           scope.subjectFrom = previous;

@@ -32,7 +32,8 @@ interface BulkResult {
 
 /** One operation's audit event, staged before it runs: `ok` once it succeeded, `failed` else. */
 export interface BulkAuditEntry {
-  ok(subjectId: string): Promise<void>;
+  /** `details`: what only the result tells, merged into the event's details. */
+  ok(subjectId: string, details?: Record<string, unknown>): Promise<void>;
   failed(): Promise<void>;
 }
 

@@ -231,7 +231,10 @@ export class ScimUsersService {
     const { row, managerId } = await this.prepareCreate(tenantId, body);
     await this.assertManager(tenantId, managerId, row.user_id);
     // One statement, no read-before-write: a duplicate inserts nothing and is named afterwards.
-    const inserted = await this.users.insertIgnoringConflicts(tenantId, [row]);
+    // In a transaction of its own, so the request's audit event commits with the row (0023).
+    const inserted = await this.dataSource.transaction((m) =>
+      this.users.insertIgnoringConflicts(tenantId, [row], m),
+    );
     if (!inserted.length) throw await this.conflictOf(tenantId, row);
     // A new user belongs to no group yet; only a manager needs looking up.
     const [resource] = managerId

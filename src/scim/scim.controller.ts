@@ -24,8 +24,8 @@ import { ScimError, ScimExceptionFilter } from './scim.errors.js';
 import { SCIM, send } from './scim.reply.js';
 import { notModified, parseListParams, projectionOf } from './scim.request.js';
 import { etagOf } from './scim-users.mapper.js';
-import { bulkAudit } from './scim-bulk-audit.js';
-import { ScimBulkService } from './scim-bulk.service.js';
+import { bulkAudit, scimAudit } from './scim-bulk-audit.js';
+import { ScimBulkService, type Method } from './scim-bulk.service.js';
 import { ScimGroupsService } from './scim-groups.service.js';
 import { ScimUsersService, type Written } from './scim-users.service.js';
 import { ApiScim } from '../common/api-docs.js';
@@ -48,7 +48,6 @@ const Query = createParamDecorator(
 const SEARCH_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
 
 type Resource = 'user' | 'group';
-type Change = 'created' | 'updated' | 'deleted';
 
 function sendResource(reply: FastifyReply, status: number, w: Written, location?: string) {
   send(reply, status, w.resource, {
@@ -73,36 +72,39 @@ export class ScimController {
     private readonly audit: AuditService,
   ) {}
 
-  /** scim.user.created, scim.group.deleted...: the SCIM client's key is the actor. */
-  private record(
+  /**
+   * Runs a SCIM write with its event (scim.user.created, scim.group.deleted...; the SCIM
+   * client's key is the actor) staged in the request's audit scope, so the change's own commit
+   * carries it and a refused write has none (decision 0023). `subjectId` null: a create, named
+   * by the row it inserts.
+   */
+  private async audited<T>(
     tenantId: string,
     req: FastifyRequest,
     principal: Principal,
-    resource: Resource,
-    change: Change,
-    id: string,
-    details: Record<string, unknown> = {},
-  ) {
-    const ctx = requestContextOf(req, principal);
-    this.audit.record({
-      tenantId,
-      type: `scim.${resource}.${change}`,
-      actorType: ctx.actorType,
-      actorId: ctx.actorId,
-      subjectType: resource,
-      subjectId: id,
-      ip: ctx.ip,
-      userAgent: ctx.userAgent,
-      outcome: 'success',
-      method: 'scim',
-      details,
-    });
+    target: { resource: Resource; method: Method; subjectId: string | null; operation: string },
+    run: () => Promise<T>,
+    outcome: (result: T) => { id: string; details?: Record<string, unknown> },
+  ): Promise<T> {
+    const entry = scimAudit(this.audit, tenantId, requestContextOf(req, principal), () => ({
+      operation: target.operation,
+    })).begin(target.resource, target.method, target.subjectId);
+    let result: T;
+    try {
+      result = await run();
+    } catch (err) {
+      await entry.failed();
+      throw err;
+    }
+    const { id, details } = outcome(result);
+    await entry.ok(id, details);
+    return result;
   }
 
   /** What a user write changed that matters to security: whether the account is active. */
-  private static userDetails(w: Written, operation: string): Record<string, unknown> {
+  private static userOutcome(w: Written): { id: string; details: Record<string, unknown> } {
     const active = (w.resource as { active?: unknown }).active;
-    return { operation, ...(typeof active === 'boolean' ? { active } : {}) };
+    return { id: w.id, details: typeof active === 'boolean' ? { active } : {} };
   }
 
   // ---- /Me: the user an API key acts as
@@ -135,15 +137,13 @@ export class ScimController {
     @Req() req: FastifyRequest,
     @CurrentPrincipal() principal: Principal,
   ) {
-    const w = await this.users.create(tenantId, body);
-    this.record(
+    const w = await this.audited(
       tenantId,
       req,
       principal,
-      'user',
-      'created',
-      w.id,
-      ScimController.userDetails(w, 'create'),
+      { resource: 'user', method: 'POST', subjectId: null, operation: 'create' },
+      () => this.users.create(tenantId, body),
+      ScimController.userOutcome,
     );
     sendResource(reply, 201, w, `${this.users.base(tenantId)}/Users/${w.id}`);
   }
@@ -206,15 +206,13 @@ export class ScimController {
     @Req() req: FastifyRequest,
     @CurrentPrincipal() principal: Principal,
   ) {
-    const w = await this.users.replace(tenantId, id, body, ifMatch);
-    this.record(
+    const w = await this.audited(
       tenantId,
       req,
       principal,
-      'user',
-      'updated',
-      w.id,
-      ScimController.userDetails(w, 'replace'),
+      { resource: 'user', method: 'PUT', subjectId: id.toLowerCase(), operation: 'replace' },
+      () => this.users.replace(tenantId, id, body, ifMatch),
+      ScimController.userOutcome,
     );
     sendResource(reply, 200, w);
   }
@@ -232,15 +230,13 @@ export class ScimController {
     @Req() req: FastifyRequest,
     @CurrentPrincipal() principal: Principal,
   ) {
-    const w = await this.users.patch(tenantId, id, body, ifMatch);
-    this.record(
+    const w = await this.audited(
       tenantId,
       req,
       principal,
-      'user',
-      'updated',
-      w.id,
-      ScimController.userDetails(w, 'patch'),
+      { resource: 'user', method: 'PATCH', subjectId: id.toLowerCase(), operation: 'patch' },
+      () => this.users.patch(tenantId, id, body, ifMatch),
+      ScimController.userOutcome,
     );
     sendResource(reply, 200, w);
   }
@@ -257,8 +253,14 @@ export class ScimController {
     @Req() req: FastifyRequest,
     @CurrentPrincipal() principal: Principal,
   ) {
-    await this.users.remove(tenantId, id, ifMatch);
-    this.record(tenantId, req, principal, 'user', 'deleted', id.toLowerCase());
+    await this.audited(
+      tenantId,
+      req,
+      principal,
+      { resource: 'user', method: 'DELETE', subjectId: id.toLowerCase(), operation: 'delete' },
+      () => this.users.remove(tenantId, id, ifMatch),
+      () => ({ id: id.toLowerCase() }),
+    );
     send(reply, 204);
   }
 
@@ -275,8 +277,14 @@ export class ScimController {
     @Req() req: FastifyRequest,
     @CurrentPrincipal() principal: Principal,
   ) {
-    const w = await this.groups.create(tenantId, body);
-    this.record(tenantId, req, principal, 'group', 'created', w.id, { operation: 'create' });
+    const w = await this.audited(
+      tenantId,
+      req,
+      principal,
+      { resource: 'group', method: 'POST', subjectId: null, operation: 'create' },
+      () => this.groups.create(tenantId, body),
+      (g) => ({ id: g.id }),
+    );
     sendResource(reply, 201, w, `${this.groups.base(tenantId)}/Groups/${w.id}`);
   }
 
@@ -338,8 +346,14 @@ export class ScimController {
     @Req() req: FastifyRequest,
     @CurrentPrincipal() principal: Principal,
   ) {
-    const w = await this.groups.replace(tenantId, id, body, ifMatch);
-    this.record(tenantId, req, principal, 'group', 'updated', w.id, { operation: 'replace' });
+    const w = await this.audited(
+      tenantId,
+      req,
+      principal,
+      { resource: 'group', method: 'PUT', subjectId: id.toLowerCase(), operation: 'replace' },
+      () => this.groups.replace(tenantId, id, body, ifMatch),
+      (g) => ({ id: g.id }),
+    );
     sendResource(reply, 200, w);
   }
 
@@ -360,8 +374,14 @@ export class ScimController {
   ) {
     const projection = projectionOf(q);
     const wantsBody = Boolean(projection.attributes || projection.excluded);
-    const w = await this.groups.patch(tenantId, id, body, ifMatch, wantsBody);
-    this.record(tenantId, req, principal, 'group', 'updated', w.id, { operation: 'patch' });
+    const w = await this.audited(
+      tenantId,
+      req,
+      principal,
+      { resource: 'group', method: 'PATCH', subjectId: id.toLowerCase(), operation: 'patch' },
+      () => this.groups.patch(tenantId, id, body, ifMatch, wantsBody),
+      (g) => ({ id: g.id }),
+    );
     if (!wantsBody) return send(reply, 204, undefined, { etag: etagOf(w.version) });
     sendResource(reply, 200, await this.groups.get(tenantId, id, projection));
   }
@@ -378,8 +398,14 @@ export class ScimController {
     @Req() req: FastifyRequest,
     @CurrentPrincipal() principal: Principal,
   ) {
-    await this.groups.remove(tenantId, id, ifMatch);
-    this.record(tenantId, req, principal, 'group', 'deleted', id.toLowerCase());
+    await this.audited(
+      tenantId,
+      req,
+      principal,
+      { resource: 'group', method: 'DELETE', subjectId: id.toLowerCase(), operation: 'delete' },
+      () => this.groups.remove(tenantId, id, ifMatch),
+      () => ({ id: id.toLowerCase() }),
+    );
     send(reply, 204);
   }
 
