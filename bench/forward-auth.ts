@@ -3,6 +3,8 @@
  * CPU-seconds of the server per 1,000 requests and p99 at 32 connections (BENCH_CONNECTIONS),
  * in alternating windows so a slow spell of the shared machine falls on both.
  * Run: npm run bench:forward-auth   (BENCH_SECONDS=8 BENCH_ROUNDS=3 BENCH_WARMUP=3)
+ * BENCH_RATE=<n> adds the check and discovery paced to n requests/s over the same connections
+ * (latency below saturation).
  * BENCH_FLOOR=1 adds a second comparison, in turns too: the check against a bare node:http
  * server (no framework, no check) writing the check's own answer to the same request, i.e.
  * what any Node server pays here per request (parsing, the socket write, the kernel).
@@ -167,6 +169,27 @@ require('node:http').createServer((req, res) => {
         );
       } finally {
         floor.kill();
+      }
+    }
+    if (process.env.BENCH_RATE) {
+      // Latency below saturation: the same 32 connections paced to a fixed total rate, check
+      // and discovery in turn (a closed loop at saturation measures queueing, not the route).
+      const rate = Number(process.env.BENCH_RATE);
+      for (const [name, s] of [
+        ['check at a fixed rate', check],
+        ['discovery, same rate', discovery],
+      ] as const) {
+        const r = await runScenario(s, {
+          name,
+          pid,
+          seconds: SECONDS,
+          warmupSeconds: 1,
+          connections: CONNECTIONS,
+          rate,
+        });
+        lines.push(
+          `${`${r.name} (${rate}/s)`.padEnd(22)} ${r.cpuPer1k.toFixed(3)} CPU-s/1k  ${Math.round(r.rps)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  non-2xx ${r.non2xx}`,
+        );
       }
     }
     const sorted = ratios.toSorted((x, y) => x - y);

@@ -39,11 +39,16 @@ export interface RunOptions {
   seconds: number;
   warmupSeconds: number;
   connections: number;
+  /**
+   * Requests per second over all connections (HTTP only): an open pace below saturation, so
+   * p99 is the latency of a request at that load rather than queueing behind the others.
+   */
+  rate?: number;
   /** Other cumulative CPU-second counters to read at the window's edges (flows only). */
   probes?: Record<string, () => number>;
 }
 
-async function autocannonRun(s: HttpScenario, seconds: number, connections: number) {
+async function autocannonRun(s: HttpScenario, seconds: number, connections: number, rate?: number) {
   return autocannon({
     url: s.url,
     method: s.method ?? 'GET',
@@ -51,6 +56,7 @@ async function autocannonRun(s: HttpScenario, seconds: number, connections: numb
     body: s.body,
     connections,
     duration: seconds,
+    ...(rate ? { overallRate: rate } : {}),
   });
 }
 
@@ -116,9 +122,9 @@ export async function runScenario(
   o: RunOptions,
 ): Promise<ScenarioResult> {
   if (s.kind === 'http') {
-    await autocannonRun(s, o.warmupSeconds, o.connections);
+    await autocannonRun(s, o.warmupSeconds, o.connections, o.rate);
     const cpu0 = cpuSeconds(o.pid);
-    const r = await autocannonRun(s, o.seconds, o.connections);
+    const r = await autocannonRun(s, o.seconds, o.connections, o.rate);
     const cpu = cpuSeconds(o.pid) - cpu0;
     const total = r.requests.total;
     return {
