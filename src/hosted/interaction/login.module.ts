@@ -24,6 +24,9 @@ import { FirstFactorStep } from './first-factor.step.js';
 import { InteractionContext } from './interaction-context.js';
 import { LoginController } from './login.controller.js';
 import { LoginMethods } from './login-methods.js';
+import { MagicLinkController } from './magic-link.controller.js';
+import { MagicLinkLoginMethod } from './magic-link.method.js';
+import { MagicLinkStep } from './magic-link.step.js';
 import { PasskeyLoginMethod } from './passkey.method.js';
 import { PasswordLoginMethod } from './password.method.js';
 import { SignInProgress } from './progress.js';
@@ -54,6 +57,7 @@ import { SignupStep } from './signup.step.js';
     PinPatternSignInController,
     PinPatternInteractionController,
     PinPatternAssetsController,
+    MagicLinkController,
   ],
   providers: [
     InteractionContext,
@@ -72,6 +76,8 @@ import { SignupStep } from './signup.step.js';
     EmailCodeLoginMethod,
     PinPatternLoginMethod,
     PinPatternEnrolmentStep,
+    MagicLinkLoginMethod,
+    MagicLinkStep,
   ],
   // The headless API (src/headless) runs the same rules and steps as the pages.
   exports: [
@@ -90,6 +96,7 @@ export class LoginModule implements OnModuleInit {
     private readonly passkey: PasskeyLoginMethod,
     private readonly emailCode: EmailCodeLoginMethod,
     private readonly pinPattern: PinPatternLoginMethod,
+    private readonly magicLink: MagicLinkLoginMethod,
   ) {}
 
   onModuleInit() {
@@ -97,5 +104,6 @@ export class LoginModule implements OnModuleInit {
     this.methods.register(this.passkey);
     this.methods.register(this.emailCode);
     this.methods.register(this.pinPattern);
+    this.methods.register(this.magicLink);
   }
 }
