@@ -297,4 +297,99 @@ describe('hosted login: one-time sign-in links by email', () => {
     expect((await b2.get(url)).status).toBe(400);
     expect((await new Browser().get(url)).status).toBe(400);
   });
+
+  describe('admin-issued sign-in tokens', () => {
+    async function issue(tenantId: string, userId: string, key: string, body = {}) {
+      return t.http('POST', `/api/v1/tenants/${tenantId}/users/${userId}/sign-in-tokens`, {
+        key,
+        body,
+      });
+    }
+
+    /** Opens the token URL and presses its button; answers the redirect. */
+    async function useToken(b: Browser, url: string) {
+      const shown = await b.get(url);
+      expect(shown.status).toBe(200);
+      expect(shown.html).toContain('signs you in as <strong>alice</strong>');
+      return submit(b, shown, '/login/sign-in-token');
+    }
+
+    it('signs the user in once, onto the account page; audited with the acting key', async () => {
+      const x = await setup();
+      const r = await issue(x.tenantId, x.alice.user_id, x.key, { expires_in: 300 });
+      expect(r.status).toBe(201);
+      expect(r.body.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(r.body.url).toContain(`/${x.tenantId}/login/sign-in-token?token=${r.body.token}`);
+      const left = Date.parse(r.body.expires_at) - Date.now();
+      expect(left).toBeGreaterThan(200_000);
+      expect(left).toBeLessThanOrEqual(300_000);
+
+      const b = new Browser();
+      const posted = await useToken(b, r.body.url);
+      expect(posted.status).toBe(303);
+      expect(posted.location).toContain('/account/signin');
+      let res = posted;
+      for (let i = 0; i < 12 && (res.status === 302 || res.status === 303); i++)
+        res = await b.get(new URL(res.location!, res.url).href);
+      expect(res.status).toBe(200);
+      expect(String(res.url)).toContain(`/${x.tenantId}/account`);
+      expect(res.html).toContain(x.email);
+
+      // Once only: the URL is dead now, in any browser.
+      expect((await b.get(r.body.url)).status).toBe(400);
+      expect((await new Browser().get(r.body.url)).status).toBe(400);
+
+      const created = await auditOf(x.tenantId, x.key, 'sign_in_token.created');
+      expect(created).toHaveLength(1);
+      expect(created[0]).toMatchObject({ actor_type: 'api_key', actor_id: x.keyId });
+      const used = await auditOf(x.tenantId, x.key, 'sign_in_token.used');
+      expect(used).toHaveLength(1);
+      expect(used[0].details.issued_by).toBe(x.keyId);
+      const success = await auditOf(x.tenantId, x.key, 'login.success');
+      expect(success.filter((e) => e.method === 'sign_in_token')).toHaveLength(1);
+    });
+
+    it('continues a pending authorisation when one is named; openid-client redeems the code', async () => {
+      const x = await setup();
+      const b = new Browser();
+      const s = await startLogin(b, x.config);
+      const uid = /\/interaction\/([A-Za-z0-9_-]+)/.exec(s.page.url)![1];
+      const r = await issue(x.tenantId, x.alice.user_id, x.key);
+      const posted = await useToken(b, `${r.body.url}&interaction=${uid}`);
+      expect(posted.status).toBe(303);
+      expect(posted.location).toContain(`/interaction/${uid}`);
+      const tokens = await tokensOf(b, x.config, s, posted);
+      expect(tokens.claims()!.sub).toBe(x.alice.user_id);
+    });
+
+    it('refuses an expired token, a read-only key (403) and another tenant (404)', async () => {
+      const x = await setup();
+      const y = await setup();
+      const r = await issue(x.tenantId, x.alice.user_id, x.key);
+      await t.app
+        .get(DataSource)
+        .query(
+          `UPDATE sign_in_links SET expires_at = now() - interval '1 second' WHERE tenant_id = $1`,
+          [x.tenantId],
+        );
+      expect((await new Browser().get(r.body.url)).status).toBe(400);
+      const ro = await t.http('POST', `/api/v1/tenants/${x.tenantId}/api-keys`, {
+        body: { name: 'ro', scopes: ['users:read'] },
+      });
+      expect(ro.status).toBe(201);
+      expect((await issue(x.tenantId, x.alice.user_id, ro.body.api_key)).status).toBe(403);
+      // Another tenant's user under this tenant, and this tenant's key on the other tenant.
+      const cross = await issue(x.tenantId, y.alice.user_id, x.key);
+      expect(cross.status).toBe(404);
+      expect(cross.headers.get('content-type')).toContain('application/problem+json');
+      expect([403, 404]).toContain((await issue(y.tenantId, y.alice.user_id, x.key)).status);
+      // A token of one tenant is nothing under another.
+      const fresh = await issue(x.tenantId, x.alice.user_id, x.key);
+      const moved = fresh.body.url.replace(`/${x.tenantId}/`, `/${y.tenantId}/`);
+      expect((await new Browser().get(moved)).status).toBe(400);
+      expect((await issue(x.tenantId, x.alice.user_id, x.key, { expires_in: 10 })).status).toBe(
+        400,
+      );
+    });
+  });
 });

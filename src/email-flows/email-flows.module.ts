@@ -20,6 +20,7 @@ import { SecurityNotices } from './security-notices.js';
 import { MailLimitEntity } from './mail-limit.entity.js';
 import { MagicLinksService } from './magic-links.service.js';
 import { SignInLinkEntity } from './sign-in-link.entity.js';
+import { SignInTokensController } from './sign-in-tokens.controller.js';
 
 /** Mailed links and codes; LoginCodeService serves the hosted login. */
 @Module({
@@ -31,7 +32,12 @@ import { SignInLinkEntity } from './sign-in-link.entity.js';
     PasskeysModule,
     PinPatternModule,
   ],
-  controllers: [EmailFlowsController, PinPatternLinksController, UserPinPatternLinksController],
+  controllers: [
+    EmailFlowsController,
+    PinPatternLinksController,
+    UserPinPatternLinksController,
+    SignInTokensController,
+  ],
   providers: [
     EmailTokensService,
     EmailFlowsService,

@@ -176,7 +176,7 @@ export class MagicLinksService {
   }
 
   /**
-   * Spends a link opened in the browser that asked for it: the user id it signs in, once; null
+   * Spends a link (a magic one: in the browser that asked for it): its row, once; null
    * for anything else. The conditional UPDATE is the claim, so two clicks cannot both win.
    */
   async consumeLink(
@@ -185,11 +185,11 @@ export class MagicLinksService {
     token: unknown,
     uid?: string,
     nonce?: unknown,
-  ): Promise<string | null> {
+  ): Promise<SignInLinkEntity | null> {
     const row = await this.peek(tenantId, kind, token, uid);
     if (!row) return null;
     if (kind === 'magic' && !this.askedBy(row, nonce)) return null;
-    return (await this.spend(tenantId, row.link_id)) ? row.user_id : null;
+    return (await this.spend(tenantId, row.link_id)) ? row : null;
   }
 
   /**

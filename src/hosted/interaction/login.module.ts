@@ -27,6 +27,9 @@ import { LoginMethods } from './login-methods.js';
 import { MagicLinkController } from './magic-link.controller.js';
 import { MagicLinkLoginMethod } from './magic-link.method.js';
 import { MagicLinkStep } from './magic-link.step.js';
+import { SignInTokenController } from './sign-in-token.controller.js';
+import { SignInTokenLoginMethod } from './sign-in-token.method.js';
+import { SignInTokenStep } from './sign-in-token.step.js';
 import { PasskeyLoginMethod } from './passkey.method.js';
 import { PasswordLoginMethod } from './password.method.js';
 import { SignInProgress } from './progress.js';
@@ -58,6 +61,7 @@ import { SignupStep } from './signup.step.js';
     PinPatternInteractionController,
     PinPatternAssetsController,
     MagicLinkController,
+    SignInTokenController,
   ],
   providers: [
     InteractionContext,
@@ -78,6 +82,8 @@ import { SignupStep } from './signup.step.js';
     PinPatternEnrolmentStep,
     MagicLinkLoginMethod,
     MagicLinkStep,
+    SignInTokenLoginMethod,
+    SignInTokenStep,
   ],
   // The headless API (src/headless) runs the same rules and steps as the pages.
   exports: [

@@ -59,11 +59,11 @@ export class MagicLinkLoginMethod implements LoginMethod {
     if (!uid) return { status: 'failed', message: MAGIC_LINK_WRONG };
     const userId =
       form.via === 'link'
-        ? await this.links.consumeLink(tenantId, 'magic', form.token, uid, form.nonce)
+        ? (await this.links.consumeLink(tenantId, 'magic', form.token, uid, form.nonce))?.user_id
         : form.via === 'code'
           ? await this.links.consumeCode(tenantId, uid, form.nonce, form.code)
           : null;
-    return this.outcome(tenantId, userId);
+    return this.outcome(tenantId, userId ?? null);
   }
 
   protected async outcome(tenantId: string, userId: string | null): Promise<LoginOutcome> {
