@@ -30,6 +30,21 @@ const strip = (html: string, email: string) =>
 const codeOnPage = (html: string) =>
   /class="bigcode"[^>]*>(\d{3}) (\d{3})</.exec(html)?.slice(1, 3).join('') ?? '';
 
+async function issue(t: TestApp, tenantId: string, userId: string, key: string, body = {}) {
+  return t.http('POST', `/api/v1/tenants/${tenantId}/users/${userId}/sign-in-tokens`, {
+    key,
+    body,
+  });
+}
+
+/** Opens the token URL and presses its button; answers the redirect. */
+async function useToken(b: Browser, url: string) {
+  const shown = await b.get(url);
+  expect(shown.status).toBe(200);
+  expect(shown.html).toContain('signs you in as <strong>alice</strong>');
+  return submit(b, shown, '/login/sign-in-token');
+}
+
 describe('hosted login: one-time sign-in links by email', () => {
   let t: TestApp;
   const smtp = new MailCatcher();
@@ -299,24 +314,9 @@ describe('hosted login: one-time sign-in links by email', () => {
   });
 
   describe('admin-issued sign-in tokens', () => {
-    async function issue(tenantId: string, userId: string, key: string, body = {}) {
-      return t.http('POST', `/api/v1/tenants/${tenantId}/users/${userId}/sign-in-tokens`, {
-        key,
-        body,
-      });
-    }
-
-    /** Opens the token URL and presses its button; answers the redirect. */
-    async function useToken(b: Browser, url: string) {
-      const shown = await b.get(url);
-      expect(shown.status).toBe(200);
-      expect(shown.html).toContain('signs you in as <strong>alice</strong>');
-      return submit(b, shown, '/login/sign-in-token');
-    }
-
     it('signs the user in once, onto the account page; audited with the acting key', async () => {
       const x = await setup();
-      const r = await issue(x.tenantId, x.alice.user_id, x.key, { expires_in: 300 });
+      const r = await issue(t, x.tenantId, x.alice.user_id, x.key, { expires_in: 300 });
       expect(r.status).toBe(201);
       expect(r.body.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(r.body.url).toContain(`/${x.tenantId}/login/sign-in-token?token=${r.body.token}`);
@@ -353,8 +353,8 @@ describe('hosted login: one-time sign-in links by email', () => {
       const x = await setup();
       const b = new Browser();
       const s = await startLogin(b, x.config);
-      const uid = /\/interaction\/([A-Za-z0-9_-]+)/.exec(s.page.url)![1];
-      const r = await issue(x.tenantId, x.alice.user_id, x.key);
+      const uid = /\/interaction\/([A-Za-z0-9_-]+)/.exec(String(s.page.url))![1];
+      const r = await issue(t, x.tenantId, x.alice.user_id, x.key);
       const posted = await useToken(b, `${r.body.url}&interaction=${uid}`);
       expect(posted.status).toBe(303);
       expect(posted.location).toContain(`/interaction/${uid}`);
@@ -365,7 +365,7 @@ describe('hosted login: one-time sign-in links by email', () => {
     it('refuses an expired token, a read-only key (403) and another tenant (404)', async () => {
       const x = await setup();
       const y = await setup();
-      const r = await issue(x.tenantId, x.alice.user_id, x.key);
+      const r = await issue(t, x.tenantId, x.alice.user_id, x.key);
       await t.app
         .get(DataSource)
         .query(
@@ -377,17 +377,17 @@ describe('hosted login: one-time sign-in links by email', () => {
         body: { name: 'ro', scopes: ['users:read'] },
       });
       expect(ro.status).toBe(201);
-      expect((await issue(x.tenantId, x.alice.user_id, ro.body.api_key)).status).toBe(403);
+      expect((await issue(t, x.tenantId, x.alice.user_id, ro.body.api_key)).status).toBe(403);
       // Another tenant's user under this tenant, and this tenant's key on the other tenant.
-      const cross = await issue(x.tenantId, y.alice.user_id, x.key);
+      const cross = await issue(t, x.tenantId, y.alice.user_id, x.key);
       expect(cross.status).toBe(404);
       expect(cross.headers.get('content-type')).toContain('application/problem+json');
-      expect([403, 404]).toContain((await issue(y.tenantId, y.alice.user_id, x.key)).status);
+      expect([403, 404]).toContain((await issue(t, y.tenantId, y.alice.user_id, x.key)).status);
       // A token of one tenant is nothing under another.
-      const fresh = await issue(x.tenantId, x.alice.user_id, x.key);
+      const fresh = await issue(t, x.tenantId, x.alice.user_id, x.key);
       const moved = fresh.body.url.replace(`/${x.tenantId}/`, `/${y.tenantId}/`);
       expect((await new Browser().get(moved)).status).toBe(400);
-      expect((await issue(x.tenantId, x.alice.user_id, x.key, { expires_in: 10 })).status).toBe(
+      expect((await issue(t, x.tenantId, x.alice.user_id, x.key, { expires_in: 10 })).status).toBe(
         400,
       );
     });
