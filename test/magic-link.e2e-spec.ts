@@ -112,6 +112,14 @@ describe('hosted login: one-time sign-in links by email', () => {
     expect(opened.html).toContain('Continue');
     const opened2 = await b.get(url);
     expect(opened2.status).toBe(200);
+    // Without the nonce cookie (same interaction, same CSRF token), the link does not sign in.
+    const at = b.cookies.findIndex((c) => c.name === 'idp_magic_nonce');
+    const [nonce] = b.cookies.splice(at, 1);
+    expect((await b.get(url)).html).toContain('class="bigcode"');
+    const noNonce = await submit(b, opened, '/magic-link/open');
+    expect(noNonce.status).toBe(401);
+    expect(noNonce.html).toContain(INVALID);
+    b.cookies.push(nonce);
     const ok = await submit(b, opened, '/magic-link/open');
     expect(ok.status).toBe(303);
     const tokens = await tokensOf(b, x.config, s, ok);
