@@ -275,6 +275,29 @@ describe('hosted login: one-time sign-in links by email', () => {
     ).toBeGreaterThanOrEqual(2);
   });
 
+  it('counts unknown link tokens per IP; a blocked IP gets the invalid page even for a good link', async () => {
+    const x = await setup({
+      block_config: {
+        ip: { max_attempts: 3, window_seconds: 300, block_seconds: 900 },
+        user: { max_attempts: 5, window_seconds: 300, block_seconds: 900 },
+      },
+    });
+    const b = new Browser();
+    const s = await startLogin(b, x.config);
+    await askLink(b, s.page, x.email);
+    const url = await linkFor(x.email);
+    const bogus = url.replace(/token=[^&]+/, `token=${'A'.repeat(43)}`);
+    for (let i = 0; i < 3; i++) expect((await new Browser().get(bogus)).status).toBe(400);
+    const blocked = await t.http('GET', `/api/v1/tenants/${x.tenantId}/blocked-ips`, {
+      key: x.key,
+    });
+    expect(blocked.status).toBe(200);
+    expect(blocked.body.data.length).toBeGreaterThan(0);
+    const r = await b.get(url);
+    expect(r.status).toBe(400);
+    expect(r.html).toContain(INVALID);
+  });
+
   it('asks a TOTP user for the second factor after the link', async () => {
     const x = await setup();
     const key = await selfToken(t, x.tenantId);
