@@ -124,6 +124,7 @@ describe('hosted login: one-time sign-in links by email', () => {
     expect(ok.status).toBe(303);
     const tokens = await tokensOf(b, x.config, s, ok);
     expect(tokens.claims()!.sub).toBe(x.alice.user_id);
+    expect(tokens.claims()!.amr).toEqual(['otp']);
 
     // Spent: the link and its confirm form are refused alike.
     const again = await b.get(url);
@@ -365,6 +366,8 @@ describe('hosted login: one-time sign-in links by email', () => {
       expect(res.status).toBe(200);
       expect(String(res.url)).toContain(`/${x.tenantId}/account`);
       expect(res.html).toContain(x.email);
+      // The carrying cookie went with its one landing.
+      expect(b.cookieNames().some((c) => c.startsWith('idp_sign_in_token@'))).toBe(false);
 
       // Once only: the URL is dead now, in any browser.
       expect((await b.get(r.body.url)).status).toBe(400);
