@@ -396,6 +396,19 @@ describe('hosted login: one-time sign-in links by email', () => {
       expect(tokens.claims()!.sub).toBe(x.alice.user_id);
     });
 
+    it('still asks a TOTP user for the second factor', async () => {
+      const x = await setup();
+      await enrolTotp(t, x.tenantId, await selfToken(t, x.tenantId));
+      const b = new Browser();
+      const s = await startLogin(b, x.config);
+      const uid = /\/interaction\/([A-Za-z0-9_-]+)/.exec(String(s.page.url))![1];
+      const r = await issue(t, x.tenantId, x.alice.user_id, x.key);
+      const posted = await useToken(b, `${r.body.url}&interaction=${uid}`);
+      const landed = await b.get(new URL(posted.location!, posted.url).href);
+      expect(landed.status).toBe(200);
+      expect(landed.html).toContain('Two-step verification');
+    });
+
     it('refuses an expired token, a read-only key (403) and another tenant (404)', async () => {
       const x = await setup();
       const y = await setup();
