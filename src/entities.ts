@@ -22,6 +22,7 @@ import {
 } from './pin-pattern/pin-pattern.entities.js';
 import { EmailTokenEntity } from './email-flows/email-token.entity.js';
 import { MailLimitEntity } from './email-flows/mail-limit.entity.js';
+import { SignInLinkEntity } from './email-flows/sign-in-link.entity.js';
 import { SessionSignInEntity } from './sessions/session-sign-in.entity.js';
 import {
   ClientRegistrationEntity,
@@ -59,6 +60,7 @@ export const entities = [
   WebauthnChallengeEntity,
   EmailTokenEntity,
   MailLimitEntity,
+  SignInLinkEntity,
   SessionSignInEntity,
   PlatformAuditEventEntity,
   InitialAccessTokenEntity,

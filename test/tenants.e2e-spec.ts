@@ -20,6 +20,7 @@ const FULL_SETTINGS = {
   has_username_and_email: true,
   liveness_config: { provider: 'x', threshold: 0.8, nested: { a: [1, 2] } },
   password_enabled: false,
+  magic_link_enabled: true,
   password_min_length: 12,
   access_token_ttl: 900,
   id_token_ttl: 600,

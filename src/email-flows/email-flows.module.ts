@@ -18,18 +18,26 @@ import { PinPatternLinksService } from './pin-pattern-links.service.js';
 import { MailLimits } from './mail-limits.js';
 import { SecurityNotices } from './security-notices.js';
 import { MailLimitEntity } from './mail-limit.entity.js';
+import { MagicLinksService } from './magic-links.service.js';
+import { SignInLinkEntity } from './sign-in-link.entity.js';
+import { SignInTokensController } from './sign-in-tokens.controller.js';
 
 /** Mailed links and codes; LoginCodeService serves the hosted login. */
 @Module({
   imports: [
-    TenancyModule.forFeature([EmailTokenEntity, MailLimitEntity]),
+    TenancyModule.forFeature([EmailTokenEntity, MailLimitEntity, SignInLinkEntity]),
     MailModule,
     UsersModule,
     BlockerModule,
     PasskeysModule,
     PinPatternModule,
   ],
-  controllers: [EmailFlowsController, PinPatternLinksController, UserPinPatternLinksController],
+  controllers: [
+    EmailFlowsController,
+    PinPatternLinksController,
+    UserPinPatternLinksController,
+    SignInTokensController,
+  ],
   providers: [
     EmailTokensService,
     EmailFlowsService,
@@ -37,7 +45,8 @@ import { MailLimitEntity } from './mail-limit.entity.js';
     MailLimits,
     SecurityNotices,
     PinPatternLinksService,
+    MagicLinksService,
   ],
-  exports: [EmailFlowsService, LoginCodeService, PinPatternLinksService],
+  exports: [EmailFlowsService, LoginCodeService, PinPatternLinksService, MagicLinksService],
 })
 export class EmailFlowsModule {}

@@ -59,6 +59,8 @@ export interface TenantSettings {
   has_username_and_email: boolean;
   liveness_config: Record<string, unknown>;
   password_enabled: boolean;
+  /** Sign-in links by mail on the hosted login page (src/hosted/interaction/magic-link.*). */
+  magic_link_enabled: boolean;
   password_min_length: number;
   access_token_ttl: number;
   id_token_ttl: number;
@@ -95,6 +97,7 @@ export const DEFAULT_SETTINGS: TenantSettings = {
   has_username_and_email: false,
   liveness_config: {},
   password_enabled: true,
+  magic_link_enabled: false,
   password_min_length: 8,
   access_token_ttl: 3600,
   id_token_ttl: 3600,

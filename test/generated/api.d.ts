@@ -1899,6 +1899,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenants/{tenant_id}/users/{user_id}/sign-in-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue a one-time sign-in token for a user (support)
+         * @description The token signs the user in once, until expires_at, through the hosted `url` (the second factor still applies). It is in this answer only; issuing and using it are audited.
+         */
+        post: operations["SignInTokensController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenants/{tenant_id}/me/sessions": {
         parameters: {
             query?: never;
@@ -2782,6 +2802,8 @@ export interface components {
                 [key: string]: unknown;
             };
             password_enabled?: boolean;
+            /** @description hosted login offers one-time sign-in links by mail (needs SMTP); default false */
+            magic_link_enabled?: boolean;
             /** @description password policy: minimum length (bcrypt reads at most 72 bytes) */
             password_min_length?: number;
             /** @description seconds */
@@ -2830,6 +2852,8 @@ export interface components {
                 [key: string]: unknown;
             };
             password_enabled?: boolean;
+            /** @description hosted login offers one-time sign-in links by mail (needs SMTP); default false */
+            magic_link_enabled?: boolean;
             /** @description password policy: minimum length (bcrypt reads at most 72 bytes) */
             password_min_length?: number;
             /** @description seconds */
@@ -2884,6 +2908,8 @@ export interface components {
                 [key: string]: unknown;
             };
             password_enabled?: boolean;
+            /** @description hosted login offers one-time sign-in links by mail (needs SMTP); default false */
+            magic_link_enabled?: boolean;
             /** @description password policy: minimum length (bcrypt reads at most 72 bytes) */
             password_min_length?: number;
             /** @description seconds */
@@ -2942,6 +2968,8 @@ export interface components {
                 [key: string]: unknown;
             };
             password_enabled?: boolean;
+            /** @description hosted login offers one-time sign-in links by mail (needs SMTP); default false */
+            magic_link_enabled?: boolean;
             /** @description password policy: minimum length (bcrypt reads at most 72 bytes) */
             password_min_length?: number;
             /** @description seconds */
@@ -4160,6 +4188,24 @@ export interface components {
             expires_at: string;
             /** @description whether the link was mailed to the user */
             mailed: boolean;
+        };
+        CreateSignInTokenDto: {
+            /**
+             * @description seconds the token stays valid (1 minute to 1 hour; default 15 minutes)
+             * @example 900
+             */
+            expires_in?: number;
+        };
+        SignInTokenDto: {
+            /** @description the one-time token; shown only in this answer (only its hash is stored) */
+            token: string;
+            /**
+             * @description the hosted URL that signs the user in with the token; add `interaction=<uid>` to continue a pending authorisation, else it ends on the account page
+             * @example https://id.example.com/acme/login/sign-in-token?token=…
+             */
+            url: string;
+            /** Format: date-time */
+            expires_at: string;
         };
         SessionDto: {
             /** @description stable for the life of the session */
@@ -13909,6 +13955,81 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PinPatternLinkDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /**
+             * @description requires scope users:write
+             *
+             *     the credential may not do this
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    SignInTokensController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSignInTokenDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInTokenDto"];
                 };
             };
             /** @description malformed or invalid request (`errors` names the fields) */

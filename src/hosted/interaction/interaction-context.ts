@@ -62,6 +62,8 @@ export interface Loaded {
 /** The page a prompt (login, consent) shows when the browser lands on the interaction. */
 export type PromptPage = (l: Loaded, http: PageRequest) => Promise<PageResult> | PageResult;
 
+export type PromptHook = (l: Loaded, http: PageRequest) => Promise<PageResult | undefined>;
+
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
 const EXPIRED =
   'This sign-in request has expired or was started in another browser. Go back to the application and sign in again.';
@@ -82,6 +84,7 @@ export class InteractionContext {
   private readonly csrf: InteractionCsrf;
   private readonly pending: PendingLogins;
   private readonly prompts = new Map<string, PromptPage>();
+  private readonly promptHooks: Array<{ name: string; hook: PromptHook }> = [];
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -95,6 +98,14 @@ export class InteractionContext {
   /** A step registers the page of its prompt (login, consent). */
   onPrompt(name: string, page: PromptPage) {
     this.prompts.set(name, page);
+  }
+
+  /**
+   * A step that may answer first when the browser lands on a prompt (a support sign-in token
+   * the browser carries: SignInTokenStep); undefined lets the prompt's page answer.
+   */
+  beforePrompt(name: string, hook: PromptHook) {
+    this.promptHooks.push({ name, hook });
   }
 
   error(b: Branding, status: number, error: string, description: string): PageResult {
@@ -242,6 +253,11 @@ export class InteractionContext {
   }
 
   private async landing(l: Loaded, http: PageRequest): Promise<PageResult> {
+    for (const { name, hook } of this.promptHooks) {
+      if (name !== l.interaction.prompt.name) continue;
+      const first = await hook(l, http);
+      if (first) return first;
+    }
     const page = this.prompts.get(l.interaction.prompt.name);
     if (page) return page(l, http);
     return this.error(l.branding, 400, 'invalid_request', 'This sign-in step is not supported.');

@@ -24,6 +24,12 @@ import { FirstFactorStep } from './first-factor.step.js';
 import { InteractionContext } from './interaction-context.js';
 import { LoginController } from './login.controller.js';
 import { LoginMethods } from './login-methods.js';
+import { MagicLinkController } from './magic-link.controller.js';
+import { MagicLinkLoginMethod } from './magic-link.method.js';
+import { MagicLinkStep } from './magic-link.step.js';
+import { SignInTokenController } from './sign-in-token.controller.js';
+import { SignInTokenLoginMethod } from './sign-in-token.method.js';
+import { SignInTokenStep } from './sign-in-token.step.js';
 import { PasskeyLoginMethod } from './passkey.method.js';
 import { PasswordLoginMethod } from './password.method.js';
 import { SignInProgress } from './progress.js';
@@ -54,6 +60,8 @@ import { SignupStep } from './signup.step.js';
     PinPatternSignInController,
     PinPatternInteractionController,
     PinPatternAssetsController,
+    MagicLinkController,
+    SignInTokenController,
   ],
   providers: [
     InteractionContext,
@@ -72,6 +80,10 @@ import { SignupStep } from './signup.step.js';
     EmailCodeLoginMethod,
     PinPatternLoginMethod,
     PinPatternEnrolmentStep,
+    MagicLinkLoginMethod,
+    MagicLinkStep,
+    SignInTokenLoginMethod,
+    SignInTokenStep,
   ],
   // The headless API (src/headless) runs the same rules and steps as the pages.
   exports: [
@@ -90,6 +102,7 @@ export class LoginModule implements OnModuleInit {
     private readonly passkey: PasskeyLoginMethod,
     private readonly emailCode: EmailCodeLoginMethod,
     private readonly pinPattern: PinPatternLoginMethod,
+    private readonly magicLink: MagicLinkLoginMethod,
   ) {}
 
   onModuleInit() {
@@ -97,5 +110,6 @@ export class LoginModule implements OnModuleInit {
     this.methods.register(this.passkey);
     this.methods.register(this.emailCode);
     this.methods.register(this.pinPattern);
+    this.methods.register(this.magicLink);
   }
 }

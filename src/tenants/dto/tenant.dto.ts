@@ -180,6 +180,13 @@ export class TenantSettingsDto {
   @ApiPropertyOptional() @IsOptional() @IsBoolean() password_enabled?: boolean;
 
   @ApiPropertyOptional({
+    description: 'hosted login offers one-time sign-in links by mail (needs SMTP); default false',
+  })
+  @IsOptional()
+  @IsBoolean()
+  magic_link_enabled?: boolean;
+
+  @ApiPropertyOptional({
     minimum: 8,
     maximum: 72,
     description: 'password policy: minimum length (bcrypt reads at most 72 bytes)',
