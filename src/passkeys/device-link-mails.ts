@@ -35,11 +35,3 @@ export function deviceLinkCreatedMail(
     'If this was not you or you did not ask for it, tell your administrator: they can revoke the link.',
   ]);
 }
-
-/** The notice that a device link was used: a new passkey is on the account. */
-export function deviceLinkUsedMail(tenant: string): Template {
-  return mail(tenant, 'a new passkey was added to your account', [
-    'A new device added a passkey to your account through a device link.',
-    'If this was not you, remove the passkey on your account page and tell your administrator.',
-  ]);
-}

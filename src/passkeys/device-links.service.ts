@@ -20,7 +20,7 @@ import { TenantsService } from '../tenants/tenants.service.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { DeviceLinkEntity } from './device-link.entity.js';
-import { deviceLinkCreatedMail, deviceLinkUsedMail } from './device-link-mails.js';
+import { deviceLinkCreatedMail } from './device-link-mails.js';
 import type { DeviceLinkDto } from './dto/device-link.dto.js';
 import type { PasskeyDto } from './dto/passkey.dto.js';
 import type { CeremonyOptions } from './passkey-values.js';
@@ -125,7 +125,7 @@ export class DeviceLinksService {
   private async sendMail(
     tenantId: string,
     to: string | null,
-    tpl: ReturnType<typeof deviceLinkUsedMail>,
+    tpl: ReturnType<typeof deviceLinkCreatedMail>,
   ) {
     if (!to || !this.mail.enabled) return false;
     try {
@@ -291,8 +291,8 @@ export class DeviceLinksService {
       'device_link',
       { link_id: h.linkId, passkey_id: passkey.passkey_id },
     );
-    const { display_name } = await this.tenants.settings(tenantId);
-    await this.sendMail(tenantId, h.user.email, deviceLinkUsedMail(display_name));
+    // The user's mail about the use is the security notice of every new passkey
+    // (credential_added, from verifyRegistration): one mail, not two.
     return passkey;
   }
 }
