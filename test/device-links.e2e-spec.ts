@@ -13,6 +13,30 @@ import { startLogin, submit, tokensOf } from './account-support.js';
  * Device-addition links (issue 19): made by the user (/me) or an admin, listed and revoked by
  * admins, and followed on another device to register a passkey; passkey-only sign-up.
  */
+const tokenOf = (url: string) => new URL(url).pathname.split('/').pop()!;
+
+/** Opens a link page in `b`; answers the page and its form. */
+async function open(b: Browser, url: string) {
+  const page = await b.get(url);
+  return { page, form: page.status === 200 ? findForm(page.html, '/device-link/') : null };
+}
+
+/** Runs the page's ceremony with `authr`: options, then the registration post. */
+async function registerThrough(b: Browser, url: string, authr: SoftAuthenticator) {
+  const { page, form } = await open(b, url);
+  expect(page.status).toBe(200);
+  const opts = await b.post(new URL(`${form!.action}/options`, page.url), {
+    csrf: form!.fields.csrf,
+  });
+  expect(opts.status).toBe(200);
+  const o = JSON.parse(opts.html);
+  return b.post(new URL(form!.action, page.url), {
+    ...form!.fields,
+    challenge_id: o.challenge_id,
+    response: JSON.stringify(authr.register(o.options.challenge)),
+  });
+}
+
 describe('device links', () => {
   let t: TestApp;
   let rpId: string;
@@ -58,30 +82,6 @@ describe('device links', () => {
       bobId: bob.body.user_id as string,
       admin: (id: string) => `/api/v1/tenants/${tf.tenantId}/users/${id}/device-links`,
     };
-  }
-
-  const tokenOf = (url: string) => new URL(url).pathname.split('/').pop()!;
-
-  /** Opens a link page in `b`; answers the page and its form. */
-  async function open(b: Browser, url: string) {
-    const page = await b.get(url);
-    return { page, form: page.status === 200 ? findForm(page.html, '/device-link/') : null };
-  }
-
-  /** Runs the page's ceremony with `authr`: options, then the registration post. */
-  async function registerThrough(b: Browser, url: string, authr: SoftAuthenticator) {
-    const { page, form } = await open(b, url);
-    expect(page.status).toBe(200);
-    const opts = await b.post(new URL(`${form!.action}/options`, page.url), {
-      csrf: form!.fields.csrf,
-    });
-    expect(opts.status).toBe(200);
-    const o = JSON.parse(opts.html);
-    return b.post(new URL(form!.action, page.url), {
-      ...form!.fields,
-      challenge_id: o.challenge_id,
-      response: JSON.stringify(authr.register(o.options.challenge)),
-    });
   }
 
   async function auditTypes(x: { tenantId: string; key: string }, type: string) {
