@@ -7,7 +7,7 @@ import { MailCatcher } from './mail-support.js';
 import { Browser, findForm } from './oidc-support.js';
 import { userToken } from './user-token-support.js';
 import { SoftAuthenticator } from './webauthn-support.js';
-import { startLogin, submit, tokensOf } from './account-support.js';
+import { follow, startLogin, submit, tokensOf } from './account-support.js';
 
 /**
  * Device-addition links (issue 19): made by the user (/me) or an admin, listed and revoked by
@@ -293,6 +293,38 @@ describe('device links', () => {
     // Alice's link can still be used, by its own ceremony.
     const ok = await registerThrough(b, made.body.url, new SoftAuthenticator(rpId, t.baseUrl));
     expect(ok.status).toBe(200);
+  });
+
+  it('the account page makes a link with its QR code (CSRF, recent sign-in)', async () => {
+    const x = await setup();
+    const b = new Browser();
+    const login = await follow(b, await b.get(`${t.baseUrl}/${x.tenantId}/account`));
+    const page = await follow(
+      b,
+      await submit(b, login, '/login', { login: 'alice', password: PASSWORD }),
+    );
+    expect(page.url.pathname).toBe(`/${x.tenantId}/account`);
+    expect(page.html).toContain('Make a device link');
+    expect((await submit(b, page, '/account/device-links', { csrf: 'forged' })).status).toBe(403);
+    const made = await submit(b, page, '/account/device-links');
+    expect(made.status).toBe(200);
+    expect(made.html).toMatch(/<svg role="img" aria-label="QR code of the device link"/);
+    const shown = /value="(http[^"]+\/device-link\/[A-Za-z0-9_-]{43})"/.exec(made.html)![1];
+    expect((await new Browser().get(shown)).status).toBe(200);
+    expect(made.headers.get('content-security-policy')).not.toContain('unsafe-eval');
+    const list = await t.http('GET', x.admin(x.aliceId), { key: x.readKey });
+    expect(list.body.data[0]).toMatchObject({ status: 'open', created_by_type: 'user' });
+    // An old sign-in signs in again first.
+    const recent = t.config.recentAuthSeconds;
+    t.config.recentAuthSeconds = -1;
+    try {
+      const old = await submit(b, page, '/account/device-links');
+      expect(old.status).toBe(303);
+      expect(old.location).toContain('/account/signin?reauth=1');
+    } finally {
+      t.config.recentAuthSeconds = recent;
+    }
+    expect((await t.http('GET', x.admin(x.aliceId), { key: x.readKey })).body.total_count).toBe(1);
   });
 
   it('/me/device-links takes only the user’s own fresh token', async () => {
