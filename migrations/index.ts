@@ -20,6 +20,7 @@ import { ClientLogoutChannels1764001600000 } from './1764001600000-client-logout
 import { DynamicRegistration1764001700000 } from './1764001700000-dynamic-registration.js';
 import { PinPatternLinks1764002000000 } from './1764002000000-pin-pattern-links.js';
 import { BackchannelLogoutOutbox1764002300000 } from './1764002300000-backchannel-logout-outbox.js';
+import { DeviceLinks1764002400000 } from './1764002400000-device-links.js';
 import { SignInLinks1764002500000 } from './1764002500000-sign-in-links.js';
 
 /** Every migration, in order. Explicit imports: ESM builds have no glob loading. */
@@ -46,5 +47,6 @@ export const migrations = [
   DynamicRegistration1764001700000,
   PinPatternLinks1764002000000,
   BackchannelLogoutOutbox1764002300000,
+  DeviceLinks1764002400000,
   SignInLinks1764002500000,
 ];

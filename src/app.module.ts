@@ -36,6 +36,7 @@ import { PasskeysModule } from './passkeys/passkeys.module.js';
 import { EmailFlowsModule } from './email-flows/email-flows.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { AccountModule } from './hosted/account/account.module.js';
+import { DeviceLinksPagesModule } from './hosted/device-links/device-links.module.js';
 import { EamModule } from './hosted/entra-eam/eam.module.js';
 import { ForwardAuthModule } from './forward-auth/forward-auth.module.js';
 import { TransferModule } from './transfer/transfer.module.js';
@@ -92,6 +93,7 @@ export class AppModule {
         EmailFlowsModule,
         SessionsModule,
         AccountModule,
+        DeviceLinksPagesModule,
         EamModule,
         ForwardAuthModule,
         TransferModule,

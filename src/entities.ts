@@ -15,6 +15,7 @@ import { SigningKeyEntity } from './signing-keys/signing-key.entity.js';
 import { TenantEntity } from './tenants/tenant.entity.js';
 import { RecoveryCodeEntity, UserTotpEntity } from './mfa/mfa.entities.js';
 import { PasskeyCredentialEntity, WebauthnChallengeEntity } from './passkeys/passkey.entities.js';
+import { DeviceLinkEntity } from './passkeys/device-link.entity.js';
 import {
   PinPatternCredentialEntity,
   PinPatternServerSetupEntity,
@@ -58,6 +59,7 @@ export const entities = [
   RecoveryCodeEntity,
   PasskeyCredentialEntity,
   WebauthnChallengeEntity,
+  DeviceLinkEntity,
   EmailTokenEntity,
   MailLimitEntity,
   SignInLinkEntity,

@@ -21,6 +21,9 @@ describe('log redaction', () => {
     expect(redactUrl('/a/authorize?client_id=app&login_hint=alice%40x.io')).toBe(
       '/a/authorize?client_id=app&login_hint=[redacted]',
     );
+    expect(redactUrl('/acme/device-link/AbC_-123/options?x=1')).toBe(
+      '/acme/device-link/[redacted]/options?x=1',
+    );
     expect(redactUrl('/health')).toBe('/health');
     expect(redactUrl('/x?flag')).toBe('/x?flag');
   });

@@ -19,8 +19,12 @@ export const REDACT_PATHS = [
 const SECRET_PARAMS =
   /^(token|code|code_verifier|client_secret|password|access_token|refresh_token|id_token_hint|id_token|state|user_code|login_hint|email_hint)$/i;
 
-/** A request URL with the values of secret-bearing query parameters replaced. */
+/** Paths that carry a secret as a segment: the device link's token (/<t>/device-link/<token>). */
+const SECRET_SEGMENT = /^(\/[^/?#]+\/device-link\/)[^/?#]+/;
+
+/** A request URL with the values of secret-bearing query parameters (and path tokens) replaced. */
 export function redactUrl(url: string | undefined): string | undefined {
+  if (url && SECRET_SEGMENT.test(url)) url = url.replace(SECRET_SEGMENT, '$1[redacted]');
   if (!url || !url.includes('?')) return url;
   const [path, query] = url.split('?', 2);
   const redacted = query

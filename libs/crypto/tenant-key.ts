@@ -8,6 +8,8 @@ export type TenantKeyPurpose =
   | 'email-link-csrf'
   | 'reset-form-csrf'
   | 'email-tokens'
+  | 'device-links'
+  | 'device-link-csrf'
   | 'passkey-decoy'
   | 'recovery-codes'
   | 'forward-auth-cookies';

@@ -10,6 +10,7 @@ describe('auth-host routes', () => {
       '/acme/account',
       '/acme/account/callback?code=x',
       '/acme/logout',
+      '/acme/device-link/abc',
       '/acme/forward-auth/start?rd=x',
       '/acme/forward-auth/callback?state=x',
     ])
@@ -20,6 +21,7 @@ describe('auth-host routes', () => {
       '/acme/account/passkeys/register',
       '/acme/signup/passkey-options',
       '/acme/signup/passkey',
+      '/acme/device-link/abc/options',
     ])
       expect([restricted, hostRoute(restricted)]).toEqual([
         restricted,

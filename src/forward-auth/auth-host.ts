@@ -14,17 +14,17 @@ import { normalHost } from './forward-request.js';
  * script cannot follow. Checked before UI_PATH (they sit under UI namespaces).
  */
 const RESTRICTED_PATH =
-  /^\/([^/?#]+)\/(?:interaction\/[^?#]*passkey-options|account\/passkeys\/(?:options|register)|signup\/passkey(?:-options)?)\/?(?:[?#]|$)/;
+  /^\/([^/?#]+)\/(?:interaction\/[^?#]*passkey-options|account\/passkeys\/(?:options|register)|signup\/passkey(?:-options)?|device-link\/[^/?#]+\/options)\/?(?:[?#]|$)/;
 
 /**
  * The tenant's sign-in UI: the provider's browser endpoints (authorization and its resume,
- * end-session, device), the hosted pages (interaction, login, signup, account, Entra EAM,
+ * end-session, device), the hosted pages (interaction, login, signup, account, device links, Entra EAM,
  * upstream return points) and forward-auth's sign-in round trip. Everything else under the
  * tenant (discovery, token, userinfo, SCIM, the forward-auth check and its API, headless
  * sign-in) is API and served on every host.
  */
 const UI_PATH =
-  /^\/([^/?#]+)\/(?:authorize|interaction|login|signup|account|logout|device|eam|upstream|forward-auth\/(?:start|callback))(?:[/?#]|$)/;
+  /^\/([^/?#]+)\/(?:authorize|interaction|login|signup|account|logout|device|device-link|eam|upstream|forward-auth\/(?:start|callback))(?:[/?#]|$)/;
 
 export type HostRoute = { kind: 'ui' | 'restricted'; tenantId: string } | undefined;
 

@@ -7,16 +7,26 @@ import { MyPasskeysController, UserPasskeysAdminController } from './passkeys.co
 import { PasskeysService } from './passkeys.service.js';
 import { WebauthnChallenges } from './webauthn-challenges.js';
 import { PasskeyTransfer } from './passkey-transfer.js';
+import { DeviceLinkEntity } from './device-link.entity.js';
+import { DeviceLinksService } from './device-links.service.js';
+import { MyDeviceLinksController, UserDeviceLinksController } from './device-links.controller.js';
+import { MailModule } from '../mail/mail.module.js';
 
 /** Passkeys; PasskeysService.authenticationOptions / verifyAuthentication serve the hosted login. */
 @Module({
   imports: [
-    TenancyModule.forFeature([PasskeyCredentialEntity, WebauthnChallengeEntity]),
+    TenancyModule.forFeature([PasskeyCredentialEntity, WebauthnChallengeEntity, DeviceLinkEntity]),
     UsersModule,
     BlockerModule,
+    MailModule,
   ],
-  controllers: [MyPasskeysController, UserPasskeysAdminController],
-  providers: [PasskeysService, WebauthnChallenges, PasskeyTransfer],
-  exports: [PasskeysService, PasskeyTransfer],
+  controllers: [
+    MyPasskeysController,
+    UserPasskeysAdminController,
+    MyDeviceLinksController,
+    UserDeviceLinksController,
+  ],
+  providers: [PasskeysService, WebauthnChallenges, PasskeyTransfer, DeviceLinksService],
+  exports: [PasskeysService, PasskeyTransfer, DeviceLinksService],
 })
 export class PasskeysModule {}

@@ -1717,6 +1717,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenants/{tenant_id}/me/device-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a link to add a passkey on another device
+         * @description A single-use, time-limited link that lets another device register a passkey for the user without a password (also the recovery path of passkey-only tenants). Its url is in this answer only (only a hash is stored); the user is mailed that a link exists (without the link) when mail is configured.
+         */
+        post: operations["MyDeviceLinksController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/users/{user_id}/device-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a user’s device links
+         * @description Newest first (sort_direction=1: oldest first); open, used, expired and revoked, never the link itself.
+         */
+        get: operations["UserDeviceLinksController_list"];
+        put?: never;
+        /**
+         * Create a link for a user to add a passkey on a new device
+         * @description A single-use, time-limited link that lets another device register a passkey for the user without a password (also the recovery path of passkey-only tenants). Its url is in this answer only (only a hash is stored); the user is mailed that a link exists (without the link) when mail is configured.
+         */
+        post: operations["UserDeviceLinksController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/users/{user_id}/device-links/{link_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a user’s device link
+         * @description An open link stops working at once; a used, expired or revoked one stays as it is.
+         */
+        delete: operations["UserDeviceLinksController_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenants/{tenant_id}/users/{user_id}/send-verification": {
         parameters: {
             query?: never;
@@ -4109,6 +4173,56 @@ export interface components {
         RenamePasskeyDto: {
             /** @example Work laptop */
             name: string;
+        };
+        CreateDeviceLinkDto: {
+            /**
+             * @description seconds the link stays valid (5 minutes to 7 days; default 1 hour)
+             * @example 3600
+             */
+            expires_in?: number;
+        };
+        CreatedDeviceLinkDto: {
+            /** Format: uuid */
+            link_id: string;
+            /**
+             * @description the one-time link; shown only in this answer (only its hash is stored)
+             * @example https://id.example.com/acme/device-link/…
+             */
+            url: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        DeviceLinkDto: {
+            /** Format: uuid */
+            link_id: string;
+            /** Format: uuid */
+            user_id: string;
+            /** @enum {string} */
+            status: "open" | "used" | "expired" | "revoked";
+            /**
+             * @description who made the link
+             * @enum {string}
+             */
+            created_by_type: "user" | "api_key" | "system";
+            created_by_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: date-time */
+            used_at: string | null;
+            /** Format: date-time */
+            revoked_at: string | null;
+            /**
+             * Format: uuid
+             * @description passkey it added
+             */
+            passkey_id: string | null;
+        };
+        DeviceLinkPageDto: {
+            data: components["schemas"]["DeviceLinkDto"][];
+            has_next: boolean;
+            total_count: number;
         };
         AcceptedDto: {
             /** @example accepted */
@@ -13294,6 +13408,290 @@ export interface operations {
                 tenant_id: string;
                 user_id: string;
                 passkey_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope users:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    MyDeviceLinksController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateDeviceLinkDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedDeviceLinkDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /**
+             * @description requires scope me:credentials; the user's own token from a recent sign-in
+             *
+             *     the credential may not do this
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    UserDeviceLinksController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
+                /** @description 1 ascending, -1 descending */
+                sort_direction?: -1 | 1;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceLinkPageDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope users:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    UserDeviceLinksController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateDeviceLinkDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedDeviceLinkDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /**
+             * @description requires scope users:write
+             *
+             *     the credential may not do this
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    UserDeviceLinksController_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                user_id: string;
+                link_id: string;
             };
             cookie?: never;
         };

@@ -7,6 +7,7 @@ import { PageErrorBoundary } from '../kit/page-errors.js';
 import { form, type PageReply } from '../kit/page-reply.js';
 import { AccountEmail } from './account-email.js';
 import { AccountPasskeys } from './account-passkeys.js';
+import { AccountDeviceLinks } from './account-device-links.js';
 import { AccountTotp } from './account-totp.js';
 import { AccountService, type Extras, type HttpIn, type Signed } from './account.service.js';
 
@@ -27,6 +28,7 @@ export class AccountController {
     private readonly accountPasskeys: AccountPasskeys,
     private readonly accountTotp: AccountTotp,
     private readonly accountEmail: AccountEmail,
+    private readonly accountDeviceLinks: AccountDeviceLinks,
   ) {}
 
   private readonly boundary = new PageErrorBoundary('Account');
@@ -179,6 +181,16 @@ export class AccountController {
     @Res() r: FastifyReply,
   ) {
     return this.post(t, q, r, b, (s, f) => this.accountPasskeys.register(s, f));
+  }
+
+  @Post('device-links')
+  deviceLink(
+    @Param('tenant_id') t: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.post(t, q, r, b, (s) => this.accountDeviceLinks.create(s));
   }
 
   @Post('passkeys/:passkey_id/rename')

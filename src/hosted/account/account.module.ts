@@ -14,6 +14,7 @@ import { EmailLinksModule } from '../email-links/email-links.module.js';
 import { EmailFlowsModule } from '../../email-flows/email-flows.module.js';
 import { PinPatternModule } from '../../pin-pattern/pin-pattern.module.js';
 import { AccountEmail } from './account-email.js';
+import { AccountDeviceLinks } from './account-device-links.js';
 
 /** The self-service account page at /<tenant_id>/account, and the mailed links that land there. */
 @Module({
@@ -30,6 +31,6 @@ import { AccountEmail } from './account-email.js';
     PinPatternModule,
   ],
   controllers: [AccountController],
-  providers: [AccountService, AccountPasskeys, AccountTotp, AccountEmail],
+  providers: [AccountService, AccountPasskeys, AccountTotp, AccountEmail, AccountDeviceLinks],
 })
 export class AccountModule {}

@@ -55,7 +55,10 @@ export interface Signed {
 }
 
 /** What a form post adds to the page it answers with. */
-export type Extras = Pick<AccountView, 'message' | 'error' | 'recoveryCodes' | 'enrolment'> & {
+export type Extras = Pick<
+  AccountView,
+  'message' | 'error' | 'recoveryCodes' | 'enrolment' | 'deviceLink'
+> & {
   status?: number;
 };
 

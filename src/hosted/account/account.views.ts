@@ -44,6 +44,8 @@ export interface AccountView {
   recoveryCodes?: string[];
   /** A TOTP setup in progress. */
   enrolment?: { secret: string; uri: string; qr: string };
+  /** A device link just made: shown once, with its QR code (an inline SVG). */
+  deviceLink?: { url: string; expiresAt: string; qr: string };
 }
 
 function csrfField(csrf: string) {
@@ -142,7 +144,24 @@ ${csrfField(v.csrf)}
 <noscript><p class="muted">Adding a passkey needs JavaScript.</p></noscript>
 <button type="button" data-passkey-start hidden>Add a passkey</button>
 </form>
+${deviceLinkBlock(v)}
 </section>`;
+}
+
+/** "Add another device": a single-use link (and its QR code) to open on the new device. */
+function deviceLinkBlock(v: AccountView): string {
+  const shown = v.deviceLink
+    ? `<div class="device-link" data-device-link>
+<p>Open this link on the new device, or scan the code. It works once, until ${when(v.deviceLink.expiresAt)}.</p>
+<div class="qr">${v.deviceLink.qr}</div>
+<p><input type="text" readonly value="${esc(v.deviceLink.url)}" aria-label="Device link" data-device-link-url></p>
+</div>`
+    : '';
+  return `<h3>Add another device</h3>
+<p class="muted">Make a one-time link that adds a passkey on another phone or computer, without a password.</p>
+${shown}
+<form method="post" action="${esc(v.base)}/device-links">${csrfField(v.csrf)}
+<button type="submit" class="secondary">Make a device link</button></form>`;
 }
 
 function totpSection(v: AccountView): string {

@@ -43,6 +43,14 @@ export class SignInProgress {
     if (isPage(step)) return step;
     const { l, state } = step;
     const next = { accountId: state.accountId, amr: state.amr, method: state.method };
+    // A passkey-only sign-up has no credential until its passkey: nothing to continue with.
+    if (state.stage === 'signup' && !state.amr.length)
+      return this.context.error(
+        l.branding,
+        400,
+        'invalid_request',
+        'Add a passkey to finish creating your account.',
+      );
     if (state.stage === 'signup') return this.next(l, http, next);
     return this.completion.complete(l, http, next);
   }

@@ -59,6 +59,7 @@ export class SignupStep {
     if (created.kind === 'rejected')
       return this.render(l, created.message, created.values, created.status);
     const { state } = created;
+    if (this.passkeyOnly(l)) return this.renderPasskey(l, state);
     if (!l.settings.passkey_enabled) return this.progress.next(l, http, state);
     return this.renderPasskey(l, state);
   }
@@ -77,13 +78,20 @@ export class SignupStep {
       values,
       fields,
     });
-    const dto = plainToInstance(CreateUserDto, { ...values, password: str(form.password) });
+    // Passkey-only tenants: no password; the passkey of the next page is the credential.
+    const passwordless = this.passkeyOnly(l);
+    const dto = plainToInstance(CreateUserDto, {
+      ...values,
+      ...(passwordless ? {} : { password: str(form.password) }),
+    });
     const problems = await validate(dto, { whitelist: true, forbidUnknownValues: true });
-    if (!values.username || !values.email || !dto.password || problems.length) {
+    if (!values.username || !values.email || (!passwordless && !dto.password) || problems.length) {
       const fields = problems.map((p) => p.property).filter((f) => f !== 'password');
       const message = fields.length
         ? `Check the ${fields.join(' and ')}.`
-        : `Enter a username, an email address and a password of at least ${min} characters.`;
+        : passwordless
+          ? 'Enter a username and an email address.'
+          : `Enter a username, an email address and a password of at least ${min} characters.`;
       return reject(message, 400, fields);
     }
     let userId: string;
@@ -104,13 +112,16 @@ export class SignupStep {
       return reject(message, 400, err.kind === 'invalid' ? ['password'] : []);
     }
     this.audit.record({
-      ...this.context.auditEvent(l, http, 'password'),
+      ...this.context.auditEvent(l, http, passwordless ? 'passkey' : 'password'),
       type: 'user.signup',
       actorType: 'user',
       actorId: userId,
       subjectId: userId,
     });
-    const state = { stage: 'signup' as const, accountId: userId, amr: ['pwd'], method: 'password' };
+    // Passkey-only: no amr until the passkey is registered (continue refuses an empty one).
+    const state = passwordless
+      ? { stage: 'signup' as const, accountId: userId, amr: [] as string[], method: 'passkey' }
+      : { stage: 'signup' as const, accountId: userId, amr: ['pwd'], method: 'password' };
     return { kind: 'created' as const, state };
   }
 
@@ -176,9 +187,19 @@ export class SignupStep {
     });
   }
 
-  /** Whether this interaction may create an account with a password. */
+  /** Whether this interaction may create an account with a password (pages and headless). */
   isOpen(l: Loaded): boolean {
     return this.context.signupOpen(l) && l.settings.password_enabled;
+  }
+
+  /** The pages also sign up passkey-only tenants (the passkey page is not skippable there). */
+  private openOnPage(l: Loaded): boolean {
+    return this.isOpen(l) || (this.context.signupOpen(l) && this.passkeyOnly(l));
+  }
+
+  /** A tenant without passwords: sign-up registers a passkey instead (decision 0031). */
+  passkeyOnly(l: Loaded): boolean {
+    return !l.settings.password_enabled && l.settings.passkey_enabled;
   }
 
   /** A login-prompt interaction open to sign-up with a password; a page instead. */
@@ -190,7 +211,8 @@ export class SignupStep {
   ): Promise<Loaded | PageResult> {
     const l = await this.context.loadAt('login', tenantId, uid, http, form);
     if (isPage(l)) return l;
-    if (!this.isOpen(l)) return this.context.error(l.branding, 403, 'access_denied', SIGNUP_OFF);
+    if (!this.openOnPage(l))
+      return this.context.error(l.branding, 403, 'access_denied', SIGNUP_OFF);
     return l;
   }
 
@@ -209,6 +231,7 @@ export class SignupStep {
         error,
         values,
         minLength: l.settings.password_min_length,
+        passwordless: this.passkeyOnly(l),
       }),
     };
   }
@@ -220,7 +243,7 @@ export class SignupStep {
       html: signupPasskeyPage(l.branding, {
         optionsAction: l.actions.signupPasskeyOptions,
         registerAction: l.actions.signupPasskey,
-        continueAction: l.actions.continue,
+        continueAction: this.passkeyOnly(l) ? undefined : l.actions.continue,
         fields: this.context.stepFields(l, state),
         error,
       }),

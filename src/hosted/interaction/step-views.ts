@@ -100,6 +100,8 @@ export function signupPage(
     error?: string;
     values?: { username?: string; email?: string };
     minLength: number;
+    /** Passkey-only tenant: no password field; a passkey is registered next. */
+    passwordless?: boolean;
   },
 ): string {
   return layout(
@@ -114,9 +116,13 @@ ${hidden(o.fields)}
 <input id="username" type="text" name="username" value="${esc(o.values?.username ?? '')}" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus>
 <label for="email">Email</label>
 <input id="email" type="email" name="email" value="${esc(o.values?.email ?? '')}" autocomplete="email" required>
-<label for="password">Password</label>
+${
+  o.passwordless
+    ? '<p class="note">Next, you add a passkey: your fingerprint, face or device PIN signs you in, no password.</p>'
+    : `<label for="password">Password</label>
 <p class="note" id="password-help">At least ${o.minLength} characters.</p>
-<input id="password" type="password" name="password" autocomplete="new-password" minlength="${o.minLength}" aria-describedby="password-help" required>
+<input id="password" type="password" name="password" autocomplete="new-password" minlength="${o.minLength}" aria-describedby="password-help" required>`
+}
 <button type="submit">Create account</button>
 </form>
 <p class="links"><a href="${esc(o.loginHref)}">I already have an account</a></p>`,
@@ -129,7 +135,8 @@ export function signupPasskeyPage(
   o: {
     optionsAction: string;
     registerAction: string;
-    continueAction: string;
+    /** Absent for a passkey-only sign-up: the passkey is not optional there. */
+    continueAction?: string;
     fields: Record<string, string>;
     error?: string;
   },
@@ -148,10 +155,14 @@ ${hidden(o.fields)}
 <p class="alert" role="alert" data-passkey-error hidden></p>
 <button type="button" data-passkey-start hidden>Add a passkey</button>
 </form>
-<form method="post" action="${esc(o.continueAction)}">
+${
+  o.continueAction
+    ? `<form method="post" action="${esc(o.continueAction)}">
 ${hidden(o.fields)}
 <button type="submit" class="secondary">Not now, continue</button>
-</form>
+</form>`
+    : '<p class="note">Your account needs a passkey to sign in: add one to finish.</p>'
+}
 ${WEBAUTHN_SCRIPTS}`,
   );
 }
