@@ -19,6 +19,7 @@ import { ClientUserAgreement1764001500000 } from './1764001500000-client-user-ag
 import { ClientLogoutChannels1764001600000 } from './1764001600000-client-logout-channels.js';
 import { DynamicRegistration1764001700000 } from './1764001700000-dynamic-registration.js';
 import { PinPatternLinks1764002000000 } from './1764002000000-pin-pattern-links.js';
+import { Stipulations1764002600000 } from './1764002600000-stipulations.js';
 import { BackchannelLogoutOutbox1764002300000 } from './1764002300000-backchannel-logout-outbox.js';
 
 /** Every migration, in order. Explicit imports: ESM builds have no glob loading. */
@@ -45,4 +46,5 @@ export const migrations = [
   DynamicRegistration1764001700000,
   PinPatternLinks1764002000000,
   BackchannelLogoutOutbox1764002300000,
+  Stipulations1764002600000,
 ];

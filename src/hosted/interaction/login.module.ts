@@ -30,6 +30,10 @@ import { SignInProgress } from './progress.js';
 import { SecondFactorStep } from './second-factor.step.js';
 import { SignInRules } from './sign-in-rules.js';
 import { SignupStep } from './signup.step.js';
+import { StipulationsController } from './stipulations.controller.js';
+import { StipulationRules } from './stipulations.js';
+import { StipulationPages } from './stipulation-pages.js';
+import { StipulationsStep } from './stipulations.step.js';
 
 /**
  * Hosted sign-in pages: the interaction context, one step per stage (first factor, email code,
@@ -54,6 +58,7 @@ import { SignupStep } from './signup.step.js';
     PinPatternSignInController,
     PinPatternInteractionController,
     PinPatternAssetsController,
+    StipulationsController,
   ],
   providers: [
     InteractionContext,
@@ -72,6 +77,9 @@ import { SignupStep } from './signup.step.js';
     EmailCodeLoginMethod,
     PinPatternLoginMethod,
     PinPatternEnrolmentStep,
+    StipulationRules,
+    StipulationPages,
+    StipulationsStep,
   ],
   // The headless API (src/headless) runs the same rules and steps as the pages.
   exports: [
@@ -81,6 +89,7 @@ import { SignupStep } from './signup.step.js';
     SignInCompletion,
     SignupStep,
     PinPatternEnrolmentStep,
+    StipulationRules,
   ],
 })
 export class LoginModule implements OnModuleInit {

@@ -1,0 +1,73 @@
+import { Body, Controller, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Public } from '../../auth/auth.decorators.js';
+import { form, pageRequest, type PageResult } from '../kit/page-reply.js';
+import { PageErrorBoundary } from '../kit/page-errors.js';
+import { StipulationsStep } from './stipulations.step.js';
+
+/** The posts of the stipulation pages (HTML, not part of the JSON API). */
+@ApiExcludeController()
+@Public()
+@Controller(':tenant_id/interaction/:uid/stipulation')
+export class StipulationsController {
+  constructor(private readonly step: StipulationsStep) {}
+
+  private readonly boundary = new PageErrorBoundary('Sign in');
+
+  private run(reply: FastifyReply, run: () => Promise<PageResult>) {
+    return this.boundary.reply(reply, run);
+  }
+
+  @Post('terms')
+  terms(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () =>
+      this.step.terms(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+
+  @Post('password')
+  password(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () =>
+      this.step.password(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+
+  @Post('verify-email')
+  verifyEmail(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () =>
+      this.step.verifyEmail(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+
+  @Post('verify-email/resend')
+  resend(
+    @Param('tenant_id') tenantId: string,
+    @Param('uid') uid: string,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.run(reply, () =>
+      this.step.resend(tenantId, uid, form(body), pageRequest(req, reply)),
+    );
+  }
+}
