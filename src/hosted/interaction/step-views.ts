@@ -100,8 +100,15 @@ export function signupPage(
     error?: string;
     values?: { username?: string; email?: string };
     minLength: number;
+    /** The tenant's has_username_and_email: false asks for the email alone (it is the username). */
+    usernameAndEmail: boolean;
   },
 ): string {
+  const username = o.usernameAndEmail
+    ? `<label for="username">Username</label>
+<input id="username" type="text" name="username" value="${esc(o.values?.username ?? '')}" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus>
+`
+    : '';
   return layout(
     b,
     'Create an account',
@@ -110,10 +117,8 @@ export function signupPage(
 ${alertBlock(o.error)}
 <form method="post" action="${esc(o.action)}">
 ${hidden(o.fields)}
-<label for="username">Username</label>
-<input id="username" type="text" name="username" value="${esc(o.values?.username ?? '')}" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus>
-<label for="email">Email</label>
-<input id="email" type="email" name="email" value="${esc(o.values?.email ?? '')}" autocomplete="email" required>
+${username}<label for="email">Email</label>
+<input id="email" type="email" name="email" value="${esc(o.values?.email ?? '')}" autocomplete="${o.usernameAndEmail ? 'email' : 'username'}" required${o.usernameAndEmail ? '' : ' autofocus'}>
 <label for="password">Password</label>
 <p class="note" id="password-help">At least ${o.minLength} characters.</p>
 <input id="password" type="password" name="password" autocomplete="new-password" minlength="${o.minLength}" aria-describedby="password-help" required>
