@@ -13,6 +13,7 @@ import {
 import { Browser, type BrowserResponse } from './oidc-support.js';
 import * as fixtures from './fixtures.js';
 import { MailCatcher } from './mail-support.js';
+import { headlessTenant } from './headless-support.js';
 
 /**
  * Stipulations (issue 19): tenant rules a user meets before a sign-in completes. Each rule:
@@ -373,6 +374,72 @@ describe('stipulations', () => {
       expect((await t.http('GET', path('no-such-tenant', 'alice'), { key: null })).status).toBe(
         404,
       );
+    });
+  });
+
+  describe('headless', () => {
+    it('answers each unmet rule as the next step, then completes with a code the app redeems', async () => {
+      const h = await headlessTenant(t, {
+        stipulations: { accepted_terms: true, password_changed_after_reset: true },
+        terms_version: 'v7',
+        terms_url: 'https://example.test/terms',
+      });
+      const given = 'admin chose this one 1';
+      expect(
+        (
+          await t.http('PUT', `/api/v1/tenants/${h.tenantId}/users/${h.userId}/password`, {
+            body: { password: given },
+          })
+        ).status,
+      ).toBe(204);
+      const ui = h.ui();
+      const id = (await ui.start()).body.auth_req_id as string;
+      const pwd = await ui.post('password', { auth_req_id: id, login: 'alice', password: given });
+      expect(pwd.status).toBe(200);
+      expect(pwd.body).toMatchObject({
+        status: 'continue',
+        next: 'stipulation',
+        stipulation: 'password_changed_after_reset',
+      });
+      expect(pwd.body.finish_url).toBeUndefined();
+      const mine = 'my very own secret 9';
+      const changed = await ui.post('stipulation', {
+        auth_req_id: id,
+        step_token: pwd.body.step_token,
+        new_password: mine,
+        confirm_password: mine,
+      });
+      expect(changed.status).toBe(200);
+      expect(changed.body).toMatchObject({
+        next: 'stipulation',
+        stipulation: 'accepted_terms',
+        terms: { version: 'v7', url: 'https://example.test/terms' },
+      });
+      const refused = await ui.post('stipulation', {
+        auth_req_id: id,
+        step_token: changed.body.step_token,
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.type).toBe('urn:idp:problem:authn-stipulation-unmet');
+      // A step token of another step is refused.
+      expect(
+        (await ui.post('stipulation', { auth_req_id: id, step_token: 'v1.x', accept_terms: true }))
+          .status,
+      ).toBe(400);
+      const done = await ui.post('stipulation', {
+        auth_req_id: id,
+        step_token: changed.body.step_token,
+        accept_terms: true,
+      });
+      expect(done.status).toBe(200);
+      expect(done.body.status).toBe('complete');
+      const tokens = await ui.finish(done.body.finish_url);
+      expect(tokens.claims()!.sub).toBe(h.userId);
+      const u = await t.http('GET', `/api/v1/tenants/${h.tenantId}/users/${h.userId}`, {});
+      expect(u.body).toMatchObject({
+        terms_accepted_version: 'v7',
+        password_change_required: false,
+      });
     });
   });
 

@@ -30,7 +30,7 @@ import { HeadlessSignIn, type Caller } from './headless-sign-in.service.js';
 import { HeadlessStart } from './headless-start.js';
 import { ApiProblems } from '../common/api-docs.js';
 
-function caller(req: FastifyRequest, reply: FastifyReply): Caller {
+export function caller(req: FastifyRequest, reply: FastifyReply): Caller {
   const origin = req.headers.origin;
   void reply.header('cache-control', 'no-store');
   return {
@@ -41,7 +41,7 @@ function caller(req: FastifyRequest, reply: FastifyReply): Caller {
   };
 }
 
-const STEP = { type: StepAnswerDto, description: 'the next step, or finish_url' };
+export const STEP = { type: StepAnswerDto, description: 'the next step, or finish_url' };
 
 /**
  * Headless sign-in for custom UIs (JSON), bound to a pending authorisation. Public: the

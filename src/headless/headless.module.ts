@@ -15,6 +15,7 @@ import { HeadlessSessionController } from './headless-session.controller.js';
 import { HeadlessSessions } from './headless-session.js';
 import { HeadlessSignIn } from './headless-sign-in.service.js';
 import { HeadlessStart } from './headless-start.js';
+import { HeadlessStipulationController } from './headless-stipulation.controller.js';
 import { UsernameAvailabilityController } from './username-availability.controller.js';
 
 /**
@@ -39,6 +40,7 @@ import { UsernameAvailabilityController } from './username-availability.controll
     HeadlessInfoController,
     HeadlessSessionController,
     UsernameAvailabilityController,
+    HeadlessStipulationController,
   ],
   providers: [HeadlessSignIn, HeadlessStart, HeadlessSessions, UserTokens],
 })

@@ -110,8 +110,22 @@ export class SignupDto extends AuthReqDto {
 export class StepAnswerDto {
   @ApiProperty() auth_req_id!: string;
   @ApiProperty({ enum: ['continue', 'complete'] }) status!: string;
-  @ApiPropertyOptional({ enum: ['authenticate', 'email_code', 'second_factor', 'enrol'] })
+  @ApiPropertyOptional({
+    enum: ['authenticate', 'email_code', 'second_factor', 'enrol', 'stipulation'],
+  })
   next?: string;
+  @ApiPropertyOptional({
+    enum: ['password_changed_after_reset', 'verified_email', 'accepted_terms'],
+    description: 'next = stipulation: the tenant rule to meet through authn/stipulation',
+  })
+  stipulation?: string;
+  @ApiPropertyOptional({
+    type: 'object',
+    properties: { version: { type: 'string' }, url: { type: 'string', nullable: true } },
+    required: ['version', 'url'],
+    description: 'stipulation = accepted_terms: the terms to show',
+  })
+  terms?: { version: string; url: string | null };
   @ApiPropertyOptional({ type: [String] }) methods?: string[];
   @ApiPropertyOptional() signup?: boolean;
   @ApiPropertyOptional() step_token?: string;

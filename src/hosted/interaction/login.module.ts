@@ -32,6 +32,7 @@ import { SignInRules } from './sign-in-rules.js';
 import { SignupStep } from './signup.step.js';
 import { StipulationsController } from './stipulations.controller.js';
 import { StipulationRules } from './stipulations.js';
+import { StipulationActions } from './stipulation-actions.js';
 import { StipulationPages } from './stipulation-pages.js';
 import { StipulationsStep } from './stipulations.step.js';
 
@@ -79,6 +80,7 @@ import { StipulationsStep } from './stipulations.step.js';
     PinPatternEnrolmentStep,
     StipulationRules,
     StipulationPages,
+    StipulationActions,
     StipulationsStep,
   ],
   // The headless API (src/headless) runs the same rules and steps as the pages.
@@ -90,6 +92,7 @@ import { StipulationsStep } from './stipulations.step.js';
     SignupStep,
     PinPatternEnrolmentStep,
     StipulationRules,
+    StipulationActions,
   ],
 })
 export class LoginModule implements OnModuleInit {

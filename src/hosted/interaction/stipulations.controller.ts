@@ -6,6 +6,8 @@ import { form, pageRequest, type PageResult } from '../kit/page-reply.js';
 import { PageErrorBoundary } from '../kit/page-errors.js';
 import { StipulationsStep } from './stipulations.step.js';
 
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
 /** The posts of the stipulation pages (HTML, not part of the JSON API). */
 @ApiExcludeController()
 @Public()
@@ -28,7 +30,9 @@ export class StipulationsController {
     @Res() reply: FastifyReply,
   ) {
     return this.run(reply, () =>
-      this.step.terms(tenantId, uid, form(body), pageRequest(req, reply)),
+      this.step.submit(tenantId, uid, form(body), pageRequest(req, reply), {
+        accept_terms: form(body).accept === 'yes',
+      }),
     );
   }
 
@@ -41,7 +45,10 @@ export class StipulationsController {
     @Res() reply: FastifyReply,
   ) {
     return this.run(reply, () =>
-      this.step.password(tenantId, uid, form(body), pageRequest(req, reply)),
+      this.step.submit(tenantId, uid, form(body), pageRequest(req, reply), {
+        new_password: str(form(body).new_password),
+        confirm_password: str(form(body).confirm_password),
+      }),
     );
   }
 
@@ -54,7 +61,7 @@ export class StipulationsController {
     @Res() reply: FastifyReply,
   ) {
     return this.run(reply, () =>
-      this.step.verifyEmail(tenantId, uid, form(body), pageRequest(req, reply)),
+      this.step.submit(tenantId, uid, form(body), pageRequest(req, reply), {}),
     );
   }
 
@@ -67,7 +74,9 @@ export class StipulationsController {
     @Res() reply: FastifyReply,
   ) {
     return this.run(reply, () =>
-      this.step.resend(tenantId, uid, form(body), pageRequest(req, reply)),
+      this.step.submit(tenantId, uid, form(body), pageRequest(req, reply), {
+        resend_verification: true,
+      }),
     );
   }
 }
