@@ -20,6 +20,9 @@ import { headlessTenant } from './headless-support.js';
  * unmet → the hosted sign-in shows its page → met there → the authorisation goes on and the
  * code is redeemed by openid-client.
  */
+const path = (tenantId: string, username: string) =>
+  `/api/v1/tenants/${tenantId}/signup/username-availability?username=${encodeURIComponent(username)}`;
+
 describe('stipulations', () => {
   let t: TestApp;
   const smtp = new MailCatcher();
@@ -336,9 +339,6 @@ describe('stipulations', () => {
   });
 
   describe('username availability', () => {
-    const path = (tenantId: string, username: string) =>
-      `/api/v1/tenants/${tenantId}/signup/username-availability?username=${encodeURIComponent(username)}`;
-
     it('answers taken or free for tenants open to sign-up, and is rate limited by the blocker', async () => {
       const x = await setup({
         register_enable: true,

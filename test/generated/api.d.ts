@@ -1315,6 +1315,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenants/{tenant_id}/signup/username-availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check whether a username is free for sign-up
+         * @description Public, for tenants with sign-up open (`register_enable`); counted per IP by the brute-force blocker (429 with Retry-After past its limit).
+         */
+        get: operations["UsernameAvailabilityController_check"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/stipulation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Meet a tenant stipulation (terms, new password, verified address), then go on */
+        post: operations["HeadlessStipulationController_stipulation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/{tenant_id}/scim/v2/ServiceProviderConfig": {
         parameters: {
             query?: never;
@@ -2759,6 +2796,16 @@ export interface components {
              */
             acr_methods: components["schemas"]["EamAcrMethodsDto"][];
         };
+        StipulationsDto: {
+            /** @description The user’s email address must be verified (a verification mail is sent from the page). */
+            verified_email?: boolean;
+            /** @description The user must have accepted the current terms (`terms_version`); a new version asks again. */
+            accepted_terms?: boolean;
+            /** @description The user must have a second factor (TOTP); enrolment is offered at sign-in. */
+            second_factor?: boolean;
+            /** @description After an admin set the user’s password, the user must choose a new one. */
+            password_changed_after_reset?: boolean;
+        };
         CreateTenantDto: {
             register_enable?: boolean;
             /** @description require a second factor */
@@ -2776,7 +2823,11 @@ export interface components {
             block_config?: components["schemas"]["BlockConfigDto"];
             login_order?: ("PIN" | "PATTERN")[];
             passkey_enabled?: boolean;
-            has_username_and_email?: boolean;
+            /**
+             * @description False: one identifier, the email address is the username; sign-up and sign-in ask for it alone.
+             * @default true
+             */
+            has_username_and_email: boolean;
             /** @description liveness provider settings, up to 4 KB of JSON */
             liveness_config?: {
                 [key: string]: unknown;
@@ -2803,6 +2854,14 @@ export interface components {
              * @example auth.example.com
              */
             auth_host?: string | null;
+            stipulations?: components["schemas"]["StipulationsDto"];
+            /**
+             * @description The current terms version: users who accepted another one accept again (stipulation accepted_terms).
+             * @example 2026-12
+             */
+            terms_version?: string;
+            /** @description The terms page shown for acceptance when the client has no op_user_agreement_url of its own. */
+            terms_url?: string | null;
             display_name: string;
             /** @example acme */
             tenant_id: string;
@@ -2824,7 +2883,11 @@ export interface components {
             block_config?: components["schemas"]["BlockConfigDto"];
             login_order?: ("PIN" | "PATTERN")[];
             passkey_enabled?: boolean;
-            has_username_and_email?: boolean;
+            /**
+             * @description False: one identifier, the email address is the username; sign-up and sign-in ask for it alone.
+             * @default true
+             */
+            has_username_and_email: boolean;
             /** @description liveness provider settings, up to 4 KB of JSON */
             liveness_config?: {
                 [key: string]: unknown;
@@ -2851,6 +2914,14 @@ export interface components {
              * @example auth.example.com
              */
             auth_host?: string | null;
+            stipulations?: components["schemas"]["StipulationsDto"];
+            /**
+             * @description The current terms version: users who accepted another one accept again (stipulation accepted_terms).
+             * @example 2026-12
+             */
+            terms_version?: string;
+            /** @description The terms page shown for acceptance when the client has no op_user_agreement_url of its own. */
+            terms_url?: string | null;
             tenant_id: string;
             display_name: string;
             created_at: string;
@@ -2878,7 +2949,11 @@ export interface components {
             block_config?: components["schemas"]["BlockConfigDto"];
             login_order?: ("PIN" | "PATTERN")[];
             passkey_enabled?: boolean;
-            has_username_and_email?: boolean;
+            /**
+             * @description False: one identifier, the email address is the username; sign-up and sign-in ask for it alone.
+             * @default true
+             */
+            has_username_and_email: boolean;
             /** @description liveness provider settings, up to 4 KB of JSON */
             liveness_config?: {
                 [key: string]: unknown;
@@ -2905,6 +2980,14 @@ export interface components {
              * @example auth.example.com
              */
             auth_host?: string | null;
+            stipulations?: components["schemas"]["StipulationsDto"];
+            /**
+             * @description The current terms version: users who accepted another one accept again (stipulation accepted_terms).
+             * @example 2026-12
+             */
+            terms_version?: string;
+            /** @description The terms page shown for acceptance when the client has no op_user_agreement_url of its own. */
+            terms_url?: string | null;
             display_name: string;
             /** @description ignored when equal to the path id; a different value is refused */
             tenant_id?: string;
@@ -2936,7 +3019,11 @@ export interface components {
             block_config?: components["schemas"]["BlockConfigDto"];
             login_order?: ("PIN" | "PATTERN")[];
             passkey_enabled?: boolean;
-            has_username_and_email?: boolean;
+            /**
+             * @description False: one identifier, the email address is the username; sign-up and sign-in ask for it alone.
+             * @default true
+             */
+            has_username_and_email: boolean;
             /** @description liveness provider settings, up to 4 KB of JSON */
             liveness_config?: {
                 [key: string]: unknown;
@@ -2963,6 +3050,14 @@ export interface components {
              * @example auth.example.com
              */
             auth_host?: string | null;
+            stipulations?: components["schemas"]["StipulationsDto"];
+            /**
+             * @description The current terms version: users who accepted another one accept again (stipulation accepted_terms).
+             * @example 2026-12
+             */
+            terms_version?: string;
+            /** @description The terms page shown for acceptance when the client has no op_user_agreement_url of its own. */
+            terms_url?: string | null;
             display_name?: string;
             /** @description ignored when equal to the path id; a different value is refused */
             tenant_id?: string;
@@ -3094,6 +3189,12 @@ export interface components {
             family_name: string | null;
             picture: string | null;
             has_password: boolean;
+            /** @description An admin set the password; the user must choose a new one. */
+            password_change_required: boolean;
+            /** @description The terms version last accepted. */
+            terms_accepted_version: string | null;
+            /** Format: date-time */
+            terms_accepted_at: string | null;
             created_at: string;
             updated_at: string;
         };
@@ -3854,7 +3955,17 @@ export interface components {
             /** @enum {string} */
             status: "continue" | "complete";
             /** @enum {string} */
-            next?: "authenticate" | "email_code" | "second_factor" | "enrol";
+            next?: "authenticate" | "email_code" | "second_factor" | "enrol" | "stipulation";
+            /**
+             * @description next = stipulation: the tenant rule to meet through authn/stipulation
+             * @enum {string}
+             */
+            stipulation?: "password_changed_after_reset" | "verified_email" | "accepted_terms";
+            /** @description stipulation = accepted_terms: the terms to show */
+            terms?: {
+                version?: string;
+                url?: string | null;
+            };
             methods?: string[];
             signup?: boolean;
             step_token?: string;
@@ -3964,6 +4075,25 @@ export interface components {
         SignedClientTenantDto: {
             /** @description JWT (RS256, tenant key) with iss, iat, exp, client, tenant */
             data: string;
+        };
+        UsernameAvailabilityDto: {
+            username: string;
+            /** @description false: sign-up with this name would be refused as taken */
+            available: boolean;
+        };
+        StipulationStepDto: {
+            /** @description the interaction id from authn/start or from /authorize */
+            auth_req_id: string;
+            /** @description the step_token of the previous answer */
+            step_token: string;
+            /** @description accepted_terms: true accepts the current version */
+            accept_terms?: boolean;
+            /** @description password_changed_after_reset: the new password */
+            new_password?: string;
+            /** @description password_changed_after_reset: the new password again */
+            confirm_password?: string;
+            /** @description verified_email: true mails the verification link again; absent, the address is checked */
+            resend_verification?: boolean;
         };
         ScimErrorDto: {
             /**
@@ -7540,7 +7670,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description password set (tenant policy: minimum length, at most 72 bytes) */
+            /** @description password set (tenant policy: minimum length, at most 72 bytes); where the tenant stipulates it, the user chooses a new one at the next sign-in */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -10947,6 +11077,128 @@ export interface operations {
             };
             /** @description unknown tenant or object (another tenant’s objects are unknown too) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    UsernameAvailabilityController_check: {
+        parameters: {
+            query: {
+                /** @description The username a sign-up form is about to use (the email address where the tenant has one identifier) */
+                username: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsernameAvailabilityDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessStipulationController_stipulation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StipulationStepDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
