@@ -415,9 +415,17 @@ describe('stipulations', () => {
         stipulation: 'accepted_terms',
         terms: { version: 'v7', url: 'https://example.test/terms' },
       });
+      // Without the terms accepted: the step again, and nothing stored.
+      const notNow = await ui.post('stipulation', {
+        auth_req_id: id,
+        step_token: changed.body.step_token,
+      });
+      expect(notNow.status).toBe(200);
+      expect(notNow.body).toMatchObject({ next: 'stipulation', stipulation: 'accepted_terms' });
       const refused = await ui.post('stipulation', {
         auth_req_id: id,
         step_token: changed.body.step_token,
+        accept_terms: false,
       });
       expect(refused.status).toBe(400);
       expect(refused.body.type).toBe('urn:idp:problem:authn-stipulation-unmet');

@@ -368,7 +368,14 @@ export class HeadlessSignIn {
     const l = await this.load(tenantId, body.auth_req_id, caller);
     const state = this.open(l, body.step_token, 'stipulation');
     const signedIn = { accountId: state.accountId, amr: state.amr, method: state.method };
-    const outcome = await this.stipulationActions.meet(l, caller, signedIn, body);
+    // The rule the input is for: the one its fields belong to (none: the address is checked).
+    const rule: Stipulation =
+      body.accept_terms !== undefined
+        ? 'accepted_terms'
+        : body.new_password !== undefined
+          ? 'password_changed_after_reset'
+          : 'verified_email';
+    const outcome = await this.stipulationActions.meet(l, caller, signedIn, { ...body, rule });
     if (outcome.kind === 'again') {
       if (outcome.status === 429) throw authnProblem('authn-rate-limited', outcome.error!);
       if (outcome.status >= 400)

@@ -2823,11 +2823,8 @@ export interface components {
             block_config?: components["schemas"]["BlockConfigDto"];
             login_order?: ("PIN" | "PATTERN")[];
             passkey_enabled?: boolean;
-            /**
-             * @description False: one identifier, the email address is the username; sign-up and sign-in ask for it alone.
-             * @default true
-             */
-            has_username_and_email: boolean;
+            /** @description False: one identifier, the email address is the username; sign-up and sign-in ask for it alone. New tenants: true. */
+            has_username_and_email?: boolean;
             /** @description liveness provider settings, up to 4 KB of JSON */
             liveness_config?: {
                 [key: string]: unknown;
@@ -2883,11 +2880,8 @@ export interface components {
             block_config?: components["schemas"]["BlockConfigDto"];
             login_order?: ("PIN" | "PATTERN")[];
             passkey_enabled?: boolean;
-            /**
-             * @description False: one identifier, the email address is the username; sign-up and sign-in ask for it alone.
-             * @default true
-             */
-            has_username_and_email: boolean;
+            /** @description False: one identifier, the email address is the username; sign-up and sign-in ask for it alone. New tenants: true. */
+            has_username_and_email?: boolean;
             /** @description liveness provider settings, up to 4 KB of JSON */
             liveness_config?: {
                 [key: string]: unknown;
@@ -2949,11 +2943,8 @@ export interface components {
             block_config?: components["schemas"]["BlockConfigDto"];
             login_order?: ("PIN" | "PATTERN")[];
             passkey_enabled?: boolean;
-            /**
-             * @description False: one identifier, the email address is the username; sign-up and sign-in ask for it alone.
-             * @default true
-             */
-            has_username_and_email: boolean;
+            /** @description False: one identifier, the email address is the username; sign-up and sign-in ask for it alone. New tenants: true. */
+            has_username_and_email?: boolean;
             /** @description liveness provider settings, up to 4 KB of JSON */
             liveness_config?: {
                 [key: string]: unknown;
@@ -3019,11 +3010,8 @@ export interface components {
             block_config?: components["schemas"]["BlockConfigDto"];
             login_order?: ("PIN" | "PATTERN")[];
             passkey_enabled?: boolean;
-            /**
-             * @description False: one identifier, the email address is the username; sign-up and sign-in ask for it alone.
-             * @default true
-             */
-            has_username_and_email: boolean;
+            /** @description False: one identifier, the email address is the username; sign-up and sign-in ask for it alone. New tenants: true. */
+            has_username_and_email?: boolean;
             /** @description liveness provider settings, up to 4 KB of JSON */
             liveness_config?: {
                 [key: string]: unknown;

@@ -10,6 +10,11 @@ import { StipulationRules, type Stipulation } from './stipulations.js';
 
 /** What the user sends to meet the rule at hand (a page's form, or the headless step's JSON). */
 export interface StipulationInput {
+  /**
+   * The rule this input is for. Another rule at hand (this one was met meanwhile, say the
+   * address verified, and the next is the terms) is no error: the sign-in goes on to it.
+   */
+  rule?: Stipulation;
   accept_terms?: boolean;
   new_password?: string;
   confirm_password?: string;
@@ -17,7 +22,7 @@ export interface StipulationInput {
 }
 
 export type MeetOutcome =
-  /** The rule at hand is met now (or none was unmet): try to complete again. */
+  /** The rule at hand is met now (or the input was for another rule): try to complete again. */
   | { kind: 'met' }
   /** Still unmet: the rule's page (or step) again, with a message. */
   | {
@@ -55,6 +60,7 @@ export class StipulationActions {
     const unmet = await this.rules.unmet(l.tenantId, l.settings, state.accountId);
     if (!unmet) return { kind: 'met' };
     const { rule, user } = unmet;
+    if (input.rule && input.rule !== rule) return { kind: 'met' };
     const again = (status: number, message: { error?: string; notice?: string }) =>
       ({ kind: 'again', rule, user, status, ...message }) as const;
     const audit = (type: string, details?: Record<string, unknown>) => {

@@ -31,6 +31,7 @@ export class StipulationsController {
   ) {
     return this.run(reply, () =>
       this.step.submit(tenantId, uid, form(body), pageRequest(req, reply), {
+        rule: 'accepted_terms',
         accept_terms: form(body).accept === 'yes',
       }),
     );
@@ -46,6 +47,7 @@ export class StipulationsController {
   ) {
     return this.run(reply, () =>
       this.step.submit(tenantId, uid, form(body), pageRequest(req, reply), {
+        rule: 'password_changed_after_reset',
         new_password: str(form(body).new_password),
         confirm_password: str(form(body).confirm_password),
       }),
@@ -61,7 +63,9 @@ export class StipulationsController {
     @Res() reply: FastifyReply,
   ) {
     return this.run(reply, () =>
-      this.step.submit(tenantId, uid, form(body), pageRequest(req, reply), {}),
+      this.step.submit(tenantId, uid, form(body), pageRequest(req, reply), {
+        rule: 'verified_email',
+      }),
     );
   }
 
@@ -75,6 +79,7 @@ export class StipulationsController {
   ) {
     return this.run(reply, () =>
       this.step.submit(tenantId, uid, form(body), pageRequest(req, reply), {
+        rule: 'verified_email',
         resend_verification: true,
       }),
     );

@@ -167,9 +167,8 @@ export class TenantSettingsDto {
 
   @ApiPropertyOptional() @IsOptional() @IsBoolean() passkey_enabled?: boolean;
   @ApiPropertyOptional({
-    default: true,
     description:
-      'False: one identifier, the email address is the username; sign-up and sign-in ask for it alone.',
+      'False: one identifier, the email address is the username; sign-up and sign-in ask for it alone. New tenants: true.',
   })
   @IsOptional()
   @IsBoolean()
