@@ -3253,6 +3253,15 @@ export interface components {
             readonly updated_at?: string;
             /** @description read-only, ignored */
             readonly has_password?: boolean;
+            /** @description read-only, ignored */
+            readonly password_change_required?: boolean;
+            /** @description read-only, ignored */
+            readonly terms_accepted_version?: string;
+            /**
+             * Format: date-time
+             * @description read-only, ignored
+             */
+            readonly terms_accepted_at?: string;
         };
         UpdateUserDto: {
             /** Format: email */
@@ -3289,6 +3298,15 @@ export interface components {
             readonly updated_at?: string;
             /** @description read-only, ignored */
             readonly has_password?: boolean;
+            /** @description read-only, ignored */
+            readonly password_change_required?: boolean;
+            /** @description read-only, ignored */
+            readonly terms_accepted_version?: string;
+            /**
+             * Format: date-time
+             * @description read-only, ignored
+             */
+            readonly terms_accepted_at?: string;
         };
         SetPasswordDto: {
             password: string;

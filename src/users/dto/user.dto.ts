@@ -164,6 +164,12 @@ export class ReplaceUserDto extends UserFieldsDto {
   updated_at?: unknown;
   @IgnoredReadOnly(Boolean)
   has_password?: unknown;
+  @IgnoredReadOnly(Boolean)
+  password_change_required?: unknown;
+  @IgnoredReadOnly()
+  terms_accepted_version?: unknown;
+  @IgnoredReadOnly(String, 'date-time')
+  terms_accepted_at?: unknown;
 }
 
 export class UpdateUserDto extends PartialType(ReplaceUserDto) {}
