@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/auth.decorators.js';
 import { ApiProblems } from '../common/api-docs.js';
 import { StipulationStepDto } from './dto/stipulation.dto.js';
-import { caller, STEP } from './headless.controller.js';
+import { caller, STEP } from './headless-caller.js';
 import { HeadlessSignIn } from './headless-sign-in.service.js';
 
 /** The headless step of the tenant's stipulations (answers with next = stipulation). */

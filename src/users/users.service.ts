@@ -256,28 +256,16 @@ export class UsersService {
     await this.events.emit({ type: 'deleted', tenantId, userId });
   }
 
-  /**
-   * Sets a password. `byAdmin`: an admin chose it, so the user must choose a new one where the
-   * tenant stipulates it; any other change (the user's own, a reset link) clears that.
-   */
-  async setPassword(
-    tenantId: string,
-    userId: string,
-    password: string,
-    byAdmin = false,
-  ): Promise<void> {
+  /** `byAdmin`: the user must choose a new one where the tenant stipulates it (others clear it). */
+  async setPassword(tenantId: string, userId: string, password: string, byAdmin = false) {
     await this.load(tenantId, userId);
     const password_hash = await this.hashPassword(tenantId, password, 'interactive');
     const now = new Date();
+    const password_change_required = byAdmin;
     await this.users.update(
       tenantId,
       { user_id: userId },
-      {
-        password_hash,
-        password_changed_at: now,
-        password_change_required: byAdmin,
-        updated_at: now,
-      },
+      { password_hash, password_changed_at: now, password_change_required, updated_at: now },
     );
     await this.events.emit({ type: 'password_changed', tenantId, userId });
   }
@@ -301,16 +289,6 @@ export class UsersService {
 
   async setDisabled(tenantId: string, userId: string, disabled: boolean): Promise<UserDto> {
     return this.update(tenantId, userId, { is_disabled: disabled });
-  }
-
-  /** The user accepted terms `version` now (stipulation accepted_terms). */
-  async acceptTerms(tenantId: string, userId: string, version: string): Promise<void> {
-    const now = new Date();
-    await this.users.update(
-      tenantId,
-      { user_id: userId },
-      { terms_accepted_version: version, terms_accepted_at: now, updated_at: now },
-    );
   }
 
   async markVerified(tenantId: string, userId: string): Promise<UserDto> {

@@ -3,6 +3,7 @@ import { AuditService } from '../../audit/audit.service.js';
 import { isDomainError } from '../../common/domain-error.js';
 import { EmailFlowsService } from '../../email-flows/email-flows.service.js';
 import type { UserEntity } from '../../users/user.entity.js';
+import { UserRows } from '../../users/user-rows.js';
 import { UsersService } from '../../users/users.service.js';
 import type { PageRequest } from '../kit/page-reply.js';
 import { InteractionContext, type Loaded, type SignedIn } from './interaction-context.js';
@@ -47,6 +48,7 @@ export class StipulationActions {
     private readonly context: InteractionContext,
     private readonly rules: StipulationRules,
     private readonly users: UsersService,
+    private readonly rows: UserRows,
     private readonly emailFlows: EmailFlowsService,
     private readonly audit: AuditService,
   ) {}
@@ -79,7 +81,12 @@ export class StipulationActions {
         if (input.accept_terms !== true)
           return again(400, { error: 'Tick the box to accept the terms, or cancel.' });
         const version = l.settings.terms_version;
-        await this.users.acceptTerms(l.tenantId, state.accountId, version);
+        const now = new Date();
+        await this.rows.update(l.tenantId, state.accountId, {
+          terms_accepted_version: version,
+          terms_accepted_at: now,
+          updated_at: now,
+        });
         audit('user.terms_accepted', { version });
         return { kind: 'met' };
       }
