@@ -14,6 +14,8 @@ import { Browser, type BrowserResponse } from './oidc-support.js';
 import * as fixtures from './fixtures.js';
 import { MailCatcher } from './mail-support.js';
 import { headlessTenant } from './headless-support.js';
+import { SoftAuthenticator } from './webauthn-support.js';
+import { findForm } from './oidc-support.js';
 
 /**
  * Stipulations (issue 19): tenant rules a user meets before a sign-in completes. Each rule:
@@ -213,6 +215,40 @@ describe('stipulations', () => {
         s,
         await submit(b, page, '/second-factor', { code: await totpCode(secret, 1) }),
       );
+    });
+  });
+
+  describe('passkey', () => {
+    it('registers a passkey at sign-in, then finishes; met, the next sign-in goes straight through', async () => {
+      const x = await setup({ stipulations: { passkey: true } });
+      const { b, s, page } = await signInTo(x);
+      expect(page.status).toBe(200);
+      expect(page.html).toContain('Add a passkey');
+      expect(page.html).not.toContain('Not now');
+      const form = findForm(page.html, '/stipulation/passkey');
+      const optionsUrl = new URL(form.action.replace(/passkey$/, 'passkey-options'), page.url);
+      // Without the step's state: no options.
+      expect((await b.post(optionsUrl, { csrf: form.fields.csrf })).status).toBe(400);
+      const opts = JSON.parse((await b.post(optionsUrl, form.fields)).html);
+      const authr = new SoftAuthenticator(new URL(t.baseUrl).hostname, t.baseUrl);
+      // A broken answer: the page again.
+      const bad = await submit(b, page, '/stipulation/passkey', {
+        challenge_id: opts.challenge_id,
+        response: '{"id":"x"}',
+      });
+      expect(bad.status).toBe(400);
+      // A challenge is spent by any answer: fresh options for the real one.
+      const fresh = JSON.parse((await b.post(optionsUrl, form.fields)).html);
+      const done = await submit(b, page, '/stipulation/passkey', {
+        challenge_id: fresh.challenge_id,
+        response: JSON.stringify(authr.register(fresh.options.challenge)),
+      });
+      await finishes(x, b, s, done);
+      const keys = await t.http('GET', `${x.api}/users/${x.user.user_id}/passkeys`, { key: x.key });
+      expect(keys.body.total_count).toBe(1);
+      // Met: the next password sign-in goes straight through.
+      const next = await signInTo(x);
+      await finishes(x, next.b, next.s, next.page);
     });
   });
 
@@ -448,6 +484,30 @@ describe('stipulations', () => {
         terms_accepted_version: 'v7',
         password_change_required: false,
       });
+    });
+  });
+
+  describe('headless passkey', () => {
+    it('answers registration options as the step and takes the registration', async () => {
+      const h = await headlessTenant(t, { stipulations: { passkey: true } });
+      const ui = h.ui();
+      const id = (await ui.start()).body.auth_req_id as string;
+      const pwd = await ui.post('password', {
+        auth_req_id: id,
+        login: 'alice',
+        password: PASSWORD,
+      });
+      expect(pwd.body).toMatchObject({ next: 'stipulation', stipulation: 'passkey' });
+      const { challenge_id, options } = pwd.body.passkey_options;
+      const authr = new SoftAuthenticator(new URL(t.baseUrl).hostname, t.baseUrl);
+      const done = await ui.post('stipulation', {
+        auth_req_id: id,
+        step_token: pwd.body.step_token,
+        passkey: { challenge_id, response: authr.register(options.challenge) },
+      });
+      expect(done.status).toBe(200);
+      expect(done.body.status).toBe('complete');
+      expect((await ui.finish(done.body.finish_url)).claims()!.sub).toBe(h.userId);
     });
   });
 

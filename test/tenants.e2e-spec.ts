@@ -49,6 +49,7 @@ const FULL_SETTINGS = {
     verified_email: true,
     accepted_terms: true,
     second_factor: true,
+    passkey: true,
     password_changed_after_reset: true,
   },
   terms_version: '2026-12',

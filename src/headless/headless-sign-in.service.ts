@@ -37,6 +37,8 @@ export interface StepAnswer {
   stipulation?: Stipulation;
   /** The terms to accept (stipulation = accepted_terms). */
   terms?: { version: string; url: string | null };
+  /** Registration options to answer (stipulation = passkey), with their challenge_id. */
+  passkey_options?: unknown;
   /** First-factor methods the tenant offers (next = authenticate). */
   methods?: string[];
   /** Whether this request may create an account (next = authenticate). */
@@ -374,7 +376,9 @@ export class HeadlessSignIn {
         ? 'accepted_terms'
         : body.new_password !== undefined
           ? 'password_changed_after_reset'
-          : 'verified_email';
+          : body.passkey !== undefined
+            ? 'passkey'
+            : 'verified_email';
     const outcome = await this.stipulationActions.meet(l, caller, signedIn, { ...body, rule });
     if (outcome.kind === 'again') {
       if (outcome.status === 429) throw authnProblem('authn-rate-limited', outcome.error!);
@@ -385,7 +389,11 @@ export class HeadlessSignIn {
     return this.complete(l, caller, signedIn);
   }
 
-  private stipulationStep(l: Loaded, state: SignedIn, rule: Stipulation): StepAnswer {
+  private async stipulationStep(
+    l: Loaded,
+    state: SignedIn,
+    rule: Stipulation,
+  ): Promise<StepAnswer> {
     const terms =
       rule === 'accepted_terms'
         ? {
@@ -395,10 +403,15 @@ export class HeadlessSignIn {
             },
           }
         : {};
+    const passkey =
+      rule === 'passkey'
+        ? { passkey_options: await this.stipulationActions.passkeyOptions(l, state) }
+        : {};
     return {
       ...this.continueWith(l, 'stipulation', { ...state, stage: 'stipulation' }),
       stipulation: rule,
       ...terms,
+      ...passkey,
     };
   }
 

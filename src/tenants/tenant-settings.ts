@@ -46,6 +46,7 @@ export interface Stipulations {
   verified_email: boolean;
   accepted_terms: boolean;
   second_factor: boolean;
+  passkey: boolean;
   password_changed_after_reset: boolean;
 }
 
@@ -53,6 +54,7 @@ export const DEFAULT_STIPULATIONS: Stipulations = {
   verified_email: false,
   accepted_terms: false,
   second_factor: false,
+  passkey: false,
   password_changed_after_reset: false,
 };
 

@@ -2803,6 +2803,8 @@ export interface components {
             accepted_terms?: boolean;
             /** @description The user must have a second factor (TOTP); enrolment is offered at sign-in. */
             second_factor?: boolean;
+            /** @description The user must have a passkey; registering one is asked at sign-in (needs passkey_enabled). */
+            passkey?: boolean;
             /** @description After an admin set the user’s password, the user must choose a new one. */
             password_changed_after_reset?: boolean;
         };
@@ -3966,11 +3968,15 @@ export interface components {
              * @description next = stipulation: the tenant rule to meet through authn/stipulation
              * @enum {string}
              */
-            stipulation?: "password_changed_after_reset" | "verified_email" | "accepted_terms";
+            stipulation?: "password_changed_after_reset" | "verified_email" | "accepted_terms" | "passkey";
             /** @description stipulation = accepted_terms: the terms to show */
             terms?: {
                 version?: string;
                 url?: string | null;
+            };
+            /** @description stipulation = passkey: {challenge_id, options} to register a passkey with; answer it in `passkey` */
+            passkey_options?: {
+                [key: string]: unknown;
             };
             methods?: string[];
             signup?: boolean;
@@ -4100,6 +4106,13 @@ export interface components {
             confirm_password?: string;
             /** @description verified_email: true mails the verification link again; absent, the address is checked */
             resend_verification?: boolean;
+            /** @description passkey: the challenge_id of passkey_options and the WebAuthn registration response */
+            passkey?: {
+                challenge_id?: string;
+                response?: {
+                    [key: string]: unknown;
+                };
+            };
         };
         ScimErrorDto: {
             /**

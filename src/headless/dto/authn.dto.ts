@@ -115,7 +115,7 @@ export class StepAnswerDto {
   })
   next?: string;
   @ApiPropertyOptional({
-    enum: ['password_changed_after_reset', 'verified_email', 'accepted_terms'],
+    enum: ['password_changed_after_reset', 'verified_email', 'accepted_terms', 'passkey'],
     description: 'next = stipulation: the tenant rule to meet through authn/stipulation',
   })
   stipulation?: string;
@@ -126,6 +126,13 @@ export class StepAnswerDto {
     description: 'stipulation = accepted_terms: the terms to show',
   })
   terms?: { version: string; url: string | null };
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'stipulation = passkey: {challenge_id, options} to register a passkey with; answer it in `passkey`',
+  })
+  passkey_options?: unknown;
   @ApiPropertyOptional({ type: [String] }) methods?: string[];
   @ApiPropertyOptional() signup?: boolean;
   @ApiPropertyOptional() step_token?: string;

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
 import { AuthReqDto } from './authn.dto.js';
 
 /** The input of the stipulation at hand (the answer's `stipulation`); the others are ignored. */
@@ -33,4 +33,18 @@ export class StipulationStepDto extends AuthReqDto {
   @IsOptional()
   @IsBoolean()
   resend_verification?: boolean;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    properties: {
+      challenge_id: { type: 'string' },
+      response: { type: 'object', additionalProperties: true },
+    },
+    required: ['challenge_id', 'response'],
+    description:
+      'passkey: the challenge_id of passkey_options and the WebAuthn registration response',
+  })
+  @IsOptional()
+  @IsObject()
+  passkey?: { challenge_id: string; response: unknown };
 }

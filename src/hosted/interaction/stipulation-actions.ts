@@ -3,6 +3,8 @@ import { AuditService } from '../../audit/audit.service.js';
 import { isDomainError } from '../../common/domain-error.js';
 import { EmailFlowsService } from '../../email-flows/email-flows.service.js';
 import type { UserEntity } from '../../users/user.entity.js';
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
+import { PasskeysService } from '../../passkeys/passkeys.service.js';
 import { UserRows } from '../../users/user-rows.js';
 import { UsersService } from '../../users/users.service.js';
 import type { PageRequest } from '../kit/page-reply.js';
@@ -20,6 +22,8 @@ export interface StipulationInput {
   new_password?: string;
   confirm_password?: string;
   resend_verification?: boolean;
+  /** passkey: the registration ceremony's answer to the options of the step. */
+  passkey?: { challenge_id: string; response: unknown };
 }
 
 export type MeetOutcome =
@@ -49,6 +53,7 @@ export class StipulationActions {
     private readonly rules: StipulationRules,
     private readonly users: UsersService,
     private readonly rows: UserRows,
+    private readonly passkeys: PasskeysService,
     private readonly emailFlows: EmailFlowsService,
     private readonly audit: AuditService,
   ) {}
@@ -126,6 +131,31 @@ export class StipulationActions {
       }
       case 'second_factor':
         return again(400, { error: 'Set up two-step verification first.' });
+      case 'passkey': {
+        const failed = 'The passkey could not be added. Try again.';
+        const p = input.passkey;
+        if (!p || typeof p.response !== 'object' || p.response === null)
+          return again(400, { error: failed });
+        try {
+          await this.passkeys.verifyRegistration(
+            l.tenantId,
+            state.accountId,
+            p.challenge_id,
+            p.response as RegistrationResponseJSON,
+            'Passkey',
+            this.context.actor(http, state),
+          );
+        } catch (err) {
+          if (!isDomainError(err)) throw err;
+          return again(400, { error: failed });
+        }
+        return { kind: 'met' };
+      }
     }
+  }
+
+  /** Registration options for the passkey stipulation (the page's script or the headless step). */
+  passkeyOptions(l: Loaded, state: SignedIn) {
+    return this.passkeys.registrationOptions(l.tenantId, state.accountId);
   }
 }

@@ -3,7 +3,7 @@ import type { UserEntity } from '../../users/user.entity.js';
 import type { PageResult } from '../kit/page-reply.js';
 import { EnrolmentStep } from './enrolment.step.js';
 import { InteractionContext, type Loaded, type SignedIn } from './interaction-context.js';
-import { newPasswordPage, termsPage, verifyEmailPage } from './stipulation-views.js';
+import { newPasswordPage, passkeyPage, termsPage, verifyEmailPage } from './stipulation-views.js';
 import type { Stipulation } from './stipulations.js';
 
 /** Where the stipulation pages post, under the interaction. */
@@ -13,6 +13,8 @@ export function stipulationActions(base: string) {
     password: `${base}/stipulation/password`,
     verifyEmail: `${base}/stipulation/verify-email`,
     resend: `${base}/stipulation/verify-email/resend`,
+    passkey: `${base}/stipulation/passkey`,
+    passkeyOptions: `${base}/stipulation/passkey-options`,
   };
 }
 
@@ -64,6 +66,16 @@ export class StipulationPages {
             action: a.verifyEmail,
             resendAction: a.resend,
             email: user.email,
+          }),
+        };
+      case 'passkey':
+        return {
+          status,
+          scripts: true,
+          html: passkeyPage(l.branding, {
+            ...common,
+            action: a.passkey,
+            optionsAction: a.passkeyOptions,
           }),
         };
       case 'password_changed_after_reset':

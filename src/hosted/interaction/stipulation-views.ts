@@ -3,7 +3,7 @@
  * email verification, a new password after an admin set one. Plain forms, no JavaScript.
  */
 import { alertBlock, esc, layout, safeUrl, type Branding } from '../kit/layout.js';
-import { STEP_STYLE } from '../kit/steps.js';
+import { STEP_STYLE, WEBAUTHN_SCRIPTS } from '../kit/steps.js';
 
 interface StepForm {
   action: string;
@@ -102,5 +102,26 @@ ${hidden(o.fields)}
 <button type="submit">Save and continue</button>
 </form>
 ${cancel(o)}`,
+  );
+}
+
+/** The passkey stipulation: register one (the page script runs the ceremony), no skipping. */
+export function passkeyPage(b: Branding, o: StepForm & { optionsAction: string }): string {
+  return layout(
+    b,
+    'Add a passkey',
+    `${STEP_STYLE}
+<h1>Add a passkey</h1>
+${alertBlock(o.error)}
+<p>${esc(b.displayName)} asks you to add a passkey before you continue: you will sign in with your fingerprint, face or device PIN.</p>
+<form method="post" action="${esc(o.action)}" data-passkey-register data-options="${esc(o.optionsAction)}">
+${hidden(o.fields)}
+<input type="hidden" name="challenge_id" value="">
+<input type="hidden" name="response" value="">
+<p class="alert" role="alert" data-passkey-error hidden></p>
+<button type="button" data-passkey-start hidden>Add a passkey</button>
+</form>
+${cancel(o)}
+${WEBAUTHN_SCRIPTS}`,
   );
 }

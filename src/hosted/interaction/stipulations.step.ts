@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { isDomainError } from '../../common/domain-error.js';
+import { STATUS_OF_KIND } from '../../common/problem.js';
 import type { PageRequest, PageResult } from '../kit/page-reply.js';
 import { SignInCompletion } from './completion.js';
 import { InteractionContext, isPage, type SignedIn } from './interaction-context.js';
@@ -34,5 +36,25 @@ export class StipulationsStep {
     if (outcome.kind === 'again')
       return this.pages.render(l, signedIn, outcome.rule, outcome.user, outcome);
     return this.completion.complete(l, http, signedIn);
+  }
+
+  /** POST stipulation/passkey-options: registration options for the user at hand (JSON). */
+  async passkeyOptions(
+    tenantId: string,
+    uid: string,
+    form: Record<string, string>,
+    http: PageRequest,
+  ): Promise<PageResult> {
+    const step = await this.context.loadStep(tenantId, uid, form, http, ['stipulation']);
+    if (isPage(step)) return { status: step.status, json: { error: 'invalid_request' } };
+    const { l, state } = step;
+    try {
+      return { status: 200, json: await this.actions.passkeyOptions(l, state) };
+    } catch (err) {
+      // The ceremony's script reads JSON: the error answers in JSON too.
+      if (isDomainError(err))
+        return { status: STATUS_OF_KIND[err.kind], json: { error: err.message } };
+      throw err;
+    }
   }
 }

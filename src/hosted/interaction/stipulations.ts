@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { TotpService } from '../../mfa/totp.service.js';
+import { PasskeysService } from '../../passkeys/passkeys.service.js';
 import type { Stipulations } from '../../tenants/tenant-settings.js';
 import type { UserEntity } from '../../users/user.entity.js';
 import { UsersService } from '../../users/users.service.js';
@@ -14,6 +15,7 @@ export const STIPULATION_ORDER: Stipulation[] = [
   'verified_email',
   'accepted_terms',
   'second_factor',
+  'passkey',
 ];
 
 /**
@@ -27,6 +29,7 @@ export class StipulationRules {
   constructor(
     private readonly users: UsersService,
     private readonly totp: TotpService,
+    private readonly passkeys: PasskeysService,
   ) {}
 
   /** The first rule the user does not meet yet, or none. */
@@ -61,6 +64,9 @@ export class StipulationRules {
         return user.terms_accepted_version === settings.terms_version;
       case 'second_factor':
         return this.totp.hasSecondFactor(tenantId, user.user_id);
+      case 'passkey':
+        // Without passkeys on, nobody could meet it: the rule waits until they are.
+        return !settings.passkey_enabled || this.passkeys.hasPasskey(tenantId, user.user_id);
     }
   }
 }

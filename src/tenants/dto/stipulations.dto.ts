@@ -31,6 +31,14 @@ export class StipulationsDto {
   second_factor?: boolean;
 
   @ApiPropertyOptional({
+    description:
+      'The user must have a passkey; registering one is asked at sign-in (needs passkey_enabled).',
+  })
+  @IsOptional()
+  @IsBoolean()
+  passkey?: boolean;
+
+  @ApiPropertyOptional({
     description: 'After an admin set the user’s password, the user must choose a new one.',
   })
   @IsOptional()
