@@ -22,6 +22,7 @@ import { PinPatternLinks1764002000000 } from './1764002000000-pin-pattern-links.
 import { BackchannelLogoutOutbox1764002300000 } from './1764002300000-backchannel-logout-outbox.js';
 import { DeviceLinks1764002400000 } from './1764002400000-device-links.js';
 import { SignInLinks1764002500000 } from './1764002500000-sign-in-links.js';
+import { Stipulations1764002600000 } from './1764002600000-stipulations.js';
 
 /** Every migration, in order. Explicit imports: ESM builds have no glob loading. */
 export const migrations = [
@@ -49,4 +50,5 @@ export const migrations = [
   BackchannelLogoutOutbox1764002300000,
   DeviceLinks1764002400000,
   SignInLinks1764002500000,
+  Stipulations1764002600000,
 ];

@@ -46,6 +46,15 @@ const FULL_SETTINGS = {
     acr_methods: [{ acr: 'possessionorinherence', methods: ['passkey'] }],
   },
   auth_host: 'auth.example.com:8443',
+  stipulations: {
+    verified_email: true,
+    accepted_terms: true,
+    second_factor: true,
+    passkey: true,
+    password_changed_after_reset: true,
+  },
+  terms_version: '2026-12',
+  terms_url: 'https://example.com/terms',
 };
 
 describe('tenants', () => {

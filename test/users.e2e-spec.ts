@@ -35,6 +35,9 @@ describe('users', () => {
       tenant_id: tenantId,
       is_disabled: false,
       has_password: true,
+      password_change_required: false,
+      terms_accepted_version: null,
+      terms_accepted_at: null,
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });

@@ -146,6 +146,18 @@ export class EmailFlowsService {
     );
   }
 
+  /**
+   * A verification mail a public page asks for (sign-up, the verify-email stipulation): counted
+   * per requesting IP (429 past it) and per address (past it, nothing is sent, silently).
+   */
+  async sendVerificationLimited(tenantId: string, userId: string, ip: string | null) {
+    this.mail.assertEnabled();
+    await this.limits.takeIp(tenantId, ip);
+    const user = await this.users.getEntity(tenantId, userId);
+    if (!user?.email || !(await this.limits.takeAddress(tenantId, 'verify', user.email))) return;
+    await this.sendVerification(tenantId, userId);
+  }
+
   async verify(tenantId: string, token: string, ctx?: AuditContext): Promise<void> {
     await this.assertTenant(tenantId);
     await this.ipGuard(tenantId, ctx);

@@ -67,7 +67,7 @@ export class MailLimits {
   /** False once the address had its share of mail for this purpose: send nothing. */
   takeAddress(
     tenantId: string,
-    purpose: 'login' | 'reset' | 'pin_pattern',
+    purpose: 'login' | 'reset' | 'pin_pattern' | 'verify',
     email: string,
   ): Promise<boolean> {
     const key = this.tokens.hash(tenantId, `mail-limit:${email.trim().toLowerCase()}`);

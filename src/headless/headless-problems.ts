@@ -25,6 +25,8 @@ export const AUTHN_PROBLEMS = {
   'authn-signup-rejected': 400,
   /** The username or email address is already registered. */
   'authn-signup-conflict': 409,
+  /** A tenant stipulation is still unmet (terms not accepted, address not verified, ...). */
+  'authn-stipulation-unmet': 400,
   /** Too many requests from this network (mailed codes). */
   'authn-rate-limited': 429,
 } as const;

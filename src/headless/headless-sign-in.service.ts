@@ -21,13 +21,24 @@ import { SignInRules, type AttemptOutcome } from '../hosted/interaction/sign-in-
 import { SignupStep } from '../hosted/interaction/signup.step.js';
 import { PinPatternEnrolmentStep } from '../hosted/interaction/pin-pattern-enrolment.step.js';
 import { authnProblem } from './headless-problems.js';
+import {
+  StipulationActions,
+  type StipulationInput,
+} from '../hosted/interaction/stipulation-actions.js';
+import { StipulationRules, type Stipulation } from '../hosted/interaction/stipulations.js';
 
 /** What every step answers: the next step, or where the browser goes to finish. */
 export interface StepAnswer {
   auth_req_id: string;
   status: 'continue' | 'complete';
   /** authenticate (any first factor), email_code, second_factor, enrol. */
-  next?: 'authenticate' | 'email_code' | 'second_factor' | 'enrol';
+  next?: 'authenticate' | 'email_code' | 'second_factor' | 'enrol' | 'stipulation';
+  /** The tenant's rule the user meets next (next = stipulation), through authn/stipulation. */
+  stipulation?: Stipulation;
+  /** The terms to accept (stipulation = accepted_terms). */
+  terms?: { version: string; url: string | null };
+  /** Registration options to answer (stipulation = passkey), with their challenge_id. */
+  passkey_options?: unknown;
   /** First-factor methods the tenant offers (next = authenticate). */
   methods?: string[];
   /** Whether this request may create an account (next = authenticate). */
@@ -71,6 +82,8 @@ export class HeadlessSignIn {
     private readonly loginCodes: LoginCodeService,
     private readonly totp: TotpService,
     private readonly pinPattern: PinPatternEnrolmentStep,
+    private readonly stipulations: StipulationRules,
+    private readonly stipulationActions: StipulationActions,
   ) {}
 
   /**
@@ -324,25 +337,90 @@ export class HeadlessSignIn {
     return this.progress(l, caller, outcome.state);
   }
 
+  private async enrolStep(l: Loaded, state: SignedIn): Promise<StepAnswer> {
+    const e = await this.totp.enrol(l.tenantId, state.accountId);
+    const enrolment = { secret: e.secret, uri: e.otpauth_uri };
+    return {
+      ...this.continueWith(l, 'enrol', { ...state, stage: 'enrol', enrolment }),
+      totp: { secret: e.secret, otpauth_uri: e.otpauth_uri },
+    };
+  }
+
   /** What SignInRules.nextStage says follows a first factor, as a JSON answer. */
   private async progress(l: Loaded, caller: Caller, state: SignedIn): Promise<StepAnswer> {
     switch (await this.rules.nextStage(l, state)) {
       case 'totp':
         return this.continueWith(l, 'second_factor', { ...state, stage: 'totp' });
-      case 'enrol': {
-        const e = await this.totp.enrol(l.tenantId, state.accountId);
-        const enrolment = { secret: e.secret, uri: e.otpauth_uri };
-        return {
-          ...this.continueWith(l, 'enrol', { ...state, stage: 'enrol', enrolment }),
-          totp: { secret: e.secret, otpauth_uri: e.otpauth_uri },
-        };
-      }
+      case 'enrol':
+        return this.enrolStep(l, state);
       case 'complete':
         return this.complete(l, caller, state);
     }
   }
 
+  /**
+   * The step of an unmet stipulation (next = stipulation): accept the terms, a new password,
+   * or resend the verification mail; then the sign-in completes or the next rule is answered.
+   */
+  async stipulation(
+    tenantId: string,
+    body: { auth_req_id: string; step_token: string } & StipulationInput,
+    caller: Caller,
+  ): Promise<StepAnswer> {
+    const l = await this.load(tenantId, body.auth_req_id, caller);
+    const state = this.open(l, body.step_token, 'stipulation');
+    const signedIn = { accountId: state.accountId, amr: state.amr, method: state.method };
+    // The rule the input is for: the one its fields belong to (none: the address is checked).
+    const rule: Stipulation =
+      body.accept_terms !== undefined
+        ? 'accepted_terms'
+        : body.new_password !== undefined
+          ? 'password_changed_after_reset'
+          : body.passkey !== undefined
+            ? 'passkey'
+            : 'verified_email';
+    const outcome = await this.stipulationActions.meet(l, caller, signedIn, { ...body, rule });
+    if (outcome.kind === 'again') {
+      if (outcome.status === 429) throw authnProblem('authn-rate-limited', outcome.error!);
+      if (outcome.status >= 400)
+        throw authnProblem('authn-stipulation-unmet', outcome.error ?? 'Not met yet');
+      return this.stipulationStep(l, signedIn, outcome.rule);
+    }
+    return this.complete(l, caller, signedIn);
+  }
+
+  private async stipulationStep(
+    l: Loaded,
+    state: SignedIn,
+    rule: Stipulation,
+  ): Promise<StepAnswer> {
+    const terms =
+      rule === 'accepted_terms'
+        ? {
+            terms: {
+              version: l.settings.terms_version,
+              url: l.settings.terms_url ?? l.clientDisplay?.tosUri ?? null,
+            },
+          }
+        : {};
+    const passkey =
+      rule === 'passkey'
+        ? { passkey_options: await this.stipulationActions.passkeyOptions(l, state) }
+        : {};
+    return {
+      ...this.continueWith(l, 'stipulation', { ...state, stage: 'stipulation' }),
+      stipulation: rule,
+      ...terms,
+      ...passkey,
+    };
+  }
+
   private async complete(l: Loaded, caller: Caller, state: SignedIn): Promise<StepAnswer> {
+    // The tenant's stipulations, as the pages have them (SignInCompletion): a second factor is
+    // the usual enrolment step, the other rules the stipulation step.
+    const unmet = await this.stipulations.unmet(l.tenantId, l.settings, state.accountId);
+    if (unmet?.rule === 'second_factor') return this.enrolStep(l, state);
+    if (unmet) return this.stipulationStep(l, state, unmet.rule);
     const offer = await this.pinPattern.offered(l, state);
     const result = await this.completion.record(l, caller, state);
     const finishUrl = await this.context.finishById(l, result);

@@ -2,7 +2,6 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { auditContextOf } from '../audit/audit.service.js';
 import { Public } from '../auth/auth.decorators.js';
 import { ClientsService } from '../clients/clients.service.js';
 import { LoginMethods } from '../hosted/interaction/login-methods.js';
@@ -26,22 +25,10 @@ import {
   StepAnswerDto,
   StepCodeDto,
 } from './dto/authn.dto.js';
-import { HeadlessSignIn, type Caller } from './headless-sign-in.service.js';
+import { HeadlessSignIn } from './headless-sign-in.service.js';
 import { HeadlessStart } from './headless-start.js';
 import { ApiProblems } from '../common/api-docs.js';
-
-function caller(req: FastifyRequest, reply: FastifyReply): Caller {
-  const origin = req.headers.origin;
-  void reply.header('cache-control', 'no-store');
-  return {
-    req: req.raw,
-    res: reply.raw,
-    ...auditContextOf(req),
-    origin: typeof origin === 'string' ? origin : undefined,
-  };
-}
-
-const STEP = { type: StepAnswerDto, description: 'the next step, or finish_url' };
+import { caller, STEP } from './headless-caller.js';
 
 /**
  * Headless sign-in for custom UIs (JSON), bound to a pending authorisation. Public: the

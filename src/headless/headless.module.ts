@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { BlockerModule } from '../blocker/blocker.module.js';
 import { ClientsModule } from '../clients/clients.module.js';
 import { SigningKeysModule } from '../signing-keys/signing-keys.module.js';
 import { EmailFlowsModule } from '../email-flows/email-flows.module.js';
@@ -14,6 +15,8 @@ import { HeadlessSessionController } from './headless-session.controller.js';
 import { HeadlessSessions } from './headless-session.js';
 import { HeadlessSignIn } from './headless-sign-in.service.js';
 import { HeadlessStart } from './headless-start.js';
+import { HeadlessStipulationController } from './headless-stipulation.controller.js';
+import { UsernameAvailabilityController } from './username-availability.controller.js';
 
 /**
  * The headless (JSON) sign-in under `/<tenant>/authn` for custom UIs: a front end of the same
@@ -30,8 +33,15 @@ import { HeadlessStart } from './headless-start.js';
     MfaModule,
     SessionsModule,
     UsersModule,
+    BlockerModule,
   ],
-  controllers: [HeadlessController, HeadlessInfoController, HeadlessSessionController],
+  controllers: [
+    HeadlessController,
+    HeadlessInfoController,
+    HeadlessSessionController,
+    UsernameAvailabilityController,
+    HeadlessStipulationController,
+  ],
   providers: [HeadlessSignIn, HeadlessStart, HeadlessSessions, UserTokens],
 })
 export class HeadlessModule {}

@@ -38,6 +38,26 @@ export const DEFAULT_EAM_ACR_METHODS = [
   { acr: 'possessionorinherence', methods: ['totp', 'passkey'] },
 ];
 
+/**
+ * Rules a user must meet before a sign-in completes (src/hosted/interaction/stipulations.ts):
+ * each one on routes an unmet user through its page (or headless step) first.
+ */
+export interface Stipulations {
+  verified_email: boolean;
+  accepted_terms: boolean;
+  second_factor: boolean;
+  passkey: boolean;
+  password_changed_after_reset: boolean;
+}
+
+export const DEFAULT_STIPULATIONS: Stipulations = {
+  verified_email: false,
+  accepted_terms: false,
+  second_factor: false,
+  passkey: false,
+  password_changed_after_reset: false,
+};
+
 export type LoginFactor = 'PIN' | 'PATTERN';
 export const LOGIN_FACTORS: LoginFactor[] = ['PIN', 'PATTERN'];
 
@@ -56,6 +76,7 @@ export interface TenantSettings {
   block_config: { ip: BlockLimits; user: BlockLimits };
   login_order: LoginFactor[];
   passkey_enabled: boolean;
+  /** False: one identifier, the email address is the username (sign-up and sign-in ask for it alone). */
   has_username_and_email: boolean;
   liveness_config: Record<string, unknown>;
   password_enabled: boolean;
@@ -76,6 +97,12 @@ export interface TenantSettings {
    * (src/forward-auth/auth-host.ts, decision 0020). Null: every host serves everything.
    */
   auth_host: string | null;
+  /** Absent in settings stored before it existed: DEFAULT_STIPULATIONS. */
+  stipulations: Stipulations;
+  /** The current terms version; a user who accepted another one accepts again. */
+  terms_version: string;
+  /** The terms' page, when the client has no `op_user_agreement_url` of its own. */
+  terms_url: string | null;
 }
 
 export const DEFAULT_SETTINGS: TenantSettings = {
@@ -94,7 +121,7 @@ export const DEFAULT_SETTINGS: TenantSettings = {
   },
   login_order: [],
   passkey_enabled: true,
-  has_username_and_email: false,
+  has_username_and_email: true,
   liveness_config: {},
   password_enabled: true,
   magic_link_enabled: false,
@@ -123,6 +150,9 @@ export const DEFAULT_SETTINGS: TenantSettings = {
     acr_methods: DEFAULT_EAM_ACR_METHODS,
   },
   auth_host: null,
+  stipulations: DEFAULT_STIPULATIONS,
+  terms_version: '1',
+  terms_url: null,
 };
 
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as Array<keyof TenantSettings>;
@@ -146,6 +176,8 @@ export function mergeSettings(
       };
     } else if (key === 'dynamic_registration') {
       next.dynamic_registration = { ...base.dynamic_registration, ...patch.dynamic_registration };
+    } else if (key === 'stipulations') {
+      next.stipulations = { ...DEFAULT_STIPULATIONS, ...base.stipulations, ...patch.stipulations };
     } else if (key === 'entra_eam') {
       next.entra_eam = { ...base.entra_eam, ...patch.entra_eam };
     } else {

@@ -43,6 +43,9 @@ export function toUserDto(u: UserEntity): UserDto {
     family_name: u.family_name,
     picture: u.picture,
     has_password: u.password_hash !== null,
+    password_change_required: u.password_change_required ?? false,
+    terms_accepted_version: u.terms_accepted_version ?? null,
+    terms_accepted_at: u.terms_accepted_at?.toISOString() ?? null,
     created_at: u.created_at.toISOString(),
     updated_at: u.updated_at.toISOString(),
   };

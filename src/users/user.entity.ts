@@ -89,6 +89,17 @@ export class UserEntity {
   @Column({ type: 'timestamptz', nullable: true })
   password_changed_at: Date | null;
 
+  /** The terms version the user last accepted (stipulation accepted_terms), and when. */
+  @Column({ type: 'text', nullable: true })
+  terms_accepted_version: string | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  terms_accepted_at: Date | null;
+
+  /** An admin set the password: the user chooses a new one (stipulation password_changed_after_reset). */
+  @Column({ type: 'boolean', default: false })
+  password_change_required: boolean;
+
   @Column({ type: 'timestamptz', default: () => 'now()' })
   created_at: Date;
 

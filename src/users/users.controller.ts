@@ -202,14 +202,15 @@ export class UsersController {
   @HttpCode(204)
   @Authenticated({ scope: 'users:write' })
   @ApiNoContentResponse({
-    description: 'password set (tenant policy: minimum length, at most 72 bytes)',
+    description:
+      'password set (tenant policy: minimum length, at most 72 bytes); where the tenant stipulates it, the user chooses a new one at the next sign-in',
   })
   async setPassword(
     @Param('tenant_id') tenantId: string,
     @Param('user_id') userId: string,
     @Body() dto: SetPasswordDto,
   ) {
-    await this.users.setPassword(tenantId, userId, dto.password);
+    await this.users.setPassword(tenantId, userId, dto.password, true);
   }
 
   @Post(':user_id/disable')

@@ -256,14 +256,16 @@ export class UsersService {
     await this.events.emit({ type: 'deleted', tenantId, userId });
   }
 
-  async setPassword(tenantId: string, userId: string, password: string): Promise<void> {
+  /** `byAdmin`: the user must choose a new one where the tenant stipulates it (others clear it). */
+  async setPassword(tenantId: string, userId: string, password: string, byAdmin = false) {
     await this.load(tenantId, userId);
     const password_hash = await this.hashPassword(tenantId, password, 'interactive');
     const now = new Date();
+    const password_change_required = byAdmin;
     await this.users.update(
       tenantId,
       { user_id: userId },
-      { password_hash, password_changed_at: now, updated_at: now },
+      { password_hash, password_changed_at: now, password_change_required, updated_at: now },
     );
     await this.events.emit({ type: 'password_changed', tenantId, userId });
   }

@@ -1315,6 +1315,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenants/{tenant_id}/signup/username-availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check whether a username is free for sign-up
+         * @description Public, for tenants with sign-up open (`register_enable`); counted per IP by the brute-force blocker (429 with Retry-After past its limit).
+         */
+        get: operations["UsernameAvailabilityController_check"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/stipulation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Meet a tenant stipulation (terms, new password, verified address), then go on */
+        post: operations["HeadlessStipulationController_stipulation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/{tenant_id}/scim/v2/ServiceProviderConfig": {
         parameters: {
             query?: never;
@@ -2843,6 +2880,18 @@ export interface components {
              */
             acr_methods: components["schemas"]["EamAcrMethodsDto"][];
         };
+        StipulationsDto: {
+            /** @description The user’s email address must be verified (a verification mail is sent from the page). */
+            verified_email?: boolean;
+            /** @description The user must have accepted the current terms (`terms_version`); a new version asks again. */
+            accepted_terms?: boolean;
+            /** @description The user must have a second factor (TOTP); enrolment is offered at sign-in. */
+            second_factor?: boolean;
+            /** @description The user must have a passkey; registering one is asked at sign-in (needs passkey_enabled). */
+            passkey?: boolean;
+            /** @description After an admin set the user’s password, the user must choose a new one. */
+            password_changed_after_reset?: boolean;
+        };
         CreateTenantDto: {
             register_enable?: boolean;
             /** @description require a second factor */
@@ -2860,6 +2909,7 @@ export interface components {
             block_config?: components["schemas"]["BlockConfigDto"];
             login_order?: ("PIN" | "PATTERN")[];
             passkey_enabled?: boolean;
+            /** @description False: one identifier, the email address is the username; sign-up and sign-in ask for it alone. New tenants: true. */
             has_username_and_email?: boolean;
             /** @description liveness provider settings, up to 4 KB of JSON */
             liveness_config?: {
@@ -2889,6 +2939,14 @@ export interface components {
              * @example auth.example.com
              */
             auth_host?: string | null;
+            stipulations?: components["schemas"]["StipulationsDto"];
+            /**
+             * @description The current terms version: users who accepted another one accept again (stipulation accepted_terms).
+             * @example 2026-12
+             */
+            terms_version?: string;
+            /** @description The terms page shown for acceptance when the client has no op_user_agreement_url of its own. */
+            terms_url?: string | null;
             display_name: string;
             /** @example acme */
             tenant_id: string;
@@ -2910,6 +2968,7 @@ export interface components {
             block_config?: components["schemas"]["BlockConfigDto"];
             login_order?: ("PIN" | "PATTERN")[];
             passkey_enabled?: boolean;
+            /** @description False: one identifier, the email address is the username; sign-up and sign-in ask for it alone. New tenants: true. */
             has_username_and_email?: boolean;
             /** @description liveness provider settings, up to 4 KB of JSON */
             liveness_config?: {
@@ -2939,6 +2998,14 @@ export interface components {
              * @example auth.example.com
              */
             auth_host?: string | null;
+            stipulations?: components["schemas"]["StipulationsDto"];
+            /**
+             * @description The current terms version: users who accepted another one accept again (stipulation accepted_terms).
+             * @example 2026-12
+             */
+            terms_version?: string;
+            /** @description The terms page shown for acceptance when the client has no op_user_agreement_url of its own. */
+            terms_url?: string | null;
             tenant_id: string;
             display_name: string;
             created_at: string;
@@ -2966,6 +3033,7 @@ export interface components {
             block_config?: components["schemas"]["BlockConfigDto"];
             login_order?: ("PIN" | "PATTERN")[];
             passkey_enabled?: boolean;
+            /** @description False: one identifier, the email address is the username; sign-up and sign-in ask for it alone. New tenants: true. */
             has_username_and_email?: boolean;
             /** @description liveness provider settings, up to 4 KB of JSON */
             liveness_config?: {
@@ -2995,6 +3063,14 @@ export interface components {
              * @example auth.example.com
              */
             auth_host?: string | null;
+            stipulations?: components["schemas"]["StipulationsDto"];
+            /**
+             * @description The current terms version: users who accepted another one accept again (stipulation accepted_terms).
+             * @example 2026-12
+             */
+            terms_version?: string;
+            /** @description The terms page shown for acceptance when the client has no op_user_agreement_url of its own. */
+            terms_url?: string | null;
             display_name: string;
             /** @description ignored when equal to the path id; a different value is refused */
             tenant_id?: string;
@@ -3026,6 +3102,7 @@ export interface components {
             block_config?: components["schemas"]["BlockConfigDto"];
             login_order?: ("PIN" | "PATTERN")[];
             passkey_enabled?: boolean;
+            /** @description False: one identifier, the email address is the username; sign-up and sign-in ask for it alone. New tenants: true. */
             has_username_and_email?: boolean;
             /** @description liveness provider settings, up to 4 KB of JSON */
             liveness_config?: {
@@ -3055,6 +3132,14 @@ export interface components {
              * @example auth.example.com
              */
             auth_host?: string | null;
+            stipulations?: components["schemas"]["StipulationsDto"];
+            /**
+             * @description The current terms version: users who accepted another one accept again (stipulation accepted_terms).
+             * @example 2026-12
+             */
+            terms_version?: string;
+            /** @description The terms page shown for acceptance when the client has no op_user_agreement_url of its own. */
+            terms_url?: string | null;
             display_name?: string;
             /** @description ignored when equal to the path id; a different value is refused */
             tenant_id?: string;
@@ -3186,6 +3271,12 @@ export interface components {
             family_name: string | null;
             picture: string | null;
             has_password: boolean;
+            /** @description An admin set the password; the user must choose a new one. */
+            password_change_required: boolean;
+            /** @description The terms version last accepted. */
+            terms_accepted_version: string | null;
+            /** Format: date-time */
+            terms_accepted_at: string | null;
             created_at: string;
             updated_at: string;
         };
@@ -3256,6 +3347,15 @@ export interface components {
             readonly updated_at?: string;
             /** @description read-only, ignored */
             readonly has_password?: boolean;
+            /** @description read-only, ignored */
+            readonly password_change_required?: boolean;
+            /** @description read-only, ignored */
+            readonly terms_accepted_version?: string;
+            /**
+             * Format: date-time
+             * @description read-only, ignored
+             */
+            readonly terms_accepted_at?: string;
         };
         UpdateUserDto: {
             /** Format: email */
@@ -3292,6 +3392,15 @@ export interface components {
             readonly updated_at?: string;
             /** @description read-only, ignored */
             readonly has_password?: boolean;
+            /** @description read-only, ignored */
+            readonly password_change_required?: boolean;
+            /** @description read-only, ignored */
+            readonly terms_accepted_version?: string;
+            /**
+             * Format: date-time
+             * @description read-only, ignored
+             */
+            readonly terms_accepted_at?: string;
         };
         SetPasswordDto: {
             password: string;
@@ -3946,7 +4055,21 @@ export interface components {
             /** @enum {string} */
             status: "continue" | "complete";
             /** @enum {string} */
-            next?: "authenticate" | "email_code" | "second_factor" | "enrol";
+            next?: "authenticate" | "email_code" | "second_factor" | "enrol" | "stipulation";
+            /**
+             * @description next = stipulation: the tenant rule to meet through authn/stipulation
+             * @enum {string}
+             */
+            stipulation?: "password_changed_after_reset" | "verified_email" | "accepted_terms" | "passkey";
+            /** @description stipulation = accepted_terms: the terms to show */
+            terms?: {
+                version?: string;
+                url?: string | null;
+            };
+            /** @description stipulation = passkey: {challenge_id, options} to register a passkey with; answer it in `passkey` */
+            passkey_options?: {
+                [key: string]: unknown;
+            };
             methods?: string[];
             signup?: boolean;
             step_token?: string;
@@ -4056,6 +4179,32 @@ export interface components {
         SignedClientTenantDto: {
             /** @description JWT (RS256, tenant key) with iss, iat, exp, client, tenant */
             data: string;
+        };
+        UsernameAvailabilityDto: {
+            username: string;
+            /** @description false: sign-up with this name would be refused as taken */
+            available: boolean;
+        };
+        StipulationStepDto: {
+            /** @description the interaction id from authn/start or from /authorize */
+            auth_req_id: string;
+            /** @description the step_token of the previous answer */
+            step_token: string;
+            /** @description accepted_terms: true accepts the current version */
+            accept_terms?: boolean;
+            /** @description password_changed_after_reset: the new password */
+            new_password?: string;
+            /** @description password_changed_after_reset: the new password again */
+            confirm_password?: string;
+            /** @description verified_email: true mails the verification link again; absent, the address is checked */
+            resend_verification?: boolean;
+            /** @description passkey: the challenge_id of passkey_options and the WebAuthn registration response */
+            passkey?: {
+                challenge_id?: string;
+                response?: {
+                    [key: string]: unknown;
+                };
+            };
         };
         ScimErrorDto: {
             /**
@@ -7700,7 +7849,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description password set (tenant policy: minimum length, at most 72 bytes) */
+            /** @description password set (tenant policy: minimum length, at most 72 bytes); where the tenant stipulates it, the user chooses a new one at the next sign-in */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -11107,6 +11256,128 @@ export interface operations {
             };
             /** @description unknown tenant or object (another tenant’s objects are unknown too) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    UsernameAvailabilityController_check: {
+        parameters: {
+            query: {
+                /** @description The username a sign-up form is about to use (the email address where the tenant has one identifier) */
+                username: string;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsernameAvailabilityDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessStipulationController_stipulation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StipulationStepDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

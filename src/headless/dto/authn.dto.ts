@@ -110,8 +110,29 @@ export class SignupDto extends AuthReqDto {
 export class StepAnswerDto {
   @ApiProperty() auth_req_id!: string;
   @ApiProperty({ enum: ['continue', 'complete'] }) status!: string;
-  @ApiPropertyOptional({ enum: ['authenticate', 'email_code', 'second_factor', 'enrol'] })
+  @ApiPropertyOptional({
+    enum: ['authenticate', 'email_code', 'second_factor', 'enrol', 'stipulation'],
+  })
   next?: string;
+  @ApiPropertyOptional({
+    enum: ['password_changed_after_reset', 'verified_email', 'accepted_terms', 'passkey'],
+    description: 'next = stipulation: the tenant rule to meet through authn/stipulation',
+  })
+  stipulation?: string;
+  @ApiPropertyOptional({
+    type: 'object',
+    properties: { version: { type: 'string' }, url: { type: 'string', nullable: true } },
+    required: ['version', 'url'],
+    description: 'stipulation = accepted_terms: the terms to show',
+  })
+  terms?: { version: string; url: string | null };
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'stipulation = passkey: {challenge_id, options} to register a passkey with; answer it in `passkey`',
+  })
+  passkey_options?: unknown;
   @ApiPropertyOptional({ type: [String] }) methods?: string[];
   @ApiPropertyOptional() signup?: boolean;
   @ApiPropertyOptional() step_token?: string;

@@ -6,6 +6,8 @@ import { authContext } from '../../oidc/auth-context.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
 import type { PageRequest, PageResult } from '../kit/page-reply.js';
 import { InteractionContext, type Loaded, type SignedIn } from './interaction-context.js';
+import { StipulationRules } from './stipulations.js';
+import { StipulationPages } from './stipulation-pages.js';
 
 /** The end of every sign-in, whichever steps led there. */
 @Injectable()
@@ -15,10 +17,17 @@ export class SignInCompletion {
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
     private readonly sessions: SessionsService,
+    private readonly stipulations: StipulationRules,
+    private readonly stipulationPages: StipulationPages,
   ) {}
 
-  /** Every step passed: audit, metrics, the session's sign-in record, back to the provider. */
+  /**
+   * Every step passed: the tenant's stipulations first (an unmet one shows its page, whose post
+   * comes back here), then audit, metrics, the session's sign-in record, back to the provider.
+   */
   async complete(l: Loaded, http: PageRequest, state: SignedIn): Promise<PageResult> {
+    const unmet = await this.stipulations.unmet(l.tenantId, l.settings, state.accountId);
+    if (unmet) return this.stipulationPages.render(l, state, unmet.rule, unmet.user);
     return this.context.finish(l, http, await this.record(l, http, state), false);
   }
 

@@ -36,6 +36,11 @@ import { SignInProgress } from './progress.js';
 import { SecondFactorStep } from './second-factor.step.js';
 import { SignInRules } from './sign-in-rules.js';
 import { SignupStep } from './signup.step.js';
+import { StipulationsController } from './stipulations.controller.js';
+import { StipulationRules } from './stipulations.js';
+import { StipulationActions } from './stipulation-actions.js';
+import { StipulationPages } from './stipulation-pages.js';
+import { StipulationsStep } from './stipulations.step.js';
 
 /**
  * Hosted sign-in pages: the interaction context, one step per stage (first factor, email code,
@@ -62,6 +67,7 @@ import { SignupStep } from './signup.step.js';
     PinPatternAssetsController,
     MagicLinkController,
     SignInTokenController,
+    StipulationsController,
   ],
   providers: [
     InteractionContext,
@@ -84,6 +90,10 @@ import { SignupStep } from './signup.step.js';
     MagicLinkStep,
     SignInTokenLoginMethod,
     SignInTokenStep,
+    StipulationRules,
+    StipulationPages,
+    StipulationActions,
+    StipulationsStep,
   ],
   // The headless API (src/headless) runs the same rules and steps as the pages.
   exports: [
@@ -93,6 +103,8 @@ import { SignupStep } from './signup.step.js';
     SignInCompletion,
     SignupStep,
     PinPatternEnrolmentStep,
+    StipulationRules,
+    StipulationActions,
   ],
 })
 export class LoginModule implements OnModuleInit {

@@ -26,8 +26,8 @@ export class PasswordLoginMethod implements LoginMethod {
 <form method="post" action="${esc(v.action)}">
 <input type="hidden" name="csrf" value="${esc(v.csrf)}">
 <input type="hidden" name="method" value="password">
-<label for="login">Username or email</label>
-<input id="login" type="text" name="login" value="${esc(v.loginHint ?? '')}" autocomplete="${v.settings.passkey_enabled ? 'username webauthn' : 'username'}" autocapitalize="none" spellcheck="false" required${v.loginHint ? '' : ' autofocus'}>
+<label for="login">${v.settings.has_username_and_email ? 'Username or email' : 'Email'}</label>
+<input id="login" type="${v.settings.has_username_and_email ? 'text' : 'email'}" name="login" value="${esc(v.loginHint ?? '')}" autocomplete="${v.settings.passkey_enabled ? 'username webauthn' : 'username'}" autocapitalize="none" spellcheck="false" required${v.loginHint ? '' : ' autofocus'}>
 <label for="password">Password</label>
 <input id="password" type="password" name="password" autocomplete="current-password" required${v.loginHint ? ' autofocus' : ''}>
 <button type="submit">Sign in</button>

@@ -16,6 +16,8 @@ export type PendingStage =
   | 'signup'
   /** A sign-in code was mailed (when the address exists); the code is next. */
   | 'email_code'
+  /** Every check passed but a tenant stipulation (StipulationRules) is unmet. */
+  | 'stipulation'
   /** Every check passed; the next post finishes the sign-in. */
   | 'done';
 

@@ -7,6 +7,7 @@ import { AuditService } from '../../audit/audit.service.js';
 import { isDomainError } from '../../common/domain-error.js';
 import { STATUS_OF_KIND } from '../../common/problem.js';
 import { problemFromDatabaseError } from '../../common/problem.filter.js';
+import { EmailFlowsService } from '../../email-flows/email-flows.service.js';
 import { PasskeysService } from '../../passkeys/passkeys.service.js';
 import { CreateUserDto } from '../../users/dto/user.dto.js';
 import { UsersService } from '../../users/users.service.js';
@@ -35,6 +36,7 @@ export class SignupStep {
     private readonly users: UsersService,
     private readonly passkeys: PasskeysService,
     private readonly audit: AuditService,
+    private readonly emailFlows: EmailFlowsService,
   ) {}
 
   /** GET signup. */
@@ -70,7 +72,10 @@ export class SignupStep {
    */
   async createAccount(l: Loaded, http: PageRequest, form: Record<string, string>) {
     const min = l.settings.password_min_length;
-    const values = { username: str(form.username).trim(), email: str(form.email).trim() };
+    const email = str(form.email).trim();
+    // One identifier (has_username_and_email off): the email address is the username.
+    const username = l.settings.has_username_and_email ? str(form.username).trim() : email;
+    const values = { username, email };
     const reject = (message: string, status: 400 | 409, fields: string[] = []) => ({
       kind: 'rejected' as const,
       message,
@@ -86,7 +91,11 @@ export class SignupStep {
     });
     const problems = await validate(dto, { whitelist: true, forbidUnknownValues: true });
     if (!values.username || !values.email || (!passwordless && !dto.password) || problems.length) {
-      const fields = problems.map((p) => p.property).filter((f) => f !== 'password');
+      // One identifier: the username is the address, so its problems are the address's.
+      const named = problems.map((p) =>
+        !l.settings.has_username_and_email && p.property === 'username' ? 'email' : p.property,
+      );
+      const fields = [...new Set(named)].filter((f) => f !== 'password');
       const message = fields.length
         ? `Check the ${fields.join(' and ')}.`
         : passwordless
@@ -118,11 +127,24 @@ export class SignupStep {
       actorId: userId,
       subjectId: userId,
     });
+    await this.sendVerification(l.tenantId, userId, http.ip);
     // Passkey-only: no amr until the passkey is registered (continue refuses an empty one).
     const state = passwordless
       ? { stage: 'signup' as const, accountId: userId, amr: [] as string[], method: 'passkey' }
       : { stage: 'signup' as const, accountId: userId, amr: ['pwd'], method: 'password' };
     return { kind: 'created' as const, state };
+  }
+
+  /**
+   * The new address gets its verification mail at once. A mail that cannot go (no SMTP, a
+   * limit) does not undo the account: the verify-email stipulation's page can send it again.
+   */
+  private async sendVerification(tenantId: string, userId: string, ip: string | null) {
+    try {
+      await this.emailFlows.sendVerificationLimited(tenantId, userId, ip);
+    } catch (err) {
+      if (!isDomainError(err)) throw err;
+    }
   }
 
   /** POST signup/passkey-options: registration options for the account just created (JSON). */
@@ -232,6 +254,7 @@ export class SignupStep {
         values,
         minLength: l.settings.password_min_length,
         passwordless: this.passkeyOnly(l),
+        usernameAndEmail: l.settings.has_username_and_email,
       }),
     };
   }

@@ -102,8 +102,15 @@ export function signupPage(
     minLength: number;
     /** Passkey-only tenant: no password field; a passkey is registered next. */
     passwordless?: boolean;
+    /** The tenant's has_username_and_email: false asks for the email alone (it is the username). */
+    usernameAndEmail: boolean;
   },
 ): string {
+  const username = o.usernameAndEmail
+    ? `<label for="username">Username</label>
+<input id="username" type="text" name="username" value="${esc(o.values?.username ?? '')}" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus>
+`
+    : '';
   return layout(
     b,
     'Create an account',
@@ -112,10 +119,8 @@ export function signupPage(
 ${alertBlock(o.error)}
 <form method="post" action="${esc(o.action)}">
 ${hidden(o.fields)}
-<label for="username">Username</label>
-<input id="username" type="text" name="username" value="${esc(o.values?.username ?? '')}" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus>
-<label for="email">Email</label>
-<input id="email" type="email" name="email" value="${esc(o.values?.email ?? '')}" autocomplete="email" required>
+${username}<label for="email">Email</label>
+<input id="email" type="email" name="email" value="${esc(o.values?.email ?? '')}" autocomplete="${o.usernameAndEmail ? 'email' : 'username'}" required${o.usernameAndEmail ? '' : ' autofocus'}>
 ${
   o.passwordless
     ? '<p class="note">Next, you add a passkey: your fingerprint, face or device PIN signs you in, no password.</p>'

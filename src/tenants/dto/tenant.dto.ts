@@ -22,6 +22,7 @@ import {
 } from 'class-validator';
 import { DynamicRegistrationDto } from './dynamic-registration.dto.js';
 import { EntraEamDto } from './entra-eam.dto.js';
+import { StipulationsDto } from './stipulations.dto.js';
 import { TENANT_ID_PATTERN, tenantIdProblem } from '../../../libs/tenancy/index.js';
 import { LOGIN_FACTORS, type LoginFactor } from '../tenant-settings.js';
 import { ListQuery } from '../../common/pagination.js';
@@ -165,7 +166,13 @@ export class TenantSettingsDto {
   login_order?: LoginFactor[];
 
   @ApiPropertyOptional() @IsOptional() @IsBoolean() passkey_enabled?: boolean;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() has_username_and_email?: boolean;
+  @ApiPropertyOptional({
+    description:
+      'False: one identifier, the email address is the username; sign-up and sign-in ask for it alone. New tenants: true.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  has_username_and_email?: boolean;
 
   @ApiPropertyOptional({
     type: 'object',
@@ -273,6 +280,35 @@ export class TenantSettingsDto {
     message: 'auth_host must be a lower-case host name, optionally with :port',
   })
   auth_host?: string | null;
+
+  @ApiPropertyOptional({ type: StipulationsDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => StipulationsDto)
+  stipulations?: StipulationsDto;
+
+  @ApiPropertyOptional({
+    example: '2026-12',
+    description:
+      'The current terms version: users who accepted another one accept again (stipulation accepted_terms).',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  terms_version?: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description:
+      'The terms page shown for acceptance when the client has no op_user_agreement_url of its own.',
+  })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsUrl({ require_tld: false, protocols: ['https', 'http'], require_protocol: true })
+  @Length(1, 2000)
+  terms_url?: string | null;
 }
 
 /** PUT body: the whole tenant; every setting not given returns to its default. */

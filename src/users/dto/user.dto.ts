@@ -164,6 +164,12 @@ export class ReplaceUserDto extends UserFieldsDto {
   updated_at?: unknown;
   @IgnoredReadOnly(Boolean)
   has_password?: unknown;
+  @IgnoredReadOnly(Boolean)
+  password_change_required?: unknown;
+  @IgnoredReadOnly()
+  terms_accepted_version?: unknown;
+  @IgnoredReadOnly(String, 'date-time')
+  terms_accepted_at?: unknown;
 }
 
 export class UpdateUserDto extends PartialType(ReplaceUserDto) {}
@@ -189,6 +195,12 @@ export class UserDto {
   @ApiProperty({ nullable: true, type: String }) family_name: string | null;
   @ApiProperty({ nullable: true, type: String }) picture: string | null;
   @ApiProperty() has_password: boolean;
+  @ApiProperty({ description: 'An admin set the password; the user must choose a new one.' })
+  password_change_required: boolean;
+  @ApiProperty({ nullable: true, type: String, description: 'The terms version last accepted.' })
+  terms_accepted_version: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' })
+  terms_accepted_at: string | null;
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;
 }
