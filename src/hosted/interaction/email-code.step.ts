@@ -4,7 +4,13 @@ import { LoginCodeService } from '../../email-flows/login-code.service.js';
 import type { PageRequest, PageResult } from '../kit/page-reply.js';
 import { EmailCodeLoginMethod } from './email-code.method.js';
 import { FirstFactorStep } from './first-factor.step.js';
-import { InteractionContext, isPage, type Loaded } from './interaction-context.js';
+import {
+  InteractionContext,
+  isEmailAddress,
+  isPage,
+  loginHintOf,
+  type Loaded,
+} from './interaction-context.js';
 import { LoginMethods } from './login-methods.js';
 import { emailCodeEntryPage, emailCodeRequestPage } from './step-views.js';
 
@@ -31,8 +37,8 @@ export class EmailCodeStep {
   async show(tenantId: string, uid: string, http: PageRequest): Promise<PageResult> {
     const l = await this.load(tenantId, uid, http);
     if (isPage(l)) return l;
-    const hint = l.interaction.params.login_hint ?? l.interaction.params.email_hint;
-    return this.renderRequest(l, typeof hint === 'string' && hint.includes('@') ? hint : undefined);
+    const hint = loginHintOf(l);
+    return this.renderRequest(l, hint?.includes('@') ? hint : undefined);
   }
 
   /**
@@ -48,7 +54,7 @@ export class EmailCodeStep {
     const l = await this.load(tenantId, uid, http, form);
     if (isPage(l)) return l;
     const email = str(form.email).trim();
-    if (!email || email.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(email))
+    if (!isEmailAddress(email))
       return this.renderRequest(l, email, 'Enter your email address.', 400);
     try {
       await this.loginCodes.issue(tenantId, email, http.ip);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PasskeysService } from '../../passkeys/passkeys.service.js';
 import type { PageRequest, PageResult } from '../kit/page-reply.js';
-import { InteractionContext, isPage, type Loaded } from './interaction-context.js';
+import { InteractionContext, isPage, loginHintOf, type Loaded } from './interaction-context.js';
 import { LoginMethods, type LoginMethod } from './login-methods.js';
 import { SignInProgress } from './progress.js';
 import { SignInRules } from './sign-in-rules.js';
@@ -29,7 +29,7 @@ export class FirstFactorStep {
   }
 
   render(l: Loaded, error?: string, status = 200): PageResult {
-    const hint = l.interaction.params.login_hint ?? l.interaction.params.email_hint;
+    const hint = loginHintOf(l);
     const active = this.methods.forTenant(l.settings);
     const methods = active.map((m) =>
       m.render({
@@ -37,7 +37,7 @@ export class FirstFactorStep {
         uid: l.uid,
         action: l.actions.login,
         csrf: l.csrf,
-        loginHint: typeof hint === 'string' ? hint : undefined,
+        loginHint: hint,
         settings: l.settings,
       }),
     );

@@ -71,6 +71,17 @@ const STEP_EXPIRED = 'This step has expired. Go back to the application and sign
 
 export const isPage = (v: object): v is PageResult => 'status' in v;
 
+/** The identifier the client suggested: `login_hint`, or the seed's `email_hint`. */
+export function loginHintOf(l: Loaded): string | undefined {
+  const hint = l.interaction.params.login_hint ?? l.interaction.params.email_hint;
+  return typeof hint === 'string' ? hint : undefined;
+}
+
+/** An address the email sign-in methods accept (one `@`, no spaces, at most 254 characters). */
+export function isEmailAddress(email: string): boolean {
+  return email.length > 0 && email.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(email);
+}
+
 /**
  * What every step of the hosted sign-in starts with: the interaction loaded from the provider
  * (bound to this browser by its signed cookie), the tenant's settings and branding, the client

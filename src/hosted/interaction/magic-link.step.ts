@@ -12,7 +12,13 @@ import { errorPage } from '../kit/layout.js';
 import type { PageReply, PageRequest, PageResult } from '../kit/page-reply.js';
 import { notFoundPage } from '../kit/page-errors.js';
 import { FirstFactorStep } from './first-factor.step.js';
-import { InteractionContext, isPage, type Loaded } from './interaction-context.js';
+import {
+  InteractionContext,
+  isEmailAddress,
+  isPage,
+  loginHintOf,
+  type Loaded,
+} from './interaction-context.js';
 import { LoginMethods } from './login-methods.js';
 import { MagicLinkLoginMethod } from './magic-link.method.js';
 import {
@@ -59,8 +65,8 @@ export class MagicLinkStep {
   async show(tenantId: string, uid: string, http: PageRequest): Promise<PageResult> {
     const l = await this.load(tenantId, uid, http);
     if (isPage(l)) return l;
-    const hint = l.interaction.params.login_hint ?? l.interaction.params.email_hint;
-    return this.renderRequest(l, typeof hint === 'string' && hint.includes('@') ? hint : undefined);
+    const hint = loginHintOf(l);
+    return this.renderRequest(l, hint?.includes('@') ? hint : undefined);
   }
 
   /** POST login/magic-link: mails a link when the address has an account; the same page either way. */
@@ -73,7 +79,7 @@ export class MagicLinkStep {
     const l = await this.load(tenantId, uid, http, form);
     if (isPage(l)) return l;
     const email = str(form.email).trim();
-    if (!email || email.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(email))
+    if (!isEmailAddress(email))
       return this.renderRequest(l, email, 'Enter your email address.', 400);
     const present = this.nonceOf(http);
     const nonce = present ?? this.links.newNonce();
