@@ -36,6 +36,7 @@ import { PasskeysModule } from './passkeys/passkeys.module.js';
 import { EmailFlowsModule } from './email-flows/email-flows.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { AccountModule } from './hosted/account/account.module.js';
+import { UpstreamPagesModule } from './hosted/upstream/upstream-pages.module.js';
 import { DeviceLinksPagesModule } from './hosted/device-links/device-links.module.js';
 import { EamModule } from './hosted/entra-eam/eam.module.js';
 import { ForwardAuthModule } from './forward-auth/forward-auth.module.js';
@@ -93,6 +94,7 @@ export class AppModule {
         EmailFlowsModule,
         SessionsModule,
         AccountModule,
+        UpstreamPagesModule,
         DeviceLinksPagesModule,
         EamModule,
         ForwardAuthModule,

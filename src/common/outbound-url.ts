@@ -162,6 +162,31 @@ export function guardedFetch(policy: OutboundPolicy) {
 }
 
 /**
+ * A `fetch` for a client library that talks to another server on the user's behalf (upstream
+ * identity providers through openid-client): GET or POST, under the same rules as
+ * guardedFetch (URL judged, addresses checked at connect, no redirects, timeout, size cap).
+ */
+export function guardedClientFetch(policy: OutboundPolicy) {
+  return async (
+    url: URL | string,
+    options: { headers?: HeadersInit; method?: string; body?: unknown } = {},
+  ): Promise<Response> => {
+    const href = String(url);
+    const problem = await outboundUrlProblem(href, policy, true);
+    if (problem) throw new OutboundUrlRefused(href, problem);
+    const method = (options.method ?? 'GET').toUpperCase();
+    if (method !== 'GET' && method !== 'POST') throw new OutboundUrlRefused(href, `${method} is not allowed`);
+    const headers = Object.fromEntries(new Headers(options.headers));
+    let body: string | undefined;
+    if (options.body !== undefined && options.body !== null) {
+      body = options.body instanceof URLSearchParams ? options.body.toString() : String(options.body);
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
+    return send(new URL(href), method, headers, policy, body);
+  };
+}
+
+/**
  * A form POST under the same rules (a client's backchannel_logout_uri): answers the status; the
  * answer's body is read up to the cap and dropped. Redirects are not followed.
  */

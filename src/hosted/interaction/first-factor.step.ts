@@ -41,6 +41,7 @@ export class FirstFactorStep {
         settings: l.settings,
       }),
     );
+    methods.push(...l.loginSections);
     if (!methods.length) {
       return this.context.error(
         l.branding,
@@ -83,6 +84,9 @@ export class FirstFactorStep {
     const method = this.methods.find(l.settings, form.method);
     // A method with its own step (a mailed code) is never posted here.
     if (!method || method.ownStep) return this.render(l, 'Choose a way to sign in.', 400);
+    // An address whose domain has its own sign-in (an upstream provider's domain hint).
+    const routed = await this.context.routeLogin(l, method.loginName(form));
+    if (routed) return routed;
     return this.attempt(l, http, method, form, (message) => this.render(l, message, 401));
   }
 

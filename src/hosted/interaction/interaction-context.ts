@@ -57,7 +57,15 @@ export interface Loaded {
   actions: ReturnType<typeof interactionActions>;
   /** This interaction's CSRF token, for the forms of the page being drawn. */
   csrf: string;
+  /** Sections other modules add under the login page's methods (upstream providers' buttons). */
+  loginSections: string[];
 }
+
+/** A section under the login page's methods, drawn when the interaction is at the login prompt. */
+export type LoginSection = (l: Loaded) => Promise<string>;
+
+/** Sends a typed login somewhere else before any method checks it (an email domain's upstream). */
+export type LoginRoute = (l: Loaded, login: string | undefined) => Promise<PageResult | undefined>;
 
 /** The page a prompt (login, consent) shows when the browser lands on the interaction. */
 export type PromptPage = (l: Loaded, http: PageRequest) => Promise<PageResult> | PageResult;
@@ -96,6 +104,8 @@ export class InteractionContext {
   private readonly pending: PendingLogins;
   private readonly prompts = new Map<string, PromptPage>();
   private readonly promptHooks: Array<{ name: string; hook: PromptHook }> = [];
+  private readonly sections: LoginSection[] = [];
+  private readonly routes: LoginRoute[] = [];
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -117,6 +127,25 @@ export class InteractionContext {
    */
   beforePrompt(name: string, hook: PromptHook) {
     this.promptHooks.push({ name, hook });
+  }
+
+  /** Another module adds a section under the login page's methods (UpstreamPagesModule). */
+  addLoginSection(section: LoginSection) {
+    this.sections.push(section);
+  }
+
+  /** Another module may send a typed login elsewhere before any method checks it. */
+  addLoginRoute(route: LoginRoute) {
+    this.routes.push(route);
+  }
+
+  /** Where a typed login goes instead of the method, if anywhere. */
+  async routeLogin(l: Loaded, login: string | undefined): Promise<PageResult | undefined> {
+    for (const route of this.routes) {
+      const page = await route(l, login);
+      if (page) return page;
+    }
+    return undefined;
   }
 
   error(b: Branding, status: number, error: string, description: string): PageResult {
@@ -179,7 +208,7 @@ export class InteractionContext {
         ? ((await tenant.provider.Client.find(clientId)) as unknown as PolicyClient | undefined)
         : undefined;
     const basePath = new URL(this.providers.issuerOf(tenantId)).pathname;
-    return {
+    const l: Loaded = {
       tenantId,
       uid,
       tenant,
@@ -190,7 +219,12 @@ export class InteractionContext {
       clientDisplay: clientDisplay(client),
       actions: interactionActions(basePath, uid),
       csrf: this.csrf.token(tenantId, uid),
+      loginSections: [],
     };
+    if (interaction.prompt.name === 'login' && this.sections.length) {
+      l.loginSections = (await Promise.all(this.sections.map((s) => s(l)))).filter(Boolean);
+    }
+    return l;
   }
 
   /**

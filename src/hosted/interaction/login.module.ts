@@ -98,6 +98,7 @@ import { StipulationsStep } from './stipulations.step.js';
   // The headless API (src/headless) runs the same rules and steps as the pages.
   exports: [
     LoginMethods,
+    SignInProgress,
     InteractionContext,
     SignInRules,
     SignInCompletion,
