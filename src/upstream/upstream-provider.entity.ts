@@ -8,6 +8,8 @@ export type UpstreamSecondFactor = 'local' | 'skip';
 
 /** Which upstream claim (by name) fills which local field; unset keys take the OIDC names. */
 export interface ClaimMapping {
+  /** The claim that identifies the upstream account (default `sub`; GitHub preset: `id`). */
+  subject?: string;
   username?: string;
   email?: string;
   email_verified?: string;
