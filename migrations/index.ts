@@ -23,6 +23,7 @@ import { BackchannelLogoutOutbox1764002300000 } from './1764002300000-backchanne
 import { DeviceLinks1764002400000 } from './1764002400000-device-links.js';
 import { SignInLinks1764002500000 } from './1764002500000-sign-in-links.js';
 import { Stipulations1764002600000 } from './1764002600000-stipulations.js';
+import { UpstreamProviders1764002700000 } from './1764002700000-upstream-providers.js';
 
 /** Every migration, in order. Explicit imports: ESM builds have no glob loading. */
 export const migrations = [
@@ -51,4 +52,5 @@ export const migrations = [
   DeviceLinks1764002400000,
   SignInLinks1764002500000,
   Stipulations1764002600000,
+  UpstreamProviders1764002700000,
 ];

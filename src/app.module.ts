@@ -41,6 +41,7 @@ import { DeviceLinksPagesModule } from './hosted/device-links/device-links.modul
 import { EamModule } from './hosted/entra-eam/eam.module.js';
 import { ForwardAuthModule } from './forward-auth/forward-auth.module.js';
 import { TransferModule } from './transfer/transfer.module.js';
+import { UpstreamModule } from './upstream/upstream.module.js';
 
 @Global()
 @Module({})
@@ -98,6 +99,7 @@ export class AppModule {
         DeviceLinksPagesModule,
         EamModule,
         ForwardAuthModule,
+        UpstreamModule,
         TransferModule,
       ],
       controllers: [HealthController, HostedAssetsController],

@@ -35,6 +35,8 @@ import {
   ForwardAuthRevocationEntity,
   ProtectedAppEntity,
 } from './forward-auth/protected-app.entity.js';
+import { UpstreamProviderEntity } from './upstream/upstream-provider.entity.js';
+import { IdentityLinkEntity } from './upstream/identity-link.entity.js';
 
 /** Every entity; modules register here so one DataSource knows the whole schema. */
 export const entities = [
@@ -73,4 +75,6 @@ export const entities = [
   PinPatternTicketEntity,
   ProtectedAppEntity,
   ForwardAuthRevocationEntity,
+  UpstreamProviderEntity,
+  IdentityLinkEntity,
 ];

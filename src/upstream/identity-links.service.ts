@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { classifyDatabaseError } from '../database/database-errors.js';
+import { DomainError } from '../common/domain-error.js';
+import { isUuid } from '../common/ids.js';
+import { notFound } from '../common/problem.js';
+import { PasskeysService } from '../passkeys/passkeys.service.js';
+import { PinPatternService } from '../pin-pattern/pin-pattern.service.js';
+import { UsersService } from '../users/users.service.js';
+import { IdentityLinkEntity } from './identity-link.entity.js';
+
+export interface NewIdentityLink {
+  user_id: string;
+  provider_id: string;
+  subject: string;
+  email?: string | null;
+}
+
+/** A user would be left without any way to sign in (issue 21: never unlink the last one). */
+export const lastSignInMethod = () =>
+  new DomainError(
+    'conflict',
+    'last-sign-in-method',
+    'This is the only way left to sign in to the account: set a password or add a passkey before removing it',
+    { title: 'Last way to sign in' },
+  );
+
+/** The upstream identity is linked already (to this user or another one). */
+export const identityAlreadyLinked = () =>
+  new DomainError(
+    'conflict',
+    'identity-already-linked',
+    'This upstream account is already linked to a user of this tenant',
+    { title: 'Already linked' },
+  );
+
+/** The user has a link to this provider already (one per provider per user). */
+export const providerAlreadyLinked = () =>
+  new DomainError(
+    'conflict',
+    'provider-already-linked',
+    'The user already has an account of this provider linked; unlink it first',
+    { title: 'Already linked' },
+  );
+
+/**
+ * Links between local users and upstream identities (issue 21). The key is (provider, upstream
+ * subject), never the email. Removing a link on the user's own behalf refuses to take away the
+ * last way to sign in; an admin's removal may (the account keeps whatever else it has).
+ */
+@Injectable()
+export class IdentityLinksService {
+  constructor(
+    @InjectTenantRepository(IdentityLinkEntity)
+    private readonly links: TenantRepository<IdentityLinkEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+    private readonly passkeys: PasskeysService,
+    private readonly pinPattern: PinPatternService,
+  ) {}
+
+  findBySubject(
+    tenantId: string,
+    providerId: string,
+    subject: string,
+  ): Promise<IdentityLinkEntity | null> {
+    return this.links.findOne(tenantId, { provider_id: providerId, subject });
+  }
+
+  /** A user's links, oldest first (a user has at most one per provider). */
+  listForUser(tenantId: string, userId: string): Promise<IdentityLinkEntity[]> {
+    if (!isUuid(userId)) return Promise.resolve([]);
+    return this.links.find(tenantId, {
+      where: { user_id: userId },
+      order: { created_at: 'ASC', id: 'ASC' },
+    });
+  }
+
+  /** One of the user's links; 404 when it is not theirs. */
+  async get(tenantId: string, userId: string, linkId: string): Promise<IdentityLinkEntity> {
+    const row =
+      isUuid(linkId) && isUuid(userId)
+        ? await this.links.findOne(tenantId, { id: linkId, user_id: userId })
+        : null;
+    if (!row) throw notFound('Linked identity');
+    return row;
+  }
+
+  /** Links an upstream identity; a taken subject or a second link to the provider is a conflict. */
+  async create(
+    tenantId: string,
+    link: NewIdentityLink,
+    manager?: EntityManager,
+  ): Promise<IdentityLinkEntity> {
+    try {
+      return await this.links.insert(
+        tenantId,
+        {
+          id: randomUUID(),
+          user_id: link.user_id,
+          provider_id: link.provider_id,
+          subject: link.subject,
+          email: link.email ?? null,
+          created_at: new Date(),
+          last_used_at: null,
+        },
+        manager,
+      );
+    } catch (e) {
+      const constraint = (e as { driverError?: { constraint?: string } }).driverError?.constraint;
+      if (classifyDatabaseError(e)?.kind === 'unique') {
+        throw constraint === 'user_identity_links_user_provider_key'
+          ? providerAlreadyLinked()
+          : identityAlreadyLinked();
+      }
+      throw e;
+    }
+  }
+
+  /** Marks a link used now (a sign-in through it), with the email the provider gave this time. */
+  async touch(tenantId: string, linkId: string, email?: string | null): Promise<void> {
+    const values: Partial<IdentityLinkEntity> = { last_used_at: new Date() };
+    if (email !== undefined) values.email = email;
+    await this.links.update(tenantId, { id: linkId }, values);
+  }
+
+  /**
+   * Removes one of a user's links and answers it. Unless `allowLast` (an admin's removal), a
+   * link that is the user's last way to sign in (no password, passkey, PIN/pattern or other
+   * link) is refused. The user's links are row-locked meanwhile, so two concurrent unlinks
+   * cannot each see the other as the remaining way.
+   */
+  async remove(
+    tenantId: string,
+    userId: string,
+    linkId: string,
+    options: { allowLast?: boolean } = {},
+  ): Promise<IdentityLinkEntity> {
+    if (!isUuid(linkId) || !isUuid(userId)) throw notFound('Linked identity');
+    return this.dataSource.transaction(async (m) => {
+      const mine = await this.links
+        .query(tenantId, 'l', m)
+        .andWhere('l.user_id = :userId', { userId })
+        .setLock('pessimistic_write')
+        .getMany();
+      const row = mine.find((l) => l.id === linkId);
+      if (!row) throw notFound('Linked identity');
+      if (!options.allowLast && mine.length === 1 && !(await this.hasOtherWay(tenantId, userId)))
+        throw lastSignInMethod();
+      await this.links.delete(tenantId, { id: linkId }, m);
+      return row;
+    });
+  }
+
+  /** Whether the user can sign in without any upstream link: a password, passkey or PIN/pattern. */
+  async hasOtherWay(tenantId: string, userId: string): Promise<boolean> {
+    const user = await this.users.getEntity(tenantId, userId);
+    if (!user) return false;
+    if (user.password_hash) return true;
+    if (await this.passkeys.hasPasskey(tenantId, userId)) return true;
+    return (await this.pinPattern.status(tenantId, userId)).enrolled;
+  }
+}
