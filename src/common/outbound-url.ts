@@ -169,17 +169,19 @@ export function guardedFetch(policy: OutboundPolicy) {
 export function guardedClientFetch(policy: OutboundPolicy) {
   return async (
     url: URL | string,
-    options: { headers?: HeadersInit; method?: string; body?: unknown } = {},
+    options: { headers?: Record<string, string> | Headers; method?: string; body?: unknown } = {},
   ): Promise<Response> => {
     const href = String(url);
     const problem = await outboundUrlProblem(href, policy, true);
     if (problem) throw new OutboundUrlRefused(href, problem);
     const method = (options.method ?? 'GET').toUpperCase();
-    if (method !== 'GET' && method !== 'POST') throw new OutboundUrlRefused(href, `${method} is not allowed`);
+    if (method !== 'GET' && method !== 'POST')
+      throw new OutboundUrlRefused(href, `${method} is not allowed`);
     const headers = Object.fromEntries(new Headers(options.headers));
     let body: string | undefined;
     if (options.body !== undefined && options.body !== null) {
-      body = options.body instanceof URLSearchParams ? options.body.toString() : String(options.body);
+      body =
+        options.body instanceof URLSearchParams ? options.body.toString() : String(options.body);
       headers['content-length'] = String(Buffer.byteLength(body));
     }
     return send(new URL(href), method, headers, policy, body);

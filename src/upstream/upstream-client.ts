@@ -211,23 +211,38 @@ export class UpstreamClient {
       const headers = new Headers({ accept: 'application/json', 'user-agent': 'idp' });
       let res: Response;
       try {
-        res = await oc.fetchProtectedResource(config, accessToken, new URL(url), 'GET', undefined, headers);
+        res = await oc.fetchProtectedResource(
+          config,
+          accessToken,
+          new URL(url),
+          'GET',
+          undefined,
+          headers,
+        );
       } catch (err) {
         throw failureOf(err);
       }
       if (!res.ok)
-        throw new UpstreamFailure('invalid_response', `The provider's user API answered ${res.status}.`, 502);
+        throw new UpstreamFailure(
+          'invalid_response',
+          `The provider's user API answered ${res.status}.`,
+          502,
+        );
       return (await res.json()) as unknown;
     };
     if (!row.userinfo_endpoint)
       throw new UpstreamFailure('server_error', 'The provider has no user endpoint.');
     const claims = (await get(row.userinfo_endpoint)) as Record<string, unknown>;
-    const rawSubject = claims[row.claim_mapping.username === 'sub' ? 'sub' : 'id'] ?? claims.sub;
+    const rawSubject = claims[row.claim_mapping?.subject ?? 'id'] ?? claims.sub;
     if (
       (typeof rawSubject !== 'string' && typeof rawSubject !== 'number') ||
       String(rawSubject) === ''
     )
-      throw new UpstreamFailure('invalid_response', 'The provider did not say who the user is.', 502);
+      throw new UpstreamFailure(
+        'invalid_response',
+        'The provider did not say who the user is.',
+        502,
+      );
     let verifiedEmail: string | undefined;
     if (row.preset === 'github') {
       const emails = (await get(GITHUB_EMAILS)) as Array<Record<string, unknown>>;
@@ -258,7 +273,16 @@ export function failureOf(err: unknown): UpstreamFailure {
   const code = (err as { code?: string }).code;
   const message = err instanceof Error ? err.message : String(err);
   if (typeof code === 'string' && code.startsWith('OAUTH_')) {
-    return new UpstreamFailure('invalid_response', `The answer of the sign-in service was refused: ${message}`);
+    // oauth4webapi names the claim or parameter that failed (nonce, iss, aud, state...).
+    type Cause = { claim?: unknown; attribute?: unknown; parameter?: unknown; cause?: Cause };
+    let cause = (err as { cause?: Cause }).cause;
+    // openid-client wraps oauth4webapi's error, whose cause names the value.
+    if (cause?.cause && cause.claim === undefined) cause = cause.cause;
+    const what = cause?.claim ?? cause?.attribute ?? cause?.parameter;
+    return new UpstreamFailure(
+      'invalid_response',
+      `The answer of the sign-in service was refused: ${message}${typeof what === 'string' ? ` (${what})` : ''}`,
+    );
   }
   return new UpstreamFailure(
     'temporarily_unavailable',

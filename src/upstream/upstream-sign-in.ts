@@ -34,7 +34,10 @@ const str = (v: unknown): string | undefined =>
   typeof v === 'string' && v.trim() ? v.trim() : undefined;
 
 /** The upstream claims read through the provider's claim mapping (OIDC names by default). */
-export function profileOf(row: UpstreamProviderEntity, identity: UpstreamIdentity): UpstreamProfile {
+export function profileOf(
+  row: UpstreamProviderEntity,
+  identity: UpstreamIdentity,
+): UpstreamProfile {
   const m = row.claim_mapping ?? {};
   const c = identity.claims;
   const verifiedClaim = c[m.email_verified ?? 'email_verified'];
@@ -231,7 +234,9 @@ export class UpstreamSignIn {
     const tenantId = row.tenant_id;
     const mapping = row.group_mapping ?? {};
     const mapped = Object.keys(mapping).length > 0;
-    const current = new Set((await this.groups.groupsOfUser(tenantId, userId)).map((g) => g.group_id));
+    const current = new Set(
+      (await this.groups.groupsOfUser(tenantId, userId)).map((g) => g.group_id),
+    );
     const wanted = new Set<string>();
     let covered: Set<string>;
     if (mapped) {
@@ -241,7 +246,8 @@ export class UpstreamSignIn {
       for (const name of new Set(upstreamGroups)) {
         const q = Object.assign(new GroupListQuery(), { name, limit: 50, offset: 0 });
         const page = await this.groups.list(tenantId, q);
-        for (const g of page.data) if (g.name.toLowerCase() === name.toLowerCase()) wanted.add(g.group_id);
+        for (const g of page.data)
+          if (g.name.toLowerCase() === name.toLowerCase()) wanted.add(g.group_id);
       }
       covered = new Set([...current, ...wanted]);
     }

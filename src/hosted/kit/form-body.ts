@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 
 const FORM = 'application/x-www-form-urlencoded';
 
-/** Routes that take HTML form posts (forward-auth: an app's sign-out button; eam: Entra's MFA; device-link: the device link page); the API stays JSON-only. */
+/** Routes that take HTML form posts (forward-auth: an app's sign-out button; eam: Entra's MFA; device-link: the device link page; upstream: form_post callbacks, Connect); the API stays JSON-only. */
 const FORM_ROUTES =
-  /^\/[^/?#]+\/(?:interaction|login|account|eam|forward-auth|device-link)(?:\/|$)/;
+  /^\/[^/?#]+\/(?:interaction|login|account|eam|forward-auth|device-link|upstream)(?:\/|$)/;
 
 /**
  * A urlencoded body parser for the hosted pages only, in place of the one Nest registers for

@@ -94,7 +94,12 @@ export class UpstreamLink {
     const s = await this.signedIn(at, http);
     if ('status' in s) return s;
     if (!this.csrf.verify(tenantId, `upstream-link:${providerId}:${s.sessionId}`, form.csrf))
-      return this.flow.error(at, 403, 'invalid_request', 'The form has expired. Go back to your account and try again.');
+      return this.flow.error(
+        at,
+        403,
+        'invalid_request',
+        'The form has expired. Go back to your account and try again.',
+      );
     return this.flow.leave(at, { mode: 'link', userId: s.user.user_id, sessionId: s.sessionId });
   }
 
@@ -108,7 +113,13 @@ export class UpstreamLink {
     const account = { href: `${at.basePath}/account`, text: 'Back to your account' };
     const s = await this.session(at.row.tenant_id, http);
     if (!s || s.sessionId !== flow.sessionId || s.user.user_id !== flow.userId)
-      return this.flow.error(at, 400, 'invalid_request', 'You are no longer signed in here. Sign in and connect again.', account);
+      return this.flow.error(
+        at,
+        400,
+        'invalid_request',
+        'You are no longer signed in here. Sign in and connect again.',
+        account,
+      );
     const user: UserEntity = s.user;
     const outcome = await this.signIn.link(at.row, user, profile, {
       ip: http.ip,
@@ -116,7 +127,11 @@ export class UpstreamLink {
       actorType: 'user',
       actorId: user.user_id,
     });
-    if (typeof outcome === 'object') return this.flow.error(at, 409, outcome.reason, outcome.message, account);
-    return { status: 200, html: linkedPage(at.branding, at.row.label, account.href, outcome === 'same') };
+    if (typeof outcome === 'object')
+      return this.flow.error(at, 409, outcome.reason, outcome.message, account);
+    return {
+      status: 200,
+      html: linkedPage(at.branding, at.row.label, account.href, outcome === 'same'),
+    };
   }
 }

@@ -30,7 +30,9 @@ export class UpstreamPagesModule implements OnModuleInit {
   ) {}
 
   onModuleInit() {
-    this.context.addLoginSection(async (l) => upstreamSection(await this.flow.buttons(l.tenantId, l.uid)));
+    this.context.addLoginSection(async (l) =>
+      upstreamSection(await this.flow.buttons(l.tenantId, l.uid)),
+    );
     const route = async (tenantId: string, uid: string, login: string | undefined) => {
       const row = await this.flow.providerForEmail(tenantId, login);
       if (!row) return undefined;

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService, type AuditContext } from '../../audit/audit.service.js';
 import { BlockerService } from '../../blocker/blocker.service.js';
+import { isValidTenantId } from '../../../libs/tenancy/index.js';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { OidcProviders } from '../../oidc/oidc-providers.service.js';
 import { UpstreamClient, UpstreamFailure } from '../../upstream/upstream-client.js';
@@ -12,7 +13,11 @@ import { brandingOf } from '../../tenants/branding.js';
 import type { Branding } from '../kit/layout.js';
 import { notFoundPage } from '../kit/page-errors.js';
 import type { PageReply, PageRequest } from '../kit/page-reply.js';
-import { InteractionContext, loginHintOf, type Loaded } from '../interaction/interaction-context.js';
+import {
+  InteractionContext,
+  loginHintOf,
+  type Loaded,
+} from '../interaction/interaction-context.js';
 import { UpstreamStates, type UpstreamFlowState, type UpstreamPurpose } from './upstream-state.js';
 import { upstreamErrorPage, type UpstreamButton } from './upstream.views.js';
 
@@ -56,7 +61,7 @@ export class UpstreamFlow {
 
   /** The tenant's enabled provider by id, or the page to answer instead. */
   async provider(tenantId: string, providerId: string): Promise<ProviderAt | PageReply> {
-    const tenant = await this.oidc.get(tenantId).catch(() => undefined);
+    const tenant = isValidTenantId(tenantId) ? await this.oidc.get(tenantId) : undefined;
     if (!tenant) return notFoundPage('Sign in');
     const row = await this.upstream.find(tenantId, providerId);
     if (!row || !row.enabled) return notFoundPage('Sign in');
@@ -80,7 +85,6 @@ export class UpstreamFlow {
       label: r.label,
       iconUrl: r.icon_url,
       href: `${new URL(issuer).pathname}/upstream/${r.provider_id}/start?interaction=${encodeURIComponent(uid)}`,
-      domainHints: r.domain_hints,
     }));
   }
 
@@ -88,7 +92,10 @@ export class UpstreamFlow {
   async providerForEmail(tenantId: string, login: string | undefined) {
     const at = login?.trim().lastIndexOf('@') ?? -1;
     if (!login || at < 1) return undefined;
-    const domain = login.trim().slice(at + 1).toLowerCase();
+    const domain = login
+      .trim()
+      .slice(at + 1)
+      .toLowerCase();
     if (!domain) return undefined;
     const rows = await this.upstream.listEnabled(tenantId);
     return rows.find((r) => (r.domain_hints ?? []).some((d) => d.toLowerCase() === domain));
@@ -157,7 +164,11 @@ export class UpstreamFlow {
     providerId: string,
     params: URLSearchParams,
     http: PageRequest & { cookie: string | undefined },
-    link: (at: ProviderAt, flow: UpstreamFlowState & { mode: 'link' }, p: ReturnType<typeof profileOf>) => Promise<PageReply>,
+    link: (
+      at: ProviderAt,
+      flow: UpstreamFlowState & { mode: 'link' },
+      p: ReturnType<typeof profileOf>,
+    ) => Promise<PageReply>,
   ): Promise<PageReply> {
     const at = await this.provider(tenantId, providerId);
     if ('status' in at) return at;

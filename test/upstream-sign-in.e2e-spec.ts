@@ -1,0 +1,422 @@
+import * as client from 'openid-client';
+import { decodeJwt } from 'jose';
+import { startTestApp, waitUntil, type TestApp } from './harness.js';
+import { enrolTotp, selfToken, totpCode } from './account-support.js';
+import { createClient, discover, findForm, type BrowserResponse } from './oidc-support.js';
+import * as fixtures from './fixtures.js';
+import { PASSWORD, REDIRECT } from './fixtures.js';
+import { BareUpstream, createUpstream, Jars, strip, walk } from './upstream-support.js';
+
+/**
+ * Upstream identity providers (issue 21), black-box: tenant B offers "Sign in with …" for
+ * (1) tenant A of the same server and (2) a bare oidc-provider the test starts; a browser walks
+ * B's sign-in page, the upstream's pages and back, and the app redeems B's code with
+ * openid-client.
+ */
+
+const alert = (html: string) => /role="alert">([^<]*)</.exec(html)?.[1];
+
+describe('upstream sign-in', () => {
+  let t: TestApp;
+  const bare = new BareUpstream();
+  /** Tenant B: the one whose users sign in with an upstream. */
+  let B = '';
+  let configB: client.Configuration;
+  let groups: Record<'eng' | 'ops' | 'local', string>;
+  const providerIds = ['bare-jit', 'bare-email', 'bare-only', 'bare-skip', 'bare-groups'];
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { OUTBOUND_ALLOW_PRIVATE: 'true' } });
+    ({ tenantId: B } = await fixtures.tenant(t, { prefix: 'up-b' }));
+    await bare.start(providerIds.map((p) => `${t.baseUrl}/${B}/upstream/${p}/callback`));
+    const app = await createClient(t, B, fixtures.webApp(REDIRECT, { first_party: true }));
+    configB = await discover(`${t.baseUrl}/${B}`, app.client_id, app.client_secret);
+    const mk = async (name: string) =>
+      (await t.http('POST', `/api/v1/tenants/${B}/groups`, { body: { name } })).body
+        .group_id as string;
+    groups = { eng: await mk('eng'), ops: await mk('ops'), local: await mk('local-only') };
+    await bareProvider('bare-jit', { jit_create: true });
+    await bareProvider('bare-email', { link_by_email: true });
+    await bareProvider('bare-only');
+    await bareProvider('bare-skip', { link_by_email: true, second_factor: 'skip' });
+    await bareProvider('bare-groups', {
+      jit_create: true,
+      group_sync: true,
+      group_mapping: { 'corp-eng': groups.eng, 'corp-ops': groups.ops },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await bare.close();
+    await t?.close();
+  });
+
+  const bareProvider = (providerId: string, extra: Record<string, unknown> = {}) =>
+    createUpstream(t, B, {
+      provider_id: providerId,
+      label: `Corp ${providerId}`,
+      issuer: bare.issuer,
+      client_id: bare.clientId,
+      client_secret: bare.clientSecret,
+      scopes: ['openid', 'email', 'profile', 'groups'],
+      ...extra,
+    });
+
+  interface Begun {
+    jars: Jars;
+    verifier: string;
+    state: string;
+    nonce: string;
+    /** B's sign-in page. */
+    page: BrowserResponse;
+  }
+
+  /** An authorization request of B's app, up to B's sign-in page. */
+  async function begin(config = configB, jars = new Jars()): Promise<Begun> {
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const nonce = client.randomNonce();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid profile email',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+    });
+    let page = await jars.get(url);
+    while (page.status === 303 || page.status === 302) page = await jars.get(page.location!);
+    expect(page.status).toBe(200);
+    return { jars, verifier, state, nonce, page };
+  }
+
+  /** The "Sign in with …" button of a provider on B's sign-in page. */
+  function button(page: BrowserResponse, providerId: string): URL {
+    const href = new RegExp(
+      `<a class="upstream" href="([^"]+)" data-provider="${providerId}"`,
+    ).exec(page.html)?.[1];
+    if (!href) throw new Error(`no button for ${providerId}:\n${strip(page.html)}`);
+    return new URL(href.replace(/&amp;/g, '&'), page.url);
+  }
+
+  /** Clicks the provider's button and walks the upstream as `login`. */
+  async function viaBare(
+    b: Begun,
+    providerId: string,
+    login: string,
+    o: { rewrite?: (u: URL) => URL; until?: (u: URL) => boolean } = {},
+  ) {
+    const start = await b.jars.get(button(b.page, providerId));
+    return walk(b.jars, start, { stopAt: REDIRECT, upstream: bare.issuer, login, ...o });
+  }
+
+  async function tokensAt(b: Begun, res: BrowserResponse, config = configB) {
+    if (!res.location?.startsWith(REDIRECT))
+      throw new Error(`not back at the app: ${res.status} ${res.url}\n${strip(res.html)}`);
+    return client.authorizationCodeGrant(config, new URL(res.location), {
+      pkceCodeVerifier: b.verifier,
+      expectedState: b.state,
+      expectedNonce: b.nonce,
+    });
+  }
+
+  async function userByName(username: string) {
+    const r = await t.http('GET', `/api/v1/tenants/${B}/users/by-username/${username}`);
+    return r;
+  }
+
+  it('creates a user just in time, links the upstream sub and issues B tokens with amr fed', async () => {
+    bare.accounts.set('dana-sub', {
+      email: `dana-${B}@corp.test`,
+      email_verified: true,
+      preferred_username: 'dana',
+      name: 'Dana Scully',
+    });
+    const b = await begin();
+    // The sign-in page shows the provider's button under the local methods.
+    expect(b.page.html).toContain('Sign in with Corp bare-jit');
+    const done = await viaBare(b, 'bare-jit', 'dana-sub');
+    const tokens = await tokensAt(b, done);
+    const claims = tokens.claims()!;
+    expect(claims.amr).toEqual(['fed']);
+    const user = await userByName('dana');
+    expect(user.status).toBe(200);
+    expect(claims.sub).toBe(user.body.user_id);
+    expect(user.body).toMatchObject({ email: `dana-${B}@corp.test`, is_verified: true });
+    expect(user.body.display_name).toBe('Dana Scully');
+
+    // A second sign-in finds the link by sub: the same user, no second account.
+    const again = await begin();
+    const tokens2 = await tokensAt(again, await viaBare(again, 'bare-jit', 'dana-sub'));
+    expect(tokens2.claims()!.sub).toBe(user.body.user_id);
+    const list = await t.http('GET', `/api/v1/tenants/${B}/users?username=dana&limit=10`);
+    expect(list.body.total_count).toBe(1);
+  });
+
+  it('links an existing user by a verified email, and refuses an unverified one', async () => {
+    const erin = await fixtures.user(t, B, { username: 'erin', email: `erin-${B}@corp.test` });
+    const frank = await fixtures.user(t, B, { username: 'frank', email: `frank-${B}@corp.test` });
+    bare.accounts.set('erin-sub', { email: `erin-${B}@corp.test`, email_verified: true });
+    bare.accounts.set('frank-sub', { email: `frank-${B}@corp.test`, email_verified: false });
+
+    const b = await begin();
+    const tokens = await tokensAt(b, await viaBare(b, 'bare-email', 'erin-sub'));
+    expect(tokens.claims()!.sub).toBe(erin.user_id);
+
+    const refused = await begin();
+    const page = await viaBare(refused, 'bare-email', 'frank-sub');
+    expect(page.status).toBe(403);
+    expect(alert(page.html)).toContain('did not confirm that this email address is yours');
+    expect(page.html).toContain(`/interaction/`);
+    expect(page.html).toContain('Back to sign in');
+    // Nothing was linked: frank is still reachable only with his password.
+    expect(frank.user_id).toBeTruthy();
+  });
+
+  it('refuses an upstream identity with no link when the provider only signs in linked users', async () => {
+    await fixtures.user(t, B, { username: 'gina', email: `gina-${B}@corp.test` });
+    bare.accounts.set('gina-sub', { email: `gina-${B}@corp.test`, email_verified: true });
+    const b = await begin();
+    const page = await viaBare(b, 'bare-only', 'gina-sub');
+    expect(page.status).toBe(403);
+    expect(alert(page.html)).toBe('No account is linked to this Corp bare-only identity.');
+    expect((await userByName('gina-sub')).status).toBe(404);
+  });
+
+  it('refuses a tampered state, a replayed callback and a tampered nonce with readable pages', async () => {
+    bare.accounts.set('hank-sub', { email: `hank-${B}@corp.test`, email_verified: true });
+    const isCallback = (u: URL) => u.pathname.endsWith('/upstream/bare-jit/callback');
+
+    // State: the callback's state is not the one this browser left with.
+    const s = await begin();
+    const atCallback = await viaBare(s, 'bare-jit', 'hank-sub', { until: isCallback });
+    const callback = new URL(atCallback.location!);
+    const forged = new URL(callback);
+    forged.searchParams.set('state', client.randomState());
+    const tampered = await s.jars.get(forged);
+    expect(tampered.status).toBe(400);
+    expect(tampered.html).toContain('invalid_state');
+
+    // Replay: the genuine callback after the state cookie was used (cleared) is refused too.
+    const r = await begin();
+    const genuine = await viaBare(r, 'bare-jit', 'hank-sub', { until: isCallback });
+    const first = await r.jars.get(genuine.location!);
+    expect(first.status).toBe(303);
+    const replay = await r.jars.get(genuine.location!);
+    expect(replay.status).toBe(400);
+    expect(replay.html).toContain('invalid_state');
+
+    // Nonce: the upstream is asked for another nonce than the one kept; its ID token is refused.
+    const n = await begin();
+    const page = await viaBare(n, 'bare-jit', 'hank-sub', {
+      rewrite: (u) => {
+        if (u.href.startsWith(`${bare.issuer}/auth?`)) u.searchParams.set('nonce', 'forged-nonce');
+        return u;
+      },
+    });
+    expect(page.status).toBe(400);
+    expect(alert(page.html)).toMatch(/refused.*nonce/i);
+    // No user was made from the refused answer.
+    expect((await userByName('hank')).status).toBe(404);
+  });
+
+  it("shows the upstream's error, escaped, with the way back to the sign-in", async () => {
+    // The user cancels on the upstream: oidc-provider answers access_denied.
+    const b = await begin();
+    const start = await b.jars.get(button(b.page, 'bare-jit'));
+    let res = await b.jars.get(start.location!);
+    while (res.status === 303 || res.status === 302) res = await b.jars.get(res.location!);
+    const abort = /href="([^"]*\/abort)"/.exec(res.html)?.[1];
+    expect(abort).toBeTruthy();
+    const page = await walk(b.jars, await b.jars.get(new URL(abort!, res.url)), {
+      stopAt: REDIRECT,
+      upstream: bare.issuer,
+    });
+    expect(page.status).toBe(400);
+    expect(page.html).toContain('<code>access_denied</code>');
+    expect(alert(page.html)).toContain('End-User aborted interaction');
+    const back = /href="([^"]*)">Back to sign in/.exec(page.html)?.[1];
+    expect(back).toBe(new URL(b.page.url).pathname);
+
+    // Whatever the upstream writes is text on the page, never markup.
+    const x = await begin();
+    const left = await x.jars.get(button(x.page, 'bare-jit'));
+    const state = new URL(left.location!).searchParams.get('state')!;
+    const cb = new URL(`${t.baseUrl}/${B}/upstream/bare-jit/callback`);
+    cb.search = new URLSearchParams({
+      error: 'access_denied',
+      error_description: '<script>alert(1)</script>',
+      state,
+    }).toString();
+    const shown = await x.jars.get(cb);
+    expect(shown.status).toBe(400);
+    expect(shown.html).not.toContain('<script>alert(1)');
+    expect(shown.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  it('syncs mapped groups at each sign-in: adds and removes only the mapped ones', async () => {
+    const { eng, ops, local } = groups;
+    bare.accounts.set('ivy-sub', {
+      preferred_username: 'ivy',
+      email: `ivy-${B}@corp.test`,
+      email_verified: true,
+      groups: ['corp-eng', 'unmapped'],
+    });
+    const b = await begin();
+    const tokens = await tokensAt(b, await viaBare(b, 'bare-groups', 'ivy-sub'));
+    const ivy = tokens.claims()!.sub;
+    const groupsOf = async () =>
+      (
+        (await t.http('GET', `/api/v1/tenants/${B}/users/${ivy}/groups`)).body as Array<{
+          group_id: string;
+        }>
+      )
+        .map((g) => g.group_id)
+        .sort();
+    expect(await groupsOf()).toEqual([eng]);
+    // A local group the mapping does not cover stays whatever the upstream says.
+    expect(
+      (await t.http('PUT', `/api/v1/tenants/${B}/groups/${local}/members/${ivy}`)).status,
+    ).toBeLessThan(300);
+    bare.accounts.set('ivy-sub', { ...bare.accounts.get('ivy-sub'), groups: ['corp-ops'] });
+    const again = await begin();
+    await tokensAt(again, await viaBare(again, 'bare-groups', 'ivy-sub'));
+    expect(await groupsOf()).toEqual([ops, local].sort());
+    await waitUntil('the group sync audit event', async () => {
+      const audit = await t.http(
+        'GET',
+        `/api/v1/tenants/${B}/audit-events?type=user.groups_synced&limit=10`,
+      );
+      return audit.status === 200 && JSON.stringify(audit.body).includes(ops);
+    });
+  });
+
+  it('asks for the local second factor with second_factor local, not with skip', async () => {
+    const jay = await fixtures.user(t, B, { username: 'jay', email: `jay-${B}@corp.test` });
+    const { secret } = await enrolTotp(t, B, await selfToken(t, B, 'jay'));
+    bare.accounts.set('jay-sub', { email: `jay-${B}@corp.test`, email_verified: true });
+
+    // bare-email has second_factor local (the default): the TOTP step follows.
+    const local = await begin();
+    const totpPage = await viaBare(local, 'bare-email', 'jay-sub');
+    expect(totpPage.status).toBe(200);
+    expect(totpPage.html).toContain('/second-factor');
+    const form = findForm(totpPage.html, '/second-factor');
+    let res = await local.jars.post(new URL(form.action, totpPage.url), {
+      ...form.fields,
+      // The enrolment used this step's code; the next step's is inside the window.
+      code: await totpCode(secret, 1),
+    });
+    while ((res.status === 303 || res.status === 302) && !res.location!.startsWith(REDIRECT))
+      res = await local.jars.get(res.location!);
+    const tokens = await tokensAt(local, res);
+    expect(tokens.claims()!.sub).toBe(jay.user_id);
+    expect(tokens.claims()!.amr).toEqual(expect.arrayContaining(['fed', 'otp', 'mfa']));
+
+    // bare-skip: the upstream sign-in is enough.
+    const skip = await begin();
+    const skipped = await tokensAt(skip, await viaBare(skip, 'bare-skip', 'jay-sub'));
+    expect(skipped.claims()!.sub).toBe(jay.user_id);
+    expect(skipped.claims()!.amr).toEqual(['fed']);
+    expect(decodeJwt(skipped.id_token!).acr).toBe('single-factor');
+  });
+
+  it('links an upstream identity from the account side, after a recent sign-in', async () => {
+    const kim = await fixtures.user(t, B, { username: 'kim', email: `kim-${B}@corp.test` });
+    // The upstream account's address is not kim's: only the account-side link can join them.
+    bare.accounts.set('kim-sub', { email: `someone-else-${B}@corp.test`, email_verified: true });
+    const jars = new Jars();
+    const base = `${t.baseUrl}/${B}`;
+
+    // Not signed in: the link page sends the browser to sign in first.
+    const anonymous = await jars.get(`${base}/upstream/bare-only/link`);
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.location).toBe(`${base}/account/signin`);
+
+    // Sign in to B's account page with kim's password.
+    let res = await jars.get(`${base}/account`);
+    res = await walk(jars, res, {
+      stopAt: REDIRECT,
+      upstream: base,
+      login: 'kim',
+      password: PASSWORD,
+      until: (u) => u.pathname === `/${B}/account`,
+    });
+    res = await jars.get(res.location!);
+    expect(res.status).toBe(200);
+
+    const confirm = await jars.get(`${base}/upstream/bare-only/link`);
+    expect(confirm.status).toBe(200);
+    const form = findForm(confirm.html, '/link');
+    // A post without the page's CSRF token is refused.
+    expect((await jars.post(new URL(form.action, confirm.url), { csrf: 'forged' })).status).toBe(
+      403,
+    );
+    const left = await jars.post(new URL(form.action, confirm.url), form.fields);
+    const linked = await walk(jars, left, {
+      stopAt: REDIRECT,
+      upstream: bare.issuer,
+      login: 'kim-sub',
+    });
+    expect(linked.status).toBe(200);
+    expect(linked.html).toContain('Corp bare-only connected');
+
+    // Now bare-only (links only) signs kim in through that identity.
+    const b = await begin();
+    const tokens = await tokensAt(b, await viaBare(b, 'bare-only', 'kim-sub'));
+    expect(tokens.claims()!.sub).toBe(kim.user_id);
+  });
+
+  it('signs in with another tenant of the same server as the upstream', async () => {
+    const { tenantId: A } = await fixtures.tenant(t, { prefix: 'up-a' });
+    const { tenantId: C } = await fixtures.tenant(t, { prefix: 'up-c' });
+    const rp = await createClient(
+      t,
+      A,
+      fixtures.webApp(`${t.baseUrl}/${C}/upstream/tenant-a/callback`, {
+        allowed_scopes: ['openid', 'profile', 'email', 'groups'],
+      }),
+    );
+    const aGroup = await t.http('POST', `/api/v1/tenants/${A}/groups`, { body: { name: 'staff' } });
+    const cGroup = await t.http('POST', `/api/v1/tenants/${C}/groups`, { body: { name: 'staff' } });
+    const lena = await fixtures.user(t, A, {
+      username: 'lena',
+      email: `lena-${A}@example.test`,
+      is_verified: true,
+    });
+    await t.http(
+      'PUT',
+      `/api/v1/tenants/${A}/groups/${aGroup.body.group_id}/members/${lena.user_id}`,
+    );
+    await createUpstream(t, C, {
+      provider_id: 'tenant-a',
+      label: 'Tenant A',
+      issuer: `${t.baseUrl}/${A}`,
+      client_id: rp.client_id,
+      client_secret: rp.client_secret,
+      scopes: ['openid', 'profile', 'email', 'groups'],
+      jit_create: true,
+      group_sync: true,
+    });
+    const app = await createClient(t, C, fixtures.webApp(REDIRECT, { first_party: true }));
+    const configC = await discover(`${t.baseUrl}/${C}`, app.client_id, app.client_secret);
+    const b = await begin(configC);
+    const start = await b.jars.get(button(b.page, 'tenant-a'));
+    const done = await walk(b.jars, start, {
+      stopAt: REDIRECT,
+      upstream: `${t.baseUrl}/${A}/`,
+      login: 'lena',
+      password: PASSWORD,
+    });
+    const tokens = await tokensAt(b, done, configC);
+    const sub = tokens.claims()!.sub;
+    const user = await t.http('GET', `/api/v1/tenants/${C}/users/${sub}`);
+    expect(user.body).toMatchObject({ username: 'lena', email: `lena-${A}@example.test` });
+    expect(user.body.is_verified).toBe(true);
+    // The empty mapping matches C's groups by name.
+    const groups = await t.http('GET', `/api/v1/tenants/${C}/users/${sub}/groups`);
+    expect(groups.body.map((g: { group_id: string }) => g.group_id)).toEqual([
+      cGroup.body.group_id,
+    ]);
+  });
+});

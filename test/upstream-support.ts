@@ -1,0 +1,194 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Provider, { type Configuration } from 'oidc-provider';
+import type { TestApp } from './harness.js';
+import { Browser, findForm, type BrowserResponse } from './oidc-support.js';
+
+/**
+ * Helpers of the upstream sign-in suites: a bare oidc-provider started by the test (the
+ * "corporate IdP"), a cookie jar per host:port (the app and the bare provider both listen on
+ * 127.0.0.1, and their cookies must not meet), and the admin call that adds a provider.
+ */
+
+/** One cookie-keeping browser per origin. */
+export class Jars {
+  private readonly jars = new Map<string, Browser>();
+
+  jar(url: string | URL): Browser {
+    const host = new URL(url).host;
+    let b = this.jars.get(host);
+    if (!b) this.jars.set(host, (b = new Browser()));
+    return b;
+  }
+
+  get(url: string | URL) {
+    return this.jar(url).get(url);
+  }
+
+  post(url: string | URL, form: Record<string, string>) {
+    return this.jar(url).post(url, form);
+  }
+}
+
+export interface UpstreamAccount {
+  email?: string;
+  email_verified?: boolean;
+  name?: string;
+  preferred_username?: string;
+  groups?: string[];
+}
+
+/** A bare OpenID Provider with devInteractions (any login is that account), on a local port. */
+export class BareUpstream {
+  readonly accounts = new Map<string, UpstreamAccount>();
+  issuer = '';
+  readonly clientId = 'idp-rp';
+  readonly clientSecret = 'bare-upstream-secret-0123456789abcdef';
+  private server?: Server;
+  private redirectUris: string[] = [];
+
+  /** Starts with the callback URLs the client may use (one per provider of the tenant). */
+  async start(redirectUris: string[], extra: Partial<Configuration> = {}) {
+    this.redirectUris = redirectUris;
+    this.server = createServer();
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.issuer = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const accounts = this.accounts;
+    const provider = new Provider(this.issuer, {
+      clients: [
+        {
+          client_id: this.clientId,
+          client_secret: this.clientSecret,
+          redirect_uris: this.redirectUris,
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+          token_endpoint_auth_method: 'client_secret_post',
+        },
+      ],
+      async findAccount(_ctx, id) {
+        const account = accounts.get(id);
+        if (!account) return undefined;
+        return { accountId: id, claims: () => ({ sub: id, ...account }) };
+      },
+      claims: {
+        openid: ['sub'],
+        email: ['email', 'email_verified'],
+        profile: ['name', 'preferred_username'],
+        groups: ['groups'],
+      },
+      scopes: ['openid', 'email', 'profile', 'groups'],
+      features: { devInteractions: { enabled: true } },
+      cookies: { keys: ['bare-upstream-cookie-key'] },
+      ...extra,
+    });
+    this.server.on('request', provider.callback());
+  }
+
+  async close() {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+}
+
+/** Adds an upstream provider to a tenant through the admin API. */
+export async function createUpstream(
+  t: TestApp,
+  tenantId: string,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const r = await t.http('POST', `/api/v1/tenants/${tenantId}/upstream-providers`, { body });
+  if (r.status === 404 && r.body?.title === 'Not found') return tempInsert(t, tenantId, body);
+  if (r.status !== 201) throw new Error(`upstream provider create failed: ${r.status} ${r.text}`);
+  return r.body;
+}
+
+const strip = (html: string) => html.replace(/<style>[\s\S]*?<\/style>/g, '').slice(0, 3000);
+
+/**
+ * Follows redirects across origins; on the upstream's own pages signs in as `login` (the bare
+ * provider's devInteractions, or a tenant's hosted login with `password`) and consents. Stops
+ * at a page of the app that is not the upstream's (a refusal, a TOTP step), or at `stopAt`.
+ */
+export async function walk(
+  jars: Jars,
+  res: BrowserResponse,
+  o: {
+    stopAt: string;
+    /** Where the upstream lives (origin + path prefix): its pages are answered here. */
+    upstream: string;
+    login?: string;
+    password?: string;
+    /** Changes a URL before it is followed (tampering tests). */
+    rewrite?: (url: URL) => URL;
+    /** Stop when this returns true for the next URL. */
+    until?: (url: URL) => boolean;
+  },
+): Promise<BrowserResponse> {
+  for (let hops = 0; hops < 20; hops++) {
+    if (res.status === 302 || res.status === 303) {
+      let next = new URL(res.location!);
+      if (next.href.startsWith(o.stopAt) || o.until?.(next)) return res;
+      if (o.rewrite) next = o.rewrite(next);
+      res = await jars.get(next);
+      continue;
+    }
+    if (res.status !== 200 || !res.url.href.startsWith(o.upstream)) return res;
+    if (res.html.includes('name="prompt" value="login"')) {
+      const form = findForm(res.html, '/interaction/');
+      res = await jars.post(new URL(form.action, res.url), {
+        ...form.fields,
+        login: o.login ?? 'nobody',
+        password: 'any',
+      });
+    } else if (res.html.includes('name="prompt" value="consent"')) {
+      const form = findForm(res.html, '/interaction/');
+      res = await jars.post(new URL(form.action, res.url), form.fields);
+    } else if (res.html.includes('name="password"')) {
+      const form = findForm(res.html, '/login');
+      res = await jars.post(new URL(form.action, res.url), {
+        ...form.fields,
+        method: 'password',
+        login: o.login ?? 'nobody',
+        password: o.password ?? '',
+      });
+    } else if (res.html.includes('/consent"')) {
+      const form = findForm(res.html, '/consent');
+      res = await jars.post(new URL(form.action, res.url), form.fields);
+    } else {
+      throw new Error(`unexpected upstream page ${res.url}:\n${strip(res.html)}`);
+    }
+  }
+  throw new Error('too many hops');
+}
+
+export { strip };
+
+// TEMPORARY until the admin API lands (upstream-admin): the row as the API would write it.
+async function tempInsert(t: TestApp, tenantId: string, body: Record<string, unknown>) {
+  const { DataSource } = await import('typeorm');
+  const { UpstreamProvidersService } =
+    await import('../src/upstream/upstream-providers.service.js');
+  const ds = t.app.get(DataSource);
+  const svc = t.app.get(UpstreamProvidersService);
+  const p = body.provider_id as string;
+  await ds.query(
+    `INSERT INTO upstream_providers (tenant_id, provider_id, kind, label, issuer, client_id, client_secret_sealed, scopes, pkce, response_mode, claim_mapping, jit_create, link_by_email, domain_hints, group_sync, group_mapping, second_factor, enabled, display_order)
+     VALUES ($1,$2,'oidc',$3,$4,$5,$6,$7,true,'query',$8,$9,$10,$11,$12,$13,$14,true,0)`,
+    [
+      tenantId,
+      p,
+      body.label,
+      body.issuer,
+      body.client_id,
+      body.client_secret ? svc.sealSecret(tenantId, p, body.client_secret as string) : null,
+      body.scopes,
+      JSON.stringify(body.claim_mapping ?? {}),
+      body.jit_create ?? false,
+      body.link_by_email ?? false,
+      body.domain_hints ?? [],
+      body.group_sync ?? false,
+      JSON.stringify(body.group_mapping ?? {}),
+      body.second_factor ?? 'local',
+    ],
+  );
+  return body;
+}
