@@ -5,6 +5,7 @@ import { enrolTotp, selfToken, totpCode } from './account-support.js';
 import { createClient, discover, findForm, type BrowserResponse } from './oidc-support.js';
 import * as fixtures from './fixtures.js';
 import { PASSWORD, REDIRECT } from './fixtures.js';
+import { CustomUi, HEADLESS_REDIRECT } from './headless-support.js';
 import { BareUpstream, createUpstream, Jars, strip, walk } from './upstream-support.js';
 
 /**
@@ -16,14 +17,32 @@ import { BareUpstream, createUpstream, Jars, strip, walk } from './upstream-supp
 
 const alert = (html: string) => /role="alert">([^<]*)</.exec(html)?.[1];
 
+/** The "Sign in with …" button of a provider on B's sign-in page. */
+function button(page: BrowserResponse, providerId: string): URL {
+  const href = new RegExp(`<a class="upstream" href="([^"]+)" data-provider="${providerId}"`).exec(
+    page.html,
+  )?.[1];
+  if (!href) throw new Error(`no button for ${providerId}:\n${strip(page.html)}`);
+  return new URL(href.replace(/&amp;/g, '&'), page.url);
+}
+
+const isCallback = (u: URL) => u.pathname.endsWith('/upstream/bare-jit/callback');
+
 describe('upstream sign-in', () => {
   let t: TestApp;
   const bare = new BareUpstream();
   /** Tenant B: the one whose users sign in with an upstream. */
   let B = '';
   let configB: client.Configuration;
-  let groups: Record<'eng' | 'ops' | 'local', string>;
-  const providerIds = ['bare-jit', 'bare-email', 'bare-only', 'bare-skip', 'bare-groups'];
+  let localGroups: Record<'eng' | 'ops' | 'local', string>;
+  const providerIds = [
+    'bare-jit',
+    'bare-email',
+    'bare-only',
+    'bare-skip',
+    'bare-groups',
+    'bare-hint',
+  ];
 
   beforeAll(async () => {
     t = await startTestApp({ env: { OUTBOUND_ALLOW_PRIVATE: 'true' } });
@@ -34,15 +53,16 @@ describe('upstream sign-in', () => {
     const mk = async (name: string) =>
       (await t.http('POST', `/api/v1/tenants/${B}/groups`, { body: { name } })).body
         .group_id as string;
-    groups = { eng: await mk('eng'), ops: await mk('ops'), local: await mk('local-only') };
+    localGroups = { eng: await mk('eng'), ops: await mk('ops'), local: await mk('local-only') };
     await bareProvider('bare-jit', { jit_create: true });
     await bareProvider('bare-email', { link_by_email: true });
     await bareProvider('bare-only');
     await bareProvider('bare-skip', { link_by_email: true, second_factor: 'skip' });
+    await bareProvider('bare-hint', { jit_create: true, domain_hints: ['hinted.test'] });
     await bareProvider('bare-groups', {
       jit_create: true,
       group_sync: true,
-      group_mapping: { 'corp-eng': groups.eng, 'corp-ops': groups.ops },
+      group_mapping: { 'corp-eng': localGroups.eng, 'corp-ops': localGroups.ops },
     });
   }, 60_000);
 
@@ -90,15 +110,6 @@ describe('upstream sign-in', () => {
     return { jars, verifier, state, nonce, page };
   }
 
-  /** The "Sign in with …" button of a provider on B's sign-in page. */
-  function button(page: BrowserResponse, providerId: string): URL {
-    const href = new RegExp(
-      `<a class="upstream" href="([^"]+)" data-provider="${providerId}"`,
-    ).exec(page.html)?.[1];
-    if (!href) throw new Error(`no button for ${providerId}:\n${strip(page.html)}`);
-    return new URL(href.replace(/&amp;/g, '&'), page.url);
-  }
-
   /** Clicks the provider's button and walks the upstream as `login`. */
   async function viaBare(
     b: Begun,
@@ -108,6 +119,23 @@ describe('upstream sign-in', () => {
   ) {
     const start = await b.jars.get(button(b.page, providerId));
     return walk(b.jars, start, { stopAt: REDIRECT, upstream: bare.issuer, login, ...o });
+  }
+
+  /** B's authorization request with extra parameters, to its first answer. */
+  async function authorize(extra: Record<string, string>, jars = new Jars()) {
+    const verifier = client.randomPKCECodeVerifier();
+    const url = client.buildAuthorizationUrl(configB, {
+      redirect_uri: REDIRECT,
+      scope: 'openid profile email',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state: client.randomState(),
+      ...extra,
+    });
+    let res = await jars.get(url);
+    while ((res.status === 303 || res.status === 302) && !res.location!.includes('/interaction/'))
+      res = await jars.get(res.location!);
+    return { jars, res: await jars.get(res.location!) };
   }
 
   async function tokensAt(b: Begun, res: BrowserResponse, config = configB) {
@@ -185,7 +213,6 @@ describe('upstream sign-in', () => {
 
   it('refuses a tampered state, a replayed callback and a tampered nonce with readable pages', async () => {
     bare.accounts.set('hank-sub', { email: `hank-${B}@corp.test`, email_verified: true });
-    const isCallback = (u: URL) => u.pathname.endsWith('/upstream/bare-jit/callback');
 
     // State: the callback's state is not the one this browser left with.
     const s = await begin();
@@ -255,7 +282,7 @@ describe('upstream sign-in', () => {
   });
 
   it('syncs mapped groups at each sign-in: adds and removes only the mapped ones', async () => {
-    const { eng, ops, local } = groups;
+    const { eng, ops, local } = localGroups;
     bare.accounts.set('ivy-sub', {
       preferred_username: 'ivy',
       email: `ivy-${B}@corp.test`,
@@ -272,7 +299,7 @@ describe('upstream sign-in', () => {
         }>
       )
         .map((g) => g.group_id)
-        .sort();
+        .toSorted();
     expect(await groupsOf()).toEqual([eng]);
     // A local group the mapping does not cover stays whatever the upstream says.
     expect(
@@ -281,7 +308,7 @@ describe('upstream sign-in', () => {
     bare.accounts.set('ivy-sub', { ...bare.accounts.get('ivy-sub'), groups: ['corp-ops'] });
     const again = await begin();
     await tokensAt(again, await viaBare(again, 'bare-groups', 'ivy-sub'));
-    expect(await groupsOf()).toEqual([ops, local].sort());
+    expect(await groupsOf()).toEqual([ops, local].toSorted());
     await waitUntil('the group sync audit event', async () => {
       const audit = await t.http(
         'GET',
@@ -418,5 +445,84 @@ describe('upstream sign-in', () => {
     expect(groups.body.map((g: { group_id: string }) => g.group_id)).toEqual([
       cGroup.body.group_id,
     ]);
+  });
+
+  it('sends an address of a hinted domain straight to its provider (login_hint or typed)', async () => {
+    bare.accounts.set('olga-sub', { email: 'olga@hinted.test', email_verified: true });
+    const hinted = await authorize({ login_hint: 'olga@hinted.test' });
+    expect(hinted.res.status).toBe(303);
+    const upstreamUrl = new URL(hinted.res.location!);
+    expect(upstreamUrl.origin).toBe(bare.issuer);
+    expect(upstreamUrl.searchParams.get('login_hint')).toBe('olga@hinted.test');
+    expect(upstreamUrl.searchParams.get('redirect_uri')).toBe(
+      `${t.baseUrl}/${B}/upstream/bare-hint/callback`,
+    );
+
+    // Typed into the login form: the password is never checked, the provider takes over.
+    const b = await begin();
+    const form = findForm(b.page.html, '/login');
+    const typed = await b.jars.post(new URL(form.action, b.page.url), {
+      ...form.fields,
+      method: 'password',
+      login: 'olga@HINTED.test',
+      password: 'irrelevant',
+    });
+    expect(typed.status).toBe(303);
+    expect(typed.location!.startsWith(`${bare.issuer}/auth?`)).toBe(true);
+    const tokens = await tokensAt(
+      b,
+      await walk(b.jars, typed, { stopAt: REDIRECT, upstream: bare.issuer, login: 'olga-sub' }),
+    );
+    expect(tokens.claims()!.amr).toEqual(['fed']);
+
+    // Another domain signs in with the password as before.
+    const other = await begin();
+    const f2 = findForm(other.page.html, '/login');
+    const wrong = await other.jars.post(new URL(f2.action, other.page.url), {
+      ...f2.fields,
+      method: 'password',
+      login: 'olga@elsewhere.test',
+      password: 'irrelevant',
+    });
+    expect(wrong.status).toBe(401);
+  });
+
+  it('lists the providers to a custom UI (headless) with start URLs that finish its request', async () => {
+    const c = await createClient(t, B, {
+      name: 'Custom UI',
+      client_type: 'confidential',
+      redirect_uris: [HEADLESS_REDIRECT],
+      allowed_scopes: ['openid', 'profile'],
+      grant_types: ['authorization_code'],
+      first_party: true,
+    });
+    const config = await discover(`${t.baseUrl}/${B}`, c.client_id, c.client_secret);
+    const ui = new CustomUi(t, B, config, c.client_id);
+    const started = await ui.start();
+    expect(started.status).toBe(201);
+    const listed = started.body.upstream_providers as Array<Record<string, string>>;
+    expect(listed.map((p) => p.provider_id)).toEqual(expect.arrayContaining(providerIds));
+    const jit = listed.find((p) => p.provider_id === 'bare-jit')!;
+    expect(jit).toMatchObject({ label: 'Corp bare-jit', icon_url: null });
+    expect(jit.start_url).toBe(
+      `${t.baseUrl}/${B}/upstream/bare-jit/start?interaction=${started.body.auth_req_id}`,
+    );
+    bare.accounts.set('pia-sub', { preferred_username: 'pia', email: `pia-${B}@corp.test` });
+    const jars = new Jars();
+    jars.adopt(t.baseUrl, ui.browser);
+    const done = await walk(jars, await jars.get(jit.start_url), {
+      stopAt: HEADLESS_REDIRECT,
+      upstream: bare.issuer,
+      login: 'pia-sub',
+    });
+    const tokens = await client.authorizationCodeGrant(config, new URL(done.location!), {
+      pkceCodeVerifier: ui.verifier,
+      expectedState: ui.state,
+      expectedNonce: ui.nonce,
+    });
+    expect(tokens.claims()!.amr).toEqual(['fed']);
+    // No verified address from the upstream: the new user's email is not marked verified.
+    const pia = await userByName('pia');
+    expect(pia.body).toMatchObject({ email: `pia-${B}@corp.test`, is_verified: false });
   });
 });

@@ -14,6 +14,11 @@ import { Browser, findForm, type BrowserResponse } from './oidc-support.js';
 export class Jars {
   private readonly jars = new Map<string, Browser>();
 
+  /** Uses `browser` for the origin of `url` (a custom UI's jar, with its interaction cookies). */
+  adopt(url: string | URL, browser: Browser) {
+    this.jars.set(new URL(url).host, browser);
+  }
+
   jar(url: string | URL): Browser {
     const host = new URL(url).host;
     let b = this.jars.get(host);

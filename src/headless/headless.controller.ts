@@ -26,6 +26,7 @@ import {
   StepCodeDto,
 } from './dto/authn.dto.js';
 import { HeadlessSignIn } from './headless-sign-in.service.js';
+import { UpstreamFlow } from '../hosted/upstream/upstream.flow.js';
 import { HeadlessStart } from './headless-start.js';
 import { ApiProblems } from '../common/api-docs.js';
 import { caller, STEP } from './headless-caller.js';
@@ -41,7 +42,25 @@ export class HeadlessController {
   constructor(
     private readonly flow: HeadlessSignIn,
     private readonly starter: HeadlessStart,
+    private readonly upstream: UpstreamFlow,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** At `authenticate`, the tenant's upstream providers with the URL that starts each. */
+  private async withUpstream(tenantId: string, answer: StepAnswerDto): Promise<StepAnswerDto> {
+    if (answer.next !== 'authenticate') return answer;
+    const buttons = await this.upstream.buttons(tenantId, answer.auth_req_id);
+    const origin = new URL(this.config.publicUrl).origin;
+    return {
+      ...answer,
+      upstream_providers: buttons.map((b) => ({
+        provider_id: b.providerId,
+        label: b.label,
+        icon_url: b.iconUrl,
+        start_url: new URL(b.href, origin).href,
+      })),
+    };
+  }
 
   @Post('start')
   @ApiProblems(400, 403, 404)
@@ -61,7 +80,7 @@ export class HeadlessController {
     if (started.setCookie.length) void reply.header('set-cookie', started.setCookie);
     if (!started.authReqId)
       return { auth_req_id: '', status: 'complete', finish_url: started.location };
-    return this.flow.identify(tenantId, started.authReqId, c);
+    return this.withUpstream(tenantId, await this.flow.identify(tenantId, started.authReqId, c));
   }
 
   @Post('identify')
@@ -69,13 +88,13 @@ export class HeadlessController {
   @HttpCode(200)
   @ApiOperation({ summary: 'The sign-in methods on offer (same answer for any login)' })
   @ApiOkResponse(STEP)
-  identify(
+  async identify(
     @Param('tenant_id') t: string,
     @Body() dto: IdentifyDto,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.flow.identify(t, dto.auth_req_id, caller(req, reply));
+    return this.withUpstream(t, await this.flow.identify(t, dto.auth_req_id, caller(req, reply)));
   }
 
   @Post('password')

@@ -4,6 +4,7 @@ import { ClientsModule } from '../clients/clients.module.js';
 import { SigningKeysModule } from '../signing-keys/signing-keys.module.js';
 import { EmailFlowsModule } from '../email-flows/email-flows.module.js';
 import { LoginModule } from '../hosted/interaction/login.module.js';
+import { UpstreamPagesModule } from '../hosted/upstream/upstream-pages.module.js';
 import { MfaModule } from '../mfa/mfa.module.js';
 import { OidcModule } from '../oidc/oidc.module.js';
 import { PasskeysModule } from '../passkeys/passkeys.module.js';
@@ -25,6 +26,7 @@ import { UsernameAvailabilityController } from './username-availability.controll
 @Module({
   imports: [
     LoginModule,
+    UpstreamPagesModule,
     OidcModule,
     ClientsModule,
     SigningKeysModule,

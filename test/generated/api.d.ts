@@ -4050,6 +4050,15 @@ export interface components {
             prompt?: "login" | "consent" | "none";
             max_age?: number;
         };
+        UpstreamButtonDto: {
+            /** @example google */
+            provider_id: string;
+            /** @example Google */
+            label: string;
+            icon_url: string | null;
+            /** @description open in the browser that started the request: the upstream sign-in, back to finish this authorisation */
+            start_url: string;
+        };
         StepAnswerDto: {
             auth_req_id: string;
             /** @enum {string} */
@@ -4071,6 +4080,8 @@ export interface components {
                 [key: string]: unknown;
             };
             methods?: string[];
+            /** @description next = authenticate: the upstream identity providers on offer */
+            upstream_providers?: components["schemas"]["UpstreamButtonDto"][];
             signup?: boolean;
             step_token?: string;
             totp?: {

@@ -107,6 +107,18 @@ export class SignupDto extends AuthReqDto {
   @ApiProperty() @IsString() @MaxLength(1024) password!: string;
 }
 
+/** An upstream identity provider a custom UI may offer as "Sign in with <label>". */
+export class UpstreamButtonDto {
+  @ApiProperty({ example: 'google' }) provider_id!: string;
+  @ApiProperty({ example: 'Google' }) label!: string;
+  @ApiProperty({ type: String, nullable: true }) icon_url!: string | null;
+  @ApiProperty({
+    description:
+      'open in the browser that started the request: the upstream sign-in, back to finish this authorisation',
+  })
+  start_url!: string;
+}
+
 export class StepAnswerDto {
   @ApiProperty() auth_req_id!: string;
   @ApiProperty({ enum: ['continue', 'complete'] }) status!: string;
@@ -134,6 +146,11 @@ export class StepAnswerDto {
   })
   passkey_options?: unknown;
   @ApiPropertyOptional({ type: [String] }) methods?: string[];
+  @ApiPropertyOptional({
+    type: [UpstreamButtonDto],
+    description: 'next = authenticate: the upstream identity providers on offer',
+  })
+  upstream_providers?: UpstreamButtonDto[];
   @ApiPropertyOptional() signup?: boolean;
   @ApiPropertyOptional() step_token?: string;
   @ApiPropertyOptional({
