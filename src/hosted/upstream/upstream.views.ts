@@ -13,7 +13,7 @@ const STYLE = `<style>
 a.upstream{display:flex;align-items:center;justify-content:center;gap:.5rem;width:100%;padding:.65rem;margin-top:.6rem;font-size:1rem;border-radius:4px;border:1px solid #8a8f98;background:#fff;color:#1d1f23;text-decoration:none}
 a.upstream:focus,a.upstream:hover{outline:3px solid var(--primary);outline-offset:2px}
 a.upstream img{width:20px;height:20px}
-p.or{text-align:center;color:#555;margin:0 0 .25rem}
+p.or{text-align:center;color:#555;margin:1.25rem 0 .25rem}
 </style>`;
 
 /** The login page's section: one link-button per enabled provider, under the other methods. */
