@@ -15,6 +15,7 @@ import { UpstreamProviderAdminService } from './upstream-provider-admin.service.
 import { UpstreamProviderEntity } from './upstream-provider.entity.js';
 import { UpstreamProvidersController } from './upstream-providers.controller.js';
 import { UpstreamProvidersService } from './upstream-providers.service.js';
+import { UpstreamTransfer } from './upstream-transfer.js';
 
 /** Upstream identity providers and the users' links to them (issue 21). */
 @Module({
@@ -26,8 +27,13 @@ import { UpstreamProvidersService } from './upstream-providers.service.js';
     PinPatternModule,
   ],
   controllers: [UpstreamProvidersController, MyIdentitiesController, UserIdentitiesAdminController],
-  providers: [UpstreamProvidersService, UpstreamProviderAdminService, IdentityLinksService],
-  exports: [UpstreamProvidersService, IdentityLinksService],
+  providers: [
+    UpstreamProvidersService,
+    UpstreamProviderAdminService,
+    IdentityLinksService,
+    UpstreamTransfer,
+  ],
+  exports: [UpstreamProvidersService, IdentityLinksService, UpstreamTransfer],
 })
 export class UpstreamModule {
   constructor(me: MeSections, links: IdentityLinksService) {
