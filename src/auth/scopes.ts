@@ -18,6 +18,8 @@ export const SCOPES: Record<string, string> = {
   'analytics:read': 'Read login analytics',
   'protected-apps:read': 'Read the apps protected by forward-auth',
   'protected-apps:write': 'Create, change and delete apps protected by forward-auth',
+  'upstream-providers:read': 'Read the upstream identity providers (never their client secrets)',
+  'upstream-providers:write': 'Create, change and delete upstream identity providers',
   scim: 'Provision users and groups through SCIM 2.0',
   'me:read': "Read the caller's own account (user keys and the user's own tokens)",
   'me:write': "Change the caller's own account: end its sessions",

@@ -7,6 +7,7 @@ import { PasskeysModule } from '../passkeys/passkeys.module.js';
 import { PinPatternModule } from '../pin-pattern/pin-pattern.module.js';
 import { RegistrationModule } from '../registration/registration.module.js';
 import { SigningKeysModule } from '../signing-keys/signing-keys.module.js';
+import { UpstreamModule } from '../upstream/upstream.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { TransferController } from './transfer.controller.js';
 import { TransferService } from './transfer.service.js';
@@ -23,6 +24,7 @@ import { TransferService } from './transfer.service.js';
     PinPatternModule,
     RegistrationModule,
     ForwardAuthModule,
+    UpstreamModule,
   ],
   controllers: [TransferController],
   providers: [TransferService],

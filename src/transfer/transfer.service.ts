@@ -29,6 +29,7 @@ import { RegistrationTransfer } from '../registration/registration-transfer.js';
 import { SigningKeyTransfer } from '../signing-keys/signing-key-transfer.js';
 import { TenantTransfer } from '../tenants/tenant-transfer.js';
 import { TenantsService } from '../tenants/tenants.service.js';
+import { UpstreamTransfer } from '../upstream/upstream-transfer.js';
 import { UserTransfer } from '../users/user-transfer.js';
 import { readRecords, writeLine } from './ndjson.js';
 
@@ -99,6 +100,7 @@ export class TransferService {
     pinPattern: PinPatternTransfer,
     registration: RegistrationTransfer,
     protectedApps: ProtectedAppTransfer,
+    upstream: UpstreamTransfer,
   ) {
     this.sections = [
       tenant,
@@ -111,6 +113,7 @@ export class TransferService {
       pinPattern,
       groups,
       protectedApps,
+      upstream,
     ].toSorted((a, b) => a.order - b.order);
     for (const s of this.sections) for (const type of s.types) this.byType.set(type, s);
   }

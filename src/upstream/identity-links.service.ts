@@ -3,7 +3,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
+import { AuditService, type AuditContext } from '../audit/audit.service.js';
 import { classifyDatabaseError } from '../database/database-errors.js';
+import { page, type ListQuery, type Page } from '../common/pagination.js';
+import type { MeIdentity } from '../users/me-sections.js';
 import { DomainError } from '../common/domain-error.js';
 import { isUuid } from '../common/ids.js';
 import { notFound } from '../common/problem.js';
@@ -11,6 +14,7 @@ import { PasskeysService } from '../passkeys/passkeys.service.js';
 import { PinPatternService } from '../pin-pattern/pin-pattern.service.js';
 import { UsersService } from '../users/users.service.js';
 import { IdentityLinkEntity } from './identity-link.entity.js';
+import { UpstreamProviderEntity } from './upstream-provider.entity.js';
 
 export interface NewIdentityLink {
   user_id: string;
@@ -56,7 +60,10 @@ export class IdentityLinksService {
   constructor(
     @InjectTenantRepository(IdentityLinkEntity)
     private readonly links: TenantRepository<IdentityLinkEntity>,
+    @InjectTenantRepository(UpstreamProviderEntity)
+    private readonly providers: TenantRepository<UpstreamProviderEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
     private readonly users: UsersService,
     private readonly passkeys: PasskeysService,
     private readonly pinPattern: PinPatternService,
@@ -76,6 +83,57 @@ export class IdentityLinksService {
     return this.links.find(tenantId, {
       where: { user_id: userId },
       order: { created_at: 'ASC', id: 'ASC' },
+    });
+  }
+
+  /** A user's links with their provider's label and icon, oldest first. */
+  async views(tenantId: string, userId: string): Promise<MeIdentity[]> {
+    const links = await this.listForUser(tenantId, userId);
+    if (!links.length) return [];
+    const providers = new Map(
+      (await this.providers.find(tenantId)).map((p) => [p.provider_id, p] as const),
+    );
+    return links.map((l) => {
+      const p = providers.get(l.provider_id);
+      return {
+        id: l.id,
+        provider_id: l.provider_id,
+        label: p?.label ?? l.provider_id,
+        icon_url: p?.icon_url ?? null,
+        subject: l.subject,
+        email: l.email,
+        created_at: l.created_at.toISOString(),
+        last_used_at: l.last_used_at?.toISOString() ?? null,
+      };
+    });
+  }
+
+  /** The admin API's list: a user has at most one link per provider, so this pages in memory. */
+  async pageFor(tenantId: string, userId: string, q: ListQuery): Promise<Page<MeIdentity>> {
+    if (!(await this.users.userExists(tenantId, userId))) throw notFound('User');
+    const all = await this.views(tenantId, userId);
+    if (q.sort_direction === -1) all.reverse();
+    return page(all.slice(q.offset, q.offset + q.limit), all.length, q);
+  }
+
+  /**
+   * Unlinks on someone's behalf and records `user.identity_unlinked`: the user themselves
+   * (the last way to sign in is refused) or an admin (`byAdmin`: allowed, even the last).
+   */
+  async unlink(
+    tenantId: string,
+    userId: string,
+    linkId: string,
+    ctx: AuditContext,
+    byAdmin = false,
+  ): Promise<void> {
+    if (byAdmin && !(await this.users.userExists(tenantId, userId))) throw notFound('User');
+    const row = await this.remove(tenantId, userId, linkId, { allowLast: byAdmin });
+    this.audit.recordForUser(tenantId, userId, 'user.identity_unlinked', ctx, 'upstream', {
+      link_id: row.id,
+      provider_id: row.provider_id,
+      subject: row.subject,
+      by_admin: byAdmin,
     });
   }
 

@@ -3,7 +3,8 @@ import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import { Self, CurrentPrincipal } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/scopes.js';
 import { notFound } from '../common/problem.js';
-import { ChangeOwnPasswordDto, UpdateMeDto } from './dto/me.dto.js';
+import { ChangeOwnPasswordDto, MeDto, UpdateMeDto } from './dto/me.dto.js';
+import { MeSections } from './me-sections.js';
 import { UserDto } from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
 
@@ -16,14 +17,19 @@ function selfId(principal: Principal): string {
 @ApiTags('self-service')
 @Controller('api/v1/tenants/:tenant_id/me')
 export class MeController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly sections: MeSections,
+  ) {}
 
   @Get()
   @Self('me:read')
   @ApiOperation({ summary: 'The signed-in user' })
-  @ApiOkResponse({ type: UserDto, description: 'the user a user key (or user token) acts as' })
-  me(@Param('tenant_id') tenantId: string, @CurrentPrincipal() principal: Principal) {
-    return this.users.get(tenantId, selfId(principal));
+  @ApiOkResponse({ type: MeDto, description: 'the user a user key (or user token) acts as' })
+  async me(@Param('tenant_id') tenantId: string, @CurrentPrincipal() principal: Principal) {
+    const userId = selfId(principal);
+    const user = await this.users.get(tenantId, userId);
+    return { identities: [], ...user, ...(await this.sections.collect(tenantId, userId)) };
   }
 
   @Patch()

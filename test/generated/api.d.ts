@@ -2372,6 +2372,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tenants/{tenant_id}/upstream-providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List upstream providers (newest first unless sort_direction=1) */
+        get: operations["UpstreamProvidersController_list"];
+        put?: never;
+        /** Add an upstream identity provider (OIDC, or OAuth2 for GitHub) */
+        post: operations["UpstreamProvidersController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/upstream-providers/{provider_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read an upstream provider (never its client secret) */
+        get: operations["UpstreamProvidersController_get"];
+        put?: never;
+        post?: never;
+        /** Delete an upstream provider and every user’s link to it */
+        delete: operations["UpstreamProvidersController_remove"];
+        options?: never;
+        head?: never;
+        /** Change an upstream provider (client_secret: replace, or null to clear) */
+        patch: operations["UpstreamProvidersController_update"];
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/me/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the caller’s linked upstream identities */
+        get: operations["MyIdentitiesController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/me/identities/{link_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unlink one of the caller’s upstream identities (never the last way in) */
+        delete: operations["MyIdentitiesController_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/users/{user_id}/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a user’s linked upstream identities */
+        get: operations["UserIdentitiesAdminController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/users/{user_id}/identities/{link_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a user’s linked identity (even the last way to sign in: the account keeps whatever else it has) */
+        delete: operations["UserIdentitiesAdminController_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenants/{tenant_id}/export": {
         parameters: {
             query?: never;
@@ -3160,7 +3265,7 @@ export interface components {
         };
         CreateApiKeyDto: {
             name: string;
-            scopes: ("tenants:read" | "tenants:write" | "users:read" | "users:write" | "groups:read" | "groups:write" | "clients:read" | "clients:write" | "signing-keys:read" | "signing-keys:write" | "api-keys:read" | "api-keys:write" | "blocker:read" | "blocker:write" | "audit:read" | "analytics:read" | "protected-apps:read" | "protected-apps:write" | "scim" | "me:read" | "me:write" | "me:credentials" | "operator")[];
+            scopes: ("tenants:read" | "tenants:write" | "users:read" | "users:write" | "groups:read" | "groups:write" | "clients:read" | "clients:write" | "signing-keys:read" | "signing-keys:write" | "api-keys:read" | "api-keys:write" | "blocker:read" | "blocker:write" | "audit:read" | "analytics:read" | "protected-apps:read" | "protected-apps:write" | "upstream-providers:read" | "upstream-providers:write" | "scim" | "me:read" | "me:write" | "me:credentials" | "operator")[];
             /**
              * Format: uuid
              * @description makes a user key: it acts as this user
@@ -3173,7 +3278,7 @@ export interface components {
             /** Format: uuid */
             key_id: string;
             name: string;
-            scopes: ("tenants:read" | "tenants:write" | "users:read" | "users:write" | "groups:read" | "groups:write" | "clients:read" | "clients:write" | "signing-keys:read" | "signing-keys:write" | "api-keys:read" | "api-keys:write" | "blocker:read" | "blocker:write" | "audit:read" | "analytics:read" | "protected-apps:read" | "protected-apps:write" | "scim" | "me:read" | "me:write" | "me:credentials" | "operator")[];
+            scopes: ("tenants:read" | "tenants:write" | "users:read" | "users:write" | "groups:read" | "groups:write" | "clients:read" | "clients:write" | "signing-keys:read" | "signing-keys:write" | "api-keys:read" | "api-keys:write" | "blocker:read" | "blocker:write" | "audit:read" | "analytics:read" | "protected-apps:read" | "protected-apps:write" | "upstream-providers:read" | "upstream-providers:write" | "scim" | "me:read" | "me:write" | "me:credentials" | "operator")[];
             tenant_id: string | null;
             user_id: string | null;
             /** @enum {string} */
@@ -3192,7 +3297,7 @@ export interface components {
             /** Format: uuid */
             key_id: string;
             name: string;
-            scopes: ("tenants:read" | "tenants:write" | "users:read" | "users:write" | "groups:read" | "groups:write" | "clients:read" | "clients:write" | "signing-keys:read" | "signing-keys:write" | "api-keys:read" | "api-keys:write" | "blocker:read" | "blocker:write" | "audit:read" | "analytics:read" | "protected-apps:read" | "protected-apps:write" | "scim" | "me:read" | "me:write" | "me:credentials" | "operator")[];
+            scopes: ("tenants:read" | "tenants:write" | "users:read" | "users:write" | "groups:read" | "groups:write" | "clients:read" | "clients:write" | "signing-keys:read" | "signing-keys:write" | "api-keys:read" | "api-keys:write" | "blocker:read" | "blocker:write" | "audit:read" | "analytics:read" | "protected-apps:read" | "protected-apps:write" | "upstream-providers:read" | "upstream-providers:write" | "scim" | "me:read" | "me:write" | "me:credentials" | "operator")[];
             tenant_id: string | null;
             user_id: string | null;
             /** @enum {string} */
@@ -3404,6 +3509,50 @@ export interface components {
         };
         SetPasswordDto: {
             password: string;
+        };
+        IdentityLinkDto: {
+            /**
+             * Format: uuid
+             * @description the link id (to unlink it)
+             */
+            id: string;
+            provider_id: string;
+            /** @description the provider's label, as on the sign-in page */
+            label: string;
+            icon_url: string | null;
+            /** @description the upstream account id (`sub`) */
+            subject: string;
+            /** @description the upstream email, last seen */
+            email: string | null;
+            created_at: string;
+            last_used_at: string | null;
+        };
+        MeDto: {
+            /** Format: uuid */
+            user_id: string;
+            tenant_id: string;
+            username: string;
+            email: string | null;
+            is_disabled: boolean;
+            is_verified: boolean;
+            locale: string | null;
+            roles: string[];
+            external_id: string | null;
+            display_name: string | null;
+            given_name: string | null;
+            family_name: string | null;
+            picture: string | null;
+            has_password: boolean;
+            /** @description An admin set the password; the user must choose a new one. */
+            password_change_required: boolean;
+            /** @description The terms version last accepted. */
+            terms_accepted_version: string | null;
+            /** Format: date-time */
+            terms_accepted_at: string | null;
+            created_at: string;
+            updated_at: string;
+            /** @description linked upstream identities (issue 21) */
+            identities: components["schemas"]["IdentityLinkDto"][];
         };
         UpdateMeDto: {
             display_name?: string | null;
@@ -4674,6 +4823,270 @@ export interface components {
             readonly created_at?: string;
             /** @description read-only, ignored */
             readonly updated_at?: string;
+        };
+        ClaimMappingDto: {
+            /** @description claim naming the upstream account; default `sub` (GitHub preset: `id`) */
+            subject?: string;
+            /** @description claim for the local username (default preferred_username) */
+            username?: string;
+            /** @description default email */
+            email?: string;
+            /** @description default email_verified */
+            email_verified?: string;
+            /** @description display name; default name */
+            name?: string;
+            /** @description group values, for group sync; default groups */
+            groups?: string;
+        };
+        CreateUpstreamProviderDto: {
+            /**
+             * @description chosen by the admin; part of the sign-in URLs; unique in the tenant
+             * @example google
+             */
+            provider_id: string;
+            /**
+             * @description fills the endpoints, scopes and claim mapping of a well-known provider
+             * @enum {string}
+             */
+            preset?: "google" | "microsoft" | "github" | "apple";
+            /**
+             * @description oidc (discovery from issuer) or oauth2 (fixed endpoints); default by preset, else oidc
+             * @enum {string}
+             */
+            kind?: "oidc" | "oauth2";
+            /** @description the sign-in button says "Sign in with <label>"; required without preset */
+            label?: string;
+            /**
+             * Format: uri
+             * @description image shown on the sign-in button (https)
+             */
+            icon_url?: string | null;
+            /**
+             * Format: uri
+             * @description OIDC: the issuer; discovery at <issuer>/.well-known/openid-configuration (set by the google, microsoft and apple presets)
+             */
+            issuer?: string | null;
+            /** @description microsoft preset: the Entra tenant (GUID or domain; default common); sets issuer https://login.microsoftonline.com/<tenant>/v2.0 */
+            microsoft_tenant?: string;
+            /**
+             * Format: uri
+             * @description oauth2: where the browser is sent to sign in (oidc: from discovery)
+             */
+            authorization_endpoint?: string | null;
+            /**
+             * Format: uri
+             * @description oauth2: the token endpoint (oidc: from discovery)
+             */
+            token_endpoint?: string | null;
+            /**
+             * Format: uri
+             * @description oauth2: the user API answering the account as JSON (oidc: from discovery)
+             */
+            userinfo_endpoint?: string | null;
+            client_id: string;
+            /** @description sealed at rest, never returned (see client_secret_set); null: none */
+            client_secret?: string | null;
+            /** @description requested scopes; default by preset, else openid email profile */
+            scopes?: string[];
+            /**
+             * @description send a PKCE S256 challenge
+             * @default true
+             */
+            pkce: boolean;
+            /**
+             * @description how the provider answers: query, or form_post (apple preset)
+             * @enum {string}
+             */
+            response_mode?: "query" | "form_post";
+            /** @description claim names, per local field */
+            claim_mapping?: components["schemas"]["ClaimMappingDto"];
+            /**
+             * @description create a local user at first sign-in
+             * @default false
+             */
+            jit_create: boolean;
+            /**
+             * @description link to an existing user by verified email; with jit_create false too, only users already linked sign in
+             * @default false
+             */
+            link_by_email: boolean;
+            /** @description email domains sent straight to this provider; each in one provider only */
+            domain_hints?: string[];
+            /**
+             * @description set group memberships at each sign-in
+             * @default false
+             */
+            group_sync: boolean;
+            /** @description upstream group value → local group id; empty with group_sync: local groups matched by name */
+            group_mapping?: {
+                [key: string]: string;
+            };
+            /**
+             * @description local: the tenant's second-factor rules still apply; skip: this sign-in is enough
+             * @default local
+             * @enum {string}
+             */
+            second_factor: "local" | "skip";
+            /** @default true */
+            enabled: boolean;
+            /**
+             * @description buttons ascending
+             * @default 0
+             */
+            display_order: number;
+            /** @description read-only, ignored */
+            readonly client_secret_set?: boolean;
+            /** @description read-only, ignored */
+            readonly tenant_id?: string;
+            /** @description read-only, ignored */
+            readonly created_at?: string;
+            /** @description read-only, ignored */
+            readonly updated_at?: string;
+        };
+        UpstreamProviderDto: {
+            provider_id: string;
+            tenant_id: string;
+            /** @enum {string} */
+            kind: "oidc" | "oauth2";
+            /** @enum {string|null} */
+            preset: "google" | "microsoft" | "github" | "apple" | null;
+            label: string;
+            icon_url: string | null;
+            issuer: string | null;
+            authorization_endpoint: string | null;
+            token_endpoint: string | null;
+            userinfo_endpoint: string | null;
+            client_id: string;
+            /** @description whether a client secret is stored (it is never returned) */
+            client_secret_set: boolean;
+            scopes: string[];
+            pkce: boolean;
+            /** @enum {string} */
+            response_mode: "query" | "form_post";
+            claim_mapping: components["schemas"]["ClaimMappingDto"];
+            jit_create: boolean;
+            link_by_email: boolean;
+            domain_hints: string[];
+            group_sync: boolean;
+            group_mapping: {
+                [key: string]: string;
+            };
+            /** @enum {string} */
+            second_factor: "local" | "skip";
+            enabled: boolean;
+            display_order: number;
+            created_at: string;
+            updated_at: string;
+        };
+        UpstreamProviderPageDto: {
+            data: components["schemas"]["UpstreamProviderDto"][];
+            has_next: boolean;
+            total_count: number;
+        };
+        UpdateUpstreamProviderDto: {
+            /** @description the sign-in button says "Sign in with <label>"; required without preset */
+            label?: string;
+            /**
+             * Format: uri
+             * @description image shown on the sign-in button (https)
+             */
+            icon_url?: string | null;
+            /**
+             * Format: uri
+             * @description OIDC: the issuer; discovery at <issuer>/.well-known/openid-configuration (set by the google, microsoft and apple presets)
+             */
+            issuer?: string | null;
+            /** @description microsoft preset: the Entra tenant (GUID or domain; default common); sets issuer https://login.microsoftonline.com/<tenant>/v2.0 */
+            microsoft_tenant?: string;
+            /**
+             * Format: uri
+             * @description oauth2: where the browser is sent to sign in (oidc: from discovery)
+             */
+            authorization_endpoint?: string | null;
+            /**
+             * Format: uri
+             * @description oauth2: the token endpoint (oidc: from discovery)
+             */
+            token_endpoint?: string | null;
+            /**
+             * Format: uri
+             * @description oauth2: the user API answering the account as JSON (oidc: from discovery)
+             */
+            userinfo_endpoint?: string | null;
+            client_id?: string;
+            /** @description sealed at rest, never returned (see client_secret_set); null: none */
+            client_secret?: string | null;
+            /** @description requested scopes; default by preset, else openid email profile */
+            scopes?: string[];
+            /**
+             * @description send a PKCE S256 challenge
+             * @default true
+             */
+            pkce: boolean;
+            /**
+             * @description how the provider answers: query, or form_post (apple preset)
+             * @enum {string}
+             */
+            response_mode?: "query" | "form_post";
+            /** @description claim names, per local field */
+            claim_mapping?: components["schemas"]["ClaimMappingDto"];
+            /**
+             * @description create a local user at first sign-in
+             * @default false
+             */
+            jit_create: boolean;
+            /**
+             * @description link to an existing user by verified email; with jit_create false too, only users already linked sign in
+             * @default false
+             */
+            link_by_email: boolean;
+            /** @description email domains sent straight to this provider; each in one provider only */
+            domain_hints?: string[];
+            /**
+             * @description set group memberships at each sign-in
+             * @default false
+             */
+            group_sync: boolean;
+            /** @description upstream group value → local group id; empty with group_sync: local groups matched by name */
+            group_mapping?: {
+                [key: string]: string;
+            };
+            /**
+             * @description local: the tenant's second-factor rules still apply; skip: this sign-in is enough
+             * @default local
+             * @enum {string}
+             */
+            second_factor: "local" | "skip";
+            /** @default true */
+            enabled: boolean;
+            /**
+             * @description buttons ascending
+             * @default 0
+             */
+            display_order: number;
+            /** @description read-only, ignored */
+            readonly client_secret_set?: boolean;
+            /** @description read-only, ignored */
+            readonly tenant_id?: string;
+            /** @description read-only, ignored */
+            readonly created_at?: string;
+            /** @description read-only, ignored */
+            readonly updated_at?: string;
+            /** @description read-only, ignored */
+            readonly provider_id?: string;
+            /** @description read-only, ignored */
+            readonly preset?: string;
+            /** @description read-only, ignored */
+            readonly kind?: string;
+        };
+        IdentityLinkListDto: {
+            /** @description at most one per provider, oldest first */
+            data: components["schemas"]["IdentityLinkDto"][];
+        };
+        IdentityLinkPageDto: {
+            data: components["schemas"]["IdentityLinkDto"][];
+            has_next: boolean;
+            total_count: number;
         };
         ImportReportDto: {
             /** @example acme-copy */
@@ -8107,7 +8520,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserDto"];
+                    "application/json": components["schemas"]["MeDto"];
                 };
             };
             /** @description missing, unknown or inactive credential */
@@ -15966,6 +16379,613 @@ export interface operations {
             };
             /** @description unknown tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    UpstreamProvidersController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
+                /** @description 1 ascending, -1 descending */
+                sort_direction?: -1 | 1;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpstreamProviderPageDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope upstream-providers:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    UpstreamProvidersController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateUpstreamProviderDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpstreamProviderDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope upstream-providers:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the provider_id or a domain hint is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    UpstreamProvidersController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                provider_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpstreamProviderDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope upstream-providers:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    UpstreamProvidersController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                provider_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope upstream-providers:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    UpstreamProvidersController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                provider_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateUpstreamProviderDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpstreamProviderDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope upstream-providers:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description a domain hint is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    MyIdentitiesController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityLinkListDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    MyIdentitiesController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope me:credentials; the user's own token from a recent sign-in */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description urn:idp:problem:last-sign-in-method: the account has no password, passkey, PIN/pattern or other link */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    UserIdentitiesAdminController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
+                /** @description 1 ascending, -1 descending */
+                sort_direction?: -1 | 1;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityLinkPageDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope users:read */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    UserIdentitiesAdminController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                user_id: string;
+                link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope users:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

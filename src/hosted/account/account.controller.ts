@@ -5,6 +5,7 @@ import { Public } from '../../auth/auth.decorators.js';
 import { auditContextOf } from '../../audit/audit.service.js';
 import { PageErrorBoundary } from '../kit/page-errors.js';
 import { form, type PageReply } from '../kit/page-reply.js';
+import { AccountConnected } from './account-connected.js';
 import { AccountEmail } from './account-email.js';
 import { AccountPasskeys } from './account-passkeys.js';
 import { AccountDeviceLinks } from './account-device-links.js';
@@ -29,6 +30,7 @@ export class AccountController {
     private readonly accountTotp: AccountTotp,
     private readonly accountEmail: AccountEmail,
     private readonly accountDeviceLinks: AccountDeviceLinks,
+    private readonly accountConnected: AccountConnected,
   ) {}
 
   private readonly boundary = new PageErrorBoundary('Account');
@@ -213,6 +215,17 @@ export class AccountController {
     @Res() r: FastifyReply,
   ) {
     return this.post(t, q, r, b, (s) => this.accountPasskeys.remove(s, id));
+  }
+
+  @Post('connected/:link_id/unlink')
+  connectedUnlink(
+    @Param('tenant_id') t: string,
+    @Param('link_id') id: string,
+    @Body() b: unknown,
+    @Req() q: FastifyRequest,
+    @Res() r: FastifyReply,
+  ) {
+    return this.post(t, q, r, b, (s) => this.accountConnected.unlink(s, id));
   }
 
   @Post('sessions/revoke-all')

@@ -15,6 +15,8 @@ import { EmailFlowsModule } from '../../email-flows/email-flows.module.js';
 import { PinPatternModule } from '../../pin-pattern/pin-pattern.module.js';
 import { AccountEmail } from './account-email.js';
 import { AccountDeviceLinks } from './account-device-links.js';
+import { AccountConnected } from './account-connected.js';
+import { UpstreamModule } from '../../upstream/upstream.module.js';
 
 /** The self-service account page at /<tenant_id>/account, and the mailed links that land there. */
 @Module({
@@ -29,8 +31,16 @@ import { AccountDeviceLinks } from './account-device-links.js';
     EmailLinksModule,
     EmailFlowsModule,
     PinPatternModule,
+    UpstreamModule,
   ],
   controllers: [AccountController],
-  providers: [AccountService, AccountPasskeys, AccountTotp, AccountEmail, AccountDeviceLinks],
+  providers: [
+    AccountService,
+    AccountPasskeys,
+    AccountTotp,
+    AccountEmail,
+    AccountDeviceLinks,
+    AccountConnected,
+  ],
 })
 export class AccountModule {}

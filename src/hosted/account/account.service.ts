@@ -24,6 +24,7 @@ import { TenantsService } from '../../tenants/tenants.service.js';
 import { UpdateUserDto } from '../../users/dto/user.dto.js';
 import type { UserEntity } from '../../users/user.entity.js';
 import { UsersService } from '../../users/users.service.js';
+import { AccountConnected } from './account-connected.js';
 import { AccountEmail } from './account-email.js';
 import { accountPage, type AccountView } from './account.views.js';
 
@@ -86,6 +87,7 @@ export class AccountService {
     private readonly audit: AuditService,
     private readonly blocker: BlockerService,
     private readonly email: AccountEmail,
+    private readonly connected: AccountConnected,
   ) {
     this.csrf = new BrowserCsrf(config.masterKey, 'account-csrf');
   }
@@ -222,7 +224,7 @@ export class AccountService {
 
   private async view(s: Signed, extras: Extras = {}): Promise<PageReply> {
     const all = Object.assign(new ListQuery(), { limit: 100, offset: 0, sort_direction: -1 });
-    const [passkeys, totp, sessions, signIns, emailChange] = await Promise.all([
+    const [passkeys, totp, sessions, signIns, emailChange, connected] = await Promise.all([
       s.settings.passkey_enabled
         ? this.passkeys.list(s.tenantId, s.user.user_id, all).then((p) => p.data)
         : Promise.resolve([]),
@@ -230,6 +232,7 @@ export class AccountService {
       this.sessions.views(s.tenantId, s.user.user_id),
       this.audit.recentSignIns(s.tenantId, s.user.user_id, 10),
       this.email.view(s),
+      this.connected.view(s),
     ]);
     const { status, ...shown } = extras;
     return {
@@ -248,6 +251,7 @@ export class AccountService {
         sessions,
         signIns,
         emailChange,
+        connected,
         logoutUrl: `${new URL(this.providers.issuerOf(s.tenantId)).pathname}/logout`,
         logoutFields: {
           client_id: ACCOUNT_CLIENT_ID,

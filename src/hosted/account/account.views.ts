@@ -5,6 +5,7 @@ import type { TotpStatus } from '../../mfa/totp.service.js';
 import type { PasskeyDto } from '../../passkeys/dto/passkey.dto.js';
 import type { SessionView } from '../../sessions/sessions.service.js';
 import type { UserEntity } from '../../users/user.entity.js';
+import { connectedSection, type ConnectedView } from './account-connected.js';
 import { emailSection, type EmailChangeView } from './account-email.js';
 
 /** The account page is wider than the sign-in card and has tables. */
@@ -36,6 +37,8 @@ export interface AccountView {
   signIns: AuditEventDto[];
   /** The email change form, after a PIN/pattern proof when the user has one. */
   emailChange: EmailChangeView;
+  /** Upstream accounts linked, and the providers the user may connect (issue 21). */
+  connected: ConnectedView;
   logoutUrl: string;
   logoutFields: Record<string, string>;
   message?: string;
@@ -248,6 +251,7 @@ ${profileSection(v)}
 ${emailSection({ base: v.base, csrf: v.csrf, email: v.user.email }, v.emailChange)}
 ${passwordSection(v)}
 ${passkeysSection(v)}
+${connectedSection(v)}
 ${totpSection(v)}
 ${sessionsSection(v)}
 ${signInsSection(v)}
