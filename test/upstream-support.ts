@@ -101,7 +101,6 @@ export async function createUpstream(
   body: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
   const r = await t.http('POST', `/api/v1/tenants/${tenantId}/upstream-providers`, { body });
-  if (r.status === 404 && r.body?.title === 'Not found') return tempInsert(t, tenantId, body);
   if (r.status !== 201) throw new Error(`upstream provider create failed: ${r.status} ${r.text}`);
   return r.body;
 }
@@ -167,33 +166,3 @@ export async function walk(
 
 export { strip };
 
-// TEMPORARY until the admin API lands (upstream-admin): the row as the API would write it.
-async function tempInsert(t: TestApp, tenantId: string, body: Record<string, unknown>) {
-  const { DataSource } = await import('typeorm');
-  const { UpstreamProvidersService } =
-    await import('../src/upstream/upstream-providers.service.js');
-  const ds = t.app.get(DataSource);
-  const svc = t.app.get(UpstreamProvidersService);
-  const p = body.provider_id as string;
-  await ds.query(
-    `INSERT INTO upstream_providers (tenant_id, provider_id, kind, label, issuer, client_id, client_secret_sealed, scopes, pkce, response_mode, claim_mapping, jit_create, link_by_email, domain_hints, group_sync, group_mapping, second_factor, enabled, display_order)
-     VALUES ($1,$2,'oidc',$3,$4,$5,$6,$7,true,'query',$8,$9,$10,$11,$12,$13,$14,true,0)`,
-    [
-      tenantId,
-      p,
-      body.label,
-      body.issuer,
-      body.client_id,
-      body.client_secret ? svc.sealSecret(tenantId, p, body.client_secret as string) : null,
-      body.scopes,
-      JSON.stringify(body.claim_mapping ?? {}),
-      body.jit_create ?? false,
-      body.link_by_email ?? false,
-      body.domain_hints ?? [],
-      body.group_sync ?? false,
-      JSON.stringify(body.group_mapping ?? {}),
-      body.second_factor ?? 'local',
-    ],
-  );
-  return body;
-}
