@@ -6,7 +6,7 @@ import { createClient, discover, findForm, type BrowserResponse } from './oidc-s
 import * as fixtures from './fixtures.js';
 import { PASSWORD, REDIRECT } from './fixtures.js';
 import { CustomUi, HEADLESS_REDIRECT } from './headless-support.js';
-import { BareUpstream, createUpstream, Jars, strip, walk } from './upstream-support.js';
+import { BareUpstream, createUpstream, FakeGitHub, Jars, strip, walk } from './upstream-support.js';
 
 /**
  * Upstream identity providers (issue 21), black-box: tenant B offers "Sign in with …" for
@@ -42,6 +42,7 @@ describe('upstream sign-in', () => {
     'bare-skip',
     'bare-groups',
     'bare-hint',
+    'bare-form',
   ];
 
   beforeAll(async () => {
@@ -58,6 +59,7 @@ describe('upstream sign-in', () => {
     await bareProvider('bare-email', { link_by_email: true });
     await bareProvider('bare-only');
     await bareProvider('bare-skip', { link_by_email: true, second_factor: 'skip' });
+    await bareProvider('bare-form', { jit_create: true, response_mode: 'form_post' });
     await bareProvider('bare-hint', { jit_create: true, domain_hints: ['hinted.test'] });
     await bareProvider('bare-groups', {
       jit_create: true,
@@ -524,5 +526,110 @@ describe('upstream sign-in', () => {
     // No verified address from the upstream: the new user's email is not marked verified.
     const pia = await userByName('pia');
     expect(pia.body).toMatchObject({ email: `pia-${B}@corp.test`, is_verified: false });
+  });
+
+  it('takes the code from a form_post answer (POST callback)', async () => {
+    bare.accounts.set('quinn-sub', { preferred_username: 'quinn', email_verified: false });
+    const b = await begin();
+    const start = await b.jars.get(button(b.page, 'bare-form'));
+    expect(new URL(start.location!).searchParams.get('response_mode')).toBe('form_post');
+    let posted = false;
+    const done = await walk(b.jars, start, {
+      stopAt: REDIRECT,
+      upstream: bare.issuer,
+      login: 'quinn-sub',
+      until: (u) => {
+        posted ||= u.pathname.startsWith(`/${B}/interaction/`) && u.pathname.endsWith('/upstream');
+        return false;
+      },
+    });
+    if (!posted) throw new Error(`${done.status} ${done.url}\n${strip(done.html)}`);
+    expect((await tokensAt(b, done)).claims()!.amr).toEqual(['fed']);
+    expect((await userByName('quinn')).status).toBe(200);
+  });
+
+  it('signs in with a GitHub-shaped OAuth2 provider: its user API, its verified primary address', async () => {
+    const gh = new FakeGitHub();
+    await gh.start();
+    try {
+      await createUpstream(t, B, {
+        provider_id: 'github',
+        preset: 'github',
+        authorization_endpoint: `${gh.origin}/login/oauth/authorize`,
+        token_endpoint: `${gh.origin}/login/oauth/access_token`,
+        userinfo_endpoint: `${gh.origin}/user`,
+        client_id: gh.clientId,
+        client_secret: gh.clientSecret,
+        link_by_email: true,
+        jit_create: true,
+      });
+      const ola = await fixtures.user(t, B, { username: 'ola', email: `ola-${B}@corp.test` });
+      gh.user = { id: 777, login: 'ola-gh', name: 'Ola' };
+      // An unverified primary never links; here the verified primary is ola's address.
+      gh.emails = [
+        { email: `ola-${B}@corp.test`, primary: true, verified: true },
+        { email: 'old@elsewhere.test', primary: false, verified: false },
+      ];
+      const b = await begin();
+      expect(b.page.html).toContain('Sign in with GitHub');
+      const tokens = await tokensAt(
+        b,
+        await walk(b.jars, await b.jars.get(button(b.page, 'github')), {
+          stopAt: REDIRECT,
+          upstream: gh.origin,
+        }),
+      );
+      expect(tokens.claims()!.sub).toBe(ola.user_id);
+      const links = await t.http('GET', `/api/v1/tenants/${B}/users/${ola.user_id}/identities`);
+      expect(JSON.stringify(links.body)).toContain('"subject":"777"');
+
+      // Same GitHub account, primary address now unverified: the link by sub still holds.
+      gh.emails = [{ email: `ola-${B}@corp.test`, primary: true, verified: false }];
+      const again = await begin();
+      const t2 = await tokensAt(
+        again,
+        await walk(again.jars, await again.jars.get(button(again.page, 'github')), {
+          stopAt: REDIRECT,
+          upstream: gh.origin,
+        }),
+      );
+      expect(t2.claims()!.sub).toBe(ola.user_id);
+
+      // Another GitHub account whose primary address (ola's) is unverified: refused, not linked.
+      gh.user = { id: 778, login: 'mallory', email: `ola-${B}@corp.test` };
+      const m = await begin();
+      const refused = await walk(m.jars, await m.jars.get(button(m.page, 'github')), {
+        stopAt: REDIRECT,
+        upstream: gh.origin,
+      });
+      expect(refused.status).toBe(403);
+    } finally {
+      await gh.close();
+    }
+  });
+
+  it('after an admin unlinks, the upstream identity no longer reaches the user', async () => {
+    bare.accounts.set('ruth-sub', {
+      preferred_username: 'ruth',
+      email: `ruth-${B}@corp.test`,
+      email_verified: true,
+    });
+    const b = await begin();
+    const ruth = (await tokensAt(b, await viaBare(b, 'bare-jit', 'ruth-sub'))).claims()!.sub;
+    const links = await t.http('GET', `/api/v1/tenants/${B}/users/${ruth}/identities`);
+    expect(links.status).toBe(200);
+    const link = (links.body.data as Array<{ id: string; provider_id: string }>).find(
+      (l) => l.provider_id === 'bare-jit',
+    )!;
+    const removed = await t.http(
+      'DELETE',
+      `/api/v1/tenants/${B}/users/${ruth}/identities/${link.id}`,
+    );
+    expect(removed.status).toBe(204);
+    // bare-jit may create users, but the address is ruth's: no second account, no silent relink.
+    const again = await begin();
+    const page = await viaBare(again, 'bare-jit', 'ruth-sub');
+    expect(page.status).toBe(403);
+    expect(alert(page.html)).toContain('An account with this email address exists already');
   });
 });

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider, { type Configuration } from 'oidc-provider';
 import type { TestApp } from './harness.js';
@@ -154,6 +155,10 @@ export async function walk(
         login: o.login ?? 'nobody',
         password: o.password ?? '',
       });
+    } else if (/<form method="post" action="[^"]*\/callback"/.test(res.html)) {
+      // response_mode=form_post: the upstream's self-submitting form back to the callback.
+      const form = findForm(res.html, '/callback');
+      res = await jars.post(new URL(form.action, res.url), form.fields);
     } else if (res.html.includes('/consent"')) {
       const form = findForm(res.html, '/consent');
       res = await jars.post(new URL(form.action, res.url), form.fields);
@@ -166,3 +171,73 @@ export async function walk(
 
 export { strip };
 
+/**
+ * A GitHub-shaped OAuth2 server (no OIDC): authorize answers at once with a code, the token
+ * endpoint checks the code, secret and PKCE verifier, `/user` and `/user/emails` answer the
+ * bearer of the token. Just enough of GitHub's shape for the oauth2 path.
+ */
+export class FakeGitHub {
+  origin = '';
+  readonly clientId = 'gh-client';
+  readonly clientSecret = 'gh-secret-0123456789';
+  user: Record<string, unknown> = { id: 4242, login: 'octocat', name: 'Mona Octocat', email: null };
+  emails: Array<Record<string, unknown>> = [];
+  private server?: Server;
+  private readonly codes = new Map<string, { challenge: string | null; redirect: string }>();
+  private readonly tokens = new Set<string>();
+
+  async start() {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close() {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url!, this.origin);
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (url.pathname === '/login/oauth/authorize') {
+      const code = randomBytes(8).toString('hex');
+      const redirect = url.searchParams.get('redirect_uri')!;
+      this.codes.set(code, { challenge: url.searchParams.get('code_challenge'), redirect });
+      const back = new URL(redirect);
+      back.searchParams.set('code', code);
+      back.searchParams.set('state', url.searchParams.get('state') ?? '');
+      res.writeHead(302, { location: back.href }).end();
+      return;
+    }
+    if (url.pathname === '/login/oauth/access_token' && req.method === 'POST') {
+      let body = '';
+      for await (const chunk of req) body += String(chunk);
+      const form = new URLSearchParams(body);
+      const grant = this.codes.get(form.get('code') ?? '');
+      this.codes.delete(form.get('code') ?? '');
+      const verifier = form.get('code_verifier') ?? '';
+      const challenge = createHash('sha256').update(verifier).digest('base64url');
+      if (
+        !grant ||
+        form.get('client_secret') !== this.clientSecret ||
+        form.get('redirect_uri') !== grant.redirect ||
+        (grant.challenge && grant.challenge !== challenge)
+      )
+        return json(400, { error: 'bad_verification_code' });
+      const token = randomBytes(16).toString('hex');
+      this.tokens.add(token);
+      return json(200, {
+        access_token: token,
+        token_type: 'bearer',
+        scope: 'read:user,user:email',
+      });
+    }
+    const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (!bearer || !this.tokens.has(bearer)) return json(401, { message: 'Bad credentials' });
+    if (url.pathname === '/user') return json(200, this.user);
+    if (url.pathname === '/user/emails') return json(200, this.emails);
+    json(404, { message: 'Not Found' });
+  }
+}

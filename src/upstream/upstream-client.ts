@@ -35,7 +35,6 @@ export class UpstreamFailure extends Error {
 
 const DISCOVERY_TTL_MS = 5 * 60_000;
 const TIMEOUT_SECONDS = 5;
-const GITHUB_EMAILS = 'https://api.github.com/user/emails';
 
 /**
  * The relying-party side of a tenant's upstream identity providers, with openid-client:
@@ -245,7 +244,9 @@ export class UpstreamClient {
       );
     let verifiedEmail: string | undefined;
     if (row.preset === 'github') {
-      const emails = (await get(GITHUB_EMAILS)) as Array<Record<string, unknown>>;
+      // GitHub's addresses sit beside its user API: https://api.github.com/user/emails.
+      const emailsUrl = new URL('emails', `${row.userinfo_endpoint.replace(/\/+$/, '')}/`).href;
+      const emails = (await get(emailsUrl)) as Array<Record<string, unknown>>;
       const primary = Array.isArray(emails)
         ? emails.find((e) => e.primary === true && e.verified === true)
         : undefined;
