@@ -603,6 +603,9 @@ describe('upstream sign-in', () => {
         upstream: gh.origin,
       });
       expect(refused.status).toBe(403);
+      expect(alert(refused.html)).toContain(
+        'GitHub did not confirm that this email address is yours',
+      );
     } finally {
       await gh.close();
     }
