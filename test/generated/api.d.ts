@@ -2007,7 +2007,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List a user's support sign-in tokens
+         * @description Issued tokens with their state (active, used, expired), never the tokens themselves. Spent and expired tokens are swept a day after they expire.
+         */
+        get: operations["SignInTokensController_list"];
         put?: never;
         /**
          * Issue a one-time sign-in token for a user (support)
@@ -2015,6 +2019,26 @@ export interface paths {
          */
         post: operations["SignInTokensController_create"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/users/{user_id}/sign-in-tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a support sign-in token
+         * @description The token stops working at once, used or not; revoking is audited.
+         */
+        delete: operations["SignInTokensController_revoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -4460,6 +4484,11 @@ export interface components {
             expires_in?: number;
         };
         SignInTokenDto: {
+            /**
+             * Format: uuid
+             * @description names the token for listing and revoking
+             */
+            id: string;
             /** @description the one-time token; shown only in this answer (only its hash is stored) */
             token: string;
             /**
@@ -4469,6 +4498,25 @@ export interface components {
             url: string;
             /** Format: date-time */
             expires_at: string;
+        };
+        SignInTokenInfoDto: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            state: "active" | "used" | "expired";
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: date-time */
+            used_at: string | null;
+            /** @description the API key (or principal) that issued it */
+            created_by: string | null;
+        };
+        SignInTokenPageDto: {
+            data: components["schemas"]["SignInTokenInfoDto"][];
+            has_next: boolean;
+            total_count: number;
         };
         SessionDto: {
             /** @description stable for the life of the session */
@@ -14677,6 +14725,88 @@ export interface operations {
             };
         };
     };
+    SignInTokensController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
+                /** @description 1 ascending, -1 descending */
+                sort_direction?: -1 | 1;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInTokenPageDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /**
+             * @description requires scope users:read
+             *
+             *     the credential may not do this
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     SignInTokensController_create: {
         parameters: {
             query?: never;
@@ -14709,6 +14839,67 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /**
+             * @description requires scope users:write
+             *
+             *     the credential may not do this
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    SignInTokensController_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                user_id: string;
+                token_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description missing, unknown or inactive credential */
             401: {
