@@ -18,6 +18,8 @@ export type PendingStage =
   | 'email_code'
   /** Every check passed but a tenant stipulation (StipulationRules) is unmet. */
   | 'stipulation'
+  /** TOTP was just set up and its recovery codes shown; a PIN/pattern offer may come next. */
+  | 'enrolled'
   /** Every check passed; the next post finishes the sign-in. */
   | 'done';
 
