@@ -25,6 +25,12 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const PASSWORD = 'bench password 0123456789';
 const APP = 'app.bench.example';
 
+/** BENCH_PIN: every thread of `target` onto one CPU. */
+function pin(target: number, cpu: number) {
+  if (process.env.BENCH_PIN)
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(target)], { stdio: 'ignore' });
+}
+
 const dbUrl = await freshDatabase('idp_bench_forward_auth');
 const server = await startServer(dbUrl, 39105);
 const api = async (method: string, path: string, body?: unknown) => {
@@ -101,11 +107,6 @@ try {
   };
 
   const pid = server.process.pid!;
-  /** BENCH_PIN: every thread of `target` onto one CPU. */
-  const pin = (target: number, cpu: number) => {
-    if (process.env.BENCH_PIN)
-      execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(target)], { stdio: 'ignore' });
-  };
   pin(pid, 0);
   pin(process.pid, 1);
   const run = (name: string, s: HttpScenario, warmupSeconds: number) =>

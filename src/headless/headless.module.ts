@@ -14,6 +14,8 @@ import { HeadlessController, HeadlessInfoController } from './headless.controlle
 import { HeadlessSessionController } from './headless-session.controller.js';
 import { HeadlessSessions } from './headless-session.js';
 import { HeadlessSignIn } from './headless-sign-in.service.js';
+import { HeadlessSignupController } from './headless-signup.controller.js';
+import { HeadlessSignUp } from './headless-signup.service.js';
 import { HeadlessStart } from './headless-start.js';
 import { HeadlessStipulationController } from './headless-stipulation.controller.js';
 import { UsernameAvailabilityController } from './username-availability.controller.js';
@@ -41,7 +43,8 @@ import { UsernameAvailabilityController } from './username-availability.controll
     HeadlessSessionController,
     UsernameAvailabilityController,
     HeadlessStipulationController,
+    HeadlessSignupController,
   ],
-  providers: [HeadlessSignIn, HeadlessStart, HeadlessSessions, UserTokens],
+  providers: [HeadlessSignIn, HeadlessSignUp, HeadlessStart, HeadlessSessions, UserTokens],
 })
 export class HeadlessModule {}

@@ -1142,23 +1142,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/{tenant_id}/authn/signup": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Create an account (where the tenant allows it) and sign in */
-        post: operations["HeadlessController_signup"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/{tenant_id}/authn/abort": {
         parameters: {
             query?: never;
@@ -1346,6 +1329,43 @@ export interface paths {
         put?: never;
         /** Meet a tenant stipulation (terms, new password, verified address), then go on */
         post: operations["HeadlessStipulationController_stipulation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create an account (where the tenant allows it) and sign in
+         * @description With passwords off and passkeys on (a passkey-only tenant) the account takes no password and the answer is `next: signup_passkey` with `passkey_options`; answer them at authn/signup/passkey.
+         */
+        post: operations["HeadlessSignupController_signup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/signup/passkey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register a new account's passkey (passkey-only sign-up), then go on */
+        post: operations["HeadlessSignupController_passkey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4079,7 +4099,7 @@ export interface components {
             /** @enum {string} */
             status: "continue" | "complete";
             /** @enum {string} */
-            next?: "authenticate" | "email_code" | "second_factor" | "enrol" | "stipulation";
+            next?: "authenticate" | "email_code" | "second_factor" | "enrol" | "stipulation" | "signup_passkey";
             /**
              * @description next = stipulation: the tenant rule to meet through authn/stipulation
              * @enum {string}
@@ -4090,7 +4110,7 @@ export interface components {
                 version?: string;
                 url?: string | null;
             };
-            /** @description stipulation = passkey: {challenge_id, options} to register a passkey with; answer it in `passkey` */
+            /** @description stipulation = passkey or next = signup_passkey: {challenge_id, options} to register a passkey with; answer it in authn/stipulation (`passkey`) or authn/signup/passkey */
             passkey_options?: {
                 [key: string]: unknown;
             };
@@ -4154,13 +4174,6 @@ export interface components {
             /** @description the step_token of the previous answer */
             step_token: string;
             code: string;
-        };
-        SignupDto: {
-            /** @description the interaction id from authn/start or from /authorize */
-            auth_req_id: string;
-            username: string;
-            email: string;
-            password: string;
         };
         AuthReqDto: {
             /** @description the interaction id from authn/start or from /authorize */
@@ -4228,6 +4241,26 @@ export interface components {
                 response?: {
                     [key: string]: unknown;
                 };
+            };
+        };
+        SignupDto: {
+            /** @description the interaction id from authn/start or from /authorize */
+            auth_req_id: string;
+            username: string;
+            email: string;
+            /** @description required where the tenant has passwords; a passkey-only tenant takes none */
+            password?: string;
+        };
+        SignupPasskeyDto: {
+            /** @description the interaction id from authn/start or from /authorize */
+            auth_req_id: string;
+            /** @description the step_token of the sign-up answer */
+            step_token: string;
+            /** @description the challenge_id of passkey_options */
+            challenge_id: string;
+            /** @description the WebAuthn registration response (PublicKeyCredential JSON) */
+            response: {
+                [key: string]: unknown;
             };
         };
         ScimErrorDto: {
@@ -10879,68 +10912,6 @@ export interface operations {
             };
         };
     };
-    HeadlessController_signup: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SignupDto"];
-            };
-        };
-        responses: {
-            /** @description the next step, or finish_url */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["StepAnswerDto"];
-                };
-            };
-            /** @description malformed or invalid request (`errors` names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description the credential may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description conflicts with an existing object */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
-    };
     HeadlessController_abort: {
         parameters: {
             query?: never;
@@ -11426,6 +11397,139 @@ export interface operations {
             };
             /** @description too many requests; retry after `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessSignupController_signup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignupDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessSignupController_passkey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignupPasskeyDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
