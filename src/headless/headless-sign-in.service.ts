@@ -31,9 +31,15 @@ import { StipulationRules, type Stipulation } from '../hosted/interaction/stipul
 export interface StepAnswer {
   auth_req_id: string;
   status: 'continue' | 'complete';
-  /** authenticate (any first factor), email_code, second_factor, enrol. */
+  /** The step the custom UI shows next (magic_link_code: the code the mailed link shows). */
   next?:
-    'authenticate' | 'email_code' | 'second_factor' | 'enrol' | 'stipulation' | 'signup_passkey';
+    | 'authenticate'
+    | 'email_code'
+    | 'magic_link_code'
+    | 'second_factor'
+    | 'enrol'
+    | 'stipulation'
+    | 'signup_passkey';
   /** The tenant's rule the user meets next (next = stipulation), through authn/stipulation. */
   stipulation?: Stipulation;
   /** The terms to accept (stipulation = accepted_terms). */
@@ -285,14 +291,15 @@ export class HeadlessSignIn {
     return { auth_req_id: l.uid, status: 'complete', finish_url: finishUrl };
   }
 
-  private enabledMethod(l: Loaded, id: string): LoginMethod {
+  /** The tenant's method `id`, else the method-unavailable problem. */
+  enabledMethod(l: Loaded, id: string): LoginMethod {
     const method = this.methods.find(l.settings, id);
     if (!method)
       throw authnProblem('authn-method-unavailable', `Sign-in with ${id} is not offered here`);
     return method;
   }
 
-  private stepExpired() {
+  stepExpired() {
     return authnProblem('authn-step-expired', 'This step has expired; start the sign-in again');
   }
 
@@ -308,7 +315,8 @@ export class HeadlessSignIn {
     return { auth_req_id: l.uid, status: 'continue', next, step_token: pending };
   }
 
-  private afterFirstFactor(l: Loaded, caller: Caller, outcome: AttemptOutcome) {
+  /** A first factor's outcome: a problem, or the step that follows it. */
+  afterFirstFactor(l: Loaded, caller: Caller, outcome: AttemptOutcome) {
     if (outcome.kind === 'failed') throw authnProblem('authn-invalid-credentials', outcome.message);
     if (outcome.kind === 'refused')
       throw authnProblem('authn-account-refused', outcome.description);

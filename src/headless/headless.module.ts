@@ -13,6 +13,8 @@ import { UserTokens } from '../access/user-tokens.js';
 import { HeadlessController, HeadlessInfoController } from './headless.controller.js';
 import { HeadlessSessionController } from './headless-session.controller.js';
 import { HeadlessSessions } from './headless-session.js';
+import { HeadlessMagicLinkController } from './headless-magic-link.controller.js';
+import { HeadlessMagicLinks } from './headless-magic-link.service.js';
 import { HeadlessSignIn } from './headless-sign-in.service.js';
 import { HeadlessSignupController } from './headless-signup.controller.js';
 import { HeadlessSignUp } from './headless-signup.service.js';
@@ -44,7 +46,15 @@ import { UsernameAvailabilityController } from './username-availability.controll
     UsernameAvailabilityController,
     HeadlessStipulationController,
     HeadlessSignupController,
+    HeadlessMagicLinkController,
   ],
-  providers: [HeadlessSignIn, HeadlessSignUp, HeadlessStart, HeadlessSessions, UserTokens],
+  providers: [
+    HeadlessSignIn,
+    HeadlessSignUp,
+    HeadlessMagicLinks,
+    HeadlessStart,
+    HeadlessSessions,
+    UserTokens,
+  ],
 })
 export class HeadlessModule {}

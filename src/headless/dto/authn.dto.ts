@@ -138,7 +138,15 @@ export class StepAnswerDto {
   @ApiProperty() auth_req_id!: string;
   @ApiProperty({ enum: ['continue', 'complete'] }) status!: string;
   @ApiPropertyOptional({
-    enum: ['authenticate', 'email_code', 'second_factor', 'enrol', 'stipulation', 'signup_passkey'],
+    enum: [
+      'authenticate',
+      'email_code',
+      'magic_link_code',
+      'second_factor',
+      'enrol',
+      'stipulation',
+      'signup_passkey',
+    ],
   })
   next?: string;
   @ApiPropertyOptional({

@@ -33,6 +33,8 @@ export interface PendingLogin {
   enrolment?: { secret: string; uri: string };
   /** The address a sign-in code was asked for (stage email_code, where accountId is empty). */
   email?: string;
+  /** A headless sign-in link's nonce (its custom UI holds the step, not a cookie). */
+  nonce?: string;
   /** Epoch ms. */
   expires: number;
 }
