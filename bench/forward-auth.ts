@@ -8,8 +8,11 @@
  * BENCH_FLOOR=1 adds a second comparison, in turns too: the check against a bare node:http
  * server (no framework, no check) writing the check's own answer to the same request, i.e.
  * what any Node server pays here per request (parsing, the socket write, the kernel).
+ * BENCH_PIN=1 pins the servers (all their threads) to CPU 0 and this process, the load
+ * generator, to CPU 1 (taskset), so the generator does not queue ahead of the server on a
+ * shared core: the server's own tail, as with a proxy on another machine.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Browser, findForm } from '../libs/testing/browser.js';
 import { alternateRounds, combineRounds, runScenario, type HttpScenario } from './harness.js';
@@ -21,6 +24,12 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const PASSWORD = 'bench password 0123456789';
 const APP = 'app.bench.example';
+
+/** BENCH_PIN: every thread of `target` onto one CPU. */
+function pin(target: number, cpu: number) {
+  if (process.env.BENCH_PIN)
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(target)], { stdio: 'ignore' });
+}
 
 const dbUrl = await freshDatabase('idp_bench_forward_auth');
 const server = await startServer(dbUrl, 39105);
@@ -98,6 +107,8 @@ try {
   };
 
   const pid = server.process.pid!;
+  pin(pid, 0);
+  pin(process.pid, 1);
   const run = (name: string, s: HttpScenario, warmupSeconds: number) =>
     runScenario(s, { name, pid, seconds: SECONDS, warmupSeconds, connections: CONNECTIONS });
   if (process.env.BENCH_CHECK_ONLY || process.env.BENCH_DISCOVERY_ONLY) {
@@ -148,6 +159,7 @@ require('node:http').createServer((req, res) => {
         { stdio: ['ignore', 'pipe', 'inherit'] },
       );
       await once(floor.stdout!, 'data');
+      pin(floor.pid!, 0);
       try {
         const bare: HttpScenario = { ...check, url: `http://127.0.0.1:${port}/${t}/forward-auth` };
         const f = await alternateRounds(ROUNDS, 1, (side, w) =>
@@ -195,7 +207,7 @@ require('node:http').createServer((req, res) => {
     const sorted = ratios.toSorted((x, y) => x - y);
     console.log(
       [
-        `forward-auth bench: ${ROUNDS} rounds of ${SECONDS} s, ${CONNECTIONS} connections`,
+        `forward-auth bench: ${ROUNDS} rounds of ${SECONDS} s, ${CONNECTIONS} connections${process.env.BENCH_PIN ? ', servers on CPU 0, generator on CPU 1' : ''}`,
         ...lines,
         `check ÷ discovery CPU: median ${percentile(sorted, 50).toFixed(2)}× (${sorted[0].toFixed(2)}–${sorted[sorted.length - 1].toFixed(2)})`,
       ].join('\n'),

@@ -310,6 +310,82 @@ describe('headless sign-in', () => {
     expect(decodeJwt(tokens.id_token!).sub).toBe(bob.body.user_id);
   });
 
+  it('passkey-only sign-up: no password, the passkey is registered before the sign-in finishes', async () => {
+    const h = await headlessTenant(t, {
+      register_enable: true,
+      password_enabled: false,
+      passkey_enabled: true,
+    });
+    const ui = h.ui();
+    const id = (await ui.start()).body.auth_req_id as string;
+    expect((await ui.post('identify', { auth_req_id: id })).body.signup).toBe(true);
+    const created = await ui.post('signup', {
+      auth_req_id: id,
+      username: 'carol',
+      email: 'carol@example.test',
+    });
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({ status: 'continue', next: 'signup_passkey' });
+    expect(created.body.finish_url).toBeUndefined();
+    const { challenge_id, options } = created.body.passkey_options;
+    const carol = await t.http('GET', `/api/v1/tenants/${h.tenantId}/users/by-username/carol`);
+    expect(carol.status).toBe(200);
+
+    // A step token of another stage, or a registration that does not verify: nothing added.
+    const authr = new SoftAuthenticator(new URL(t.baseUrl).hostname, t.baseUrl);
+    const forged = await ui.post('signup/passkey', {
+      auth_req_id: id,
+      step_token: 'x'.repeat(80),
+      challenge_id,
+      response: authr.register(options.challenge),
+    });
+    expect([forged.status, forged.body.type]).toEqual([400, P('authn-step-expired')]);
+    const wrong = await ui.post('signup/passkey', {
+      auth_req_id: id,
+      step_token: created.body.step_token,
+      challenge_id,
+      response: authr.register('not-the-challenge'),
+    });
+    expect([wrong.status, wrong.body.type]).toEqual([401, P('authn-invalid-credentials')]);
+    const keys = `/api/v1/tenants/${h.tenantId}/users/${carol.body.user_id}/passkeys`;
+    expect((await t.http('GET', keys)).body.data).toHaveLength(0);
+
+    const again = await ui.post('signup', {
+      auth_req_id: id,
+      username: 'dave',
+      email: 'dave@example.test',
+    });
+    const second = again.body.passkey_options;
+    const done = await ui.post('signup/passkey', {
+      auth_req_id: id,
+      step_token: again.body.step_token,
+      challenge_id: second.challenge_id,
+      response: authr.register(second.options.challenge),
+    });
+    expect(done.status).toBe(200);
+    expect(done.body.status).toBe('complete');
+    const tokens = await ui.finish(done.body.finish_url);
+    const dave = await t.http('GET', `/api/v1/tenants/${h.tenantId}/users/by-username/dave`);
+    expect(decodeJwt(tokens.id_token!)).toMatchObject({
+      sub: dave.body.user_id,
+      amr: expect.arrayContaining(['hwk']),
+    });
+    const daveKeys = `/api/v1/tenants/${h.tenantId}/users/${dave.body.user_id}/passkeys`;
+    expect((await t.http('GET', daveKeys)).body.data).toHaveLength(1);
+  });
+
+  it('sign-up with passwords on still needs the password', async () => {
+    const h = await headlessTenant(t, { register_enable: true });
+    const ui = h.ui();
+    const id = (await ui.start()).body.auth_req_id as string;
+    const none = await ui.post('signup', {
+      auth_req_id: id,
+      username: 'erin',
+      email: 'erin@example.test',
+    });
+    expect([none.status, none.body.type]).toEqual([400, P('authn-signup-rejected')]);
+  });
+
   it('public: client display info, sign-in policy and autofill options', async () => {
     const h = await headlessTenant(t, { use_pin: true, pin_size: 6 });
     const ui = h.ui();

@@ -409,6 +409,66 @@ describe('hosted login: one-time sign-in links by email', () => {
       expect(landed.html).toContain('Two-step verification');
     });
 
+    it('lists issued tokens without the tokens and revokes one, which then signs nobody in', async () => {
+      const x = await setup();
+      const y = await setup();
+      const first = await issue(t, x.tenantId, x.alice.user_id, x.key);
+      const second = await issue(t, x.tenantId, x.alice.user_id, x.key);
+      expect(first.body.id).not.toBe(second.body.id);
+      const b = new Browser();
+      let res = await useToken(b, first.body.url);
+      for (let i = 0; i < 12 && (res.status === 302 || res.status === 303); i++)
+        res = await b.get(new URL(res.location!, res.url).href);
+      expect(String(res.url)).toContain(`/${x.tenantId}/account`);
+
+      const base = `/api/v1/tenants/${x.tenantId}/users/${x.alice.user_id}/sign-in-tokens`;
+      const listed = await t.http('GET', `${base}?limit=1&sort_direction=1`, { key: x.key });
+      expect(listed.status).toBe(200);
+      expect(listed.body).toMatchObject({ total_count: 2, has_next: true });
+      expect(listed.body.data).toHaveLength(1);
+      expect(listed.body.data[0]).toMatchObject({
+        id: first.body.id,
+        state: 'used',
+        created_by: x.keyId,
+      });
+      expect(listed.body.data[0].used_at).not.toBeNull();
+      const all = await t.http('GET', base, { key: x.key });
+      expect(all.body.data.map((d: { id: string }) => d.id)).toEqual([
+        second.body.id,
+        first.body.id,
+      ]);
+      expect(all.body.data[0].state).toBe('active');
+      expect(JSON.stringify(all.body)).not.toContain(second.body.token);
+
+      // Another tenant's key, another user's path, a malformed id: nothing to revoke there.
+      expect([403, 404]).toContain(
+        (await t.http('DELETE', `${base}/${second.body.id}`, { key: y.key })).status,
+      );
+      const bob = await t.http('POST', `/api/v1/tenants/${x.tenantId}/users`, {
+        key: x.key,
+        body: { username: 'bob', email: fixtures.uniqueEmail(x.tenantId, 'bob') },
+      });
+      expect(bob.status).toBe(201);
+      const otherUser = `/api/v1/tenants/${x.tenantId}/users/${bob.body.user_id}/sign-in-tokens`;
+      expect(
+        (await t.http('DELETE', `${otherUser}/${second.body.id}`, { key: x.key })).status,
+      ).toBe(404);
+      expect((await t.http('DELETE', `${base}/not-a-uuid`, { key: x.key })).status).toBe(404);
+
+      const revoked = await t.http('DELETE', `${base}/${second.body.id}`, { key: x.key });
+      expect(revoked.status).toBe(204);
+      expect((await new Browser().get(second.body.url)).status).toBe(400);
+      expect((await t.http('DELETE', `${base}/${second.body.id}`, { key: x.key })).status).toBe(
+        404,
+      );
+      const after = await t.http('GET', base, { key: x.key });
+      expect(after.body.data.map((d: { id: string }) => d.id)).toEqual([first.body.id]);
+      const audited = await auditOf(x.tenantId, x.key, 'sign_in_token.revoked');
+      expect(audited).toHaveLength(1);
+      expect(audited[0]).toMatchObject({ actor_type: 'api_key', actor_id: x.keyId });
+      expect(audited[0].details.token_id).toBe(second.body.id);
+    });
+
     it('refuses an expired token, a read-only key (403) and another tenant (404)', async () => {
       const x = await setup();
       const y = await setup();

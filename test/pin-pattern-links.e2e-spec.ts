@@ -455,6 +455,52 @@ describe('PIN/pattern links, proofs and offers', () => {
     expect((await pinSignIn(t, tenantId, 'alice', FIRST)).authenticate?.status).toBe(200);
   });
 
+  it('offers PIN/pattern enrolment after a TOTP enrolment the tenant demands, once, skippable', async () => {
+    const { tenantId } = await tenant(t);
+    await user(t, tenantId, { email: null });
+    const patch = { ...SETTINGS, is_2fa: true };
+    expect((await t.http('PATCH', `/api/v1/tenants/${tenantId}`, { body: patch })).status).toBe(
+      200,
+    );
+    const { config } = await registeredClient(t, tenantId, firstPartyApp());
+    const browser = new Browser();
+    const auth = await startAuthorization(browser, config, REDIRECT);
+    const login = findForm(auth.page.html, '/login');
+    const enrol = await browser.post(new URL(login.action, auth.page.url), {
+      ...login.fields,
+      method: 'password',
+      login: 'alice',
+      password: PASSWORD,
+    });
+    expect(enrol.html).toContain('Set up two-step verification');
+    const secret = /id="totp-secret">([A-Z2-7]+)</.exec(enrol.html)![1];
+    const enrolForm = findForm(enrol.html, '/enrol');
+    const codes = await browser.post(new URL(enrolForm.action, enrol.url), {
+      ...enrolForm.fields,
+      code: await totpCode(secret),
+    });
+    expect(codes.status).toBe(200);
+    expect(codes.html).toContain('<li><code>');
+    const onwards = findForm(codes.html, '/continue');
+    const offer = await browser.post(new URL(onwards.action, codes.url), onwards.fields);
+    expect(offer.status).toBe(200);
+    expect(offer.html).toContain('Set up a PIN and pattern');
+    // "Not now" finishes the sign-in rather than offering again.
+    const skip = findForm(
+      offer.html.slice(offer.html.lastIndexOf('<form method="post"')),
+      '/continue',
+    );
+    const next = await browser.post(new URL(skip.action, offer.url), skip.fields);
+    const { callback } = await follow(browser, next, REDIRECT);
+    expect(callback).toBeDefined();
+    const tokens = await client.authorizationCodeGrant(config, callback!, {
+      pkceCodeVerifier: auth.verifier,
+      expectedState: auth.state,
+      expectedNonce: auth.nonce,
+    });
+    expect(tokens.claims()?.amr).toEqual(expect.arrayContaining(['pwd', 'otp']));
+  });
+
   it('tells a custom UI (headless) to offer a PIN/pattern when the sign-in completes', async () => {
     const h = await headlessTenant(t, SETTINGS);
     const signIn = async () => {

@@ -32,6 +32,8 @@ const importDoc = (t: TestApp, doc: string, query = '', passphrase?: string) =>
     },
   });
 
+const upstreamOf = (t: TestApp) => t.app.get(UpstreamProvidersService);
+
 const lines = (text: string) =>
   text
     .trim()
@@ -95,8 +97,6 @@ describe('upstream providers and links in a tenant export', () => {
     )[0].id as string;
     return { tenantId, userId: alice.user_id as string, groupId: group.body.group_id, linkId };
   }
-
-  const upstreamOf = (t: TestApp) => t.app.get(UpstreamProvidersService);
 
   it('moves providers with their client secret re-sealed for the target, and the links', async () => {
     const s = await populated();

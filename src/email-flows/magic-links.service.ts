@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { IsNull, LessThan, Raw } from 'typeorm';
 import { constantTimeEqual, randomToken } from '../../libs/crypto/index.js';
+import { isUuid } from '../common/ids.js';
 import { InjectTenantRepository, TenantRepository } from '../../libs/tenancy/index.js';
 import { MailService } from '../mail/mail.service.js';
 import { TenantsService } from '../tenants/tenants.service.js';
@@ -108,10 +109,36 @@ export class MagicLinksService {
     userId: string,
     ttlSeconds: number,
     actor: string | null,
-  ): Promise<{ token: string; expiresAt: Date }> {
+  ): Promise<{ id: string; token: string; expiresAt: Date }> {
+    const id = randomUUID();
     const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
-    const token = await this.insert(tenantId, 'admin', userId, ttlSeconds, { created_by: actor });
-    return { token, expiresAt };
+    const token = await this.insert(tenantId, 'admin', userId, ttlSeconds, {
+      link_id: id,
+      created_by: actor,
+    });
+    return { id, token, expiresAt };
+  }
+
+  /** A user's admin support tokens, newest first by default (never the tokens themselves). */
+  async listAdmin(
+    tenantId: string,
+    userId: string,
+    q: { limit: number; offset: number; sort_direction: -1 | 1 },
+  ): Promise<[SignInLinkEntity[], number]> {
+    return this.links.findAndCount(tenantId, {
+      where: { user_id: userId, kind: 'admin' },
+      order: { created_at: q.sort_direction === -1 ? 'DESC' : 'ASC', link_id: 'ASC' },
+      take: q.limit,
+      skip: q.offset,
+    });
+  }
+
+  /** Removes one of a user's admin support tokens; false when there is no such token. */
+  async revokeAdmin(tenantId: string, userId: string, linkId: string): Promise<boolean> {
+    if (!isUuid(linkId)) return false;
+    return (
+      (await this.links.delete(tenantId, { link_id: linkId, user_id: userId, kind: 'admin' })) > 0
+    );
   }
 
   private async insert(
@@ -122,7 +149,7 @@ export class MagicLinksService {
     extra: Partial<SignInLinkEntity>,
   ): Promise<string> {
     const token = randomToken(32);
-    const linkId = randomUUID();
+    const linkId = extra.link_id ?? randomUUID();
     const now = Date.now();
     await this.links.insert(tenantId, {
       link_id: linkId,

@@ -31,13 +31,20 @@ import { StipulationRules, type Stipulation } from '../hosted/interaction/stipul
 export interface StepAnswer {
   auth_req_id: string;
   status: 'continue' | 'complete';
-  /** authenticate (any first factor), email_code, second_factor, enrol. */
-  next?: 'authenticate' | 'email_code' | 'second_factor' | 'enrol' | 'stipulation';
+  /** The step the custom UI shows next (magic_link_code: the code the mailed link shows). */
+  next?:
+    | 'authenticate'
+    | 'email_code'
+    | 'magic_link_code'
+    | 'second_factor'
+    | 'enrol'
+    | 'stipulation'
+    | 'signup_passkey';
   /** The tenant's rule the user meets next (next = stipulation), through authn/stipulation. */
   stipulation?: Stipulation;
   /** The terms to accept (stipulation = accepted_terms). */
   terms?: { version: string; url: string | null };
-  /** Registration options to answer (stipulation = passkey), with their challenge_id. */
+  /** Registration options to answer (stipulation = passkey, next = signup_passkey). */
   passkey_options?: unknown;
   /** First-factor methods the tenant offers (next = authenticate). */
   methods?: string[];
@@ -142,7 +149,7 @@ export class HeadlessSignIn {
       status: 'continue',
       next: 'authenticate',
       methods: this.methods.forTenant(l.settings).map((m) => m.id),
-      signup: this.signupStep.isOpen(l),
+      signup: this.signupStep.openOnPage(l),
     };
   }
 
@@ -230,7 +237,7 @@ export class HeadlessSignIn {
   ): Promise<StepAnswer> {
     const l = await this.load(tenantId, body.auth_req_id, caller);
     const method = this.enabledMethod(l, 'email_code');
-    const state = this.open(l, body.step_token, 'email_code');
+    const state = this.openStep(l, body.step_token, 'email_code');
     if (!state.email) throw this.stepExpired();
     const form = { email: state.email, code: body.code };
     return this.afterFirstFactor(l, caller, await this.rules.attempt(l, caller, method, form));
@@ -242,12 +249,12 @@ export class HeadlessSignIn {
     caller: Caller,
   ): Promise<StepAnswer> {
     const l = await this.load(tenantId, body.auth_req_id, caller);
-    const state = this.open(l, body.step_token, 'totp');
+    const state = this.openStep(l, body.step_token, 'totp');
     const outcome = await this.rules.secondFactor(l, caller, state, body.code);
     if (outcome.kind === 'failed') throw authnProblem('authn-invalid-credentials', outcome.message);
     if (outcome.kind === 'refused')
       throw authnProblem('authn-account-refused', outcome.description);
-    return this.complete(l, caller, outcome.state);
+    return this.completeOf(l, caller, outcome.state);
   }
 
   /** The tenant requires a second factor the user lacks: the first code of the new TOTP. */
@@ -257,7 +264,7 @@ export class HeadlessSignIn {
     caller: Caller,
   ): Promise<StepAnswer> {
     const l = await this.load(tenantId, body.auth_req_id, caller);
-    const state = this.open(l, body.step_token, 'enrol');
+    const state = this.openStep(l, body.step_token, 'enrol');
     let codes: string[];
     try {
       const actor = this.context.actor(caller, state);
@@ -271,27 +278,7 @@ export class HeadlessSignIn {
       );
     }
     const next = { accountId: state.accountId, amr: [...state.amr, 'otp'], method: 'totp' };
-    return { ...(await this.complete(l, caller, next)), recovery_codes: codes };
-  }
-
-  /** Sign-up where the tenant (or client) allows it, then the usual checks. */
-  async signup(
-    tenantId: string,
-    body: { auth_req_id: string; username: string; email: string; password: string },
-    caller: Caller,
-  ): Promise<StepAnswer> {
-    const l = await this.load(tenantId, body.auth_req_id, caller);
-    if (!this.signupStep.isOpen(l))
-      throw authnProblem('authn-method-unavailable', 'Sign-up is not open here');
-    const created = await this.signupStep.createAccount(l, caller, body);
-    if (created.kind === 'rejected') {
-      const fields = created.fields.map((field) => ({ field, message: created.message }));
-      throw created.status === 409
-        ? authnProblem('authn-signup-conflict', created.message)
-        : authnProblem('authn-signup-rejected', created.message, fields);
-    }
-    const { accountId, amr, method } = created.state;
-    return this.progress(l, caller, { accountId, amr, method });
+    return { ...(await this.completeOf(l, caller, next)), recovery_codes: codes };
   }
 
   /** The user gave up: the client hears access_denied. */
@@ -304,37 +291,36 @@ export class HeadlessSignIn {
     return { auth_req_id: l.uid, status: 'complete', finish_url: finishUrl };
   }
 
-  private enabledMethod(l: Loaded, id: string): LoginMethod {
+  /** The tenant's method `id`, else the method-unavailable problem. */
+  enabledMethod(l: Loaded, id: string): LoginMethod {
     const method = this.methods.find(l.settings, id);
     if (!method)
       throw authnProblem('authn-method-unavailable', `Sign-in with ${id} is not offered here`);
     return method;
   }
 
-  private stepExpired() {
+  stepExpired() {
     return authnProblem('authn-step-expired', 'This step has expired; start the sign-in again');
   }
 
-  private open(l: Loaded, token: unknown, stage: PendingStage) {
+  /** The sealed state of a step (its step_token), else the expired-step problem. */
+  openStep(l: Loaded, token: unknown, stage: PendingStage) {
     const state = this.context.openState(l, token, [stage]);
     if (!state) throw this.stepExpired();
     return state;
   }
 
-  private continueWith(
-    l: Loaded,
-    next: NonNullable<StepAnswer['next']>,
-    state: StepState,
-  ): StepAnswer {
+  continueWith(l: Loaded, next: NonNullable<StepAnswer['next']>, state: StepState): StepAnswer {
     const { pending } = this.context.stepFields(l, state);
     return { auth_req_id: l.uid, status: 'continue', next, step_token: pending };
   }
 
-  private afterFirstFactor(l: Loaded, caller: Caller, outcome: AttemptOutcome) {
+  /** A first factor's outcome: a problem, or the step that follows it. */
+  afterFirstFactor(l: Loaded, caller: Caller, outcome: AttemptOutcome) {
     if (outcome.kind === 'failed') throw authnProblem('authn-invalid-credentials', outcome.message);
     if (outcome.kind === 'refused')
       throw authnProblem('authn-account-refused', outcome.description);
-    return this.progress(l, caller, outcome.state);
+    return this.progressOf(l, caller, outcome.state);
   }
 
   private async enrolStep(l: Loaded, state: SignedIn): Promise<StepAnswer> {
@@ -347,14 +333,14 @@ export class HeadlessSignIn {
   }
 
   /** What SignInRules.nextStage says follows a first factor, as a JSON answer. */
-  private async progress(l: Loaded, caller: Caller, state: SignedIn): Promise<StepAnswer> {
+  async progressOf(l: Loaded, caller: Caller, state: SignedIn): Promise<StepAnswer> {
     switch (await this.rules.nextStage(l, state)) {
       case 'totp':
         return this.continueWith(l, 'second_factor', { ...state, stage: 'totp' });
       case 'enrol':
         return this.enrolStep(l, state);
       case 'complete':
-        return this.complete(l, caller, state);
+        return this.completeOf(l, caller, state);
     }
   }
 
@@ -368,7 +354,7 @@ export class HeadlessSignIn {
     caller: Caller,
   ): Promise<StepAnswer> {
     const l = await this.load(tenantId, body.auth_req_id, caller);
-    const state = this.open(l, body.step_token, 'stipulation');
+    const state = this.openStep(l, body.step_token, 'stipulation');
     const signedIn = { accountId: state.accountId, amr: state.amr, method: state.method };
     // The rule the input is for: the one its fields belong to (none: the address is checked).
     const rule: Stipulation =
@@ -386,7 +372,7 @@ export class HeadlessSignIn {
         throw authnProblem('authn-stipulation-unmet', outcome.error ?? 'Not met yet');
       return this.stipulationStep(l, signedIn, outcome.rule);
     }
-    return this.complete(l, caller, signedIn);
+    return this.completeOf(l, caller, signedIn);
   }
 
   private async stipulationStep(
@@ -415,7 +401,8 @@ export class HeadlessSignIn {
     };
   }
 
-  private async complete(l: Loaded, caller: Caller, state: SignedIn): Promise<StepAnswer> {
+  /** The stipulations, then the answer that finishes the authorisation. */
+  async completeOf(l: Loaded, caller: Caller, state: SignedIn): Promise<StepAnswer> {
     // The tenant's stipulations, as the pages have them (SignInCompletion): a second factor is
     // the usual enrolment step, the other rules the stipulation step.
     const unmet = await this.stipulations.unmet(l.tenantId, l.settings, state.accountId);

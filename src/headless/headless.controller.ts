@@ -20,7 +20,6 @@ import {
   PasskeyVerifyDto,
   PasswordDto,
   SignInPolicyDto,
-  SignupDto,
   StartDto,
   StepAnswerDto,
   StepCodeDto,
@@ -210,20 +209,6 @@ export class HeadlessController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     return this.flow.enrol(t, dto, caller(req, reply));
-  }
-
-  @Post('signup')
-  @ApiProblems(400, 403, 404, 409)
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Create an account (where the tenant allows it) and sign in' })
-  @ApiOkResponse(STEP)
-  signup(
-    @Param('tenant_id') t: string,
-    @Body() dto: SignupDto,
-    @Req() req: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
-    return this.flow.signup(t, dto, caller(req, reply));
   }
 
   @Post('abort')

@@ -14,7 +14,11 @@ import { UserTokens } from '../access/user-tokens.js';
 import { HeadlessController, HeadlessInfoController } from './headless.controller.js';
 import { HeadlessSessionController } from './headless-session.controller.js';
 import { HeadlessSessions } from './headless-session.js';
+import { HeadlessMagicLinkController } from './headless-magic-link.controller.js';
+import { HeadlessMagicLinks } from './headless-magic-link.service.js';
 import { HeadlessSignIn } from './headless-sign-in.service.js';
+import { HeadlessSignupController } from './headless-signup.controller.js';
+import { HeadlessSignUp } from './headless-signup.service.js';
 import { HeadlessStart } from './headless-start.js';
 import { HeadlessStipulationController } from './headless-stipulation.controller.js';
 import { UsernameAvailabilityController } from './username-availability.controller.js';
@@ -43,7 +47,16 @@ import { UsernameAvailabilityController } from './username-availability.controll
     HeadlessSessionController,
     UsernameAvailabilityController,
     HeadlessStipulationController,
+    HeadlessSignupController,
+    HeadlessMagicLinkController,
   ],
-  providers: [HeadlessSignIn, HeadlessStart, HeadlessSessions, UserTokens],
+  providers: [
+    HeadlessSignIn,
+    HeadlessSignUp,
+    HeadlessMagicLinks,
+    HeadlessStart,
+    HeadlessSessions,
+    UserTokens,
+  ],
 })
 export class HeadlessModule {}

@@ -1142,23 +1142,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/{tenant_id}/authn/signup": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Create an account (where the tenant allows it) and sign in */
-        post: operations["HeadlessController_signup"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/{tenant_id}/authn/abort": {
         parameters: {
             query?: never;
@@ -1346,6 +1329,80 @@ export interface paths {
         put?: never;
         /** Meet a tenant stipulation (terms, new password, verified address), then go on */
         post: operations["HeadlessStipulationController_stipulation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create an account (where the tenant allows it) and sign in
+         * @description With passwords off and passkeys on (a passkey-only tenant) the account takes no password and the answer is `next: signup_passkey` with `passkey_options`; answer them at authn/signup/passkey.
+         */
+        post: operations["HeadlessSignupController_signup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/signup/passkey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register a new account's passkey (passkey-only sign-up), then go on */
+        post: operations["HeadlessSignupController_passkey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/magic-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a sign-in link (same answer whether the address is known)
+         * @description Where the tenant sets magic_link_enabled and mail is configured. The mailed link shows a 6-digit code, typed into the custom UI at authn/magic-link/verify (next = magic_link_code).
+         */
+        post: operations["HeadlessMagicLinkController_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{tenant_id}/authn/magic-link/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in with the code the mailed link shows */
+        post: operations["HeadlessMagicLinkController_verify"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2007,7 +2064,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List a user's support sign-in tokens
+         * @description Issued tokens with their state (active, used, expired), never the tokens themselves. Spent and expired tokens are swept a day after they expire.
+         */
+        get: operations["SignInTokensController_list"];
         put?: never;
         /**
          * Issue a one-time sign-in token for a user (support)
@@ -2015,6 +2076,26 @@ export interface paths {
          */
         post: operations["SignInTokensController_create"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/users/{user_id}/sign-in-tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a support sign-in token
+         * @description The token stops working at once, used or not; revoking is audited.
+         */
+        delete: operations["SignInTokensController_revoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -4213,7 +4294,7 @@ export interface components {
             /** @enum {string} */
             status: "continue" | "complete";
             /** @enum {string} */
-            next?: "authenticate" | "email_code" | "second_factor" | "enrol" | "stipulation";
+            next?: "authenticate" | "email_code" | "magic_link_code" | "second_factor" | "enrol" | "stipulation" | "signup_passkey";
             /**
              * @description next = stipulation: the tenant rule to meet through authn/stipulation
              * @enum {string}
@@ -4224,7 +4305,7 @@ export interface components {
                 version?: string;
                 url?: string | null;
             };
-            /** @description stipulation = passkey: {challenge_id, options} to register a passkey with; answer it in `passkey` */
+            /** @description stipulation = passkey or next = signup_passkey: {challenge_id, options} to register a passkey with; answer it in authn/stipulation (`passkey`) or authn/signup/passkey */
             passkey_options?: {
                 [key: string]: unknown;
             };
@@ -4290,13 +4371,6 @@ export interface components {
             /** @description the step_token of the previous answer */
             step_token: string;
             code: string;
-        };
-        SignupDto: {
-            /** @description the interaction id from authn/start or from /authorize */
-            auth_req_id: string;
-            username: string;
-            email: string;
-            password: string;
         };
         AuthReqDto: {
             /** @description the interaction id from authn/start or from /authorize */
@@ -4364,6 +4438,26 @@ export interface components {
                 response?: {
                     [key: string]: unknown;
                 };
+            };
+        };
+        SignupDto: {
+            /** @description the interaction id from authn/start or from /authorize */
+            auth_req_id: string;
+            username: string;
+            email: string;
+            /** @description required where the tenant has passwords; a passkey-only tenant takes none */
+            password?: string;
+        };
+        SignupPasskeyDto: {
+            /** @description the interaction id from authn/start or from /authorize */
+            auth_req_id: string;
+            /** @description the step_token of the sign-up answer */
+            step_token: string;
+            /** @description the challenge_id of passkey_options */
+            challenge_id: string;
+            /** @description the WebAuthn registration response (PublicKeyCredential JSON) */
+            response: {
+                [key: string]: unknown;
             };
         };
         ScimErrorDto: {
@@ -4620,6 +4714,11 @@ export interface components {
             expires_in?: number;
         };
         SignInTokenDto: {
+            /**
+             * Format: uuid
+             * @description names the token for listing and revoking
+             */
+            id: string;
             /** @description the one-time token; shown only in this answer (only its hash is stored) */
             token: string;
             /**
@@ -4629,6 +4728,25 @@ export interface components {
             url: string;
             /** Format: date-time */
             expires_at: string;
+        };
+        SignInTokenInfoDto: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            state: "active" | "used" | "expired";
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: date-time */
+            used_at: string | null;
+            /** @description the API key (or principal) that issued it */
+            created_by: string | null;
+        };
+        SignInTokenPageDto: {
+            data: components["schemas"]["SignInTokenInfoDto"][];
+            has_next: boolean;
+            total_count: number;
         };
         SessionDto: {
             /** @description stable for the life of the session */
@@ -11255,68 +11373,6 @@ export interface operations {
             };
         };
     };
-    HeadlessController_signup: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SignupDto"];
-            };
-        };
-        responses: {
-            /** @description the next step, or finish_url */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["StepAnswerDto"];
-                };
-            };
-            /** @description malformed or invalid request (`errors` names the fields) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description the credential may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description conflicts with an existing object */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
-    };
     HeadlessController_abort: {
         parameters: {
             query?: never;
@@ -11766,6 +11822,290 @@ export interface operations {
             };
             /** @description malformed or invalid request (`errors` names the fields) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessSignupController_signup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignupDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessSignupController_passkey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignupPasskeyDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessMagicLinkController_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailCodeDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the credential may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description too many requests; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HeadlessMagicLinkController_verify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepCodeDto"];
+            };
+        };
+        responses: {
+            /** @description the next step, or finish_url */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepAnswerDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15101,6 +15441,88 @@ export interface operations {
             };
         };
     };
+    SignInTokensController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description the seed's name for `offset` */
+                skip?: number;
+                /** @description page number from 0 (seed style); overrides `offset` */
+                page?: number;
+                /** @description page size (seed style; 100 when `page` is given alone); overrides `limit` */
+                page_size?: number;
+                /** @description 1 ascending, -1 descending */
+                sort_direction?: -1 | 1;
+            };
+            header?: never;
+            path: {
+                tenant_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInTokenPageDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /**
+             * @description requires scope users:read
+             *
+             *     the credential may not do this
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     SignInTokensController_create: {
         parameters: {
             query?: never;
@@ -15133,6 +15555,67 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /**
+             * @description requires scope users:write
+             *
+             *     the credential may not do this
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    SignInTokensController_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                user_id: string;
+                token_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description missing, unknown or inactive credential */
             401: {

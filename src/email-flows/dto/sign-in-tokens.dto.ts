@@ -16,6 +16,9 @@ export class CreateSignInTokenDto {
 }
 
 export class SignInTokenDto {
+  @ApiProperty({ format: 'uuid', description: 'names the token for listing and revoking' })
+  id: string;
+
   @ApiProperty({
     description: 'the one-time token; shown only in this answer (only its hash is stored)',
   })
@@ -30,4 +33,35 @@ export class SignInTokenDto {
 
   @ApiProperty({ format: 'date-time' })
   expires_at: string;
+}
+
+/** An issued support token as listed to admins: never the token itself. */
+export class SignInTokenInfoDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ enum: ['active', 'used', 'expired'] })
+  state: 'active' | 'used' | 'expired';
+
+  @ApiProperty({ format: 'date-time' })
+  created_at: string;
+
+  @ApiProperty({ format: 'date-time' })
+  expires_at: string;
+
+  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  used_at: string | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'the API key (or principal) that issued it',
+  })
+  created_by: string | null;
+}
+
+export class SignInTokenPageDto {
+  @ApiProperty({ type: [SignInTokenInfoDto] }) data: SignInTokenInfoDto[];
+  @ApiProperty() has_next: boolean;
+  @ApiProperty() total_count: number;
 }

@@ -104,7 +104,34 @@ export class StepCodeDto extends AuthReqDto {
 export class SignupDto extends AuthReqDto {
   @ApiProperty() @IsString() @MaxLength(254) username!: string;
   @ApiProperty() @IsString() @MaxLength(254) email!: string;
-  @ApiProperty() @IsString() @MaxLength(1024) password!: string;
+  @ApiPropertyOptional({
+    description: 'required where the tenant has passwords; a passkey-only tenant takes none',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  password?: string;
+}
+
+/** next = signup_passkey: the registration answer for the new account's passkey. */
+export class SignupPasskeyDto extends AuthReqDto {
+  @ApiProperty({ description: 'the step_token of the sign-up answer' })
+  @IsString()
+  @MaxLength(4096)
+  step_token!: string;
+
+  @ApiProperty({ description: 'the challenge_id of passkey_options' })
+  @IsString()
+  @MaxLength(200)
+  challenge_id!: string;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'the WebAuthn registration response (PublicKeyCredential JSON)',
+  })
+  @IsObject()
+  response!: Record<string, unknown>;
 }
 
 /** An upstream identity provider a custom UI may offer as "Sign in with <label>". */
@@ -123,7 +150,15 @@ export class StepAnswerDto {
   @ApiProperty() auth_req_id!: string;
   @ApiProperty({ enum: ['continue', 'complete'] }) status!: string;
   @ApiPropertyOptional({
-    enum: ['authenticate', 'email_code', 'second_factor', 'enrol', 'stipulation'],
+    enum: [
+      'authenticate',
+      'email_code',
+      'magic_link_code',
+      'second_factor',
+      'enrol',
+      'stipulation',
+      'signup_passkey',
+    ],
   })
   next?: string;
   @ApiPropertyOptional({
@@ -142,7 +177,7 @@ export class StepAnswerDto {
     type: 'object',
     additionalProperties: true,
     description:
-      'stipulation = passkey: {challenge_id, options} to register a passkey with; answer it in `passkey`',
+      'stipulation = passkey or next = signup_passkey: {challenge_id, options} to register a passkey with; answer it in authn/stipulation (`passkey`) or authn/signup/passkey',
   })
   passkey_options?: unknown;
   @ApiPropertyOptional({ type: [String] }) methods?: string[];

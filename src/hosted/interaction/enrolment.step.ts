@@ -70,7 +70,7 @@ export class EnrolmentStep {
       html: recoveryCodesPage(l.branding, {
         action: l.actions.continue,
         fields: this.context.stepFields(l, {
-          stage: 'done',
+          stage: 'enrolled',
           accountId: state.accountId,
           amr: [...state.amr, 'otp'],
           method: 'totp',

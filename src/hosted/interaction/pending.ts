@@ -18,6 +18,8 @@ export type PendingStage =
   | 'email_code'
   /** Every check passed but a tenant stipulation (StipulationRules) is unmet. */
   | 'stipulation'
+  /** TOTP was just set up and its recovery codes shown; a PIN/pattern offer may come next. */
+  | 'enrolled'
   /** Every check passed; the next post finishes the sign-in. */
   | 'done';
 
@@ -31,6 +33,8 @@ export interface PendingLogin {
   enrolment?: { secret: string; uri: string };
   /** The address a sign-in code was asked for (stage email_code, where accountId is empty). */
   email?: string;
+  /** A headless sign-in link's nonce (its custom UI holds the step, not a cookie). */
+  nonce?: string;
   /** Epoch ms. */
   expires: number;
 }

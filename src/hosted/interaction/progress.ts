@@ -32,14 +32,21 @@ export class SignInProgress {
     }
   }
 
-  /** POST continue: after the recovery codes (done), or past the passkey offer of sign-up. */
+  /**
+   * POST continue: past the recovery codes of a new TOTP (the PIN/pattern offer, as after a
+   * sign-in), past that offer (done), or past the passkey offer of sign-up.
+   */
   async continue(
     tenantId: string,
     uid: string,
     form: Record<string, string>,
     http: PageRequest,
   ): Promise<PageResult> {
-    const step = await this.context.loadStep(tenantId, uid, form, http, ['done', 'signup']);
+    const step = await this.context.loadStep(tenantId, uid, form, http, [
+      'done',
+      'enrolled',
+      'signup',
+    ]);
     if (isPage(step)) return step;
     const { l, state } = step;
     const next = { accountId: state.accountId, amr: state.amr, method: state.method };
@@ -52,6 +59,8 @@ export class SignInProgress {
         'Add a passkey to finish creating your account.',
       );
     if (state.stage === 'signup') return this.next(l, http, next);
+    if (state.stage === 'enrolled')
+      return (await this.pinPattern.offer(l, next)) ?? this.completion.complete(l, http, next);
     return this.completion.complete(l, http, next);
   }
 }

@@ -214,8 +214,11 @@ export class SignupStep {
     return this.context.signupOpen(l) && l.settings.password_enabled;
   }
 
-  /** The pages also sign up passkey-only tenants (the passkey page is not skippable there). */
-  private openOnPage(l: Loaded): boolean {
+  /**
+   * The pages (and the headless API) also sign up passkey-only tenants: the passkey step is
+   * not skippable there.
+   */
+  openOnPage(l: Loaded): boolean {
     return this.isOpen(l) || (this.context.signupOpen(l) && this.passkeyOnly(l));
   }
 
