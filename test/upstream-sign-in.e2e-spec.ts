@@ -635,4 +635,16 @@ describe('upstream sign-in', () => {
     expect(page.status).toBe(403);
     expect(alert(page.html)).toContain('An account with this email address exists already');
   });
+
+  it('refuses a disabled user as any sign-in does, after the upstream said who it is', async () => {
+    bare.accounts.set('sam-sub', { preferred_username: 'sam', email_verified: false });
+    const b = await begin();
+    const sam = (await tokensAt(b, await viaBare(b, 'bare-jit', 'sam-sub'))).claims()!.sub;
+    const off = await t.http('POST', `/api/v1/tenants/${B}/users/${sam}/disable`);
+    expect(off.status).toBeLessThan(300);
+    const again = await begin();
+    const page = await viaBare(again, 'bare-jit', 'sam-sub');
+    expect(page.status).toBe(403);
+    expect(alert(page.html)).toBe('This account is disabled.');
+  });
 });
