@@ -647,4 +647,17 @@ describe('upstream sign-in', () => {
     expect(page.status).toBe(403);
     expect(alert(page.html)).toBe('This account is disabled.');
   });
+
+  it('keeps two round trips through one provider apart (two tabs, one browser)', async () => {
+    bare.accounts.set('tara-sub', { preferred_username: 'tara', email_verified: false });
+    const jars = new Jars();
+    const first = await begin(configB, jars);
+    const second = await begin(configB, jars);
+    const left1 = await jars.get(button(first.page, 'bare-jit'));
+    const left2 = await jars.get(button(second.page, 'bare-jit'));
+    const o = { stopAt: REDIRECT, upstream: bare.issuer, login: 'tara-sub' };
+    const t1 = await tokensAt(first, await walk(jars, left1, o));
+    const t2 = await tokensAt(second, await walk(jars, left2, o));
+    expect(t2.claims()!.sub).toBe(t1.claims()!.sub);
+  });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SecretBox } from '../../../libs/crypto/index.js';
 import type { UpstreamChecks } from '../../upstream/upstream-client.js';
 import { readCookie } from '../kit/csrf.js';
@@ -5,7 +6,8 @@ import { readCookie } from '../kit/csrf.js';
 /**
  * What an upstream round trip keeps while the browser is away (state, nonce, PKCE verifier, and
  * what it is for): a cookie sealed with the master key, bound to the tenant and the provider,
- * ten minutes long, scoped to `/<tenant>/upstream/<provider>` and cleared at the callback. The
+ * named after the state (cookieName), ten minutes long, scoped to
+ * `/<tenant>/upstream/<provider>` and cleared at the callback. The
  * browser that comes back must be the one that left (login CSRF), and nothing is stored.
  */
 export type UpstreamPurpose =
@@ -17,6 +19,14 @@ export type UpstreamPurpose =
 export type UpstreamFlowState = UpstreamChecks & UpstreamPurpose & { expires: number };
 
 export const UPSTREAM_COOKIE = 'idp_upstream';
+
+/**
+ * One cookie per round trip, named after its state (a hash prefix: the state itself stays out
+ * of the name), so two sign-ins through one provider in two tabs do not overwrite each other.
+ */
+export function cookieName(state: string): string {
+  return `${UPSTREAM_COOKIE}_${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`;
+}
 const TTL_MS = 10 * 60_000;
 
 /** The result of a callback, handed to the interaction's own route (sealed, two minutes). */
@@ -57,26 +67,30 @@ export class UpstreamStates {
     const full: UpstreamFlowState = { ...state, expires: Date.now() + TTL_MS };
     const value = this.box.seal(JSON.stringify(full), this.aad(tenantId, providerId));
     const sameSite = formPost && this.secure ? 'None' : 'Lax';
-    return `${UPSTREAM_COOKIE}=${value}; Path=${path}; HttpOnly; SameSite=${sameSite}; Max-Age=${TTL_MS / 1000}${this.secure ? '; Secure' : ''}`;
+    return `${cookieName(state.state)}=${value}; Path=${path}; HttpOnly; SameSite=${sameSite}; Max-Age=${TTL_MS / 1000}${this.secure ? '; Secure' : ''}`;
   }
 
-  clear(path: string): string {
-    return `${UPSTREAM_COOKIE}=; Path=${path}; HttpOnly; SameSite=Lax; Max-Age=0${this.secure ? '; Secure' : ''}`;
+  clear(path: string, state: string): string {
+    return `${cookieName(state)}=; Path=${path}; HttpOnly; SameSite=Lax; Max-Age=0${this.secure ? '; Secure' : ''}`;
   }
 
-  /** The round trip of this browser, when genuine, of this tenant and provider, unexpired. */
+  /**
+   * The round trip of this browser that left with `state`, when genuine, of this tenant and
+   * provider, unexpired, and sealed with that very state.
+   */
   open(
     tenantId: string,
     providerId: string,
+    state: string,
     cookieHeader: string | undefined,
   ): UpstreamFlowState | undefined {
-    const value = readCookie(cookieHeader, UPSTREAM_COOKIE);
+    const value = readCookie(cookieHeader, cookieName(state));
     if (!value || value.length > 4096) return undefined;
     try {
-      const state = JSON.parse(
+      const flow = JSON.parse(
         this.box.openString(value, this.aad(tenantId, providerId)),
       ) as UpstreamFlowState;
-      return state.expires > Date.now() ? state : undefined;
+      return flow.expires > Date.now() && flow.state === state ? flow : undefined;
     } catch {
       return undefined;
     }

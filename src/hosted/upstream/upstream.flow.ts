@@ -172,10 +172,11 @@ export class UpstreamFlow {
   ): Promise<PageReply> {
     const at = await this.provider(tenantId, providerId);
     if ('status' in at) return at;
-    const clear = this.states.clear(at.cookiePath);
-    const flow = this.states.open(tenantId, providerId, http.cookie);
     const returned = params.get('state');
-    if (!flow || !returned || returned !== flow.state)
+    if (!returned || returned.length > 512) return this.error(at, 400, 'invalid_state', EXPIRED);
+    const clear = this.states.clear(at.cookiePath, returned);
+    const flow = this.states.open(tenantId, providerId, returned, http.cookie);
+    if (!flow || returned !== flow.state)
       return this.error(at, 400, 'invalid_state', EXPIRED, undefined, clear);
     const back = flow.mode === 'sign-in' ? this.backTo(at, flow.uid) : undefined;
     const upstreamError = params.get('error');
