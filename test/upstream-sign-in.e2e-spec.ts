@@ -660,4 +660,23 @@ describe('upstream sign-in', () => {
     const t2 = await tokensAt(second, await walk(jars, left2, o));
     expect(t2.claims()!.sub).toBe(t1.claims()!.sub);
   });
+
+  it('answers an unreachable upstream with a readable 502 page, not a 500', async () => {
+    // A port nothing listens on: the bare upstream's, after it is closed.
+    const gone = new BareUpstream();
+    await gone.start([]);
+    const issuer = gone.issuer;
+    await gone.close();
+    await createUpstream(t, B, {
+      provider_id: 'gone',
+      label: 'Gone IdP',
+      issuer,
+      client_id: 'x',
+      scopes: ['openid'],
+    });
+    const b = await begin();
+    const page = await b.jars.get(button(b.page, 'gone'));
+    expect(page.status).toBe(502);
+    expect(alert(page.html)).toBe('The sign-in service could not be reached. Try again later.');
+  });
 });
