@@ -265,7 +265,7 @@ describe('upstream sign-in', () => {
     expect(page.html).toContain('<code>access_denied</code>');
     expect(alert(page.html)).toContain('End-User aborted interaction');
     const back = /href="([^"]*)">Back to sign in/.exec(page.html)?.[1];
-    expect(back).toBe(new URL(b.page.url).pathname);
+    expect(back).toBe(`${new URL(b.page.url).pathname}?choose=1`);
 
     // Whatever the upstream writes is text on the page, never markup.
     const x = await begin();
@@ -459,6 +459,19 @@ describe('upstream sign-in', () => {
     expect(upstreamUrl.searchParams.get('redirect_uri')).toBe(
       `${t.baseUrl}/${B}/upstream/bare-hint/callback`,
     );
+    // Cancelled at the upstream: the way back shows every way in, not the upstream again.
+    let up = await hinted.jars.get(upstreamUrl);
+    while (up.status === 303 || up.status === 302) up = await hinted.jars.get(up.location!);
+    const abort = /href="([^"]*\/abort)"/.exec(up.html)![1];
+    const cancelled = await walk(hinted.jars, await hinted.jars.get(new URL(abort, up.url)), {
+      stopAt: REDIRECT,
+      upstream: bare.issuer,
+    });
+    expect(cancelled.status).toBe(400);
+    const back = /href="([^"]*)">Back to sign in/.exec(cancelled.html)![1].replace(/&amp;/g, '&');
+    const chooser = await hinted.jars.get(new URL(back, cancelled.url));
+    expect(chooser.status).toBe(200);
+    expect(chooser.html).toContain('Sign in with Corp bare-hint');
 
     // Typed into the login form: the password is never checked, the provider takes over.
     const b = await begin();

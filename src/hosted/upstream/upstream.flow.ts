@@ -21,6 +21,9 @@ import {
 import { UpstreamStates, type UpstreamFlowState, type UpstreamPurpose } from './upstream-state.js';
 import { upstreamErrorPage, type UpstreamButton } from './upstream.views.js';
 
+/** The query flag of the sign-in page that shows every way in, domain hints or not. */
+export const CHOOSE = 'choose';
+
 const EXPIRED =
   'This sign-in has expired or was started in another browser. Go back to the application and sign in again.';
 
@@ -149,9 +152,12 @@ export class UpstreamFlow {
     return this.leave(at, { mode: 'sign-in', uid: l.uid }, loginHint ?? loginHintOf(l));
   }
 
-  /** The sign-in page of the interaction, as the way back from an error page. */
+  /**
+   * The sign-in page of the interaction, as the way back from an error page; `choose` keeps a
+   * login_hint's domain from sending the browser straight back to the same upstream.
+   */
   private backTo(at: ProviderAt, uid: string) {
-    return { href: `${at.basePath}/interaction/${uid}`, text: 'Back to sign in' };
+    return { href: `${at.basePath}/interaction/${uid}?${CHOOSE}=1`, text: 'Back to sign in' };
   }
 
   /**
