@@ -8,7 +8,7 @@ import { LoginModule } from '../interaction/login.module.js';
 import { UpstreamCompletionStep } from './upstream-completion.step.js';
 import { UpstreamLink } from './upstream-link.js';
 import { UpstreamController, UpstreamInteractionController } from './upstream.controller.js';
-import { UpstreamFlow } from './upstream.flow.js';
+import { CHOOSE, UpstreamFlow } from './upstream.flow.js';
 import { upstreamSection } from './upstream.views.js';
 
 /**
@@ -39,6 +39,11 @@ export class UpstreamPagesModule implements OnModuleInit {
       return this.flow.start(tenantId, row.provider_id, uid, login);
     };
     this.context.addLoginRoute((l, login) => route(l.tenantId, l.uid, login));
-    this.context.beforePrompt('login', (l) => route(l.tenantId, l.uid, loginHintOf(l)));
+    // A login_hint of a hinted domain goes straight on, unless the user came back to choose.
+    this.context.beforePrompt('login', (l, http) =>
+      new URL(http.req.url ?? '/', 'http://local').searchParams.has(CHOOSE)
+        ? Promise.resolve(undefined)
+        : route(l.tenantId, l.uid, loginHintOf(l)),
+    );
   }
 }
