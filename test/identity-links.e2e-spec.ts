@@ -11,8 +11,9 @@ const P = (code: string) => `urn:idp:problem:${code}`;
 
 /**
  * Linked upstream identities (issue 21): the admin API, /me and the account page. Links are
- * made by the upstream sign-in flow (another suite); here they are written straight into the
- * test database, the one place this suite reaches past HTTP.
+ * made by the upstream sign-in flow (another suite); here by the admin API's pre-link. The
+ * test database is read to count links and written only to drop a password (an account made
+ * by an upstream sign-in has none).
  */
 describe('identity links: admin API, /me, account page', () => {
   let t: TestApp;
@@ -45,17 +46,19 @@ describe('identity links: admin API, /me, account page', () => {
       const r = await t.http('POST', base, { key, body });
       if (r.status !== 201) throw new Error(`provider: ${r.status} ${r.text}`);
     }
+    adminKey = key;
     return { ...tenant, userId: alice.user_id as string };
   }
 
-  /** A link as the sign-in flow would make it, written into the database. */
+  /** A link as the sign-in flow would make it, through the admin API's pre-link. */
+  let adminKey = '';
   async function link(tenantId: string, userId: string, providerId: string, subject: string) {
-    const rows = await db.query(
-      `INSERT INTO user_identity_links (tenant_id, user_id, provider_id, subject, email)
-       VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-      [tenantId, userId, providerId, subject, `${subject}@upstream.test`],
-    );
-    return rows[0].id as string;
+    const r = await t.http('POST', `/api/v1/tenants/${tenantId}/users/${userId}/identities`, {
+      key: adminKey,
+      body: { provider_id: providerId, subject, email: `${subject}@upstream.test` },
+    });
+    if (r.status !== 201) throw new Error(`link: ${r.status} ${r.text}`);
+    return r.body.id as string;
   }
 
   const linkCount = async (tenantId: string, userId: string) =>
@@ -191,6 +194,97 @@ describe('identity links: admin API, /me, account page', () => {
         .status,
     ).toBe(204);
     expect(await linkCount(x.tenantId, bob.user_id)).toBe(0);
+  });
+
+  it('lets admins link an upstream identity ahead of the first sign-in: validated, audited, conflicts 409', async () => {
+    const x = await setup();
+    const route = (userId: string) => `/api/v1/tenants/${x.tenantId}/users/${userId}/identities`;
+    const made = await t.http('POST', route(x.userId), {
+      key: x.key,
+      body: { provider_id: 'corp', subject: 'CN=alice,OU=staff', email: 'alice@corp.test' },
+    });
+    expect(made.status).toBe(201);
+    expect(made.body).toEqual({
+      id: expect.any(String),
+      provider_id: 'corp',
+      label: 'Corp SSO',
+      icon_url: null,
+      subject: 'CN=alice,OU=staff',
+      email: 'alice@corp.test',
+      created_at: expect.any(String),
+      last_used_at: null,
+    });
+    const bob = await fixtures.user(t, x.tenantId, { username: 'bob', email: null });
+    const cases: Array<[string, Record<string, unknown>, number, string]> = [
+      [x.userId, { provider_id: 'nope', subject: 's' }, 400, P('validation-error')],
+      [x.userId, { provider_id: 'Bad Id', subject: 's' }, 400, P('validation-error')],
+      [x.userId, { provider_id: 'google', subject: '' }, 400, P('validation-error')],
+      [x.userId, { provider_id: 'google', subject: 's', extra: 1 }, 400, P('validation-error')],
+      [crypto.randomUUID(), { provider_id: 'google', subject: 's' }, 404, P('not-found')],
+      [
+        bob.user_id,
+        { provider_id: 'corp', subject: 'CN=alice,OU=staff' },
+        409,
+        P('identity-already-linked'),
+      ],
+      [x.userId, { provider_id: 'corp', subject: 'CN=other' }, 409, P('provider-already-linked')],
+    ];
+    for (const [userId, body, status, type] of cases) {
+      const r = await t.http('POST', route(userId), { key: x.key, body });
+      expect([body, r.status, r.body?.type]).toEqual([body, status, type]);
+    }
+    const reader = await t.http('POST', `/api/v1/tenants/${x.tenantId}/api-keys`, {
+      key: x.key,
+      body: { name: 'reader', scopes: ['users:read'] },
+    });
+    const refused = await t.http('POST', route(bob.user_id), {
+      key: reader.body.api_key,
+      body: { provider_id: 'google', subject: 'b' },
+    });
+    expect(refused.status).toBe(403);
+    const other = await fixtures.tenant(t, { scopes: ['users:write'] });
+    const crossed = await t.http('POST', route(bob.user_id), {
+      key: other.key,
+      body: { provider_id: 'google', subject: 'b' },
+    });
+    expect(crossed.status).toBe(404);
+    expect(await linkCount(x.tenantId, bob.user_id)).toBe(0);
+    const linked = await events(x.tenantId, 'user.identity_linked');
+    expect(linked).toEqual([
+      expect.objectContaining({
+        actor_type: 'api_key',
+        actor_id: x.keyId,
+        subject_id: x.userId,
+        details: {
+          link_id: made.body.id,
+          provider_id: 'corp',
+          subject: 'CN=alice,OU=staff',
+          by_admin: true,
+        },
+      }),
+    ]);
+  });
+
+  it('counts only links to enabled providers as a way in', async () => {
+    const x = await setup();
+    const me = `/api/v1/tenants/${x.tenantId}/me`;
+    const g = await link(x.tenantId, x.userId, 'google', 'g-9');
+    const old = await link(x.tenantId, x.userId, 'retired', 'old-9');
+    const token = await userToken(t, x.tenantId, 'alice', PASSWORD);
+    await dropPassword(x.tenantId, x.userId);
+    // The disabled provider's link signs in nobody: Google's is the last way in.
+    const last = await t.http('DELETE', `${me}/identities/${g}`, { key: token });
+    expect([last.status, last.body.type]).toEqual([409, P('last-sign-in-method')]);
+    // And removing the disabled one takes no way in away.
+    expect((await t.http('DELETE', `${me}/identities/${old}`, { key: token })).status).toBe(204);
+    // Enabled again, a provider's link counts again.
+    const corp = await link(x.tenantId, x.userId, 'corp', 'c-9');
+    const providers = `/api/v1/tenants/${x.tenantId}/upstream-providers`;
+    await t.http('PATCH', `${providers}/corp`, { key: x.key, body: { enabled: false } });
+    expect((await t.http('DELETE', `${me}/identities/${g}`, { key: token })).status).toBe(409);
+    await t.http('PATCH', `${providers}/corp`, { key: x.key, body: { enabled: true } });
+    expect((await t.http('DELETE', `${me}/identities/${g}`, { key: token })).status).toBe(204);
+    expect((await t.http('DELETE', `${me}/identities/${corp}`, { key: token })).status).toBe(409);
   });
 
   it('lists the own links on /me and /me/identities, and unlinks them, never the last way in', async () => {

@@ -1,5 +1,6 @@
-import { Controller, Delete, Get, HttpCode, Param, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import {
+  ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -15,6 +16,7 @@ import { ApiProblems } from '../common/api-docs.js';
 import { ListQuery } from '../common/pagination.js';
 import { notFound } from '../common/problem.js';
 import { IdentityLinkDto } from '../users/dto/me.dto.js';
+import { CreateIdentityLinkDto } from './dto/identity-link.dto.js';
 import { IdentityLinksService } from './identity-links.service.js';
 
 export class IdentityLinkPageDto {
@@ -88,6 +90,32 @@ export class UserIdentitiesAdminController {
     @Query() q: ListQuery,
   ) {
     return this.links.pageFor(tenantId, userId, q);
+  }
+
+  @Post()
+  @Authenticated({ scope: 'users:write' })
+  @ApiOperation({
+    summary: 'Link an upstream identity to a user (before their first upstream sign-in)',
+  })
+  @ApiProblems(400, 404, [
+    409,
+    'the upstream account is linked already, or the user has a link to this provider',
+  ])
+  @ApiCreatedResponse({ type: IdentityLinkDto })
+  @SkipAdminAudit()
+  create(
+    @Param('tenant_id') tenantId: string,
+    @Param('user_id') userId: string,
+    @Body() dto: CreateIdentityLinkDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: FastifyRequest,
+  ) {
+    return this.links.linkByAdmin(
+      tenantId,
+      userId,
+      { provider_id: dto.provider_id, subject: dto.subject, email: dto.email ?? null },
+      requestContextOf(req, principal),
+    );
   }
 
   @Delete(':link_id')

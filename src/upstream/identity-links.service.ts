@@ -9,7 +9,7 @@ import { page, type ListQuery, type Page } from '../common/pagination.js';
 import type { MeIdentity } from '../users/me-sections.js';
 import { DomainError } from '../common/domain-error.js';
 import { isUuid } from '../common/ids.js';
-import { notFound } from '../common/problem.js';
+import { badRequest, notFound } from '../common/problem.js';
 import { PasskeysService } from '../passkeys/passkeys.service.js';
 import { PinPatternService } from '../pin-pattern/pin-pattern.service.js';
 import { UsersService } from '../users/users.service.js';
@@ -117,6 +117,33 @@ export class IdentityLinksService {
   }
 
   /**
+   * An admin links an upstream identity to a user ahead of their first upstream sign-in (for
+   * providers that sign in only already-linked users); records `user.identity_linked`.
+   */
+  async linkByAdmin(
+    tenantId: string,
+    userId: string,
+    link: Omit<NewIdentityLink, 'user_id'>,
+    ctx: AuditContext,
+  ): Promise<MeIdentity> {
+    if (!(await this.users.userExists(tenantId, userId))) throw notFound('User');
+    if (!(await this.providers.findOne(tenantId, { provider_id: link.provider_id })))
+      throw badRequest(`The tenant has no upstream provider ${link.provider_id}`, [
+        { field: 'provider_id', message: 'no such upstream provider in the tenant' },
+      ]);
+    const row = await this.create(tenantId, { ...link, user_id: userId });
+    this.audit.recordForUser(tenantId, userId, 'user.identity_linked', ctx, 'upstream', {
+      link_id: row.id,
+      provider_id: row.provider_id,
+      subject: row.subject,
+      by_admin: true,
+    });
+    const view = (await this.views(tenantId, userId)).find((l) => l.id === row.id);
+    if (!view) throw notFound('Linked identity');
+    return view;
+  }
+
+  /**
    * Unlinks on someone's behalf and records `user.identity_unlinked`: the user themselves
    * (the last way to sign in is refused) or an admin (`byAdmin`: allowed, even the last).
    */
@@ -188,7 +215,7 @@ export class IdentityLinksService {
   /**
    * Removes one of a user's links and answers it. Unless `allowLast` (an admin's removal), a
    * link that is the user's last way to sign in (no password, passkey, PIN/pattern or other
-   * link) is refused. The user's links are row-locked meanwhile, so two concurrent unlinks
+   * link to an enabled provider) is refused. The user's links are row-locked meanwhile, so two concurrent unlinks
    * cannot each see the other as the remaining way.
    */
   async remove(
@@ -206,8 +233,18 @@ export class IdentityLinksService {
         .getMany();
       const row = mine.find((l) => l.id === linkId);
       if (!row) throw notFound('Linked identity');
-      if (!options.allowLast && mine.length === 1 && !(await this.hasOtherWay(tenantId, userId)))
-        throw lastSignInMethod();
+      if (!options.allowLast) {
+        // Only links to enabled providers sign in: one to a disabled provider is no way in,
+        // neither as the one removed nor as the one that remains.
+        const enabled = new Set(
+          (await this.providers.find(tenantId, { where: { enabled: true } }, m)).map(
+            (p) => p.provider_id,
+          ),
+        );
+        const remains = mine.some((l) => l.id !== linkId && enabled.has(l.provider_id));
+        if (enabled.has(row.provider_id) && !remains && !(await this.hasOtherWay(tenantId, userId)))
+          throw lastSignInMethod();
+      }
       await this.links.delete(tenantId, { id: linkId }, m);
       return row;
     });

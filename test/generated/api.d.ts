@@ -2534,7 +2534,8 @@ export interface paths {
         /** List a user’s linked upstream identities */
         get: operations["UserIdentitiesAdminController_list"];
         put?: never;
-        post?: never;
+        /** Link an upstream identity to a user (before their first upstream sign-in) */
+        post: operations["UserIdentitiesAdminController_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5205,6 +5206,14 @@ export interface components {
             data: components["schemas"]["IdentityLinkDto"][];
             has_next: boolean;
             total_count: number;
+        };
+        CreateIdentityLinkDto: {
+            /** @description an upstream provider of the tenant */
+            provider_id: string;
+            /** @description the upstream account id (`sub`; GitHub: the numeric user id) */
+            subject: string;
+            /** @description for display */
+            email?: string | null;
         };
         ImportReportDto: {
             /** @example acme-copy */
@@ -17403,6 +17412,86 @@ export interface operations {
             };
             /** @description unknown tenant or object (another tenant’s objects are unknown too) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description this address sent too many unknown credentials; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    UserIdentitiesAdminController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateIdentityLinkDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityLinkDto"];
+                };
+            };
+            /** @description malformed or invalid request (`errors` names the fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description missing, unknown or inactive credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description requires scope users:write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description unknown tenant or object (another tenant’s objects are unknown too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description the upstream account is linked already, or the user has a link to this provider */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
