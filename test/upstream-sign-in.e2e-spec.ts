@@ -249,6 +249,39 @@ describe('upstream sign-in', () => {
     expect((await userByName('hank')).status).toBe(404);
   });
 
+  it('refuses an ID token whose signature does not verify against the upstream keys', async () => {
+    const forged = new BareUpstream();
+    await forged.start([`${t.baseUrl}/${B}/upstream/bare-forged/callback`]);
+    try {
+      await forged.forgeKeys();
+      forged.accounts.set('ivan-sub', { email: `ivan-${B}@corp.test`, email_verified: true });
+      await createUpstream(t, B, {
+        provider_id: 'bare-forged',
+        label: 'Corp forged',
+        issuer: forged.issuer,
+        client_id: forged.clientId,
+        client_secret: forged.clientSecret,
+        scopes: ['openid', 'email', 'profile'],
+        jit_create: true,
+      });
+      const b = await begin();
+      const start = await b.jars.get(button(b.page, 'bare-forged'));
+      const page = await walk(b.jars, start, {
+        stopAt: REDIRECT,
+        upstream: forged.issuer,
+        login: 'ivan-sub',
+      });
+      expect(page.status).toBeGreaterThanOrEqual(400);
+      expect(page.status).toBeLessThan(500);
+      expect(page.location ?? '').not.toContain(REDIRECT);
+      expect(alert(page.html)).toBeTruthy();
+      expect((await userByName('ivan')).status).toBe(404);
+      expect((await userByName('ivan-sub')).status).toBe(404);
+    } finally {
+      await forged.close();
+    }
+  });
+
   it("shows the upstream's error, escaped, with the way back to the sign-in", async () => {
     // The user cancels on the upstream: oidc-provider answers access_denied.
     const b = await begin();

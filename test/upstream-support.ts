@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider, { type Configuration } from 'oidc-provider';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { TestApp } from './harness.js';
 import { Browser, findForm, type BrowserResponse } from './oidc-support.js';
 
@@ -52,6 +53,7 @@ export class BareUpstream {
   readonly clientSecret = 'bare-upstream-secret-0123456789abcdef';
   private server?: Server;
   private redirectUris: string[] = [];
+  private forgedJwks?: { keys: JWK[] };
 
   /** Starts with the callback URLs the client may use (one per provider of the tenant). */
   async start(redirectUris: string[], extra: Partial<Configuration> = {}) {
@@ -87,7 +89,30 @@ export class BareUpstream {
       cookies: { keys: ['bare-upstream-cookie-key'] },
       ...extra,
     });
-    this.server.on('request', provider.callback());
+    const handle = provider.callback();
+    this.server.on('request', (req, res) => {
+      if (this.forgedJwks && req.url === '/jwks') {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(this.forgedJwks));
+        return;
+      }
+      void handle(req, res);
+    });
+  }
+
+  /**
+   * From now on the provider publishes keys it does not sign with: the same key ids and
+   * algorithms over other key material, so its ID tokens' signatures no longer verify.
+   */
+  async forgeKeys() {
+    const real = (await (await fetch(`${this.issuer}/jwks`)).json()) as { keys: JWK[] };
+    const keys: JWK[] = [];
+    for (const k of real.keys) {
+      const alg = k.alg ?? (k.kty === 'RSA' ? 'RS256' : k.kty === 'EC' ? 'ES256' : 'EdDSA');
+      const pair = await generateKeyPair(alg, { extractable: true, crv: k.crv });
+      keys.push({ ...(await exportJWK(pair.publicKey)), kid: k.kid, alg: k.alg, use: k.use });
+    }
+    this.forgedJwks = { keys };
   }
 
   async close() {
