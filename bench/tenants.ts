@@ -12,12 +12,12 @@
  *  4. the hot path again, now at TENANTS tenants;
  *  5. half the tenants deleted through the API: resident providers and RSS after;
  *  6. DEFINED tenants defined in bulk (one INSERT), USED of them visited: RSS before and after.
- * Run B (residency, PROVIDER_CACHE_SIZE=RESIDENT_CACHE on the same database): alternating rounds
- *  of a resident set (visited before, fits the cache) and a rotating set larger than the cache
- *  (every visit a miss): server CPU per visit of each, p99 of the first request of each.
+ * Run B (residency, PROVIDER_CACHE_SIZE=RESIDENT_CACHE on the same database): rounds over a
+ *  resident set, a set whose providers are evicted between visits (documents kept) and a set of
+ *  whose provider and documents are both evicted (key, settings and client data caches are larger): server CPU per visit of each, p99 of the first request of each.
  *
  * Run: npm run bench:tenants
- *   TENANTS=600 SWEEPS=2 DEFINED=100000 USED=200 ROUNDS=3 RESIDENT_CACHE=100 PASSES=4 (defaults)
+ *   TENANTS=800 SWEEPS=2 DEFINED=100000 USED=200 ROUNDS=3 RESIDENT_CACHE=50 PASSES=4 (defaults)
  *   CACHE_SIZE=<n> sets PROVIDER_CACHE_SIZE for run A (server default otherwise).
  */
 import { randomBytes } from 'node:crypto';
@@ -25,12 +25,12 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { cpuSeconds, freshDatabase, percentile, startServer, type Server } from './lib.js';
 
-const TENANTS = Number(process.env.TENANTS ?? 600);
+const TENANTS = Number(process.env.TENANTS ?? 800);
 const SWEEPS = Number(process.env.SWEEPS ?? 2);
 const DEFINED = Number(process.env.DEFINED ?? 100_000);
 const USED = Number(process.env.USED ?? 200);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-const RESIDENT_CACHE = Number(process.env.RESIDENT_CACHE ?? 100);
+const RESIDENT_CACHE = Number(process.env.RESIDENT_CACHE ?? 50);
 const CONCURRENCY = 8;
 /** Passes over the resident set per round (it is small: CPU ticks are 10 ms). */
 const PASSES = Number(process.env.PASSES ?? 4);
@@ -302,8 +302,11 @@ try {
   await server.stop();
 }
 
-// Run B: residency on the same database, a small cache so one set stays resident and another
-// (larger than the cache, visited in turn) never is.
+// Run B: residency on the same database, with a small cache. Three sets: one that stays
+// resident, one larger than the provider cache but within the documents' bound (its provider is
+// rebuilt on every visit, its discovery and JWKS are replayed), and one larger than both (neither
+// of it stays). Each round measures them in turn; the cold sets are visited in order, so with an
+// LRU every visit misses.
 server = await startServer(dbUrl, 39124, {
   ...masterKey,
   PROVIDER_CACHE_SIZE: String(RESIDENT_CACHE),
@@ -311,32 +314,40 @@ server = await startServer(dbUrl, 39124, {
 try {
   const c = client(server);
   const residentSet = tenants.slice(0, Math.floor(RESIDENT_CACHE / 2));
-  const rotating = tenants.slice(residentSet.length, residentSet.length + RESIDENT_CACHE * 2);
-  if (rotating.length <= RESIDENT_CACHE) throw new Error('TENANTS too small for run B');
+  const evicted = tenants.slice(residentSet.length, residentSet.length + RESIDENT_CACHE * 2);
+  const gone = tenants.slice(residentSet.length + evicted.length);
+  if (evicted.length <= RESIDENT_CACHE) throw new Error('TENANTS too small for run B');
   log(
-    `run B: PROVIDER_CACHE_SIZE=${RESIDENT_CACHE}, resident set ${residentSet.length}, rotating set ${rotating.length}`,
+    `run B: PROVIDER_CACHE_SIZE=${RESIDENT_CACHE}, resident set ${residentSet.length}, provider-evicted set ${evicted.length}, provider-and-documents-evicted set ${gone.length}`,
   );
-  const warm = [...rotating, ...residentSet];
-  for (const t of warm) await c.visit(t);
-  const res: SweepResult[] = [];
-  const cold: SweepResult[] = [];
+  for (const t of [...gone, ...evicted, ...residentSet]) await c.visit(t);
+  const rounds: Array<{ res: SweepResult; evicted: SweepResult; gone?: SweepResult }> = [];
   for (let i = 0; i < ROUNDS; i++) {
-    // The rotating set evicts everything; the resident set is loaded again before it is measured.
-    cold.push(await sweep(server, rotating, c.visit));
+    // Beyond four times the cache, neither its providers nor its documents stay between visits.
+    const goneRun =
+      gone.length > RESIDENT_CACHE * 4 ? await sweep(server, gone, c.visit) : undefined;
+    await sweep(server, evicted, c.visit);
+    const evictedRun = await sweep(server, evicted, c.visit);
     await sweep(server, residentSet, c.visit);
     const passes = Array.from({ length: PASSES }, () => residentSet).flat();
-    res.push(await sweep(server, passes, c.visit));
+    rounds.push({ res: await sweep(server, passes, c.visit), evicted: evictedRun, gone: goneRun });
   }
-  for (let i = 0; i < ROUNDS; i++) {
-    log(`  round ${i + 1}: resident (${PASSES} passes) ${fmt(res[i])}`);
-    log(`  round ${i + 1}: not resident ${fmt(cold[i])}`);
+  for (const [i, r] of rounds.entries()) {
+    log(`  round ${i + 1}: resident (${PASSES} passes) ${fmt(r.res)}`);
+    log(`  round ${i + 1}: provider evicted ${fmt(r.evicted)}`);
+    if (r.gone) log(`  round ${i + 1}: provider and documents evicted ${fmt(r.gone)}`);
   }
-  const ratios = res
-    .map((r, i) => cold[i].cpuMsPerVisit / r.cpuMsPerVisit)
-    .toSorted((a, b) => a - b);
-  log(
-    `not resident / resident CPU per visit: median ${ratios[Math.floor(ratios.length / 2)].toFixed(2)} (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
-  );
+  const ratio = (pick: (r: (typeof rounds)[number]) => SweepResult | undefined) => {
+    const list = rounds
+      .filter((r) => pick(r))
+      .map((r) => pick(r)!.cpuMsPerVisit / r.res.cpuMsPerVisit)
+      .toSorted((a, b) => a - b);
+    return list.length
+      ? `median ${list[Math.floor(list.length / 2)].toFixed(2)} (rounds ${list.map((x) => x.toFixed(2)).join(', ')})`
+      : 'not measured (too few tenants)';
+  };
+  log(`provider evicted / resident CPU per visit: ${ratio((r) => r.evicted)}`);
+  log(`provider and documents evicted / resident CPU per visit: ${ratio((r) => r.gone)}`);
   log(`  ${await metric(server, 'idp_provider_cache_total')}`);
 } finally {
   await server.stop();
