@@ -91,7 +91,8 @@ function jwksOrder(a: SigningKeyEntity, b: SigningKeyEntity): number {
 }
 
 /**
- * Per-tenant signing keys: one active RS256, ES256 and EdDSA key from the tenant's birth;
+ * Per-tenant signing keys: one active ES256 and EdDSA key from the tenant's birth, RS256 from its
+ * first use (decision 0035);
  * rotation puts a new key in front and keeps the old one verifying for a grace period.
  * Private JWKs are sealed with the master key, bound to (tenant, kid).
  */
