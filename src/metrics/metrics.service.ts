@@ -102,6 +102,9 @@ export class MetricsService implements OnModuleInit {
   });
   /** Read at scrape time from the pg pool. */
   private readonly poolGauge: Gauge<'state'>;
+  /** Per-tenant state held in memory, by kind; each size is read at scrape time. */
+  private readonly residentSizes = new Map<string, () => number>();
+  private readonly residentGauge: Gauge<'kind'>;
   private readonly auditWritten = new Counter({
     name: 'idp_audit_events_written_total',
     help: 'Audit events written to the database',
@@ -113,6 +116,16 @@ export class MetricsService implements OnModuleInit {
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {
     collectDefaultMetrics({ register: this.registry });
+    const sizes = this.residentSizes;
+    this.residentGauge = new Gauge({
+      name: 'idp_tenant_resident',
+      help: 'Tenants whose state is held in memory, by kind (providers, documents, jwks)',
+      labelNames: ['kind'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [kind, size] of sizes) this.set({ kind }, size());
+      },
+    });
     const pool = () => this.pool();
     this.poolGauge = new Gauge({
       name: 'idp_db_pool_connections',
@@ -205,6 +218,11 @@ export class MetricsService implements OnModuleInit {
 
   blockStarted(kind: string) {
     this.blocksStarted.inc({ kind });
+  }
+
+  /** Reports how many tenants have `kind` of state resident (read at scrape time). */
+  resident(kind: string, size: () => number) {
+    this.residentSizes.set(kind, size);
   }
 
   providerCacheHit() {

@@ -133,6 +133,7 @@ export class OidcProviders {
   ) {
     this.security = new ProviderSecurity(audit, blocker);
     this.cache = new LRUCache({ max: config.providerCacheSize });
+    metrics.resident('providers', () => this.cache.size);
     tenantEvents.subscribe((e) => this.invalidate(e.tenantId));
   }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
+import { LRUCache } from 'lru-cache';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import { isValidTenantId, TenantEvents } from '../../libs/tenancy/index.js';
@@ -126,7 +127,8 @@ function oidcHandler(
   metrics: MetricsService,
 ) {
   const basePath = new URL(config.publicUrl).pathname.replace(/\/$/, '');
-  const documents = new StaticDocuments(events);
+  const documents = new StaticDocuments(events, config.providerCacheSize);
+  metrics.resident('documents', () => documents.tenants);
   return async (req: Req, res: ServerResponse, target: OidcTarget) => {
     const { tenantId, rest, query, cacheable } = target;
     if (req.id) res.setHeader('x-request-id', req.id);
@@ -251,14 +253,30 @@ function trustFunction(
  * tenant event), yet oidc-provider rebuilds them on every request. The first answer of each is
  * kept per tenant and replayed byte for byte until the tenant changes, in any replica.
  */
+const DOCUMENTS_PER_PROVIDER = 4;
+
 class StaticDocuments {
   static readonly PATHS = new Set(['/.well-known/openid-configuration', '/jwks']);
-  private readonly cache = new Map<string, { body: Buffer; contentType: string }>();
+  /**
+   * Bounded: DOCUMENTS_PER_PROVIDER tenants' documents per provider the cache holds (two
+   * documents, about 4 kB, against about 80 kB for a provider), so a sweep over many tenants
+   * keeps only the recently visited ones, and a tenant whose provider was evicted still answers
+   * discovery and JWKS without a build.
+   */
+  private readonly cache: LRUCache<string, { body: Buffer; contentType: string }>;
 
-  constructor(events: TenantEvents) {
+  constructor(events: TenantEvents, tenants: number) {
+    this.cache = new LRUCache({
+      max: tenants * DOCUMENTS_PER_PROVIDER * StaticDocuments.PATHS.size,
+    });
     events.subscribe((e) => {
       for (const path of StaticDocuments.PATHS) this.cache.delete(e.tenantId + path);
     });
+  }
+
+  /** Documents held, in tenants' worth (for the resident gauge). */
+  get tenants(): number {
+    return Math.ceil(this.cache.size / StaticDocuments.PATHS.size);
   }
 
   serve(tenantId: string, path: string, res: ServerResponse): boolean {
@@ -287,7 +305,12 @@ class StaticDocuments {
       keep(chunk);
       const contentType = res.getHeader('content-type');
       if (res.statusCode === 200 && typeof contentType === 'string' && chunks.length) {
-        this.cache.set(tenantId + path, { body: Buffer.concat(chunks), contentType });
+        // A copy of its own size: a chunk may be a view of a larger (pooled) ArrayBuffer, which
+        // the kept document would otherwise hold whole (64 kB per document, measured).
+        const body = Buffer.alloc(chunks.reduce((n, c) => n + c.length, 0));
+        let at = 0;
+        for (const c of chunks) at += c.copy(body, at);
+        this.cache.set(tenantId + path, { body, contentType });
       }
       return (end as (...a: unknown[]) => ServerResponse)(chunk, ...rest);
     }) as typeof res.end;

@@ -44,6 +44,8 @@ function jsonCopy<T>(value: T): T {
 }
 
 const JWKS_CACHE_TTL_MS = 10 * 60_000;
+/** The keys made with the tenant; RS256 follows on first use (createMissingKeys). */
+export const BIRTH_ALGS: readonly SigningAlg[] = ['ES256', 'EdDSA'];
 const RETIRE_INTERVAL_MS = 60_000;
 const RETIRE_BATCH = 500;
 /** Retired keys stay listed this long (for audit), then their rows go. */
@@ -89,7 +91,8 @@ function jwksOrder(a: SigningKeyEntity, b: SigningKeyEntity): number {
 }
 
 /**
- * Per-tenant signing keys: one active RS256, ES256 and EdDSA key from the tenant's birth;
+ * Per-tenant signing keys: one active ES256 and EdDSA key from the tenant's birth, RS256 from its
+ * first use (decision 0035);
  * rotation puts a new key in front and keeps the old one verifying for a grace period.
  * Private JWKs are sealed with the master key, bound to (tenant, kid).
  */
@@ -166,9 +169,15 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     ]);
   }
 
+  /**
+   * A tenant is born with its ES256 and EdDSA keys (well under a millisecond to make). Its RSA
+   * key, tens of milliseconds of CPU, is made the first time the tenant's keys are read (its
+   * first provider build, JWKS or key listing), from the pool generated ahead when it has one:
+   * a tenant that is never used never pays for it, and creation stays cheap (decision 0035).
+   */
   async createInitialKeys(tenantId: string, m: EntityManager): Promise<void> {
     const now = new Date();
-    const fresh = await this.generate(SIGNING_ALGS);
+    const fresh = await this.generate(BIRTH_ALGS);
     await this.keys.insertIgnoringConflicts(
       tenantId,
       fresh.map((k) => this.rowOf(tenantId, k, now)),
@@ -178,6 +187,8 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   }
 
   async list(tenantId: string, q: SigningKeyListQuery): Promise<Page<SigningKeyDto>> {
+    // The listing shows every alg's active key, the one made on first use included.
+    await this.load(tenantId);
     const now = new Date();
     const where =
       q.state === 'active'
