@@ -13,7 +13,7 @@ import type {
   UpstreamProviderDto,
 } from './dto/upstream-provider.dto.js';
 import { microsoftIssuer, presetDefaults } from './upstream-presets.js';
-import { UpstreamProviderEntity } from './upstream-provider.entity.js';
+import { PROVIDER_SETTINGS, UpstreamProviderEntity } from './upstream-provider.entity.js';
 import { UpstreamProvidersService } from './upstream-providers.service.js';
 
 export function toUpstreamProviderDto(p: UpstreamProviderEntity): UpstreamProviderDto {
@@ -40,27 +40,7 @@ const lowerIds = (mapping: Record<string, string>) =>
     Object.entries(mapping).map(([k, v]) => [k, typeof v === 'string' ? v.toLowerCase() : v]),
   );
 /** Whose values are changes worth naming in the audit event (never the secret itself). */
-const AUDITED_FIELDS = [
-  'label',
-  'icon_url',
-  'issuer',
-  'authorization_endpoint',
-  'token_endpoint',
-  'userinfo_endpoint',
-  'client_id',
-  'scopes',
-  'pkce',
-  'response_mode',
-  'claim_mapping',
-  'jit_create',
-  'link_by_email',
-  'domain_hints',
-  'group_sync',
-  'group_mapping',
-  'second_factor',
-  'enabled',
-  'display_order',
-] as const;
+const AUDITED_FIELDS = PROVIDER_SETTINGS;
 
 /** The admin API of upstream providers: create, list, read, change, delete (issue 21). */
 @Injectable()

@@ -112,3 +112,28 @@ export class UpstreamProviderEntity {
   @Column({ type: 'timestamptz', default: () => 'now()' })
   updated_at: Date;
 }
+
+/** The admin-set columns (all but keys, the sealed secret and timestamps), in one list. */
+export const PROVIDER_SETTINGS = [
+  'kind',
+  'preset',
+  'label',
+  'icon_url',
+  'issuer',
+  'authorization_endpoint',
+  'token_endpoint',
+  'userinfo_endpoint',
+  'client_id',
+  'scopes',
+  'pkce',
+  'response_mode',
+  'claim_mapping',
+  'jit_create',
+  'link_by_email',
+  'domain_hints',
+  'group_sync',
+  'group_mapping',
+  'second_factor',
+  'enabled',
+  'display_order',
+] as const satisfies ReadonlyArray<keyof UpstreamProviderEntity>;

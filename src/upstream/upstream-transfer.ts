@@ -16,33 +16,11 @@ import {
 import { isUuid } from '../common/ids.js';
 import { IdentityLinkEntity } from './identity-link.entity.js';
 import type { ClaimMapping } from './upstream-provider.entity.js';
-import { UpstreamProviderEntity } from './upstream-provider.entity.js';
+import { PROVIDER_SETTINGS, UpstreamProviderEntity } from './upstream-provider.entity.js';
 import { PROVIDER_ID, UpstreamProvidersService } from './upstream-providers.service.js';
 
 /** Every provider column carried as it is (the secret travels apart, wrapped). */
-const PLAIN = [
-  'kind',
-  'preset',
-  'label',
-  'icon_url',
-  'issuer',
-  'authorization_endpoint',
-  'token_endpoint',
-  'userinfo_endpoint',
-  'client_id',
-  'scopes',
-  'pkce',
-  'response_mode',
-  'claim_mapping',
-  'jit_create',
-  'link_by_email',
-  'domain_hints',
-  'group_sync',
-  'group_mapping',
-  'second_factor',
-  'enabled',
-  'display_order',
-] as const;
+const PLAIN = PROVIDER_SETTINGS;
 
 const bad = (what: string) => new TransferFormatError(what);
 
