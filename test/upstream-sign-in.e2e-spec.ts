@@ -7,6 +7,8 @@ import * as fixtures from './fixtures.js';
 import { PASSWORD, REDIRECT } from './fixtures.js';
 import { CustomUi, HEADLESS_REDIRECT } from './headless-support.js';
 import { BareUpstream, createUpstream, FakeGitHub, Jars, strip, walk } from './upstream-support.js';
+import { UpstreamProvidersService } from '../src/upstream/upstream-providers.service.js';
+import { UpstreamSignIn } from '../src/upstream/upstream-sign-in.js';
 
 /**
  * Upstream identity providers (issue 21), black-box: tenant B offers "Sign in with …" for
@@ -279,6 +281,36 @@ describe('upstream sign-in', () => {
       expect((await userByName('ivan-sub')).status).toBe(404);
     } finally {
       await forged.close();
+    }
+  });
+
+  it('first sign-ins of one new identity at once end in one account, linked once', async () => {
+    // The race of callbacks (two tabs, a double submit) for an identity nobody has yet, with and
+    // without an address (without one, nothing unique but the link stops a second account).
+    const row = (await t.app.get(UpstreamProvidersService).find(B, 'bare-jit'))!;
+    const signIn = t.app.get(UpstreamSignIn);
+    for (const [sub, email] of [
+      ['race-sub', `racer-${B}@corp.test`],
+      ['race-sub-2', undefined],
+    ] as const) {
+      const username = `${sub}-user`;
+      const profile = { subject: sub, username, email, emailVerified: true };
+      const outcomes = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          signIn.resolve(row, { has_username_and_email: true }, profile, {}),
+        ),
+      );
+      const ids = new Set(outcomes.map((o) => (o.kind === 'user' ? o.user.user_id : o.kind)));
+      expect(ids.size).toBe(1);
+      const [id] = [...ids];
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      const list = await t.http('GET', `/api/v1/tenants/${B}/users?limit=500`);
+      const made = list.body.data.filter((u: { username: string }) =>
+        u.username.startsWith(username),
+      );
+      expect(made.map((u: { user_id: string }) => u.user_id)).toEqual([id]);
+      const links = await t.http('GET', `/api/v1/tenants/${B}/users/${id}/identities`);
+      expect(links.body.data).toHaveLength(1);
     }
   });
 

@@ -107,19 +107,38 @@ export class UpstreamSignIn {
       return { kind: 'user', user: existing, created: false, linked: true };
     }
     if (row.jit_create) {
-      if (existing && sameEmail)
-        return refuse(
-          'email_in_use',
-          `An account with this email address exists already. Sign in with it and connect ${label} from your account page.`,
-        );
-      const user = await this.createUser(row, settings, p, ctx);
-      if (!user)
-        return refuse('no_account', `An account could not be made from this ${label} identity.`);
-      const link = await this.createLink(row, user, p, ctx, 'jit');
-      if (link !== 'ok') return link;
-      return { kind: 'user', user, created: true, linked: true };
+      const made = await this.createLinkedUser(row, settings, p, ctx, !!(existing && sameEmail));
+      if (made.kind === 'user') return made;
+      // A concurrent first sign-in of the same identity (two tabs, a double submit) may have
+      // made and linked its account first: then that account is this identity's.
+      const winner = await this.links.findBySubject(tenantId, row.provider_id, p.subject);
+      const won = winner ? await this.users.getEntity(tenantId, winner.user_id) : null;
+      return won ? { kind: 'user', user: won, created: false, linked: false } : made;
     }
     return refuse('no_account', `No account is linked to this ${label} identity.`);
+  }
+
+  /** JIT: a new account for the upstream identity, and its link; nothing half-made stays. */
+  private async createLinkedUser(
+    row: UpstreamProviderEntity,
+    settings: Pick<TenantSettings, 'has_username_and_email'>,
+    p: UpstreamProfile,
+    ctx: AuditContext,
+    emailTaken: boolean,
+  ): Promise<UpstreamSignInOutcome> {
+    const label = row.label;
+    if (emailTaken)
+      return refuse(
+        'email_in_use',
+        `An account with this email address exists already. Sign in with it and connect ${label} from your account page.`,
+      );
+    const user = await this.createUser(row, settings, p, ctx);
+    if (!user)
+      return refuse('no_account', `An account could not be made from this ${label} identity.`);
+    const link = await this.createLink(row, user, p, ctx, 'jit');
+    if (link === 'ok') return { kind: 'user', user, created: true, linked: true };
+    await this.users.remove(row.tenant_id, user.user_id).catch(() => undefined);
+    return link;
   }
 
   /** Link mode (the account page): the signed-in user connects this upstream identity. */
